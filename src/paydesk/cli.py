@@ -1,0 +1,50 @@
+"""The ``paydesk`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="paydesk: i'mport (PortOne V1) payments for Korean merchants.",
+                  no_args_is_help=True, add_completion=False)  # fmt: skip
+
+
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8099,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="JSON file that keeps state across restarts.")
+    ] = None,
+    merchants: Annotated[
+        Path | None, typer.Option("--merchants", help="JSON file of merchants (see README).")
+    ] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="URL browsers use to reach the emulator.")
+    ] = None,
+) -> None:
+    """Run the local i'mport V1 gateway emulator."""
+    import uvicorn
+
+    from .bootstrap import build_emulator
+
+    if merchants is not None and not merchants.is_file():
+        raise typer.BadParameter(f"no such file: {merchants}", param_hint="--merchants")
+    try:
+        asgi = build_emulator(
+            state_file=state,
+            merchants_file=merchants,
+            public_url=public_url or f"http://{host}:{port}",
+        )
+    except ValueError as exc:
+        typer.secho(f"paydesk emulator: cannot start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    uvicorn.run(asgi, host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    app()

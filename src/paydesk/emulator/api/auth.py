@@ -1,0 +1,34 @@
+"""``POST /users/getToken`` and the PG settings listing ``GET /users/pg``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ApiFault, Messages
+from ..routing import Call, RouteTable
+
+__all__ = ["routes"]
+
+routes = RouteTable()
+
+
+@routes.op("POST", "/users/getToken", auth=False)
+def get_token(call: Call) -> dict[str, Any]:
+    key = call.params.text("imp_key")
+    secret = call.params.text("imp_secret")
+    if not key or not secret:
+        raise ApiFault(400, Messages.MISSING_TOKEN_PARAMS, code=-1)
+    merchant = call.gateway.merchant_by_credentials(key, secret)
+    if merchant is None:
+        raise ApiFault(401, "imp_key, imp_secret 정보가 올바르지 않습니다.", code=-1)
+    token = call.gateway.issue_token(merchant)
+    return {
+        "access_token": token.access_token,
+        "now": call.gateway.now(),
+        "expired_at": token.expired_at,
+    }
+
+
+@routes.op("GET", "/users/pg")
+def list_pg_settings(call: Call) -> list[dict[str, Any]]:
+    return [channel.wire() for channel in call.merchant.channels]

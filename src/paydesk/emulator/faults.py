@@ -1,0 +1,142 @@
+"""Fault injection on the emulated REST API, set through the control API.
+
+Kinds, per route pattern (``fnmatch`` on the path, optional method):
+
+- ``latency``: wait ``delay`` seconds, then answer normally.
+- ``error``: answer ``status`` (default 503) without doing anything.
+- ``no_answer``: do the work and commit it, then give no answer: ``mode``
+  ``hang`` holds the connection for ``delay`` seconds, ``drop`` cuts it.
+- ``drop``: do nothing and give no answer (``mode`` as above).
+
+``times`` limits how often a rule fires (None = until removed);
+``probability`` makes it fire at random.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import json
+import random
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["Fault", "FaultBook", "FaultMiddleware"]
+
+
+class Fault(BaseModel):
+    id: str = ""
+    path: str = Field(description="fnmatch pattern on the request path, e.g. /payments/cancel")
+    method: str = "*"
+    kind: Literal["latency", "error", "no_answer", "drop"]
+    status: int = 503
+    delay: float = 0.0
+    mode: Literal["hang", "drop"] = "drop"
+    times: int | None = None
+    probability: float = 1.0
+    fired: int = 0
+
+
+class FaultBook:
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.faults: list[Fault] = []
+        self._rng = rng or random.Random()
+        self._seq = 0
+
+    def add(self, fault: Fault) -> Fault:
+        self._seq += 1
+        fault.id = fault.id or f"fault_{self._seq}"
+        self.faults.append(fault)
+        return fault
+
+    def remove(self, fault_id: str) -> bool:
+        before = len(self.faults)
+        self.faults = [f for f in self.faults if f.id != fault_id]
+        return len(self.faults) != before
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+    def match(self, method: str, path: str) -> Fault | None:
+        stripped = path.rstrip("/") or "/"
+        for fault in self.faults:
+            if fault.method not in ("*", method):
+                continue
+            if not (fnmatch.fnmatchcase(path, fault.path) or fnmatch.fnmatchcase(stripped, fault.path)):
+                continue
+            if fault.times is not None and fault.fired >= fault.times:
+                continue
+            if fault.probability < 1.0 and self._rng.random() >= fault.probability:
+                continue
+            fault.fired += 1
+            return fault
+        return None
+
+
+async def _swallow(message: Message) -> None:
+    return None
+
+
+async def _give_no_answer(fault: Fault, send: Send) -> None:
+    if fault.mode == "hang":
+        await asyncio.sleep(fault.delay or 120.0)
+    # Promise a body and send half of it: the server must then cut the
+    # connection, which the client sees as "sent, no answer".
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"code":0,', "more_body": False})
+
+
+class FaultMiddleware:
+    """Applies the ``FaultBook`` to every request outside the excluded prefixes."""
+
+    def __init__(self, app: ASGIApp, book: FaultBook, exclude: tuple[str, ...]) -> None:
+        self.app = app
+        self.book = book
+        self.exclude = exclude
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exclude):
+            await self.app(scope, receive, send)
+            return
+        fault = self.book.match(scope["method"], scope["path"])
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        if fault.kind == "latency":
+            await asyncio.sleep(fault.delay)
+            await self.app(scope, receive, send)
+        elif fault.kind == "error":
+            await _send_error(fault, send)
+        elif fault.kind == "no_answer":
+            await self.app(scope, receive, _swallow)
+            await _give_no_answer(fault, send)
+        else:
+            await _give_no_answer(fault, send)
+
+
+async def _send_error(fault: Fault, send: Send) -> None:
+    body: dict[str, Any] = {
+        "code": -1,
+        "message": f"일시적인 오류가 발생했습니다. (injected {fault.status})",
+        "response": None,
+    }
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": fault.status,
+            "headers": [
+                (b"content-type", b"application/json; charset=UTF-8"),
+                (b"content-length", str(len(raw)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": raw})

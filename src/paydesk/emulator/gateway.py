@@ -1,0 +1,284 @@
+"""The emulated i'mport gateway: merchants, books, clock, and the shared transitions.
+
+Route handlers, the payment window and the control API all change state
+through this object, so a payment is approved, failed, cancelled or announced
+by webhook the same way whichever door it came through.  Every method runs
+without awaiting, so on the event loop each is atomic.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock
+from .errors import ApiFault, Messages
+from .merchants import Channel, Merchant
+from .params import Amount
+from .records import Payment, Token, WebhookRecord
+from .state import GatewayState, Ledger, save_state
+
+__all__ = ["TOKEN_TTL", "Gateway"]
+
+TOKEN_TTL = 30 * 60
+TOKEN_EXTEND_WINDOW = 60
+TOKEN_EXTENSION = 5 * 60
+RECEIPT_BASE = "https://iamport.example/receipts"
+
+
+class Gateway:
+    """State plus the rules every entry point shares."""
+
+    def __init__(
+        self,
+        merchants: Iterable[Merchant],
+        *,
+        state: GatewayState | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        state_path: Path | None = None,
+        public_url: str = "http://127.0.0.1:8099",
+    ) -> None:
+        self.merchants: dict[str, Merchant] = {m.imp_code: m for m in merchants}
+        self.state = state or GatewayState()
+        self.clock = clock or Clock()
+        if self.state.clock_offset:
+            self.clock.advance(self.state.clock_offset)
+        self.rng = rng or random.SystemRandom()
+        self.state_path = state_path
+        self.public_url = public_url.rstrip("/")
+        self.dirty = False
+        self.hang_seconds = 120.0
+        self.listeners: list[Callable[[WebhookRecord], None]] = []
+
+    # -- time & ids ---------------------------------------------------------
+    def now(self) -> int:
+        return self.clock.timestamp()
+
+    def next_sequence(self) -> int:
+        self.state.sequence += 1
+        return self.state.sequence
+
+    def digits(self, count: int) -> str:
+        return "".join(self.rng.choice("0123456789") for _ in range(count))
+
+    def new_imp_uid(self) -> str:
+        while True:
+            candidate = "imp_" + str(self.rng.randint(1, 9)) + self.digits(11)
+            if not any(candidate in ledger.payments for ledger in self.state.ledgers.values()):
+                return candidate
+
+    def new_pg_tid(self, pg: str | None) -> str:
+        return f"{(pg or 'pg')[:10]}_{self.now()}{self.digits(8)}"
+
+    def new_apply_num(self) -> str:
+        return self.digits(8)
+
+    def new_cancellation_id(self) -> str:
+        return "cancel_" + secrets.token_hex(10)
+
+    def receipt_url(self, kind: str, key: str) -> str:
+        return f"{RECEIPT_BASE}/{kind}/{key}"
+
+    # -- merchants & auth ---------------------------------------------------
+    def merchant(self, imp_code: str) -> Merchant:
+        return self.merchants[imp_code]
+
+    def ledger(self, merchant: Merchant) -> Ledger:
+        return self.state.ledger(merchant.imp_code)
+
+    def merchant_by_credentials(self, imp_key: str, imp_secret: str) -> Merchant | None:
+        for merchant in self.merchants.values():
+            if secrets.compare_digest(merchant.imp_key, imp_key) and secrets.compare_digest(
+                merchant.imp_secret, imp_secret
+            ):
+                return merchant
+        return None
+
+    def issue_token(self, merchant: Merchant) -> Token:
+        """i'mport's token rule: reuse while valid; +5 min if asked in the last minute."""
+        now = self.now()
+        current = next(
+            (
+                t
+                for t in self.state.tokens.values()
+                if t.imp_code == merchant.imp_code and t.expired_at > now
+            ),
+            None,
+        )
+        if current is not None:
+            if current.expired_at - now <= TOKEN_EXTEND_WINDOW:
+                current.expired_at += TOKEN_EXTENSION
+                self.touch()
+            return current
+        self._forget_expired_tokens(now)
+        token = Token(
+            access_token=secrets.token_hex(20),
+            imp_code=merchant.imp_code,
+            issued_at=now,
+            expired_at=now + TOKEN_TTL,
+        )
+        self.state.tokens[token.access_token] = token
+        self.touch()
+        return token
+
+    def _forget_expired_tokens(self, now: int) -> None:
+        for key in [k for k, t in self.state.tokens.items() if t.expired_at <= now - 86400]:
+            del self.state.tokens[key]
+
+    def authenticate(self, access_token: str | None) -> Merchant:
+        if not access_token:
+            raise unauthorized()
+        token = self.state.tokens.get(access_token)
+        if token is None or token.expired_at <= self.now():
+            raise unauthorized()
+        merchant = self.merchants.get(token.imp_code)
+        if merchant is None:
+            raise unauthorized()
+        return merchant
+
+    # -- payments -----------------------------------------------------------
+    def find_payment(self, merchant: Merchant, imp_uid: str) -> Payment | None:
+        return self.ledger(merchant).payments.get(imp_uid)
+
+    def require_payment(self, merchant: Merchant, imp_uid: str, status: int = 404) -> Payment:
+        payment = self.find_payment(merchant, imp_uid)
+        if payment is None:
+            raise ApiFault(status, Messages.PAYMENT_NOT_FOUND)
+        return payment
+
+    def has_paid_attempt(self, merchant: Merchant, merchant_uid: str) -> bool:
+        """A merchant_uid that reached an approved payment cannot be charged again."""
+        return any(
+            p.status in ("paid", "cancelled") or (p.status == "ready" and p.vbank_num)
+            for p in self.ledger(merchant).by_merchant_uid(merchant_uid)
+        )
+
+    def start_payment(
+        self,
+        merchant: Merchant,
+        channel: Channel,
+        *,
+        merchant_uid: str,
+        amount: Amount,
+        pay_method: str = "card",
+        origin: str = "api",
+        **fields: Any,
+    ) -> Payment:
+        """Open a payment attempt in status ``ready`` (window opened / API call begun)."""
+        now = self.now()
+        payment = Payment(
+            imp_uid=self.new_imp_uid(),
+            merchant_uid=merchant_uid,
+            amount=amount,
+            pay_method=pay_method,
+            channel=origin,  # type: ignore[arg-type]
+            pg_provider=channel.pg_provider,
+            pg_id=channel.pg_id,
+            sandbox=channel.sandbox,
+            channel_key=channel.channel_key,
+            started_at=now,
+            updated_at=now,
+            imp_code=merchant.imp_code,
+            **fields,
+        )
+        self.ledger(merchant).add_payment(payment)
+        self.touch()
+        return payment
+
+    def approve(self, payment: Payment, **fields: Any) -> Payment:
+        """Mark ``payment`` paid and announce it; ``fields`` carry the PG's data."""
+        now = self.now()
+        for key, value in fields.items():
+            setattr(payment, key, value)
+        payment.status = "paid"
+        payment.paid_at = now
+        payment.failed_at = 0
+        payment.fail_reason = None
+        payment.pg_tid = payment.pg_tid or self.new_pg_tid(payment.pg_provider)
+        if payment.pay_method == "card" and not payment.apply_num:
+            payment.apply_num = self.new_apply_num()
+        payment.receipt_url = payment.receipt_url or self.receipt_url("sales", payment.imp_uid)
+        payment.updated_at = now
+        self.announce(payment, "paid")
+        self.touch()
+        return payment
+
+    def fail(self, payment: Payment, reason: str, *, announce: bool = False) -> Payment:
+        """Mark ``payment`` failed.  Plain failures send no webhook (§5)."""
+        now = self.now()
+        payment.status = "failed"
+        payment.failed_at = now
+        payment.fail_reason = reason
+        payment.updated_at = now
+        if announce:
+            self.announce(payment, "failed")
+        self.touch()
+        return payment
+
+    # -- webhooks -----------------------------------------------------------
+    def webhook_targets(self, merchant: Merchant, payment: Payment) -> list[str | None]:
+        """``notice_url`` replaces the console URL for that payment (§5)."""
+        if payment.notice_urls:
+            return list(payment.notice_urls)
+        return [merchant.webhook_url]
+
+    def announce(
+        self,
+        payment: Payment,
+        status: str,
+        *,
+        cancellation_id: str | None = None,
+        event: str | None = None,
+    ) -> list[WebhookRecord]:
+        """Record the webhook(s) i'mport would send for ``payment`` now."""
+        merchant = self.merchants[payment.imp_code]
+        payload: dict[str, Any] = {
+            "imp_uid": payment.imp_uid,
+            "merchant_uid": payment.merchant_uid,
+            "status": status,
+        }
+        if cancellation_id:
+            payload["cancellation_id"] = cancellation_id
+        records = []
+        for url in self.webhook_targets(merchant, payment):
+            record = WebhookRecord(
+                id=f"wh_{self.next_sequence():08d}",
+                imp_code=merchant.imp_code,
+                url=url,
+                content_type=merchant.webhook_content_type,
+                payload=payload,
+                event=event or status,
+                created_at=self.clock.now(),
+                state="pending" if url else "undeliverable",
+            )
+            self.state.webhooks.append(record)
+            records.append(record)
+            for listener in self.listeners:
+                listener(record)
+        self.touch()
+        return records
+
+    # -- persistence ----------------------------------------------------------
+    def touch(self) -> None:
+        self.dirty = True
+
+    def flush(self) -> None:
+        if self.dirty and self.state_path is not None:
+            self.state.clock_offset = self.clock.now() - self.clock._source()
+            save_state(self.state, self.state_path)
+        self.dirty = False
+
+    def reset(self) -> None:
+        self.state = GatewayState()
+        self.clock.reset()
+        self.touch()
+
+
+def unauthorized() -> ApiFault:
+    return ApiFault(
+        401, Messages.UNAUTHORIZED, code=-1, headers={"WWW-Authenticate": "Bearer realm=iamport"}
+    )

@@ -1,0 +1,382 @@
+"""What the emulated gateway stores, one model per i'mport object.
+
+Each record keeps the wire fields under their i'mport names and, after them,
+the bookkeeping the real platform keeps out of sight (owner, webhook URL,
+tax split, refund account...).  ``wire()`` renders exactly the i'mport shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .params import Amount
+
+__all__ = [
+    "AttemptRecord",
+    "BillingKey",
+    "CancelEntry",
+    "Certification",
+    "ConfirmRecord",
+    "Deposit",
+    "Escrow",
+    "ExternalReceipt",
+    "Payment",
+    "Prepared",
+    "Receipt",
+    "Schedule",
+    "Token",
+    "WebhookRecord",
+]
+
+PaymentStatus = Literal["ready", "paid", "cancelled", "failed"]
+
+
+class Token(BaseModel):
+    access_token: str
+    imp_code: str
+    issued_at: int
+    expired_at: int
+
+
+class CancelEntry(BaseModel):
+    pg_tid: str
+    amount: Amount
+    cancelled_at: int
+    reason: str | None
+    cancellation_id: str
+    receipt_url: str | None
+    tax_free: Amount = 0
+    vat_amount: Amount = 0
+    source: Literal["api", "console"] = "api"
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(
+            include={"pg_tid", "amount", "cancelled_at", "reason", "cancellation_id", "receipt_url"}
+        )
+
+
+class Deposit(BaseModel):
+    pg_tid: str
+    amount: Amount
+    depositor_name: str
+    deposited_at: int
+
+
+PAYMENT_WIRE_FIELDS = (
+    "imp_uid", "merchant_uid", "pay_method", "channel", "pg_provider", "emb_pg_provider",
+    "pg_tid", "pg_id", "escrow", "apply_num", "bank_code", "bank_name", "card_code",
+    "card_name", "card_issuer_code", "card_issuer_name", "card_publisher_code",
+    "card_publisher_name", "card_quota", "card_number", "card_type", "vbank_code",
+    "vbank_name", "vbank_num", "vbank_holder", "vbank_date", "vbank_issued_at", "name",
+    "amount", "cancel_amount", "currency", "buyer_name", "buyer_email", "buyer_tel",
+    "buyer_addr", "buyer_postcode", "custom_data", "user_agent", "status", "started_at",
+    "paid_at", "failed_at", "cancelled_at", "fail_reason", "cancel_reason", "receipt_url",
+    "cash_receipt_issued", "customer_uid", "customer_uid_usage", "sandbox", "promotion",
+)  # fmt: skip
+
+
+class Payment(BaseModel):
+    """The Payment object of reference §3, plus the gateway's private fields."""
+
+    imp_uid: str
+    merchant_uid: str
+    pay_method: str | None = "card"
+    channel: Literal["pc", "mobile", "api"] = "api"
+    pg_provider: str | None = None
+    emb_pg_provider: str | None = None
+    pg_tid: str | None = None
+    pg_id: str | None = None
+    escrow: bool = False
+    apply_num: str | None = None
+    bank_code: str | None = None
+    bank_name: str | None = None
+    card_code: str | None = None
+    card_name: str | None = None
+    card_issuer_code: str | None = None
+    card_issuer_name: str | None = None
+    card_publisher_code: str | None = None
+    card_publisher_name: str | None = None
+    card_quota: int | None = None
+    card_number: str | None = None
+    card_type: int | None = None
+    vbank_code: str | None = None
+    vbank_name: str | None = None
+    vbank_num: str | None = None
+    vbank_holder: str | None = None
+    vbank_date: int = 0
+    vbank_issued_at: int = 0
+    name: str | None = None
+    amount: Amount
+    cancel_amount: Amount = 0
+    currency: str = "KRW"
+    buyer_name: str | None = None
+    buyer_email: str | None = None
+    buyer_tel: str | None = None
+    buyer_addr: str | None = None
+    buyer_postcode: str | None = None
+    custom_data: str | None = None
+    user_agent: str | None = None
+    status: PaymentStatus = "ready"
+    started_at: int = 0
+    paid_at: int = 0
+    failed_at: int = 0
+    cancelled_at: int = 0
+    fail_reason: str | None = None
+    cancel_reason: str | None = None
+    receipt_url: str | None = None
+    cancel_history: list[CancelEntry] = Field(default_factory=list)
+    deposit_history: list[Deposit] = Field(default_factory=list)
+    cash_receipt_issued: bool = False
+    customer_uid: str | None = None
+    customer_uid_usage: str | None = None
+    sandbox: bool = False
+    promotion: dict[str, Any] | None = None
+    # -- private to the gateway --------------------------------------------
+    imp_code: str
+    channel_key: str | None = None
+    updated_at: int = 0
+    tax_free: Amount = 0
+    vat_amount: Amount | None = None
+    vat_explicit: bool = False
+    notice_urls: list[str] = Field(default_factory=list)
+    uses_webhook: bool = True
+    confirm_url: str | None = None
+    m_redirect_url: str | None = None
+    vbank_revoked: bool = False
+    cancel_count: int = 0
+
+    @property
+    def balance(self) -> Amount:
+        """What can still be refunded."""
+        return self.amount - self.cancel_amount
+
+    @property
+    def cancelled_tax_free(self) -> Amount:
+        return sum(entry.tax_free for entry in self.cancel_history)
+
+    @property
+    def cancelled_vat(self) -> Amount:
+        return sum(entry.vat_amount for entry in self.cancel_history)
+
+    def wire(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in PAYMENT_WIRE_FIELDS}
+        data["cancel_history"] = [entry.wire() for entry in self.cancel_history]
+        data["cancel_receipt_urls"] = [
+            entry.receipt_url for entry in self.cancel_history if entry.receipt_url
+        ]
+        data["deposit_history"] = [entry.model_dump() for entry in self.deposit_history]
+        return data
+
+
+class Prepared(BaseModel):
+    merchant_uid: str
+    amount: Amount
+    currency: str | None = None
+    imp_code: str
+
+    def wire(self) -> dict[str, Any]:
+        return {"merchant_uid": self.merchant_uid, "amount": self.amount, "currency": self.currency}
+
+
+class BillingKey(BaseModel):
+    """A billing key (CustomerAnnotation).  The card number is kept masked only."""
+
+    customer_uid: str
+    pg_provider: str
+    pg_id: str
+    sandbox: bool = False
+    customer_id: str | None = None
+    card_name: str | None = None
+    card_code: str | None = None
+    card_issuer_code: str | None = None
+    card_issuer_name: str | None = None
+    card_publisher_code: str | None = None
+    card_publisher_name: str | None = None
+    card_number: str | None = None
+    card_type: int | None = None
+    customer_name: str | None = None
+    customer_tel: str | None = None
+    customer_email: str | None = None
+    customer_addr: str | None = None
+    customer_postcode: str | None = None
+    inserted: int
+    updated: int
+    # -- private ---------------------------------------------------------
+    imp_code: str
+    channel_key: str | None = None
+    card_outcome: str = "approve"
+    deleted: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"imp_code", "channel_key", "card_outcome", "deleted"})
+
+
+class Schedule(BaseModel):
+    """One scheduled charge (ScheduleResultAnnotation) with what it will send."""
+
+    customer_uid: str
+    merchant_uid: str
+    imp_uid: str | None = None
+    pg_provider: str | None = None
+    pg_id: str | None = None
+    customer_id: str | None = None
+    schedule_at: int
+    executed_at: int = 0
+    revoked_at: int = 0
+    amount: Amount
+    currency: str = "KRW"
+    name: str | None = None
+    buyer_name: str | None = None
+    buyer_email: str | None = None
+    buyer_tel: str | None = None
+    buyer_addr: str | None = None
+    buyer_postcode: str | None = None
+    custom_data: str | None = None
+    schedule_status: Literal["scheduled", "executed", "revoked"] = "scheduled"
+    payment_status: PaymentStatus | None = None
+    fail_reason: str | None = None
+    promotion_id: str | None = None
+    # -- private ---------------------------------------------------------
+    imp_code: str
+    tax_free: Amount = 0
+    vat_amount: Amount | None = None
+    notice_url: str | None = None
+    card_quota: int | None = None
+    extra: dict[str, Any] | None = None
+    created_at: int = 0
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(
+            exclude={"imp_code", "tax_free", "vat_amount", "notice_url", "card_quota", "extra",
+                     "created_at"}
+        )  # fmt: skip
+
+
+class Receipt(BaseModel):
+    imp_uid: str
+    receipt_tid: str | None = None
+    apply_num: str
+    type: Literal["person", "company"] = "person"
+    amount: Amount
+    vat: Amount
+    receipt_url: str | None = None
+    applied_at: int
+    cancelled_at: int = 0
+    imp_code: str
+    identifier: str = ""
+    identifier_type: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"imp_code", "identifier", "identifier_type"})
+
+
+class ExternalReceipt(BaseModel):
+    merchant_uid: str
+    receipt_tid: str | None = None
+    apply_num: str
+    type: Literal["person", "company"] = "person"
+    amount: Amount
+    vat: Amount
+    receipt_url: str | None = None
+    applied_at: int
+    cancelled_at: int = 0
+    imp_code: str
+    name: str = ""
+    identifier: str = ""
+    pg_provider: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"imp_code", "name", "identifier", "pg_provider"})
+
+
+class Certification(BaseModel):
+    """An identity verification; ``birth`` (unix ts) and ``birthday`` both go out (§2.17)."""
+
+    imp_uid: str
+    merchant_uid: str | None = None
+    pg_tid: str | None = None
+    pg_provider: str
+    name: str | None = None
+    gender: str | None = None
+    birthday: str | None = None
+    birth: int | None = None
+    foreigner: bool = False
+    foreigner_v2: bool | None = None
+    phone: str | None = None
+    carrier: str | None = None
+    certified: bool = False
+    certified_at: int = 0
+    unique_key: str | None = None
+    unique_in_site: str | None = None
+    origin: str | None = None
+    # -- private ---------------------------------------------------------
+    imp_code: str
+    otp: str | None = None
+    created_at: int = 0
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"imp_code", "otp", "created_at"})
+
+
+class Escrow(BaseModel):
+    imp_uid: str
+    imp_code: str
+    company: str
+    invoice: str
+    sent_at: int
+    applied_at: int
+    sender: dict[str, Any] = Field(default_factory=dict)
+    receiver: dict[str, Any] = Field(default_factory=dict)
+    logis: dict[str, Any] = Field(default_factory=dict)
+    products: list[dict[str, Any]] = Field(default_factory=list)
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "company": self.company,
+            "invoice": self.invoice,
+            "sent_at": self.sent_at,
+            "applied_at": self.applied_at,
+        }
+
+
+class AttemptRecord(BaseModel):
+    """One delivery attempt of a webhook."""
+
+    at: float
+    status: int | None = None
+    error: str | None = None
+    elapsed_ms: float = 0.0
+    manual: bool = False
+
+
+class WebhookRecord(BaseModel):
+    """A webhook the gateway owes a merchant, with every attempt to deliver it."""
+
+    id: str
+    imp_code: str
+    url: str | None
+    content_type: Literal["json", "form"] = "json"
+    payload: dict[str, Any]
+    event: str
+    created_at: float
+    attempts: list[AttemptRecord] = Field(default_factory=list)
+    state: Literal["pending", "delivered", "failed", "undeliverable"] = "pending"
+    next_attempt_at: float | None = None
+
+
+class ConfirmRecord(BaseModel):
+    """One Confirm Process call: what was sent, what came back, what it decided."""
+
+    id: str
+    imp_code: str
+    url: str
+    request: dict[str, Any]
+    status: int | None = None
+    body: str | None = None
+    error: str | None = None
+    elapsed_ms: float = 0.0
+    decision: Literal["approve", "refuse"]
+    fail_reason: str | None = None
+    at: float
