@@ -108,3 +108,9 @@ class EmulatorClient:
         assert payload["code"] == 0, payload
         result: dict[str, Any] = payload["response"]
         return result
+
+
+def seed(emu: EmulatorClient, **fields: Any) -> dict[str, Any]:
+    """Put a payment in any state through ``POST /_emulator/payments``."""
+    result: dict[str, Any] = emu.control("POST", "/payments", json={"amount": 10000, **fields})
+    return result

@@ -115,6 +115,11 @@ def control_routes(
         )
         return payment.wire()
 
+    async def seed(request: Request) -> dict[str, Any]:
+        from .seeding import seed_payment
+
+        return seed_payment(gateway, await read_json(request)).wire()
+
     def list_merchants(request: Request) -> list[dict[str, Any]]:
         return [
             m.model_dump(mode="json", exclude={"imp_secret", "channels"})
@@ -151,6 +156,7 @@ def control_routes(
         ("DELETE", "/faults", clear_faults),
         ("DELETE", "/faults/{fault_id}", remove_fault),
         ("POST", "/vbanks/{imp_uid}/deposit", deposit),
+        ("POST", "/payments", seed),
         ("GET", "/merchants", list_merchants),
         ("PUT", "/merchants/{imp_code}/settings", merchant_settings),
     ]
