@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .errors import ApiFault, Messages
 from .envelope import envelope
+from .errors import ApiFault, Messages
 from .faults import FaultBook, FaultMiddleware
 from .gateway import Gateway
 from .operations import OPERATIONS, Operation
@@ -101,7 +101,9 @@ def make_endpoint(
             )
             reply = await run_handler(handler, call)
         except ApiFault as fault:
-            reply = Reply(fault.response, fault.http_status, fault.code, fault.message, fault.headers)
+            reply = Reply(
+                fault.response, fault.http_status, fault.code, fault.message, fault.headers
+            )
         if request.method != "GET":
             gateway.flush()
         return envelope(

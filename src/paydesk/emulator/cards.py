@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CardProfile", "TEST_CARDS", "card_profile", "luhn_ok", "mask_card", "normalize_card"]
+__all__ = ["TEST_CARDS", "CardProfile", "card_profile", "luhn_ok", "mask_card", "normalize_card"]
 
 Outcome = Literal["approve", "decline", "insufficient", "hang", "expired"]
 

@@ -64,7 +64,9 @@ class FaultBook:
         for fault in self.faults:
             if fault.method not in ("*", method):
                 continue
-            if not (fnmatch.fnmatchcase(path, fault.path) or fnmatch.fnmatchcase(stripped, fault.path)):
+            if not (
+                fnmatch.fnmatchcase(path, fault.path) or fnmatch.fnmatchcase(stripped, fault.path)
+            ):
                 continue
             if fault.times is not None and fault.fired >= fault.times:
                 continue

@@ -175,7 +175,7 @@ class Gateway:
             merchant_uid=merchant_uid,
             amount=amount,
             pay_method=pay_method,
-            channel=origin,  # type: ignore[arg-type]
+            channel=origin,
             pg_provider=channel.pg_provider,
             pg_id=channel.pg_id,
             sandbox=channel.sandbox,

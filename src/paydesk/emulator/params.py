@@ -155,9 +155,7 @@ class Params:
             raise self.fail(Messages.invalid(name, "숫자여야 합니다"))
         return number
 
-    def amount(
-        self, name: str, *, required: bool = False, positive: bool = False
-    ) -> Amount | None:
+    def amount(self, name: str, *, required: bool = False, positive: bool = False) -> Amount | None:
         value = self.data.get(name)
         if value is None or value == "":
             if required:
@@ -165,7 +163,9 @@ class Params:
             return None
         number = self._number(name, value)
         if number < 0 or (positive and number == 0):
-            raise self.fail(Messages.invalid(name, "0보다 커야 합니다" if positive else "음수 불가"))
+            raise self.fail(
+                Messages.invalid(name, "0보다 커야 합니다" if positive else "음수 불가")
+            )
         return normalize_amount(number)
 
     def need_amount(self, name: str, *, positive: bool = True) -> Amount:

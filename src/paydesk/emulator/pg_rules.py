@@ -1,0 +1,113 @@
+"""Per-PG capabilities and field rules the real platform enforces (reference §9).
+
+Data first: which PG supports which operation (``SUPPORT``, from the spec's
+``x-portone-supported-pgs`` lists, §9.1), and which fields a PG requires for
+an operation (``REQUIRED``, from ``x-portone-per-pg``, §9.6).  Handlers ask
+``supports`` and ``missing_fields``; cancel rules live beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["REQUIRED", "SUPPORT", "missing_fields", "supports"]
+
+_ALL_BILLING = frozenset(
+    "chai danal danal_tpay daou html5_inicis inicis kakaopay kcp kcp_billing kicc ksnet "
+    "mobilians naverpay nice nice_v2 payco paymentwall settle settle_acc smartro_v2 "
+    "tosspayments paypal_v2 welcome tosspay_v2".split()
+)
+
+SUPPORT: Mapping[str, frozenset[str]] = {
+    "onetime": frozenset(
+        "daou kcp nice nice_v2 html5_inicis inicis paymentwall settle tosspayments ksnet welcome".split()
+    ),
+    # [SPEC] lists html5_inicis and omits settle; the PG docs name inicis and settle
+    # (reference §12).  Both readings are accepted.
+    "customer_issue": frozenset(
+        "nice kcp daou html5_inicis inicis tosspayments ksnet nice_v2 welcome settle paymentwall".split()
+    ),
+    "again": _ALL_BILLING,
+    "schedule": _ALL_BILLING,
+    "vbank_issue": frozenset(
+        "settle nice nice_v2 html5_inicis ksnet smartro_v2 tosspayments welcome".split()
+    ),
+    "vbank_revoke": frozenset(
+        "html5_inicis uplus danal nice kicc settle smartro tosspayments ksnet smartro_v2 "
+        "nice_v2 welcome kcp".split()
+    ),
+    "vbank_edit": frozenset({"settle"}),
+    "receipt_issue": frozenset(
+        "html5_inicis kcp nice kicc settle daou tosspayments ksnet smartro smartro_v2 nice_v2 "
+        "welcome".split()
+    ),
+    "receipt_get": frozenset(
+        "nice daou html5_inicis kcp payco smartro uplus tosspayments ksnet smartro_v2 nice_v2 "
+        "welcome kicc settle".split()
+    ),
+    "receipt_revoke": frozenset(
+        "html5_inicis kcp settle nice daou tosspayments nice_v2 ksnet smartro_v2 welcome".split()
+    ),
+    "external_receipt": frozenset(
+        "html5_inicis kcp settle nice kicc tosspayments nice_v2 ksnet smartro smartro_v2 "
+        "welcome".split()
+    ),
+    "escrow_logis": frozenset("html5_inicis kcp daou ksnet smartro_v2 nice_v2 welcome".split()),
+    "escrow_logis_edit": frozenset("html5_inicis kcp daou ksnet smartro_v2 welcome".split()),
+    "cancel_vat_amount": frozenset("nice html5_inicis welcome nice_v2".split()),
+    "certification": frozenset("danal inicis_unified inicis kcp_v2".split()),
+    "certification_otp": frozenset("danal kcp_v2".split()),
+    "balance": frozenset({"payco"}),
+}
+
+REQUIRED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "onetime": {
+        "html5_inicis": ("name", "buyer_name", "buyer_email", "buyer_tel"),
+        "ksnet": ("buyer_name", "product_type"),
+        "welcome": ("buyer_name",),
+        "paymentwall": ("cvc", "browser_ip"),
+    },
+    "again": {
+        "html5_inicis": ("name",),
+        "danal_tpay": ("name",),
+        "smartro_v2": ("buyer_name", "buyer_email", "buyer_tel"),
+        "ksnet": ("buyer_name", "product_type"),
+        "paymentwall": ("buyer_email", "browser_ip"),
+    },
+    "customer_issue": {
+        "tosspayments": ("customer_id",),
+        "ksnet": ("birth", "pwd_2digit"),
+        "paymentwall": ("cvc",),
+        "welcome": ("customer_name",),
+    },
+    "receipt_issue": {
+        "kicc": ("identifier_type",),
+        "settle": ("identifier_type",),
+        "nice_v2": ("identifier_type", "type"),
+        "daou": ("company_tel", "company_name", "corp_reg_no"),
+        "welcome": ("corp_reg_no", "buyer_tel", "type"),
+        "ksnet": ("product_type", "buyer_name"),
+        "smartro_v2": ("type", "buyer_name", "buyer_tel"),
+    },
+    "vbank_issue": {
+        "html5_inicis": ("vbank_holder", "buyer_name", "buyer_email"),
+        "nice": ("vbank_holder",),
+        "settle": ("vbank_holder",),
+        "smartro_v2": ("vbank_holder", "buyer_name", "buyer_email", "buyer_tel"),
+        "tosspayments": ("buyer_name",),
+        "ksnet": ("buyer_name", "product_type"),
+        "welcome": ("buyer_name",),
+    },
+}
+
+
+def supports(pg: str | None, operation: str) -> bool:
+    """Whether PG code ``pg`` offers ``operation`` (a key of ``SUPPORT``)."""
+    return pg is not None and pg in SUPPORT[operation]
+
+
+def missing_fields(pg: str | None, operation: str, data: Mapping[str, Any]) -> list[str]:
+    """Fields ``pg`` requires for ``operation`` that ``data`` lacks, in spec order."""
+    needed = REQUIRED.get(operation, {}).get(pg or "", ())
+    return [name for name in needed if data.get(name) in (None, "")]
