@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -25,3 +26,19 @@ def emu(emulator_url: str) -> Iterator[EmulatorClient]:
         yield client
     finally:
         client.close()
+
+
+_REQUIRED = {"postgres": "PAYDESK_REQUIRE_POSTGRES", "browser": "PAYDESK_REQUIRE_BROWSER"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """In CI (``PAYDESK_REQUIRE_*`` set), a skipped PostgreSQL or browser test fails."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped:
+        return
+    for marker, variable in _REQUIRED.items():
+        if item.get_closest_marker(marker) and os.environ.get(variable):
+            report.outcome = "failed"
+            report.longrepr = f"{marker} test skipped but {variable} is set: {report.longrepr}"
