@@ -1,0 +1,102 @@
+"""The controllable clock, token rules, and state files that survive a torn write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paydesk.emulator import DEFAULT_MERCHANTS, Clock, Gateway
+from paydesk.emulator.errors import ApiFault
+from paydesk.emulator.state import GatewayState, load_state, save_state
+
+
+class ManualSource:
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+
+def test_clock_advance_set_freeze_reset() -> None:
+    source = ManualSource(1_000.0)
+    clock = Clock(source)
+    clock.advance(60)
+    assert clock.now() == 1_060
+    source.at += 5
+    assert clock.now() == 1_065
+    clock.set(5_000, freeze=True)
+    source.at += 100
+    assert clock.now() == 5_000
+    clock.unfreeze()
+    source.at += 1
+    assert clock.now() == 5_001
+    clock.reset()
+    assert clock.now() == source.at
+
+
+def gateway(at: float = 1_700_000_000) -> tuple[Gateway, ManualSource]:
+    source = ManualSource(at)
+    merchants = [m.model_copy(deep=True) for m in DEFAULT_MERCHANTS]
+    return Gateway(merchants, clock=Clock(source)), source
+
+
+def test_token_reuse_extension_and_expiry() -> None:
+    gw, source = gateway()
+    merchant = gw.merchant("imp00000001")
+    first = gw.issue_token(merchant)
+    first_expiry = first.expired_at
+    assert first_expiry - gw.now() == 1800
+    source.at += 1790
+    again = gw.issue_token(merchant)
+    assert again.access_token == first.access_token
+    assert again.expired_at == first_expiry + 300
+    assert gw.authenticate(first.access_token) is merchant
+    source.at += 311
+    with pytest.raises(ApiFault) as caught:
+        gw.authenticate(first.access_token)
+    assert caught.value.http_status == 401
+    assert gw.issue_token(merchant).access_token != first.access_token
+
+
+def test_state_round_trips_with_merchant_uid_index(tmp_path: Path) -> None:
+    gw, _ = gateway()
+    merchant = gw.merchant("imp00000001")
+    channel = merchant.pick("nice", "api_payment")
+    assert channel is not None
+    payment = gw.start_payment(merchant, channel, merchant_uid="order-1", amount=1000)
+    gw.approve(payment, card_code="366")
+    path = tmp_path / "state.json"
+    save_state(gw.state, path)
+    loaded = load_state(path)
+    ledger = loaded.ledger("imp00000001")
+    assert [p.imp_uid for p in ledger.by_merchant_uid("order-1")] == [payment.imp_uid]
+    assert ledger.payments[payment.imp_uid].status == "paid"
+    assert len(loaded.webhooks) == 1
+
+
+def test_a_failed_write_leaves_the_previous_state(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    save_state(GatewayState(sequence=7), path)
+
+    class Boom(GatewayState):
+        def model_dump(self, *args: object, **kwargs: object) -> dict[str, object]:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        save_state(Boom(), path)
+    assert load_state(path).sequence == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_pick_resolves_pg_and_mid_and_falls_back() -> None:
+    merchant = DEFAULT_MERCHANTS[0]
+    nice = merchant.pick("nice", "api_payment")
+    assert nice is not None
+    assert nice.pg_provider == "nice"
+    by_mid = merchant.pick(f"nice.{nice.pg_id}", "api_payment")
+    assert by_mid == nice
+    fallback = merchant.pick("no_such_pg", "api_payment")
+    assert fallback is not None
+    assert fallback.type == "api_payment"
