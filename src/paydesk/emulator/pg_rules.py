@@ -3,7 +3,8 @@
 Data first: which PG supports which operation (``SUPPORT``, from the spec's
 ``x-portone-supported-pgs`` lists, §9.1), and which fields a PG requires for
 an operation (``REQUIRED``, from ``x-portone-per-pg``, §9.6).  Handlers ask
-``supports`` and ``missing_fields``; cancel rules live beside them.
+``supports`` and ``missing_fields``.  The cancel rules' per-PG data (§4, §9.3,
+§9.4) follows at the end; ``refunds.py`` holds the logic that reads it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["REQUIRED", "SUPPORT", "missing_fields", "supports"]
+__all__ = [
+    "CANCEL_MONTH_LIMIT",
+    "PARTIAL_CANCEL_LIMIT",
+    "PHONE_NEXT_MONTH_REFUND_PGS",
+    "PHONE_PARTIAL_CANCEL_PGS",
+    "REASON_REQUIRED_PGS",
+    "REFUND_ACCOUNT_METHODS",
+    "REFUND_TEL_METHODS",
+    "REQUIRED",
+    "SUPPORT",
+    "TAX_FREE_EXPLICIT_PGS",
+    "TAX_FREE_ON_PARTIAL_PGS",
+    "VAT_ON_PARTIAL_PGS",
+    "VBANK_REFUND_QUIET_HOURS",
+    "cancel_vat_pgs",
+    "missing_fields",
+    "refund_account_methods",
+    "refund_tel_methods",
+    "supports",
+]
 
 _ALL_BILLING = frozenset(
     "chai danal danal_tpay daou html5_inicis inicis kakaopay kcp kcp_billing kicc ksnet "
@@ -111,3 +131,49 @@ def missing_fields(pg: str | None, operation: str, data: Mapping[str, Any]) -> l
     """Fields ``pg`` requires for ``operation`` that ``data`` lacks, in spec order."""
     needed = REQUIRED.get(operation, {}).get(pg or "", ())
     return [name for name in needed if data.get(name) in (None, "")]
+
+
+# -- cancel (POST /payments/cancel) -------------------------------------------
+# Phone payments: partial cancels only on KG Inicis and NHN KCP (§9.3).
+PHONE_PARTIAL_CANCEL_PGS: frozenset[str] = frozenset({"html5_inicis", "kcp"})
+# Phone payments are cancellable only in the month they were paid, except KCP's
+# next-month refund to a bank account (refund_* fields required, §4.5).
+PHONE_NEXT_MONTH_REFUND_PGS: frozenset[str] = frozenset({"kcp"})
+# PGs that do not zero a missing tax_free: tax-free payments must send it (§4.3).
+TAX_FREE_EXPLICIT_PGS: frozenset[str] = frozenset("kcp kcp_quick kicc nice payco".split())
+# smartro_v2: partial cancels of a payment with tax-free money must send tax_free.
+TAX_FREE_ON_PARTIAL_PGS: frozenset[str] = frozenset({"smartro_v2"})
+# tosspay_v2: partial cancels of a payment with explicit VAT must send vat_amount.
+VAT_ON_PARTIAL_PGS: frozenset[str] = frozenset({"tosspay_v2"})
+# naverpay: the review requires a cancel reason (x-portone-per-pg required).
+REASON_REQUIRED_PGS: frozenset[str] = frozenset({"naverpay"})
+# Pay methods whose refunds need refund_holder/bank/account; default is vbank only.
+REFUND_ACCOUNT_METHODS: Mapping[str, frozenset[str]] = {
+    "smartro_v2": frozenset({"vbank", "trans"}),
+}
+# refund_tel: required for every smartro (old module) cancel, and smartro_v2
+# vbank/trans refunds.  "*" means every pay method.
+REFUND_TEL_METHODS: Mapping[str, frozenset[str]] = {
+    "smartro": frozenset({"*"}),
+    "smartro_v2": frozenset({"vbank", "trans"}),
+}
+# KSNET: at most 9 partial cancels, only within 6 months, vbank refunds not
+# between 23:00 and 06:00 (KST), phone payments never partially (§9.3).
+PARTIAL_CANCEL_LIMIT: Mapping[str, int] = {"ksnet": 9}
+CANCEL_MONTH_LIMIT: Mapping[str, int] = {"ksnet": 6}
+VBANK_REFUND_QUIET_HOURS: Mapping[str, tuple[int, int]] = {"ksnet": (23, 6)}
+
+
+def cancel_vat_pgs() -> frozenset[str]:
+    """PGs that take ``vat_amount`` on a cancel: the spec's list plus tosspay_v2 (§4.3)."""
+    return SUPPORT["cancel_vat_amount"] | VAT_ON_PARTIAL_PGS
+
+
+def refund_account_methods(pg: str | None) -> frozenset[str]:
+    """Pay methods whose refunds on ``pg`` need a refund bank account."""
+    return REFUND_ACCOUNT_METHODS.get(pg or "", frozenset({"vbank"}))
+
+
+def refund_tel_methods(pg: str | None) -> frozenset[str]:
+    """Pay methods whose refunds on ``pg`` need ``refund_tel`` (``*`` = all)."""
+    return REFUND_TEL_METHODS.get(pg or "", frozenset())
