@@ -55,6 +55,9 @@ def seed_payment(gateway: Gateway, data: dict[str, Any]) -> Payment:
     )
     if started_at is not None:
         payment.started_at = started_at
+    if params.flag("sandbox"):
+        payment.sandbox = True  # as if made on a test channel
+    payment.uses_webhook = params.flag("uses_webhook", True)
     if pay_method == "vbank":
         now = gateway.now()
         payment.vbank_code = params.text("vbank_code") or "004"
