@@ -53,15 +53,22 @@ class Channel(BaseModel):
 
 
 class DeliveryPolicy(BaseModel):
-    """How webhooks reach this merchant (used by webhook delivery)."""
+    """How webhooks reach this merchant (used by webhook delivery, ``delivery.py``).
+
+    Times are gateway-clock seconds except the timeouts (real seconds):
+    first delivery connect 10 s / read 30 s, re-deliveries 15 s in total (§5).
+    """
 
     mode: Literal["once", "retry"] = "once"
-    max_retries: int = 5
-    retry_interval: float = 60.0
-    duplicate_probability: float = 0.0
-    delay: float = 0.0
-    jitter: float = 0.0
+    max_retries: int = Field(default=5, ge=0)
+    retry_interval: float = Field(default=60.0, ge=0)
+    duplicate_probability: float = Field(default=0.0, ge=0, le=1)
+    delay: float = Field(default=0.0, ge=0)
+    jitter: float = Field(default=0.0, ge=0)
     order: Literal["before_redirect", "after_redirect", "any"] = "any"
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    retry_timeout: float = Field(default=15.0, gt=0)
 
 
 class Merchant(BaseModel):

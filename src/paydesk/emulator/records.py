@@ -349,6 +349,7 @@ class AttemptRecord(BaseModel):
     error: str | None = None
     elapsed_ms: float = 0.0
     manual: bool = False
+    duplicate: bool = False  # the extra copy a "duplicate delivery" policy sends
 
 
 class WebhookRecord(BaseModel):
