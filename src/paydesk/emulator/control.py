@@ -141,6 +141,14 @@ def control_routes(
         gateway.merchants[merchant.imp_code] = updated
         return updated.model_dump(mode="json", exclude={"imp_secret", "channels"})
 
+    async def gateway_settings(request: Request) -> dict[str, Any]:
+        """Gateway-wide test knobs: ``hang_seconds`` of the hanging test card."""
+        params = Params(await read_json(request))
+        seconds = params.amount("hang_seconds")
+        if seconds is not None:
+            gateway.hang_seconds = float(seconds)
+        return {"hang_seconds": gateway.hang_seconds}
+
     table: list[tuple[str, str, Callable[[Request], Any]]] = [
         ("GET", "/health", health),
         ("POST", "/reset", reset),
@@ -159,5 +167,6 @@ def control_routes(
         ("POST", "/payments", seed),
         ("GET", "/merchants", list_merchants),
         ("PUT", "/merchants/{imp_code}/settings", merchant_settings),
+        ("POST", "/settings", gateway_settings),
     ]
     return [Route(prefix + path, guarded(fn), methods=[method]) for method, path, fn in table]
