@@ -120,6 +120,15 @@ def control_routes(
 
         return seed_payment(gateway, await read_json(request)).wire()
 
+    def certification_otp(request: Request) -> dict[str, Any]:
+        """The OTP the emulator "sent by SMS" for an OTP verification request."""
+        from .certifying import find_certification
+
+        found = find_certification(gateway, request.path_params["imp_uid"])
+        if found is None:
+            raise ApiFault(404, "인증결과가 존재하지 않습니다.")
+        return {"imp_uid": found.imp_uid, "otp": found.otp, "certified": found.certified}
+
     def list_merchants(request: Request) -> list[dict[str, Any]]:
         return [
             m.model_dump(mode="json", exclude={"imp_secret", "channels"})
@@ -165,6 +174,7 @@ def control_routes(
         ("DELETE", "/faults/{fault_id}", remove_fault),
         ("POST", "/vbanks/{imp_uid}/deposit", deposit),
         ("POST", "/payments", seed),
+        ("GET", "/certifications/{imp_uid}/otp", certification_otp),
         ("GET", "/merchants", list_merchants),
         ("PUT", "/merchants/{imp_code}/settings", merchant_settings),
         ("POST", "/settings", gateway_settings),
