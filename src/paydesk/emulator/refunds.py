@@ -359,7 +359,7 @@ def cancel_payment(
     refused = refusal(payment, request, now)
     if refused is not None:
         raise ApiFault(200, refused.message, code=1)
-    entry = _book(gateway, payment, request, plan_cancel(payment, request), source)
+    entry = _book(gateway, payment, request, plan_cancel(payment, request), source, now)
     if source == "console" or (request.enable_webhook and payment.uses_webhook):
         gateway.announce(payment, "cancelled", cancellation_id=entry.cancellation_id)
     gateway.touch()
@@ -372,8 +372,8 @@ def _book(
     request: CancelRequest,
     plan: CancelPlan,
     source: CancelSource,
+    now: int,
 ) -> CancelEntry:
-    now = gateway.now()
     cancellation_id = gateway.new_cancellation_id()
     whole = plan.empties and not payment.cancel_history
     entry = CancelEntry(
