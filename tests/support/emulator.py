@@ -45,8 +45,13 @@ class EmulatorClient:
 
     # -- REST -----------------------------------------------------------------
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {**self.auth(), **kwargs.pop("headers", {})}
-        return self.http.request(method, path, headers=headers, **kwargs)
+        """A REST call with the demo token, renewed once if the clock moved past it."""
+        extra = kwargs.pop("headers", {})
+        answer = self.http.request(method, path, headers={**self.auth(), **extra}, **kwargs)
+        if answer.status_code == 401 and "Authorization" not in extra:
+            self._token = None
+            answer = self.http.request(method, path, headers={**self.auth(), **extra}, **kwargs)
+        return answer
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.call("GET", path, **kwargs)
