@@ -1,0 +1,205 @@
+"""The one place where answers and httpx exceptions become the client's errors.
+
+i'mport signals refusals three ways: the HTTP status (401, 404, 409, 5xx...),
+a non-zero envelope ``code`` with HTTP 200, and the Korean ``message`` text
+(the only thing telling "already cancelled" from "checksum mismatch").  The
+rules here read all three; the texts matched are the ones of the reference
+§10 and of the emulator's refund rules (``결제취소에 실패하였습니다.(<detail>)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from .errors import (
+    AlreadyCancelled,
+    ApiError,
+    BadRequest,
+    CancelAmountExceeded,
+    ChecksumMismatch,
+    Conflict,
+    Declined,
+    IamportError,
+    NotFound,
+    NotSent,
+    NotSupported,
+    OutcomeUnknown,
+    PaymentNotCancellable,
+    ServerError,
+    Unauthorized,
+    UnreadableAnswer,
+)
+from .exchange import ApiRequest, Envelope, decode_json
+
+__all__ = ["error_for", "read_envelope", "translate"]
+
+CANCEL_OPERATIONS = frozenset({"payments.cancel"})
+REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-amz-request-id")
+
+NOT_FOUND_TEXTS = (
+    "존재하지 않는 결제정보",  # GET /payments/{imp_uid}, find, findAll
+    "사전등록된 결제정보가 존재하지 않습니다",  # GET/PUT /payments/prepare
+    "취소할 결제건이 존재하지 않습니다",  # cancel, unknown target
+    "로 등록된 정보를 찾을 수 없습니다",  # customer_uid(...) unknown
+    "등록되지 않은 구매자입니다",  # again, unknown customer_uid
+    "등록된 고객정보가 없습니다",  # schedule, unknown customer_uid without card
+    "취소할 예약결제 기록이 존재하지 않습니다",  # unschedule, nothing to revoke
+    "인증결과가 존재하지 않습니다",  # certifications
+)
+ALREADY_CANCELLED_TEXTS = ("이미 전액취소된 주문입니다",)
+CHECKSUM_TEXTS = ("취소가능잔액 검증에 실패",)
+AMOUNT_EXCEEDED_TEXTS = (
+    "취소가능잔액보다 큽니다",  # emulator: 취소요청금액 X이 취소가능잔액 Y보다 큽니다
+    "bigger than cancelable amount",  # Kakao Pay via i'mport [ISS-java20]
+)
+DECLINED_TEXTS = (
+    "카드정보 인증에 실패",
+    "유효하지않은 카드번호",
+    "빌키 발급에 실패",
+)
+
+NOT_SENT_EXCEPTIONS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+
+
+def _has(message: str, texts: tuple[str, ...]) -> bool:
+    return any(text in message for text in texts)
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    return next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None)
+
+
+def read_envelope(
+    request: ApiRequest, http_status: int, headers: Mapping[str, str], content: bytes
+) -> Envelope:
+    """Decode an HTTP answer into an ``Envelope`` and raise if it is a refusal.
+
+    Args:
+        request: the request that was answered.
+        http_status: the answer's status.
+        headers: the answer's headers (case-insensitive mapping, e.g. ``httpx.Headers``).
+        content: the raw body.
+
+    Returns:
+        The envelope of a successful (``code 0``, or partial 207) answer.
+
+    Raises:
+        ApiError: a subclass chosen by ``error_for``.
+        UnreadableAnswer: the body is not an i'mport envelope (and the status
+            says nothing clearer).
+    """
+    request_id = _request_id(headers)
+    try:
+        data = decode_json(content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or "code" not in data:
+        data = {"code": None, "message": _excerpt(content), "response": None}
+    code = data.get("code")
+    envelope = Envelope(
+        request=request,
+        http_status=http_status,
+        code=code if isinstance(code, int) else None,
+        message=data.get("message") if isinstance(data.get("message"), str) else None,
+        response=data.get("response"),
+        request_id=request_id,
+    )
+    error = error_for(envelope)
+    if error is not None:
+        raise error
+    return envelope
+
+
+def _excerpt(content: bytes) -> str:
+    return content[:200].decode("utf-8", "replace").strip() or "(empty answer)"
+
+
+def error_for(envelope: Envelope) -> IamportError | None:
+    """The error an envelope stands for, or None when it is a success.
+
+    207 (partial multi-lookup) counts as a success; the caller reads what was found.
+    """
+    status, code = envelope.http_status, envelope.code
+    if status == 207 or (status == 200 and code == 0):
+        return None
+    request = envelope.request
+    message = envelope.message or f"HTTP {status}"
+    if status == 200 and code is None:
+        return UnreadableAnswer(
+            f"not an i'mport answer: {message}",
+            write=not request.safe,
+            http_status=status,
+            **request.context(),
+        )
+    kind = _kind(request, status, message)
+    context: dict[str, Any] = {
+        **request.context(),
+        "http_status": status,
+        "code": code,
+        "request_id": envelope.request_id,
+        "response": envelope.response,
+    }
+    if kind is ServerError:
+        return ServerError(message, write=not request.safe, **context)
+    return kind(message, **context)
+
+
+def _kind(request: ApiRequest, status: int, message: str) -> type[ApiError]:
+    """Status first where it is unambiguous (401, 5xx), then the text, then the status."""
+    if status == 401:
+        return Unauthorized
+    if status >= 500 and status != 501:
+        return ServerError
+    by_text = _kind_by_text(request, message)
+    if by_text is not None:
+        return by_text
+    return _kind_by_status(status)
+
+
+def _kind_by_text(request: ApiRequest, message: str) -> type[ApiError] | None:
+    if _has(message, NOT_FOUND_TEXTS):
+        return NotFound
+    if _has(message, DECLINED_TEXTS):
+        return Declined
+    if request.operation not in CANCEL_OPERATIONS:
+        return None
+    if _has(message, ALREADY_CANCELLED_TEXTS):
+        return AlreadyCancelled
+    if _has(message, CHECKSUM_TEXTS):
+        return ChecksumMismatch
+    if _has(message, AMOUNT_EXCEEDED_TEXTS):
+        return CancelAmountExceeded
+    return PaymentNotCancellable
+
+
+def _kind_by_status(status: int) -> type[ApiError]:
+    return {
+        400: BadRequest,
+        404: NotFound,
+        405: BadRequest,
+        409: Conflict,
+        422: BadRequest,
+        501: NotSupported,
+    }.get(status, ApiError)
+
+
+def translate(exc: httpx.HTTPError, request: ApiRequest) -> IamportError:
+    """The client error for an httpx exception raised while exchanging ``request``.
+
+    Only failures before any byte left (connect, pool, a request httpx refused to
+    build) are ``NotSent``; everything after that — timeouts while writing or
+    reading, a dropped connection, a protocol error — is ``OutcomeUnknown``.
+    """
+    name = type(exc).__name__
+    if isinstance(exc, NOT_SENT_EXCEPTIONS):
+        return NotSent(f"not sent: {name}: {exc}", **request.context())
+    return OutcomeUnknown(f"no answer: {name}: {exc}", write=not request.safe, **request.context())

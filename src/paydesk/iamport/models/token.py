@@ -1,0 +1,18 @@
+"""The getToken answer (``AuthAnnotation``)."""
+
+from __future__ import annotations
+
+from .wire import Instant, WireModel
+
+__all__ = ["Token"]
+
+
+class Token(WireModel):
+    """An access token, its expiry and i'mport's clock at issue time.
+
+    Only ``expired_at - now`` is meaningful locally (see ``tokens.grant_for``).
+    """
+
+    access_token: str
+    expired_at: Instant
+    now: Instant

@@ -1,0 +1,150 @@
+"""Virtual accounts issued by API (§2.8): issue, change, revoke, and holder lookup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ..exchange import ApiRequest, Flow, query_pairs, segment
+from ..models.codes import VbankHolder
+from ..models.payment import Payment
+from ..models.wire import to_unix
+from .answers import exchange
+
+__all__ = ["edit_vbank", "issue_vbank", "revoke_vbank", "vbank_holder"]
+
+Money = int | Decimal
+
+
+def issue_vbank(
+    merchant_uid: str,
+    amount: Money,
+    *,
+    vbank_code: str,
+    vbank_due: datetime,
+    vbank_holder: str | None = None,
+    channel_key: str | None = None,
+    pg: str | None = None,
+    name: str | None = None,
+    pg_api_key: str | None = None,
+    **fields: Any,
+) -> Flow[Payment]:
+    """Issue a virtual account without a payment window (``POST /vbanks``).
+
+    Args:
+        merchant_uid: a fresh order id.
+        amount: the amount to deposit.
+        vbank_code: bank code (PG-specific table).
+        vbank_due: deposit deadline.
+        vbank_holder: holder name shown to the buyer (some PGs require it).
+        channel_key: the PG channel (required by the newest spec).
+        pg: ``provider`` or ``provider.MID`` (older alternative to channel_key).
+        name: order name.
+        pg_api_key: KG Inicis API key (sent in the query string).
+        **fields: buyer_*, notice_url, custom_data, tax_free, vat_amount, ...
+
+    Returns:
+        The Payment in ``ready`` with ``vbank_num`` set.
+
+    Raises:
+        ApiError: e.g. no vbank contract with the PG.
+        OutcomeUnknown: no answer: look the order up by ``merchant_uid``.
+    """
+    body = {
+        "merchant_uid": merchant_uid,
+        "amount": amount,
+        "vbank_code": vbank_code,
+        "vbank_due": to_unix(vbank_due),
+        "vbank_holder": vbank_holder,
+        "channel_key": channel_key,
+        "pg": pg,
+        "name": name,
+        **fields,
+    }
+    request = ApiRequest(
+        "vbanks.issue",
+        "POST",
+        "/vbanks",
+        query=query_pairs({"pg_api_key": pg_api_key}),
+        body=body,
+        keys={"merchant_uid": merchant_uid, "amount": amount},
+    )
+    return exchange(request, Payment)
+
+
+def edit_vbank(
+    imp_uid: str, *, amount: Money | None = None, vbank_due: datetime | None = None
+) -> Flow[Payment]:
+    """Change the amount and/or deadline of an undeposited account (``PUT /vbanks/{imp_uid}``).
+
+    Args:
+        imp_uid: the vbank payment.
+        amount: the new amount.
+        vbank_due: the new deadline.
+
+    Returns:
+        The updated Payment.
+
+    Raises:
+        BadRequest: not a vbank payment, or not awaiting deposit.
+        NotFound: no such payment.
+    """
+    if amount is None and vbank_due is None:
+        raise ValueError("give amount and/or vbank_due")
+    body = {"amount": amount, "vbank_due": to_unix(vbank_due) if vbank_due else None}
+    request = ApiRequest(
+        "vbanks.edit",
+        "PUT",
+        f"/vbanks/{segment(imp_uid)}",
+        body=body,
+        keys={"imp_uid": imp_uid, "amount": amount},
+    )
+    return exchange(request, Payment)
+
+
+def revoke_vbank(imp_uid: str, *, pg_api_key: str | None = None) -> Flow[Payment]:
+    """Revoke an undeposited virtual account (``DELETE /vbanks/{imp_uid}``).
+
+    Args:
+        imp_uid: the vbank payment.
+        pg_api_key: KG Inicis API key (query string).
+
+    Returns:
+        The Payment after revocation.
+
+    Raises:
+        BadRequest: not a vbank payment, or not awaiting deposit.
+        NotFound: no such payment.
+    """
+    request = ApiRequest(
+        "vbanks.revoke",
+        "DELETE",
+        f"/vbanks/{segment(imp_uid)}",
+        query=query_pairs({"pg_api_key": pg_api_key}),
+        keys={"imp_uid": imp_uid},
+    )
+    return exchange(request, Payment)
+
+
+def vbank_holder(bank_code: str, bank_num: str) -> Flow[VbankHolder]:
+    """The holder name of a bank account (``GET /vbanks/holder``).
+
+    Args:
+        bank_code: KFTC bank code.
+        bank_num: account number.
+
+    Returns:
+        A ``VbankHolder``.
+
+    Raises:
+        NotFound: the account could not be looked up.
+    """
+    request = ApiRequest(
+        "vbanks.holder",
+        "GET",
+        "/vbanks/holder",
+        query=query_pairs({"bank_code": bank_code, "bank_num": bank_num}),
+        keys={"bank_code": bank_code},
+    )
+    return exchange(request, VbankHolder)

@@ -1,0 +1,89 @@
+"""When to send a request again, and after how long: pure decisions, no sleeping.
+
+Reads (GET) are retried on what is likely to pass: no connection, no answer,
+a 5xx.  Writes are retried only when the request provably never left
+(``NotSent``); a write that may have reached i'mport is never resent here —
+the caller gets ``OutcomeUnknown`` and reconciles (i'mport V1 has no
+idempotency key).  Backoff is exponential with full jitter, bounded both in
+attempts and in total time.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .errors import IamportError, NotSent, OutcomeUnknown, ServerError
+from .exchange import ApiRequest
+
+__all__ = ["RetryPolicy", "retry_delay", "retryable"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds of the retry loop.
+
+    Attributes:
+        attempts: total tries including the first (1 = never retry).
+        base: backoff base in seconds; try ``n`` waits up to ``base * 2**(n-1)``.
+        cap: the longest single wait, in seconds.
+        total: no retry starts later than this many seconds after the first try.
+    """
+
+    attempts: int = 3
+    base: float = 0.25
+    cap: float = 4.0
+    total: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.base < 0 or self.cap < 0 or self.total < 0:
+            raise ValueError("retry bounds must be non-negative and attempts >= 1")
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def retryable(request: ApiRequest, error: IamportError) -> bool:
+    """Whether ``error`` on ``request`` may be answered by sending it again.
+
+    ``NotSent`` always; for a GET also ``OutcomeUnknown`` (a lost or unreadable
+    answer, a read timeout) and ``ServerError``.  Never an explicit refusal such as 400 or 404.
+    """
+    if isinstance(error, NotSent):
+        return True
+    if not request.safe:
+        return False
+    return isinstance(error, OutcomeUnknown | ServerError)
+
+
+def backoff(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:
+    """Full-jitter wait before try ``attempt + 1`` (``attempt`` counts from 1)."""
+    ceiling = min(policy.cap, policy.base * 2 ** (attempt - 1))
+    return rng.uniform(0.0, ceiling)
+
+
+def retry_delay(
+    policy: RetryPolicy,
+    request: ApiRequest,
+    error: IamportError,
+    *,
+    attempt: int,
+    elapsed: float,
+    rng: random.Random,
+) -> float | None:
+    """Seconds to wait before trying again, or None to give up and raise ``error``.
+
+    Args:
+        policy: the bounds.
+        request: the request that failed.
+        error: how it failed.
+        attempt: how many tries were made so far (1 after the first).
+        elapsed: seconds since the first try started.
+        rng: source of the jitter (inject a seeded one in tests).
+    """
+    if attempt >= policy.attempts or not retryable(request, error):
+        return None
+    delay = backoff(policy, attempt, rng)
+    if elapsed + delay > policy.total:
+        return None
+    return delay
