@@ -23,6 +23,7 @@ from .errors import ApiFault, Messages
 from .faults import FaultBook, FaultMiddleware
 from .gateway import Gateway
 from .operations import OPERATIONS, Operation
+from .outbound import Outbound
 from .params import Params, decode_pairs
 from .routing import Call, Handler, Reply, RouteTable, run_handler
 
@@ -214,16 +215,29 @@ def create_app(
     faults: FaultBook | None = None,
     tick_interval: float = 0.25,
     extra_routes: Iterable[BaseRoute] = (),
+    outbound: Outbound | None = None,
 ) -> Starlette:
-    """Build the emulator app around ``gateway``."""
+    """Build the emulator app around ``gateway``.
+
+    ``outbound`` carries the HTTP client and waits for calls to merchant
+    servers (Confirm Process, webhooks); by default one is built at startup.
+    """
+    from .console import CONSOLE_PREFIX, console_routes
     from .control import control_routes
+    from .delivery import Courier
+    from .delivery_control import delivery_control_routes
     from .window import window_routes
+    from .window_session import WindowDesk
 
     book = faults or FaultBook()
     tickers = default_tickers()
+    out = outbound or Outbound()
+    courier = Courier(gateway, out)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await out.open()
+        courier.start()
         task = asyncio.create_task(_run_tickers(gateway, tickers, tick_interval))
         try:
             yield
@@ -231,17 +245,27 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await courier.stop()
+            await out.close()
             gateway.flush()
 
+    def run_tick() -> None:
+        tick(gateway, tickers)
+
     routes: list[BaseRoute] = [
-        *control_routes(gateway, book, lambda: tick(gateway, tickers), CONTROL_PREFIX),
-        *window_routes(gateway),
+        *control_routes(gateway, book, run_tick, CONTROL_PREFIX),
+        *delivery_control_routes(gateway, courier, CONTROL_PREFIX),
+        *window_routes(gateway, WindowDesk(gateway, courier, out)),
+        *console_routes(gateway, courier, book, run_tick),
         *extra_routes,
         *api_routes(gateway, route_tables()),
         Route("/{rest:path}", fallback, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(FaultMiddleware, book=book, exclude=(CONTROL_PREFIX, "/v1/", "/window"))
+    exclude = (CONTROL_PREFIX, "/v1/", "/window", "/js/", CONSOLE_PREFIX)
+    app.add_middleware(FaultMiddleware, book=book, exclude=exclude)
     app.state.gateway = gateway
     app.state.faults = book
+    app.state.courier = courier
+    app.state.outbound = out
     return app
