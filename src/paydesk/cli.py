@@ -46,5 +46,22 @@ def emulator(
     uvicorn.run(asgi, host=host, port=port, log_level="info")
 
 
+db = typer.Typer(help="The merchant server's database.", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+
+@db.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Alembic revision to migrate to.")] = "head",
+) -> None:
+    """Apply the schema migrations to PAYDESK_DATABASE_URL (default: ./var/paydesk.db)."""
+    from .settings import Settings
+    from .store.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"paydesk db: migrated to {revision}")
+
+
 def main() -> None:
     app()

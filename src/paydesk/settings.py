@@ -1,0 +1,65 @@
+"""Configuration of the merchant server, read from ``PAYDESK_*`` environment variables.
+
+There is no module-level instance: ``bootstrap`` builds one ``Settings`` and
+hands the pieces to whoever needs them. Secrets are ``SecretStr`` so they never
+show up in logs or reprs.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["DEFAULT_DATABASE_URL", "IAMPORT_WEBHOOK_IPS", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/paydesk.db"
+
+#: The addresses i'mport sends webhooks from (official list, reference §5).
+IAMPORT_WEBHOOK_IPS = ("52.78.100.19", "52.78.48.223", "52.78.5.241")
+
+Networks = Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Everything the server, the worker and the CLI can be told from outside."""
+
+    model_config = SettingsConfigDict(env_prefix="PAYDESK_", frozen=True, extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+    iamport_base_url: str = "https://api.iamport.kr"
+    iamport_key: SecretStr | None = None
+    iamport_secret: SecretStr | None = None
+    imp_code: str | None = None  # "imp" + 8 digits, for IMP.init in the browser
+
+    # Where i'mport and browsers reach us: confirm_url, notice_url, m_redirect_url.
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    webhook_allowed_ips: Networks = Field(
+        default=tuple(ip_network(ip) for ip in IAMPORT_WEBHOOK_IPS)
+    )
+    trusted_proxies: Networks = ()
+
+    sales_open: bool = True  # the kill switch: False refuses every confirm
+    confirm_batch_window_ms: float = Field(default=2.0, ge=0)
+    confirm_batch_max: int = Field(default=256, ge=1)
+    confirm_deadline_seconds: float = Field(default=6.0, gt=0, lt=10)
+    order_ttl_seconds: int = Field(default=1800, gt=0)
+    hold_check_after_seconds: int = Field(default=120, gt=0)
+
+    @field_validator("webhook_allowed_ips", "trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        """Accept ``"1.2.3.4, 10.0.0.0/8"`` from the environment as well as lists."""
+        if isinstance(value, str):
+            return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+        return value
+
+    def confirm_url(self) -> str:
+        return self.public_base_url.rstrip("/") + "/iamport/confirm"
+
+    def notice_url(self) -> str:
+        return self.public_base_url.rstrip("/") + "/iamport/webhook"

@@ -1,0 +1,53 @@
+"""Idempotency keys for our own API's writes.
+
+A client that retries a write with the same ``Idempotency-Key`` gets the first
+answer again instead of a second effect. The key is stored in the same
+transaction as the write it protects, so a crash leaves neither or both; a
+concurrent duplicate loses on the unique constraint and reads the winner's answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .tables import idempotency_keys
+
+__all__ = ["IdempotencyRepository", "StoredAnswer"]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """The first answer given for a key, and a hash of the request it answered."""
+
+    request_hash: str
+    status_code: int
+    response: Any
+
+
+class IdempotencyRepository:
+    """Stored answers by (scope, key)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def get(self, scope: str, key: str) -> StoredAnswer | None:
+        query = select(idempotency_keys).where(
+            idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+        )
+        row = (await self._db.execute(query)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return StoredAnswer(m["request_hash"], m["status_code"], m["response"])
+
+    async def add(self, scope: str, key: str, answer: StoredAnswer, now: datetime) -> None:
+        """Store the answer; raises ``IntegrityError`` if another request stored one first."""
+        values = {"scope": scope, "key": key, "request_hash": answer.request_hash,
+                  "status_code": answer.status_code, "response": answer.response,
+                  "created_at": now}  # fmt: skip
+        await self._db.execute(insert(idempotency_keys).values(values))

@@ -1,0 +1,1 @@
+"""Alembic migrations of the merchant server's schema (SQLite and PostgreSQL)."""

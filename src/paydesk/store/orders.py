@@ -1,0 +1,120 @@
+"""Orders, their lines and their stock holds.
+
+An order row carries the domain ``Order``'s payment state (see
+``records.order_values``); ``stock_holds`` records which units of which product
+are held, sold or released for it, and for which ``imp_uid``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..core.money import Money
+from ..core.orders import Order
+from ..core.stock import Line
+from .records import OrderRecord, order_values
+from .tables import order_items, orders, stock_holds
+
+__all__ = ["OrderRepository"]
+
+
+class OrderRepository:
+    """Orders with their lines and holds, inside one transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def add(
+        self,
+        order: Order,
+        *,
+        name: str,
+        unit_prices: Mapping[int, Money],
+        buyer: Mapping[str, Any],
+        pay_method: str | None,
+        pg: str | None,
+        now: datetime,
+    ) -> int:
+        """Store a new order and its lines; returns the order id."""
+        values = {**order_values(order), "merchant_uid": order.merchant_uid, "name": name,
+                  "buyer": dict(buyer), "pay_method": pay_method, "pg": pg,
+                  "created_at": now, "updated_at": now}  # fmt: skip
+        order_id = int(
+            (
+                await self._db.execute(insert(orders).values(values).returning(orders.c.id))
+            ).scalar_one()
+        )
+        items = [
+            {"order_id": order_id, "product_id": line.product_id, "quantity": line.quantity,
+             "unit_price": unit_prices[line.product_id].amount}
+            for line in order.lines
+        ]  # fmt: skip
+        await self._db.execute(insert(order_items), items)
+        return order_id
+
+    async def get(self, merchant_uid: str, *, lock: bool = False) -> OrderRecord | None:
+        found = await self.many([merchant_uid], lock=lock)
+        return found.get(merchant_uid)
+
+    async def many(
+        self, merchant_uids: Iterable[str], *, lock: bool = False
+    ) -> dict[str, OrderRecord]:
+        """Orders by merchant_uid; ``lock`` takes their row locks in ascending id order."""
+        query = (
+            select(orders)
+            .where(orders.c.merchant_uid.in_(set(merchant_uids)))
+            .order_by(orders.c.id)
+        )
+        if lock:
+            query = query.with_for_update()
+        rows = list(await self._db.execute(query))
+        items = await self._items([r._mapping["id"] for r in rows])
+        return {
+            r._mapping["merchant_uid"]: OrderRecord.from_rows(r, items[r._mapping["id"]])
+            for r in rows
+        }
+
+    async def save(self, order_id: int, order: Order, now: datetime) -> None:
+        """Store the order's new payment state."""
+        statement = update(orders).where(orders.c.id == order_id)
+        await self._db.execute(statement.values(**order_values(order), updated_at=now))
+
+    async def add_holds(
+        self, order_id: int, imp_uid: str, lines: Sequence[Line], now: datetime
+    ) -> None:
+        rows = [
+            {"order_id": order_id, "product_id": line.product_id, "imp_uid": imp_uid,
+             "quantity": line.quantity, "state": "held", "created_at": now, "updated_at": now}
+            for line in lines
+        ]  # fmt: skip
+        await self._db.execute(insert(stock_holds), rows)
+
+    async def end_holds(self, order_id: int, state: str, now: datetime) -> list[Line]:
+        """Mark the order's held lines ``sold`` or ``released``; returns what they held."""
+        held = stock_holds.c.state == "held"
+        query = select(stock_holds.c.product_id, stock_holds.c.quantity).where(
+            stock_holds.c.order_id == order_id, held
+        )
+        lines = [Line(r.product_id, r.quantity) for r in await self._db.execute(query)]
+        statement = update(stock_holds).where(stock_holds.c.order_id == order_id, held)
+        await self._db.execute(statement.values(state=state, updated_at=now))
+        return lines
+
+    async def _items(self, order_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+        grouped: dict[int, list[Row[Any]]] = defaultdict(list)
+        if not order_ids:
+            return grouped
+        query = (
+            select(order_items)
+            .where(order_items.c.order_id.in_(order_ids))
+            .order_by(order_items.c.id)
+        )
+        for row in await self._db.execute(query):
+            grouped[row._mapping["order_id"]].append(row)
+        return grouped

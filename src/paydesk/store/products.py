@@ -1,0 +1,97 @@
+"""The catalog table: products, prices and the three stock counters.
+
+Stock moves are conditional updates (``... WHERE stock_available >= n``) that
+report whether they happened, so the database — not a read made earlier — is
+the arbiter even when several processes share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..core.money import Money
+from .records import ProductRecord
+from .tables import products
+
+__all__ = ["ProductRepository", "StockConflict"]
+
+_COUNTERS = {
+    "available": products.c.stock_available,
+    "held": products.c.stock_held,
+    "sold": products.c.stock_sold,
+}
+
+
+class StockConflict(RuntimeError):
+    """A conditional stock update found fewer units than it needed."""
+
+
+class ProductRepository:
+    """Products and their stock, inside one transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def add(
+        self, *, sku: str, name: str, price: Money, stock: int, on_sale: bool, now: datetime
+    ) -> ProductRecord:
+        values = {
+            "sku": sku, "name": name, "price": price.amount, "currency": price.currency,
+            "on_sale": on_sale, "stock_available": stock, "stock_held": 0, "stock_sold": 0,
+            "created_at": now, "updated_at": now,
+        }  # fmt: skip
+        row = (await self._db.execute(insert(products).values(values).returning(products))).one()
+        return ProductRecord.from_row(row)
+
+    async def get(self, product_id: int, *, lock: bool = False) -> ProductRecord | None:
+        found = await self.many([product_id], lock=lock)
+        return found[0] if found else None
+
+    async def many(self, ids: Iterable[int], *, lock: bool = False) -> list[ProductRecord]:
+        """Products by id, ascending; ``lock`` takes their row locks (PostgreSQL) in that order."""
+        query = select(products).where(products.c.id.in_(sorted(set(ids)))).order_by(products.c.id)
+        if lock:
+            query = query.with_for_update()
+        return [ProductRecord.from_row(r) for r in await self._db.execute(query)]
+
+    async def listing(self, *, limit: int = 100, after: int = 0) -> list[ProductRecord]:
+        query = select(products).where(products.c.id > after).order_by(products.c.id).limit(limit)
+        return [ProductRecord.from_row(r) for r in await self._db.execute(query)]
+
+    async def change(self, product_id: int, values: dict[str, Any], now: datetime) -> None:
+        """Overwrite plain columns (name, price, currency, on_sale, stock_available)."""
+        statement = update(products).where(products.c.id == product_id)
+        await self._db.execute(statement.values(**values, updated_at=now))
+
+    async def hold(self, product_id: int, quantity: int, now: datetime) -> None:
+        """Move ``quantity`` from available to held; raises ``StockConflict`` if short."""
+        await self._move(product_id, quantity, now, "available", "held")
+
+    async def release(self, product_id: int, quantity: int, now: datetime) -> None:
+        """Give held units back to available."""
+        await self._move(product_id, quantity, now, "held", "available")
+
+    async def sell_held(self, product_id: int, quantity: int, now: datetime) -> None:
+        """Held units were paid for."""
+        await self._move(product_id, quantity, now, "held", "sold")
+
+    async def sell(self, product_id: int, quantity: int, now: datetime) -> None:
+        """Paid units that had no hold, taken straight from available."""
+        await self._move(product_id, quantity, now, "available", "sold")
+
+    async def _move(
+        self, product_id: int, quantity: int, now: datetime, source: str, target: str
+    ) -> None:
+        src, dst = _COUNTERS[source], _COUNTERS[target]
+        statement = (
+            update(products)
+            .where(products.c.id == product_id, src >= quantity)
+            .values({src: src - quantity, dst: dst + quantity, products.c.updated_at: now})
+        )
+        if (await self._db.execute(statement)).rowcount != 1:
+            raise StockConflict(f"product {product_id}: fewer than {quantity} {source} units")

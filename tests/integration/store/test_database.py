@@ -1,0 +1,118 @@
+"""Engines and transactions: SQLite pragmas, single-writer safety, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, inspect, text
+
+from paydesk.core.money import Money
+from paydesk.store import Database, async_url
+from paydesk.store.migrate import alembic_config
+from paydesk.store.tables import metadata
+from tests.support.db import in_thread
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def test_async_url_picks_async_drivers() -> None:
+    assert async_url("sqlite:///x.db").drivername == "sqlite+aiosqlite"
+    assert async_url("postgresql://u@h/d").drivername == "postgresql+asyncpg"
+    assert async_url("postgres://u@h/d").drivername == "postgresql+asyncpg"
+    assert async_url("postgresql+asyncpg://u@h/d").drivername == "postgresql+asyncpg"
+    with pytest.raises(ValueError, match="unsupported"):
+        Database("mysql+aiomysql://u@h/d")
+
+
+@pytest.mark.asyncio
+async def test_migrations_match_the_tables(database: Database) -> None:
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    async with database.reading() as uow:
+        assert await uow.connection.run_sync(differences) == []
+        names = await uow.connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {t.name for t in metadata.sorted_tables} <= names
+
+
+@pytest.mark.asyncio
+async def test_downgrade_and_upgrade_again(database: Database, database_url: str) -> None:
+    await database.dispose()
+    config = alembic_config(database_url)
+    await asyncio.to_thread(in_thread, command.downgrade, config, "base")
+    async with database.reading() as uow:
+        names = await uow.connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert names <= {"alembic_version"}
+    await database.dispose()
+    await asyncio.to_thread(in_thread, command.upgrade, config, "head")
+    async with database.transaction() as uow:
+        await uow.products.add(sku="a", name="A", price=Money(1), stock=1, on_sale=True, now=NOW)
+
+
+@pytest.mark.asyncio
+async def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.db"
+    shutil.copyfile(sqlite_template, path)
+    database = Database(f"sqlite:///{path}")
+    try:
+        async with database.reading() as uow:
+            pragmas = {
+                name: (await uow.connection.execute(text(f"PRAGMA {name}"))).scalar_one()
+                for name in ("journal_mode", "foreign_keys", "busy_timeout")
+            }
+    finally:
+        await database.dispose()
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10_000}
+
+
+@pytest.mark.asyncio
+async def test_a_failed_block_rolls_back(database: Database) -> None:
+    async def doomed() -> None:
+        async with database.transaction() as uow:
+            await uow.products.add(
+                sku="a", name="A", price=Money(1), stock=1, on_sale=True, now=NOW
+            )
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await doomed()
+    async with database.reading() as uow:
+        assert await uow.products.listing() == []
+
+
+@pytest.mark.asyncio
+async def test_read_modify_write_from_two_engines_never_loses_an_update(database_url: str) -> None:
+    """Two engines stand for two processes: read-then-write increments must all land."""
+    first, second = Database(database_url), Database(database_url)
+    try:
+        async with first.transaction() as uow:
+            product = await uow.products.add(
+                sku="c", name="C", price=Money(1), stock=0, on_sale=True, now=NOW
+            )
+
+        async def bump(db: Database) -> None:
+            async with db.transaction() as uow:
+                current = await uow.products.get(product.id, lock=True)
+                assert current is not None
+                await asyncio.sleep(0)  # let the other writer try to interleave
+                await uow.products.change(
+                    product.id, {"stock_available": current.stock.available + 1}, NOW
+                )
+
+        await asyncio.gather(*(bump(db) for _ in range(10) for db in (first, second)))
+        async with first.reading() as uow:
+            final = await uow.products.get(product.id)
+        assert final is not None and final.stock.available == 20
+    finally:
+        await first.dispose()
+        await second.dispose()
