@@ -56,12 +56,7 @@ DOCUMENTED_ELSEWHERE: dict[tuple[str, str], dict[int, str]] = {
 }
 # Where the emulator still breaks the spec; strict xfail, so a fix makes the test fail
 # until the entry is removed.
-KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {
-    ("GET", "/payments"): (
-        "api/payments.py answers HTTP 400 to a lookup without ids; the spec documents "
-        "200/207/401/404 only (invalid input there is HTTP 200 with a non-zero code)"
-    ),
-}
+KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {}
 # Listings the spec types as a bare array but the real server pages (reference §2, §12).
 PAGED_SCHEDULES = frozenset(
     {("GET", "/subscribe/payments/schedule"),
@@ -123,6 +118,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 op, id=f"{op.method} {op.path}", marks=_known(op) if name == "walked" else []
             )
             for op in (operations(loaded) if loaded else ())
+            if name == "walked" or op.path != "/users/getToken"  # the one call without a token
         ]
         metafunc.parametrize(name, params or [pytest.param(None, id="no-spec")])
 
@@ -144,8 +140,6 @@ def test_operation_is_routed_with_a_documented_status(
 def test_operation_refuses_a_missing_token_with_401(
     spec: dict[str, Any], emu: EmulatorClient, guarded: SpecOperation
 ) -> None:
-    if guarded.path == "/users/getToken":
-        pytest.skip("getToken is the one operation without a token")
     answer = emu.http.request(guarded.method, guarded.example_path())
     assert answer.status_code == 401, answer.text
     assert envelope_problem(answer) is None, answer.text

@@ -86,10 +86,11 @@ def get_payments(call: Call) -> Reply:
     """Up to 100 ids: 200 when all are found, 207 with the found subset, else 404."""
     imp_uids = call.params.strings("imp_uid")
     merchant_uids = call.params.strings("merchant_uid")
+    # The spec documents no 400 here, so bad input is HTTP 200 with a non-zero code.
     if not imp_uids and not merchant_uids:
-        raise ApiFault(400, Messages.missing("imp_uid[] 또는 merchant_uid[]"), code=1)
+        raise call.params.fail(Messages.missing("imp_uid[] 또는 merchant_uid[]"))
     if len(imp_uids) + len(merchant_uids) > MAX_IDS:
-        raise ApiFault(400, f"한 번에 최대 {MAX_IDS}건까지 조회할 수 있습니다.", code=1)
+        raise call.params.fail(f"한 번에 최대 {MAX_IDS}건까지 조회할 수 있습니다.")
     found: dict[str, Payment] = {}
     missing = 0
     for payment in [*_by_imp_uids(call, imp_uids), *_by_merchant_uids(call, merchant_uids)]:
