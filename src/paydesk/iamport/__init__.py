@@ -19,8 +19,6 @@ Usage::
         payment = await iamport.payment("imp_123412341234")
 """
 
-from __future__ import annotations
-
 from .async_client import AsyncIamport
 from .client import Iamport
 from .core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
-from .core import TOKEN_TROUBLE, ClientCore
+from .core import TOKEN_TROUBLE, ClientCore, ClientOptions
 from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
 from .mapping import read_envelope, translate
@@ -42,7 +42,7 @@ class AsyncIamport(ClientCore, Operations):
         http: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(imp_key, imp_secret, **options)
         self._owns_http = http is None

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
-from .core import TOKEN_TROUBLE, ClientCore
+from .core import TOKEN_TROUBLE, ClientCore, ClientOptions
 from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
 from .mapping import read_envelope, translate
@@ -51,7 +51,7 @@ class Iamport(ClientCore, Operations):
         http: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(imp_key, imp_secret, **options)
         self._owns_http = http is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "TOKEN_TROUBLE",
     "ClientCore",
+    "ClientOptions",
     "check_timeout",
 ]
 
@@ -47,6 +48,18 @@ def check_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
     if any(phase is None or phase <= 0 for phase in phases):
         raise ValueError("every timeout phase (connect/read/write/pool) must be set and > 0")
     return value
+
+
+class ClientOptions(TypedDict, total=False):
+    """The options both clients accept besides credentials and I/O (see ``ClientCore``)."""
+
+    base_url: str
+    timeout: httpx.Timeout | float
+    retry: RetryPolicy | None
+    token_margin: float
+    clock: Callable[[], float]
+    rng: random.Random | None
+    tokens: TokenCache | None
 
 
 class ClientCore:

@@ -9,6 +9,7 @@ rules here read all three; the texts matched are the ones of the reference
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,9 +52,9 @@ NOT_FOUND_TEXTS = (
 )
 ALREADY_CANCELLED_TEXTS = ("이미 전액취소된 주문입니다",)
 CHECKSUM_TEXTS = ("취소가능잔액 검증에 실패",)
-AMOUNT_EXCEEDED_TEXTS = (
-    "취소가능잔액보다 큽니다",  # emulator: 취소요청금액 X이 취소가능잔액 Y보다 큽니다
-    "bigger than cancelable amount",  # Kakao Pay via i'mport [ISS-java20]
+AMOUNT_EXCEEDED = re.compile(
+    r"취소요청금액.*취소가능잔액.*보다 큽니다"  # emulator: 취소요청금액 X이 취소가능잔액 Y보다 큽니다
+    r"|bigger than cancelable amount"  # Kakao Pay through i'mport [ISS-java20]
 )
 DECLINED_TEXTS = (
     "카드정보 인증에 실패",
@@ -176,7 +177,7 @@ def _kind_by_text(request: ApiRequest, message: str) -> type[ApiError] | None:
         return AlreadyCancelled
     if _has(message, CHECKSUM_TEXTS):
         return ChecksumMismatch
-    if _has(message, AMOUNT_EXCEEDED_TEXTS):
+    if AMOUNT_EXCEEDED.search(message):
         return CancelAmountExceeded
     return PaymentNotCancellable
 
