@@ -37,6 +37,7 @@ def test_cancel_without_checksum_reads_the_balance_first() -> None:
     )
     assert [r.method for r in sent] == ["GET", "POST"]
     assert sent[0].path == "/payments/imp_100000000001"
+    assert sent[0].query == (("include_sandbox", "true"),)  # cancel sees test payments too
     assert sent[1].body is not None
     assert sent[1].body["checksum"] == 7000 and sent[1].body["amount"] == 2000
     assert sent[1].keys == {"imp_uid": "imp_100000000001", "amount": 2000, "checksum": 7000}
@@ -111,7 +112,8 @@ def test_lost_cancel_answer_carries_what_reconciliation_needs() -> None:
 def test_verification_verdicts(
     answer: tuple[int, dict[str, object]], verdict: Verdict, status: str | None
 ) -> None:
-    result, _ = replay(verify_payment("imp_100000000001", 10000, "order_1"), [answer])
+    result, sent = replay(verify_payment("imp_100000000001", 10000, "order_1"), [answer])
+    assert sent[0].query == ()  # a test-channel payment is unknown unless asked for
     assert result.verdict is verdict
     assert result.status == status
     assert result.ok is (verdict is Verdict.OK)

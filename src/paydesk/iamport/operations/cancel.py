@@ -147,8 +147,8 @@ def _cancel(
 
 
 def _current(imp_uid: str | None, merchant_uid: str | None) -> Flow[Payment]:
-    if imp_uid:
-        return (yield from payment(imp_uid))
+    if imp_uid:  # the cancel endpoint does not hide test-channel payments; neither may we
+        return (yield from payment(imp_uid, include_sandbox=True))
     assert merchant_uid is not None
     page = yield from find_payments(merchant_uid, limit=100)
     chosen = pick_attempt(page.payments)

@@ -67,7 +67,12 @@ def judge(found: Payment, expected: Money, merchant_uid: str) -> Verdict:
 
 
 def verify_payment(
-    imp_uid: str, expected_amount: int | Decimal, merchant_uid: str, currency: str = "KRW"
+    imp_uid: str,
+    expected_amount: int | Decimal,
+    merchant_uid: str,
+    currency: str = "KRW",
+    *,
+    include_sandbox: bool = False,
 ) -> Flow[Verification]:
     """Check that ``imp_uid`` is a paid payment of ``merchant_uid`` for the expected money.
 
@@ -76,6 +81,8 @@ def verify_payment(
         expected_amount: what the order costs.
         merchant_uid: the order id.
         currency: the order's currency.
+        include_sandbox: accept payments made on test channels (development only;
+            in production a test-channel payment must not fulfil an order).
 
     Returns:
         A ``Verification``: ``ok``, ``amount_mismatch``, ``merchant_uid_mismatch``,
@@ -86,12 +93,14 @@ def verify_payment(
         NotSent, OutcomeUnknown: the lookup failed; no verdict could be reached.
     """
     expected = Money(expected_amount, currency)
-    return _verify(imp_uid, expected, merchant_uid)
+    return _verify(imp_uid, expected, merchant_uid, include_sandbox)
 
 
-def _verify(imp_uid: str, expected: Money, merchant_uid: str) -> Flow[Verification]:
+def _verify(
+    imp_uid: str, expected: Money, merchant_uid: str, include_sandbox: bool
+) -> Flow[Verification]:
     try:
-        found = yield from payment(imp_uid)
+        found = yield from payment(imp_uid, include_sandbox=include_sandbox)
     except NotFound:
         return Verification(verdict=Verdict.UNKNOWN, imp_uid=imp_uid, expected=expected)
     return Verification(
