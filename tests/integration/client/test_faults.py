@@ -20,7 +20,7 @@ from paydesk.iamport import (
     TokenCache,
 )
 from paydesk.iamport.tokens import Grant
-from tests.integration.client.conftest import Clients, Recorder
+from tests.integration.client.conftest import Clients, Recorder, async_client
 from tests.support.emulator import DEMO_KEY, EmulatorClient, seed
 from tests.support.servers import free_port
 
@@ -154,3 +154,19 @@ def test_a_write_that_cannot_connect_is_not_sent(clients: Clients, recorder: Rec
     assert "ConnectError" in caught.value.message
     assert recorder.count("POST", "/payments/cancel") == 4  # retried: it never left
     assert recorder.token_calls == 0
+
+
+@pytest.mark.asyncio
+async def test_async_client_in_its_own_loop_reconciles_a_lost_cancel(
+    emu: EmulatorClient, recorder: Recorder
+) -> None:
+    imp_uid = seed(emu, amount=8000)["imp_uid"]
+    emu.fault(path="/payments/cancel", kind="no_answer", times=1)
+    client = async_client(emu.base_url, recorder)
+    try:
+        with pytest.raises(OutcomeUnknown) as caught:
+            await client.cancel(imp_uid, amount=3000)  # checksum read first: 8000
+        assert caught.value.keys == {"imp_uid": imp_uid, "amount": 3000, "checksum": 8000}
+        assert (await client.payment(imp_uid)).cancel_amount == 3000
+    finally:
+        await client._http.aclose()
