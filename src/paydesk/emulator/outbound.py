@@ -29,7 +29,7 @@ class OutboundSettings:
     """
 
     confirm_timeout: float = 10.0
-    after_redirect_grace: float = 0.3
+    after_redirect_grace: float = 1.0
     hold_limit: float = 30.0
     settle_limit: float = 45.0
 
