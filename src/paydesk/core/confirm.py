@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from .lifecycle import PAYABLE
-from .money import Money
 from .orders import Order, OrderStatus
 from .stock import Line, allocate
 
@@ -45,7 +45,7 @@ class ConfirmCall:
 
     imp_uid: str
     merchant_uid: str
-    amount: Money | None = None
+    amount: Decimal | None = None  # in major units as sent (won; dollars for USD)
     status: str | None = None
 
 
@@ -77,7 +77,7 @@ def precheck(
         return Refusal.SALES_CLOSED
     if order is None:
         return Refusal.ORDER_NOT_FOUND
-    if call.amount is not None and call.amount != order.amount:
+    if call.amount is not None and call.amount != order.amount.major():
         return Refusal.AMOUNT_MISMATCH
     if order.expired(now):
         return Refusal.ORDER_EXPIRED

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.confirm import Decision
@@ -54,17 +54,8 @@ class DecisionRepository:
             r._mapping["imp_uid"]: DecisionRecord.from_row(r) for r in await self._db.execute(query)
         }
 
-    async def add_many(self, decisions: Iterable[NewDecision], now: datetime) -> None:
-        """Insert decisions the caller knows are new (it holds the locks that make it so)."""
+    async def add_new(self, decisions: Iterable[NewDecision], now: datetime) -> None:
+        """Insert decisions; one whose imp_uid is already decided keeps the first decision."""
         rows = [d.values(now) for d in decisions]
         if rows:
-            await self._db.execute(insert(confirm_decisions), rows)
-
-    async def add_first(self, decision: NewDecision, now: datetime) -> DecisionRecord:
-        """Store ``decision`` unless one exists for its imp_uid; return whichever is stored."""
-        statement = insert_or_ignore(confirm_decisions, self._dialect)
-        await self._db.execute(statement.values(decision.values(now)))
-        stored = await self.get(decision.decision.imp_uid)
-        if stored is None:
-            raise RuntimeError("a confirm decision vanished right after it was written")
-        return stored
+            await self._db.execute(insert_or_ignore(confirm_decisions, self._dialect), rows)

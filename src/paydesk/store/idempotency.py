@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .tables import idempotency_keys
@@ -45,9 +45,19 @@ class IdempotencyRepository:
         m = row._mapping
         return StoredAnswer(m["request_hash"], m["status_code"], m["response"])
 
-    async def add(self, scope: str, key: str, answer: StoredAnswer, now: datetime) -> None:
-        """Store the answer; raises ``IntegrityError`` if another request stored one first."""
-        values = {"scope": scope, "key": key, "request_hash": answer.request_hash,
-                  "status_code": answer.status_code, "response": answer.response,
-                  "created_at": now}  # fmt: skip
+    async def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> None:
+        """Take the key before doing the work; raises ``IntegrityError`` if it is taken.
+
+        On PostgreSQL a concurrent claim of the same key waits here until the
+        first transaction ends, then fails (it committed) or succeeds (it rolled back).
+        """
+        values = {"scope": scope, "key": key, "request_hash": request_hash, "status_code": 0,
+                  "response": {}, "created_at": now}  # fmt: skip
         await self._db.execute(insert(idempotency_keys).values(values))
+
+    async def answer(self, scope: str, key: str, status_code: int, response: Any) -> None:
+        """Record the answer of a claimed key."""
+        statement = update(idempotency_keys).where(
+            idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+        )
+        await self._db.execute(statement.values(status_code=status_code, response=response))

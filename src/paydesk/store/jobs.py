@@ -72,8 +72,8 @@ class JobQueue:
         keyed = [r for r in rows if r["dedupe_key"] is not None]
         if plain:
             await self._db.execute(insert(jobs), plain)
-        for row in keyed:
-            await self._db.execute(insert_or_ignore(jobs, self._dialect).values(row))
+        if keyed:
+            await self._db.execute(insert_or_ignore(jobs, self._dialect), keyed)
 
     async def claim(
         self, worker: str, now: datetime, *, lease: timedelta, limit: int = 10,

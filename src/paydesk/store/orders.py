@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.money import Money
@@ -82,18 +82,32 @@ class OrderRepository:
 
     async def save(self, order_id: int, order: Order, now: datetime) -> None:
         """Store the order's new payment state."""
-        statement = update(orders).where(orders.c.id == order_id)
-        await self._db.execute(statement.values(**order_values(order), updated_at=now))
+        await self.save_many([(order_id, order)], now)
+
+    async def save_many(self, changes: Sequence[tuple[int, Order]], now: datetime) -> None:
+        """Store several orders' new payment state in one round trip."""
+        if not changes:
+            return
+        statement = update(orders).where(orders.c.id == bindparam("order_id"))
+        rows = [
+            {"order_id": oid, **order_values(order), "updated_at": now} for oid, order in changes
+        ]
+        await self._db.execute(
+            statement.values({c: bindparam(c) for c in rows[0] if c != "order_id"}), rows
+        )
 
     async def add_holds(
-        self, order_id: int, imp_uid: str, lines: Sequence[Line], now: datetime
+        self, holds: Sequence[tuple[int, str, Sequence[Line]]], now: datetime
     ) -> None:
+        """Record held stock: ``(order_id, imp_uid, lines)`` per order."""
         rows = [
             {"order_id": order_id, "product_id": line.product_id, "imp_uid": imp_uid,
              "quantity": line.quantity, "state": "held", "created_at": now, "updated_at": now}
+            for order_id, imp_uid, lines in holds
             for line in lines
         ]  # fmt: skip
-        await self._db.execute(insert(stock_holds), rows)
+        if rows:
+            await self._db.execute(insert(stock_holds), rows)
 
     async def end_holds(self, order_id: int, state: str, now: datetime) -> list[Line]:
         """Mark the order's held lines ``sold`` or ``released``; returns what they held."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from paydesk.core.confirm import ConfirmCall, Decision, Guards, Refusal, decide, precheck
 from paydesk.core.lifecycle import HoldGranted, PaymentPaid, VerificationFailed, apply
@@ -13,7 +14,7 @@ from paydesk.core.stock import Line
 NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 PRICE = Money(50_000)
 ORDER = Order.open("ord_1", PRICE, [Line(1, 2), Line(2, 1)], NOW + timedelta(minutes=30))
-CALL = ConfirmCall("imp_1", "ord_1", PRICE)
+CALL = ConfirmCall("imp_1", "ord_1", Decimal(50_000))
 OPEN = Guards()
 ON_SALE = {1: True, 2: True}
 
@@ -36,10 +37,9 @@ def test_refusal_reasons() -> None:
 
     assert reason(guards=Guards(sales_open=False)) == Refusal.SALES_CLOSED
     assert reason(order=None) == Refusal.ORDER_NOT_FOUND
-    assert reason(call=ConfirmCall("imp_1", "ord_1", Money(49_999))) == Refusal.AMOUNT_MISMATCH
-    assert (
-        reason(call=ConfirmCall("imp_1", "ord_1", Money(50_000, "USD"))) == Refusal.AMOUNT_MISMATCH
-    )
+    assert reason(call=ConfirmCall("imp_1", "ord_1", Decimal(49_999))) == Refusal.AMOUNT_MISMATCH
+    assert reason(call=ConfirmCall("imp_1", "ord_1", Decimal("50000.5"))) == Refusal.AMOUNT_MISMATCH
+    assert reason(call=ConfirmCall("imp_1", "ord_1", Decimal("50000.00"))) is None
     assert reason(now=ORDER.expires_at) == Refusal.ORDER_EXPIRED
     assert reason(stock={1: 2, 2: 0}) == Refusal.SOLD_OUT
     assert reason(stock={1: 1, 2: 1}) == Refusal.SOLD_OUT

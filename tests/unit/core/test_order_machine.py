@@ -105,7 +105,7 @@ class OrderMachine(RuleBasedStateMachine):
     def confirm(self, data: st.DataObject, k: int) -> None:
         i = data.draw(st.integers(0, len(self.orders) - 1))
         order, m, uid = self.orders[i], self.models[i], f"imp_{i}_{k}"
-        call = ConfirmCall(uid, order.merchant_uid, order.amount)
+        call = ConfirmCall(uid, order.merchant_uid, order.amount.major())
         decision = decide(
             call, order, {PRODUCT: self.stock.available}, {PRODUCT: True}, Guards(), NOW
         )

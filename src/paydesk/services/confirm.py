@@ -1,0 +1,218 @@
+"""The Confirm Process: answer i'mport's "may this payment go ahead?" and hold the stock.
+
+Flow for one call:
+
+1. A replay (same ``imp_uid``) gets the stored decision: never a second hold.
+2. Refusals that need no lock (kill switch, unknown order, wrong amount,
+   expired order) are decided straight away and stored.
+3. Everything else joins its hot product's group-commit lane. One transaction
+   per batch locks the products (ascending id) and then the orders, decides the
+   calls in arrival order against that snapshot, moves stock to held with
+   conditional updates, writes all holds and decisions, and enqueues a
+   hold-check job per approval (the worker asks i'mport for the outcome of any
+   hold that no webhook or completion has settled).
+
+Any database trouble or a missed deadline raises ``ConfirmUnavailable``; the
+web layer turns it into a 4xx with a reason, never a 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..core.clock import Clock
+from ..core.confirm import ConfirmCall, Decision, Guards, Refusal, decide, precheck
+from ..core.lifecycle import HoldGranted, apply
+from ..core.orders import Order
+from ..core.stock import allocate, merge_lines
+from ..store import Database, NewDecision, NewJob, OrderRecord, UnitOfWork
+from .group_commit import GroupCommit
+
+__all__ = ["HOLD_CHECK_JOB", "ConfirmDesk", "ConfirmPolicy", "ConfirmUnavailable"]
+
+log = logging.getLogger(__name__)
+
+#: Job kind: ask i'mport about a hold that has no outcome yet.
+HOLD_CHECK_JOB = "payment.check_hold"
+
+
+class ConfirmUnavailable(Exception):
+    """No decision could be made (database trouble or the deadline passed)."""
+
+
+@dataclass(frozen=True)
+class ConfirmPolicy:
+    """Knobs of the confirm desk (from ``Settings``)."""
+
+    sales_open: bool = True
+    window_seconds: float = 0.002
+    max_batch: int = 256
+    deadline_seconds: float = 6.0
+    hold_check_after: timedelta = timedelta(minutes=2)
+    group_commit: bool = True  # False: one transaction per confirm (the baseline)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A confirm on its way to a batch, with what was read about it before locking."""
+
+    call: ConfirmCall
+    request: Mapping[str, Any]
+    order_id: int | None = None
+    product_ids: tuple[int, ...] = ()
+    refusal: Refusal | None = None  # decided by precheck: no lock needed
+
+
+@dataclass
+class _Batch:
+    """The working state of one batch transaction."""
+
+    now: datetime
+    available: dict[int, int]
+    on_sale: dict[int, bool]
+    orders: dict[str, OrderRecord]
+    decided: dict[str, Decision] = field(default_factory=dict)
+    earlier: set[str] = field(default_factory=set)  # imp_uids decided by an earlier batch
+    changed: dict[str, Order] = field(default_factory=dict)
+    taken: dict[int, int] = field(default_factory=dict)
+
+
+class ConfirmDesk:
+    """Decides confirms; one per process, shared by all requests."""
+
+    def __init__(self, database: Database, clock: Clock, policy: ConfirmPolicy) -> None:
+        self._db = database
+        self._clock = clock
+        self._policy = policy
+        self._lanes: GroupCommit[int | None, _Call, Decision] = GroupCommit(
+            self._flush, window=policy.window_seconds, max_batch=policy.max_batch
+        )
+
+    @property
+    def batches(self) -> int:
+        """How many batch transactions ran so far."""
+        return self._lanes.batches
+
+    async def confirm(self, call: ConfirmCall, request: Mapping[str, Any]) -> Decision:
+        """Approve or refuse ``call``; the same ``imp_uid`` always gets the same decision.
+
+        ``request`` is what i'mport sent, stored with the decision. Raises
+        ``ConfirmUnavailable`` when no decision can be made in time.
+        """
+        try:
+            async with asyncio.timeout(self._policy.deadline_seconds):
+                return await self._confirm(call, request)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.exception("confirm %s: no decision (%s)", call.imp_uid, type(exc).__name__)
+            raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def _confirm(self, call: ConfirmCall, request: Mapping[str, Any]) -> Decision:
+        async with self._db.reading() as uow:
+            stored = await uow.decisions.get(call.imp_uid)
+            record = None if stored else await uow.orders.get(call.merchant_uid)
+        if stored is not None:
+            return Decision(stored.imp_uid, stored.refusal)
+        guards = Guards(sales_open=self._policy.sales_open)
+        refusal = precheck(call, record.order if record else None, guards, self._clock.now())
+        if record is None or refusal is not None:
+            refused = _Call(
+                call,
+                request,
+                record.id if record else None,
+                refusal=refusal or Refusal.ORDER_NOT_FOUND,
+            )
+            return await self._submit(None, refused)
+        product_ids = tuple(line.product_id for line in merge_lines(record.order.lines))
+        return await self._submit(product_ids[0], _Call(call, request, record.id, product_ids))
+
+    async def _submit(self, key: int | None, item: _Call) -> Decision:
+        if self._policy.group_commit:
+            return await self._lanes.submit(key, item)
+        (decision,) = await self._flush([item])
+        return decision
+
+    async def _flush(self, items: Sequence[_Call]) -> list[Decision]:
+        """Decide and store one batch in one transaction."""
+        async with self._db.transaction() as uow:
+            batch = await self._load(uow, items)
+            for item in items:
+                batch.decided.setdefault(item.call.imp_uid, self._decide(batch, item))
+            await self._store(uow, batch, items)
+            stored = await uow.decisions.many(batch.decided)
+        return [
+            _as_stored(batch.decided[i.call.imp_uid], stored[i.call.imp_uid].refusal) for i in items
+        ]
+
+    async def _load(self, uow: UnitOfWork, items: Sequence[_Call]) -> _Batch:
+        locking = [i for i in items if i.refusal is None]
+        product_ids = {pid for i in locking for pid in i.product_ids}
+        products = await uow.products.many(product_ids, lock=True) if product_ids else []
+        earlier = await uow.decisions.many(i.call.imp_uid for i in items)
+        orders = (
+            await uow.orders.many({i.call.merchant_uid for i in locking}, lock=True)
+            if locking
+            else {}
+        )
+        batch = _Batch(
+            now=self._clock.now(),
+            available={p.id: p.stock.available for p in products},
+            on_sale={p.id: p.on_sale for p in products},
+            orders=orders,
+        )
+        batch.decided.update({uid: Decision(uid, d.refusal) for uid, d in earlier.items()})
+        batch.earlier.update(earlier)
+        return batch
+
+    def _decide(self, batch: _Batch, item: _Call) -> Decision:
+        if item.refusal is not None:
+            return Decision(item.call.imp_uid, item.refusal)
+        uid = item.call.merchant_uid
+        order = batch.changed.get(uid) or (batch.orders[uid].order if uid in batch.orders else None)
+        guards = Guards(sales_open=self._policy.sales_open)
+        decision = decide(item.call, order, batch.available, batch.on_sale, guards, batch.now)
+        if decision.approved and order is not None:
+            batch.available = allocate(decision.lines, batch.available) or batch.available
+            batch.changed[uid] = apply(order, HoldGranted(item.call.imp_uid)).order
+            for line in decision.lines:
+                batch.taken[line.product_id] = batch.taken.get(line.product_id, 0) + line.quantity
+        return decision
+
+    async def _store(self, uow: UnitOfWork, batch: _Batch, items: Sequence[_Call]) -> None:
+        now = batch.now
+        for product_id, quantity in sorted(batch.taken.items()):
+            await uow.products.hold(product_id, quantity, now)
+        approvals = [(batch.orders[uid], order) for uid, order in batch.changed.items()]
+        await uow.orders.save_many([(record.id, order) for record, order in approvals], now)
+        await uow.orders.add_holds(
+            [(record.id, order.imp_uid or "", order.lines) for record, order in approvals], now
+        )
+        await uow.decisions.add_new(self._new_decisions(batch, items), now)
+        await uow.jobs.enqueue([self._hold_check(order, now) for _, order in approvals], now)
+
+    def _new_decisions(self, batch: _Batch, items: Sequence[_Call]) -> list[NewDecision]:
+        fresh: dict[str, NewDecision] = {}
+        for item in items:
+            uid = item.call.imp_uid
+            if uid not in fresh and uid not in batch.earlier:
+                decision = batch.decided[uid]
+                fresh[uid] = NewDecision(
+                    decision, item.call.merchant_uid, item.order_id, item.request
+                )
+        return list(fresh.values())
+
+    def _hold_check(self, order: Order, now: datetime) -> NewJob:
+        payload = {"imp_uid": order.imp_uid, "merchant_uid": order.merchant_uid}
+        return NewJob(HOLD_CHECK_JOB, payload, now + self._policy.hold_check_after,
+                      dedupe_key=f"{HOLD_CHECK_JOB}:{order.imp_uid}")  # fmt: skip
+
+
+def _as_stored(decided: Decision, stored: Refusal | None) -> Decision:
+    """What was stored wins (a concurrent writer may have decided the imp_uid first)."""
+    return decided if decided.refusal == stored else Decision(decided.imp_uid, stored)

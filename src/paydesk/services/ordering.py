@@ -1,0 +1,118 @@
+"""Placing an order: price it on the server, store it, and register the amount with i'mport.
+
+The buyer only says what and how many; the amount comes from catalog prices.
+The amount is then pre-registered (``POST /payments/prepare``) so the payment
+window refuses any other amount. That call goes through the ``AmountRegistrar``
+interface; the i'mport client provides the real one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from ..core.clock import Clock
+from ..core.money import Money
+from ..core.orders import Order, new_merchant_uid, price
+from ..core.stock import Line, merge_lines
+from ..store import Database, ProductRecord
+
+__all__ = [
+    "AmountRegistrar",
+    "OrderDesk",
+    "OrderRequest",
+    "PlacedOrder",
+    "RegistrationFailed",
+    "order_name",
+]
+
+NAME_MAX = 40  # i'mport's ``name`` field
+
+
+class AmountRegistrar(Protocol):
+    """Pre-registers the amount of a ``merchant_uid`` with i'mport."""
+
+    async def prepare(self, merchant_uid: str, amount: Money) -> None: ...
+
+
+class RegistrationFailed(Exception):
+    """The amount could not be registered; the order stays pending until it expires."""
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """What the buyer asks for."""
+
+    items: Sequence[Line]
+    buyer: Mapping[str, str] = field(default_factory=dict)
+    pay_method: str | None = None
+    pg: str | None = None
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """A stored, amount-registered order, ready for ``IMP.request_pay``."""
+
+    id: int
+    merchant_uid: str
+    name: str
+    amount: Money
+    expires_at: datetime
+
+
+def order_name(products: Sequence[ProductRecord]) -> str:
+    """The order's display name: the first product, plus "외 N건" for the rest (≤ 40 chars)."""
+    first = products[0].name
+    suffix = f" 외 {len(products) - 1}건" if len(products) > 1 else ""
+    return first[: NAME_MAX - len(suffix)] + suffix
+
+
+def _random_uid(now: datetime) -> str:
+    return new_merchant_uid(now, secrets.token_bytes(8))
+
+
+class OrderDesk:
+    """Places orders."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        registrar: AmountRegistrar,
+        *,
+        ttl: timedelta,
+        new_uid: Callable[[datetime], str] = _random_uid,
+    ) -> None:
+        self._db = database
+        self._clock = clock
+        self._registrar = registrar
+        self._ttl = ttl
+        self._new_uid = new_uid
+
+    async def place(self, request: OrderRequest) -> PlacedOrder:
+        """Price, store and register an order.
+
+        Raises ``UnknownProduct`` for a line naming no product, ``CurrencyMismatch``
+        for products priced in different currencies, ``RegistrationFailed`` when
+        i'mport could not be told the amount.
+        """
+        lines = merge_lines(request.items)
+        async with self._db.transaction() as uow:
+            products = await uow.products.many(line.product_id for line in lines)
+            prices = {p.id: p.price for p in products}
+            amount = price(lines, prices)  # raises UnknownProduct
+            now = self._clock.now()
+            order = Order.open(self._new_uid(now), amount, lines, now + self._ttl)
+            name = order_name(products)
+            order_id = await uow.orders.add(
+                order, name=name, unit_prices=prices, buyer=request.buyer,
+                pay_method=request.pay_method, pg=request.pg, now=now,
+            )  # fmt: skip
+        try:
+            await self._registrar.prepare(order.merchant_uid, amount)
+        except Exception as exc:
+            raise RegistrationFailed(order.merchant_uid) from exc
+        return PlacedOrder(order_id, order.merchant_uid, name, amount, order.expires_at)

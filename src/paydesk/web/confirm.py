@@ -1,0 +1,132 @@
+"""``POST /iamport/confirm``: the Confirm Process endpoint i'mport calls before approval.
+
+i'mport approves the payment only on HTTP 200; any other status fails it and
+shows our ``{"reason": ...}`` to the buyer. So this endpoint never answers 5xx:
+a request it cannot read gets 400, a database it cannot reach gets 429
+"temporarily unavailable" (logged), and every refusal carries its reason.
+Accepts JSON or form bodies, with ``amount`` (current) or ``status`` (older).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from ..core.confirm import ConfirmCall, Refusal
+from ..services.confirm import ConfirmDesk, ConfirmUnavailable
+
+__all__ = ["REFUSAL_STATUS", "confirm_router", "parse_call"]
+
+log = logging.getLogger(__name__)
+
+#: HTTP status per refusal (any non-200 fails the payment; the code tells our logs why).
+REFUSAL_STATUS: Final[dict[Refusal, int]] = {
+    Refusal.SALES_CLOSED: 403,
+    Refusal.NOT_ON_SALE: 403,
+    Refusal.ORDER_NOT_FOUND: 404,
+    Refusal.AMOUNT_MISMATCH: 400,
+    Refusal.ORDER_EXPIRED: 410,
+    Refusal.NOT_PAYABLE: 410,
+    Refusal.PAYMENT_IN_PROGRESS: 409,
+    Refusal.SOLD_OUT: 409,
+}
+UNAVAILABLE = "temporarily unavailable"
+INVALID = "invalid request"
+
+_SCHEMA = {
+    "type": "object",
+    "required": ["imp_uid", "merchant_uid"],
+    "properties": {
+        "imp_uid": {"type": "string", "maxLength": 32},
+        "merchant_uid": {"type": "string", "maxLength": 40},
+        "amount": {"type": "number", "description": "current shape"},
+        "status": {"type": "string", "description": "older shape"},
+    },
+}
+_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _SCHEMA},
+            "application/x-www-form-urlencoded": {"schema": _SCHEMA},
+        },
+    },
+    "responses": {
+        "200": {"description": "Go ahead: i'mport asks the PG to approve."},
+        "4XX": {"description": 'Refused: `{"reason": "..."}` becomes the payment\'s fail_reason.'},
+    },
+}
+
+
+def parse_call(fields: dict[str, Any]) -> ConfirmCall | None:
+    """The confirm call in ``fields``, or ``None`` if it is not one."""
+    imp_uid, merchant_uid = fields.get("imp_uid"), fields.get("merchant_uid")
+    if not isinstance(imp_uid, str) or not 0 < len(imp_uid) <= 32:
+        return None
+    if not isinstance(merchant_uid, str) or not 0 < len(merchant_uid) <= 40:
+        return None
+    amount = fields.get("amount")
+    status = fields.get("status")
+    try:
+        parsed = None if amount in (None, "") else Decimal(str(amount))
+    except InvalidOperation:
+        return None
+    if parsed is not None and not parsed.is_finite():
+        return None
+    return ConfirmCall(imp_uid, merchant_uid, parsed, str(status) if status is not None else None)
+
+
+async def _fields(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        data = json.loads(await request.body())
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        return data
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _refused(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"reason": reason}, status_code=status)
+
+
+def confirm_router(desk: ConfirmDesk) -> APIRouter:
+    """The confirm endpoint over ``desk``."""
+    router = APIRouter(tags=["i'mport"])
+
+    @router.post("/iamport/confirm", openapi_extra=_OPENAPI, response_model=None)
+    async def confirm(request: Request) -> JSONResponse:
+        """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason."""
+        try:
+            call = parse_call(await _fields(request))
+        except Exception:  # unreadable body
+            call = None
+        if call is None:
+            return _refused(400, INVALID)
+        try:
+            decision = await desk.confirm(call, _as_stored(call))
+        except ConfirmUnavailable:
+            return _refused(429, UNAVAILABLE)
+        except Exception:
+            log.exception("confirm %s: unexpected error", call.imp_uid)
+            return _refused(429, UNAVAILABLE)
+        if decision.refusal is None:
+            return JSONResponse({}, status_code=200)
+        return _refused(REFUSAL_STATUS[decision.refusal], decision.refusal.value)
+
+    return router
+
+
+def _as_stored(call: ConfirmCall) -> dict[str, Any]:
+    stored: dict[str, Any] = {"imp_uid": call.imp_uid, "merchant_uid": call.merchant_uid}
+    if call.amount is not None:
+        stored["amount"] = str(call.amount)
+    if call.status is not None:
+        stored["status"] = call.status
+    return stored
