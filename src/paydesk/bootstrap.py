@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import FastAPI
 from starlette.applications import Starlette
 
+from .core.clock import SystemClock
 from .emulator import DEFAULT_MERCHANTS, Gateway, create_app, load_merchants, load_state
+from .settings import Settings
+from .store import Database
+from .web.app import create_app as create_merchant_app
 
-__all__ = ["build_emulator"]
+__all__ = ["build_emulator", "build_merchant_app"]
 
 
 def build_emulator(
@@ -30,3 +35,13 @@ def build_emulator(
         public_url=public_url,
     )
     return create_app(gateway)
+
+
+def build_merchant_app(settings: Settings | None = None) -> FastAPI:
+    """The merchant server on ``settings`` (default: read from ``PAYDESK_*`` variables).
+
+    Also a uvicorn factory: ``uvicorn --factory paydesk.bootstrap:build_merchant_app``.
+    """
+    settings = settings or Settings()
+    database = Database(settings.database_url)
+    return create_merchant_app(settings=settings, database=database, clock=SystemClock())
