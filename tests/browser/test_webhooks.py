@@ -116,8 +116,11 @@ def test_once_policy_sends_one_webhook(page: Any, shop: Shop, emu: EmulatorClien
     enter_card(window_frame(page))
     rsp = callback(page)
     [hit] = shop.receiver.wait_for("/hook")
-    assert hit.data() == {"imp_uid": rsp["imp_uid"], "merchant_uid": rsp["merchant_uid"],
-                          "status": "paid"}  # fmt: skip
+    assert hit.data() == {
+        "imp_uid": rsp["imp_uid"],
+        "merchant_uid": rsp["merchant_uid"],
+        "status": "paid",
+    }
     page.wait_for_timeout(400)
     assert len(shop.receiver.hits("/hook")) == 1
 
@@ -161,8 +164,9 @@ def test_delay_policy_lets_the_callback_win(
 
 
 def _redirect_pay(page: Any, shop: Shop) -> None:
-    params = card_params(notice_url=f"{shop.url}/hook", m_redirect_url=f"{shop.url}/return",
-                         redirect=True)  # fmt: skip
+    params = card_params(
+        notice_url=f"{shop.url}/hook", m_redirect_url=f"{shop.url}/return", redirect=True
+    )
     open_shop(page, shop, params)
     page.click("#buy")
     enter_card(page)
