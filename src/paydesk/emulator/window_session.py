@@ -170,6 +170,7 @@ class WindowDesk:
             amount=charged_amount(request, pg),
             pay_method=stored_pay_method(pg, request.pay_method),
             origin="mobile" if mode == "redirect" or is_mobile(user_agent) else "pc",
+            uses_webhook=bool(request.notice_urls or admission.merchant.webhook_url),
             **_payment_fields(request, pg, user_agent),
         )
         self.courier.hold(payment.imp_uid)
