@@ -149,8 +149,18 @@ payments = Table(
     Column("raw", JSON),  # the last Payment object i'mport returned
     Column("verified_at", UtcDateTime),
     *_stamps(),
+    # migration 0002: lookups by approval number / PG transaction, the vbank issued
+    Column("apply_num", String(20)),
+    Column("pg_tid", String(64)),
+    Column("vbank_code", String(16)),
+    Column("vbank_name", String(40)),
+    Column("vbank_num", String(32)),
+    Column("vbank_holder", String(40)),
+    Column("vbank_date", UtcDateTime),
     Index(None, "merchant_uid"),
     Index(None, "order_id"),
+    Index(None, "apply_num"),
+    Index(None, "pg_tid"),
 )
 
 refunds = Table(
@@ -167,6 +177,7 @@ refunds = Table(
     Column("cancellation_id", String(64), unique=True),
     Column("last_error", Text),
     *_stamps(),
+    Column("origin", String(16)),  # migration 0002: auto (we owed it) | external (seen at i'mport)
     CheckConstraint("amount > 0", name="amount"),
     Index(None, "imp_uid"),
 )
