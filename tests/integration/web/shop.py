@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from paydesk.core.clock import Clock, SystemClock
 from paydesk.core.money import Money
@@ -25,29 +26,45 @@ from tests.support.servers import serve
 class EmulatorRegistrar:
     """Registers amounts with the emulator's real ``POST /payments/prepare``."""
 
-    base_url: str
+    http: httpx.AsyncClient
+    token: str
     prepared: list[str] = field(default_factory=list)
 
+    @classmethod
+    async def connect(cls, base_url: str) -> EmulatorRegistrar:
+        http = httpx.AsyncClient(base_url=base_url, timeout=10)
+        credentials = {"imp_key": DEMO_KEY, "imp_secret": DEMO_SECRET}
+        token = (await http.post("/users/getToken", json=credentials)).json()
+        return cls(http, token["response"]["access_token"])
+
     async def prepare(self, merchant_uid: str, amount: Money) -> None:
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as http:
-            token = await http.post(
-                "/users/getToken", json={"imp_key": DEMO_KEY, "imp_secret": DEMO_SECRET}
-            )
-            headers = {"Authorization": token.json()["response"]["access_token"]}
-            body = {"merchant_uid": merchant_uid, "amount": int(amount.major())}
-            answer = await http.post("/payments/prepare", json=body, headers=headers)
+        body = {"merchant_uid": merchant_uid, "amount": int(amount.major())}
+        headers = {"Authorization": f"Bearer {self.token}"}
+        answer = await self.http.post("/payments/prepare", json=body, headers=headers)
         assert answer.status_code == 200 and answer.json()["code"] == 0, answer.text
         self.prepared.append(merchant_uid)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+@contextmanager
+def merchant_app(
+    database_url: str, *, clock: Clock | None = None, **settings: Any
+) -> Iterator[tuple[str, FastAPI]]:
+    """The merchant app on a real socket, with its own ``Database`` on the server's loop."""
+    config = Settings(database_url=database_url, **settings)
+    app = create_app(settings=config, database=Database(database_url), clock=clock or SystemClock())
+    with serve(app) as url:
+        yield url, app
 
 
 @contextmanager
 def merchant_server(
     database_url: str, *, clock: Clock | None = None, **settings: Any
 ) -> Iterator[str]:
-    """The merchant app on a real socket, with its own ``Database`` on the server's loop."""
-    config = Settings(database_url=database_url, **settings)
-    app = create_app(settings=config, database=Database(database_url), clock=clock or SystemClock())
-    with serve(app) as url:
+    """``merchant_app``, when only the URL matters."""
+    with merchant_app(database_url, clock=clock, **settings) as (url, _):
         yield url
 
 
