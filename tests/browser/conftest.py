@@ -81,8 +81,10 @@ class Shop:
         return f"{self.url}/{name}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per module: Playwright's sync API holds an event loop while it runs,
+    so it must stop before the asyncio tests of other modules start."""
     if not CHROMIUM.exists():
         pytest.skip(
             "browser tests need Debian's Chromium at /usr/bin/chromium (apt install chromium)"
