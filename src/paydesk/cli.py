@@ -63,5 +63,57 @@ def db_upgrade(
     typer.echo(f"paydesk db: migrated to {revision}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the merchant server (configured by PAYDESK_* variables; see docs/server.md)."""
+    import uvicorn
+
+    from .bootstrap import build_server
+
+    try:
+        asgi = build_server()
+    except ValueError as exc:
+        typer.secho(f"paydesk serve: cannot start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    uvicorn.run(asgi, host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    poll: Annotated[float, typer.Option(help="Seconds between looks for due jobs.")] = 1.0,
+    sweep_every: Annotated[
+        float, typer.Option(help="Seconds between sweeps for payments still awaited.")
+    ] = 60.0,
+) -> None:
+    """Run the background worker until SIGINT/SIGTERM (webhooks, re-verification, refunds)."""
+    import asyncio
+    import logging
+
+    from .bootstrap import build_worker
+    from .jobs.worker import WorkerPolicy, stop_on_signals
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        running, close = build_worker(policy=WorkerPolicy(poll=poll, sweep_every=sweep_every))
+    except ValueError as exc:
+        typer.secho(f"paydesk worker: cannot start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        try:
+            await running.run(stop)
+        finally:
+            await close()
+
+    asyncio.run(main())
+
+
 def main() -> None:
     app()

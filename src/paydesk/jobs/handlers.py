@@ -1,0 +1,43 @@
+"""Which service does which kind of job: the worker's dispatch table.
+
+Each handler reads its job's payload and calls one idempotent service method;
+raising means "try again later" (the queue backs off), returning means done.
+"""
+
+from __future__ import annotations
+
+from ..services.auto_refunds import RefundPending
+from ..services.job_kinds import AUTO_REFUND, HOLD_CHECK, PROCESS_WEBHOOK, REVERIFY_PAYMENT
+from ..services.payment_services import PaymentServices
+from ..services.settlement import OrderNotFound
+from ..services.verification import Unreachable
+from ..store import JobRecord
+from .runner import Handler
+
+__all__ = ["NOT_YET", "job_handlers"]
+
+#: What handlers raise when the work must simply wait (logged without a traceback).
+NOT_YET: tuple[type[Exception], ...] = (OrderNotFound, Unreachable, RefundPending)
+
+
+def job_handlers(services: PaymentServices) -> dict[str, Handler]:
+    """The handler of every job kind the payment services enqueue."""
+
+    async def process_webhook(job: JobRecord) -> object:
+        return await services.webhooks.process(int(job.payload["inbox_id"]))
+
+    async def recheck(job: JobRecord) -> object:
+        merchant_uid = job.payload.get("merchant_uid")
+        return await services.verifier.recheck(
+            str(job.payload["imp_uid"]), str(merchant_uid) if merchant_uid else None
+        )
+
+    async def auto_refund(job: JobRecord) -> object:
+        return await services.refunds.run(int(job.payload["refund_id"]))
+
+    return {
+        PROCESS_WEBHOOK: process_webhook,
+        REVERIFY_PAYMENT: recheck,
+        HOLD_CHECK: recheck,
+        AUTO_REFUND: auto_refund,
+    }

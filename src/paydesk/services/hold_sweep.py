@@ -1,0 +1,63 @@
+"""The periodic sweep: ask i'mport about payments we are still waiting to hear about.
+
+i'mport sends no webhook when a payment fails, and a browser may never come
+back, so stock held for a payment would wait forever on webhooks alone. The
+sweep enqueues a hold check for every hold older than ``check_after`` and a
+re-verification for every order left unverified. It never releases anything
+itself: only an answer from i'mport ends a hold (a ``ready`` vbank stays held).
+
+Each payment is checked at most once per ``every`` interval: the jobs' dedupe
+keys carry the interval number, so several workers sweeping at once enqueue
+each check once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..core.clock import Clock
+from ..store import Database, NewJob
+from ..store.sweeps import Awaited, stale_holds, unverified_orders
+from .job_kinds import HOLD_CHECK, REVERIFY_PAYMENT
+
+__all__ = ["HoldSweep", "SweepPolicy"]
+
+
+@dataclass(frozen=True)
+class SweepPolicy:
+    """How old a hold must be before it is checked, and how often it is re-checked."""
+
+    check_after: timedelta = timedelta(minutes=2)
+    every: timedelta = timedelta(minutes=5)
+    attempts: int = 10
+
+
+class HoldSweep:
+    """Enqueues checks for holds and unverified orders."""
+
+    def __init__(self, database: Database, clock: Clock, policy: SweepPolicy | None = None) -> None:
+        self._db = database
+        self._clock = clock
+        self._policy = policy or SweepPolicy()
+
+    async def sweep(self) -> int:
+        """Enqueue this interval's checks; returns how many payments were found waiting.
+
+        Raises the database's error if the sweep could not run (the worker
+        logs it and sweeps again next time).
+        """
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            holds = await stale_holds(uow.connection, now - self._policy.check_after)
+            unverified = await unverified_orders(uow.connection)
+            jobs = [self._job(HOLD_CHECK, waiting, now) for waiting in holds]
+            jobs += [self._job(REVERIFY_PAYMENT, waiting, now) for waiting in unverified]
+            await uow.jobs.enqueue(jobs, now)
+        return len(jobs)
+
+    def _job(self, kind: str, waiting: Awaited, now: datetime) -> NewJob:
+        interval = int(now.timestamp() // self._policy.every.total_seconds())
+        payload = {"imp_uid": waiting.imp_uid, "merchant_uid": waiting.merchant_uid}
+        return NewJob(kind, payload, now, dedupe_key=f"{kind}:{waiting.imp_uid}:sweep:{interval}",
+                      max_attempts=self._policy.attempts)  # fmt: skip

@@ -1,0 +1,68 @@
+"""The slice of i'mport the merchant server's services use, behind small interfaces.
+
+Services see ``PaymentsApi`` (look a payment up, refund it) and F's
+``AmountRegistrar`` (pre-register an amount); ``IamportPayments`` implements
+both over the async client. Money crosses here: ``Money`` in minor units on our
+side, exact major-unit amounts on the wire.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+from ..core.money import EXPONENTS, Money
+from ..iamport import ApiError, AsyncIamport, OutcomeUnknown, Payment
+
+__all__ = ["IamportPayments", "PaymentsApi", "wire_amount"]
+
+
+class PaymentsApi(Protocol):
+    """Reading and refunding payments at i'mport; raises the client's ``IamportError``s."""
+
+    async def fetch(self, imp_uid: str) -> Payment: ...
+
+    async def refund(
+        self, imp_uid: str, *, amount: Money, checksum: Money, reason: str
+    ) -> Payment: ...
+
+
+def wire_amount(money: Money) -> int | Decimal:
+    """The amount as i'mport wants it: whole won as ``int``, cents as ``Decimal`` dollars."""
+    return money.amount if EXPONENTS[money.currency] == 0 else money.major()
+
+
+class IamportPayments:
+    """``PaymentsApi`` and ``AmountRegistrar`` over an ``AsyncIamport``.
+
+    ``include_sandbox``: also see payments made on test channels (lookups hide
+    them otherwise, which would make a test-channel payment look forged).
+    """
+
+    def __init__(self, client: AsyncIamport, *, include_sandbox: bool = True) -> None:
+        self._client = client
+        self._include_sandbox = include_sandbox
+
+    async def fetch(self, imp_uid: str) -> Payment:
+        """``GET /payments/{imp_uid}``. Raises ``NotFound`` or a communication error."""
+        return await self._client.payment(imp_uid, include_sandbox=self._include_sandbox)
+
+    async def refund(self, imp_uid: str, *, amount: Money, checksum: Money, reason: str) -> Payment:
+        """``POST /payments/cancel`` of ``amount`` guarded by ``checksum`` (our balance)."""
+        return await self._client.cancel(
+            imp_uid, amount=wire_amount(amount), checksum=wire_amount(checksum), reason=reason
+        )
+
+    async def prepare(self, merchant_uid: str, amount: Money) -> None:
+        """Register ``amount`` for ``merchant_uid`` (``POST /payments/prepare``).
+
+        A lost answer, or a refusal because the merchant_uid is already
+        registered, is settled by reading the registration back: the same
+        amount means it worked. Raises ``IamportError`` otherwise.
+        """
+        try:
+            await self._client.prepare(merchant_uid, wire_amount(amount))
+        except (OutcomeUnknown, ApiError):
+            registered = await self._client.prepared(merchant_uid)
+            if Decimal(str(registered.amount)) != amount.major():
+                raise

@@ -1,0 +1,82 @@
+"""i'mport's Payment object → our values: the one place that boundary is converted.
+
+The client hands us ``paydesk.iamport.Payment`` (wire model, exact amounts in
+major units). The domain wants a ``PaymentReport`` (``Money`` in minor units,
+a status enum, cancellations with a stable id); the ``payments`` table wants
+its columns. Both come from here, so a wire detail never leaks further in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ..core.money import Money
+from ..core.outcomes import Cancellation, PaymentReport, ReportStatus
+from ..iamport import Payment
+
+__all__ = ["UnreadablePayment", "money_of", "payment_columns", "report_of"]
+
+
+class UnreadablePayment(ValueError):
+    """The payment uses a status or currency the domain does not know."""
+
+
+def money_of(amount: int | Decimal, currency: str) -> Money:
+    """A wire amount in major units as ``Money``; raises ``UnreadablePayment``."""
+    try:
+        return Money.from_major(Decimal(str(amount)), currency)
+    except ValueError as exc:
+        raise UnreadablePayment(f"amount {amount} {currency}: {exc}") from exc
+
+
+def report_of(payment: Payment) -> PaymentReport:
+    """The domain's view of ``payment``. Raises ``UnreadablePayment``."""
+    try:
+        status = ReportStatus(payment.status)
+    except ValueError as exc:
+        raise UnreadablePayment(f"unknown status {payment.status!r}") from exc
+    cancellations = tuple(
+        Cancellation(
+            entry.cancellation_id or f"{payment.imp_uid}:{index}",
+            money_of(entry.amount, payment.currency),
+        )
+        for index, entry in enumerate(payment.cancel_history)
+    )
+    return PaymentReport(
+        imp_uid=payment.imp_uid,
+        merchant_uid=payment.merchant_uid,
+        status=status,
+        amount=money_of(payment.amount, payment.currency),
+        cancellations=cancellations,
+        was_paid=payment.paid_at is not None,
+        fail_reason=payment.fail_reason or "",
+    )
+
+
+def payment_columns(payment: Payment, report: PaymentReport, now: datetime) -> dict[str, Any]:
+    """The ``payments`` row of ``payment`` as last verified at ``now`` (no order id)."""
+    return {
+        "imp_uid": payment.imp_uid,
+        "merchant_uid": payment.merchant_uid,
+        "status": report.status.value,
+        "amount": report.amount.amount,
+        "cancel_amount": money_of(payment.cancel_amount, payment.currency).amount,
+        "currency": report.amount.currency,
+        "pay_method": payment.pay_method,
+        "pg_provider": payment.pg_provider,
+        "paid_at": payment.paid_at,
+        "failed_at": payment.failed_at,
+        "cancelled_at": payment.cancelled_at,
+        "fail_reason": payment.fail_reason,
+        "raw": payment.model_dump(mode="json", by_alias=True),
+        "verified_at": now,
+        "apply_num": payment.apply_num,
+        "pg_tid": payment.pg_tid,
+        "vbank_code": payment.vbank_code,
+        "vbank_name": payment.vbank_name,
+        "vbank_num": payment.vbank_num,
+        "vbank_holder": payment.vbank_holder,
+        "vbank_date": payment.vbank_date,
+    }

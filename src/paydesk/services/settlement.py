@@ -1,0 +1,237 @@
+"""Applying what i'mport says about a payment to our books, in one transaction.
+
+Every path that learns a payment's state — the webhook job, the completion
+call, the worker's hold checks and re-verifications, the refund job — ends
+here with the Payment i'mport returned. One transaction then:
+
+1. locks the order's products (ascending id) and the order (the lock order of
+   ``store.tables``), so concurrent reports of one payment apply one at a time;
+2. stores the payment as verified, and books the cancellations not booked yet;
+3. turns the report into facts (``core.outcomes``) and applies them through
+   the state machine (``core.lifecycle``);
+4. carries out the effects: held stock sold or released, stock sold straight
+   from available, refunds owed recorded with a job that makes them.
+
+Applying the same report twice changes nothing, which is what makes duplicate
+webhooks, a webhook racing the completion call and retried jobs harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..core.clock import Clock
+from ..core.lifecycle import (
+    Effect,
+    Fact,
+    IllegalTransition,
+    PaymentFailed,
+    RefundOwed,
+    ReleaseHeldStock,
+    SellHeldStock,
+    SellStock,
+    VerificationFailed,
+    apply,
+)
+from ..core.orders import Order, OrderStatus
+from ..core.outcomes import Cancellation, PaymentReport, facts
+from ..core.stock import allocate, merge_lines
+from ..iamport import Payment
+from ..store import Database, NewJob, OrderRecord, ProductRecord, UnitOfWork
+from ..store.payment_book import PaymentBook
+from ..store.refund_book import RefundBook
+from .job_kinds import AUTO_REFUND, REVERIFY_PAYMENT
+from .payment_reports import payment_columns, report_of
+
+__all__ = ["OrderNotFound", "Settled", "Settlement", "SettlementPolicy"]
+
+log = logging.getLogger(__name__)
+
+
+class OrderNotFound(LookupError):
+    """No order has the payment's merchant_uid (yet: it may still be committing)."""
+
+
+@dataclass(frozen=True)
+class SettlementPolicy:
+    """Knobs for the jobs settlement enqueues."""
+
+    refund_attempts: int = 20
+    reverify_attempts: int = 40
+    reverify_after: timedelta = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The order after a report, and what the report newly told us."""
+
+    order: OrderRecord
+    report: PaymentReport
+    booked: tuple[Cancellation, ...] = ()
+    refunds_owed: tuple[int, ...] = ()
+
+
+class Settlement:
+    """Applies payment reports to orders, stock and refunds."""
+
+    def __init__(
+        self, database: Database, clock: Clock, policy: SettlementPolicy | None = None
+    ) -> None:
+        self._db = database
+        self._clock = clock
+        self._policy = policy or SettlementPolicy()
+
+    async def apply(self, payment: Payment) -> Settled:
+        """Apply the Payment i'mport returned to its order.
+
+        Returns the order as it now stands. Raises ``OrderNotFound`` when no
+        order has the payment's merchant_uid, and ``UnreadablePayment`` for a
+        status or currency the domain does not know.
+        """
+        report = report_of(payment)
+        async with self._db.transaction() as uow:
+            record, products = await _lock(uow, report.merchant_uid)
+            now = self._clock.now()
+            await PaymentBook(uow.connection, uow.dialect).put(
+                payment_columns(payment, report, now), record.id, now
+            )
+            booked = await RefundBook(uow.connection).book(
+                record.id, report.imp_uid, report.cancellations, now
+            )
+            found = facts(
+                record.order, report, new_cancellations=booked,
+                stock_available=_sellable(record.order, products, now),
+            )  # fmt: skip
+            order, effects = _transition(record.order, found)
+            owed = await self._carry_out(uow, record, order, effects, now)
+            await uow.orders.save(record.id, order, now)
+        return Settled(_with(record, order), report, tuple(booked), owed)
+
+    async def unverified(self, imp_uid: str, merchant_uid: str | None) -> OrderRecord | None:
+        """A result for ``imp_uid`` arrived but i'mport could not be asked about it.
+
+        The order (named by the unverified ``merchant_uid``) becomes
+        ``unverified`` — never failed — and a re-verification job is enqueued.
+        Returns the order, or None if there is none (the job still runs).
+        """
+        async with self._db.transaction() as uow:
+            now = self._clock.now()
+            record = await _order_or_none(uow, merchant_uid)
+            if record is not None:
+                order, _ = _transition(record.order, [VerificationFailed(imp_uid)])
+                await uow.orders.save(record.id, order, now)
+                record = _with(record, order)
+            await uow.jobs.enqueue([self._reverify(imp_uid, merchant_uid, now)], now)
+        return record
+
+    async def unknown(self, imp_uid: str, merchant_uid: str | None) -> OrderRecord | None:
+        """i'mport says ``imp_uid`` does not exist: an order waiting for it stops waiting.
+
+        Only an order that follows that very imp_uid (stock held for it, or
+        left unverified by it) is failed, releasing its stock; any other order
+        is left alone (the report may be forged).
+        """
+        async with self._db.transaction() as uow:
+            now = self._clock.now()
+            peek = await _order_or_none(uow, merchant_uid)
+            if peek is None or peek.order.imp_uid != imp_uid:
+                return peek
+            record, _ = await _lock(uow, peek.order.merchant_uid)
+            order, effects = _transition(record.order, [PaymentFailed(imp_uid, "unknown payment")])
+            await self._carry_out(uow, record, order, effects, now)
+            await uow.orders.save(record.id, order, now)
+        return _with(record, order)
+
+    def _reverify(self, imp_uid: str, merchant_uid: str | None, now: datetime) -> NewJob:
+        minute = int(now.timestamp()) // 60
+        return NewJob(
+            REVERIFY_PAYMENT, {"imp_uid": imp_uid, "merchant_uid": merchant_uid},
+            now + self._policy.reverify_after, dedupe_key=f"{REVERIFY_PAYMENT}:{imp_uid}:{minute}",
+            max_attempts=self._policy.reverify_attempts,
+        )  # fmt: skip
+
+    async def _carry_out(
+        self,
+        uow: UnitOfWork,
+        record: OrderRecord,
+        order: Order,
+        effects: Sequence[Effect],
+        now: datetime,
+    ) -> tuple[int, ...]:
+        owed: list[int] = []
+        for effect in effects:
+            match effect:
+                case SellHeldStock():
+                    for line in merge_lines(await uow.orders.end_holds(record.id, "sold", now)):
+                        await uow.products.sell_held(line.product_id, line.quantity, now)
+                case ReleaseHeldStock():
+                    for line in merge_lines(await uow.orders.end_holds(record.id, "released", now)):
+                        await uow.products.release(line.product_id, line.quantity, now)
+                case SellStock():
+                    for line in merge_lines(order.lines):
+                        await uow.products.sell(line.product_id, line.quantity, now)
+                case RefundOwed():
+                    refund_id = await self._owe(uow, record.id, effect, now)
+                    if refund_id is not None:
+                        owed.append(refund_id)
+        return tuple(owed)
+
+    async def _owe(
+        self, uow: UnitOfWork, order_id: int, owed: RefundOwed, now: datetime
+    ) -> int | None:
+        refunds = RefundBook(uow.connection)
+        refund_id = await refunds.owe(order_id, owed.imp_uid, owed.amount, owed.reason, now)
+        if refund_id is None:
+            return None
+        log.warning("payment %s cannot be kept (%s): refund %d owed", owed.imp_uid, owed.reason,
+                    refund_id)  # fmt: skip
+        job = NewJob(AUTO_REFUND, {"refund_id": refund_id}, now,
+                     dedupe_key=f"{AUTO_REFUND}:{refund_id}",
+                     max_attempts=self._policy.refund_attempts)  # fmt: skip
+        await uow.jobs.enqueue([job], now)
+        return refund_id
+
+
+async def _order_or_none(uow: UnitOfWork, merchant_uid: str | None) -> OrderRecord | None:
+    return await uow.orders.get(merchant_uid) if merchant_uid else None
+
+
+async def _lock(uow: UnitOfWork, merchant_uid: str) -> tuple[OrderRecord, list[ProductRecord]]:
+    """The order and its products, locked products first (see ``store.tables``)."""
+    peek = await uow.orders.get(merchant_uid)
+    if peek is None:
+        raise OrderNotFound(merchant_uid)
+    products = await uow.products.many((line.product_id for line in peek.order.lines), lock=True)
+    record = await uow.orders.get(merchant_uid, lock=True)
+    assert record is not None  # orders are never deleted
+    return record, products
+
+
+def _sellable(order: Order, products: Sequence[ProductRecord], now: datetime) -> bool:
+    """Whether the order's lines could be sold from free stock right now."""
+    if order.expired(now) or order.status == OrderStatus.CANCELLED:
+        return False
+    available = {p.id: p.stock.available for p in products}
+    return allocate(order.lines, available) is not None
+
+
+def _transition(order: Order, found: Sequence[Fact]) -> tuple[Order, list[Effect]]:
+    """Apply ``found`` in order; a fact the graph forbids is logged and skipped."""
+    effects: list[Effect] = []
+    for fact in found:
+        try:
+            transition = apply(order, fact)
+        except IllegalTransition as illegal:
+            log.warning("order %s: %s ignored", order.merchant_uid, illegal)
+            continue
+        order = transition.order
+        effects.extend(transition.effects)
+    return order, effects
+
+
+def _with(record: OrderRecord, order: Order) -> OrderRecord:
+    return OrderRecord(record.id, order, record.name, record.buyer, record.pay_method,
+                       record.pg, record.unit_prices)  # fmt: skip

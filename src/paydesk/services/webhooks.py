@@ -1,0 +1,103 @@
+"""Webhooks from i'mport: stored first, then verified and applied by a job.
+
+``receive`` commits the delivery (verbatim) and its ``webhook.process`` job in
+one transaction; only then may the endpoint answer 200, so a delivery is
+never acknowledged and lost. ``process`` is that job's work: re-read the
+payment at i'mport and apply the answer (``Verifier``). It is idempotent —
+V1 webhooks carry no event id, so duplicates are recognised by what they
+lead to: the same imp_uid, the same fetched status, the same cancel history
+applied twice changes nothing.
+
+A webhook that arrives before its order is committed is kept: ``process``
+raises ``OrderNotFound``, the job backs off and tries again, and the inbox
+row stays unprocessed until then.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ..core.clock import Clock
+from ..store import Database, NewJob
+from ..store.inbox import Delivery, WebhookInbox
+from .job_kinds import PROCESS_WEBHOOK
+from .settlement import OrderNotFound
+from .verification import Outcome, Verifier
+
+__all__ = ["Receipt", "WebhookDesk", "process_key"]
+
+log = logging.getLogger(__name__)
+WEBHOOK_ATTEMPTS = 25  # with backoff capped at an hour: about a day of retries
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A stored delivery; ``job_key`` names its processing job (None: nothing to process)."""
+
+    inbox_id: int
+    job_key: str | None
+
+
+def process_key(inbox_id: int) -> str:
+    """The dedupe key of the job that processes inbox row ``inbox_id``."""
+    return f"{PROCESS_WEBHOOK}:{inbox_id}"
+
+
+class WebhookDesk:
+    """Stores deliveries and processes them."""
+
+    def __init__(self, database: Database, clock: Clock, verifier: Verifier) -> None:
+        self._db = database
+        self._clock = clock
+        self._verifier = verifier
+
+    async def receive(self, delivery: Delivery, *, refused: str | None = None) -> Receipt:
+        """Store ``delivery`` and, unless ``refused`` (the reason) or unreadable, its job.
+
+        Returns the receipt once committed. Raises the database's error when
+        it could not be stored (the endpoint then answers 5xx so i'mport retries).
+        """
+        if refused is None and not delivery.imp_uid:
+            refused = "unreadable"
+        async with self._db.transaction() as uow:
+            inbox_id = await WebhookInbox(uow.connection).add(delivery, outcome=refused)
+            if refused is not None:
+                return Receipt(inbox_id, None)
+            key = process_key(inbox_id)
+            job = NewJob(PROCESS_WEBHOOK, {"inbox_id": inbox_id}, delivery.received_at,
+                         dedupe_key=key, max_attempts=WEBHOOK_ATTEMPTS)  # fmt: skip
+            await uow.jobs.enqueue([job], delivery.received_at)
+        return Receipt(inbox_id, key)
+
+    async def process(self, inbox_id: int) -> str:
+        """Verify and apply stored delivery ``inbox_id``; returns what became of it.
+
+        Raises ``OrderNotFound`` (the order is not committed yet: try later)
+        and ``UnreadablePayment``; the inbox row then stays unprocessed.
+        """
+        async with self._db.reading() as uow:
+            row = await WebhookInbox(uow.connection).get(inbox_id)
+        if row is None:
+            raise LookupError(f"no webhook delivery {inbox_id}")
+        if row.processed_at is not None and row.outcome is not None:
+            return row.outcome
+        assert row.imp_uid is not None  # unreadable deliveries get no job
+        try:
+            checked = await self._verifier.result_arrived(row.imp_uid, row.merchant_uid)
+        except OrderNotFound as missing:
+            await self._note(inbox_id, f"order {missing} not found yet")
+            raise
+        outcome = checked.outcome.value
+        if checked.outcome is Outcome.SETTLED and checked.settled is not None:
+            outcome = f"{outcome}:{checked.settled.report.status.value}"
+        await self._finish(inbox_id, outcome)
+        return outcome
+
+    async def _note(self, inbox_id: int, error: str) -> None:
+        async with self._db.transaction() as uow:
+            await WebhookInbox(uow.connection).note(inbox_id, error)
+
+    async def _finish(self, inbox_id: int, outcome: str) -> None:
+        async with self._db.transaction() as uow:
+            await WebhookInbox(uow.connection).finish(inbox_id, outcome, self._clock.now())

@@ -1,0 +1,92 @@
+"""The ``payments`` table: every payment as we last verified it with i'mport.
+
+One row per ``imp_uid``, overwritten by each verification (the latest i'mport
+answer is also kept verbatim in ``raw``). Lookups by the ids a support desk is
+given — merchant_uid, approval number, PG transaction id — and a filtered,
+paged search for the merchant API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+
+from .ledger_records import PaymentRecord
+from .tables import payments
+
+__all__ = ["PaymentBook", "PaymentQuery"]
+
+
+@dataclass(frozen=True)
+class PaymentQuery:
+    """Filters of a payment search; ``None`` matches anything."""
+
+    status: str | None = None
+    pay_method: str | None = None
+    merchant_uid: str | None = None
+    apply_num: str | None = None
+    pg_tid: str | None = None
+    order_id: int | None = None
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
+    limit: int = 50
+    offset: int = 0
+
+
+class PaymentBook:
+    """Verified payments, inside the caller's transaction."""
+
+    def __init__(self, connection: AsyncConnection, dialect: str) -> None:
+        self._db = connection
+        self._dialect = dialect
+
+    async def put(self, columns: Mapping[str, Any], order_id: int | None, now: datetime) -> None:
+        """Insert the payment or overwrite what we knew of it (keyed by ``imp_uid``)."""
+        values = {**columns, "order_id": order_id, "created_at": now, "updated_at": now}
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(payments)
+        changed = {k: v for k, v in values.items() if k not in ("imp_uid", "created_at")}
+        statement = insert.values(values).on_conflict_do_update(
+            index_elements=[payments.c.imp_uid], set_=changed
+        )
+        await self._db.execute(statement)
+
+    async def get(self, imp_uid: str) -> PaymentRecord | None:
+        row = (
+            await self._db.execute(select(payments).where(payments.c.imp_uid == imp_uid))
+        ).first()
+        return PaymentRecord.from_row(row) if row else None
+
+    async def search(self, query: PaymentQuery) -> tuple[list[PaymentRecord], int]:
+        """One page of matching payments, newest first, and how many match in all."""
+        selection = _filtered(select(payments), query)
+        counted = _filtered(select(func.count()).select_from(payments), query)
+        total = int((await self._db.execute(counted)).scalar_one())
+        page = selection.order_by(payments.c.created_at.desc(), payments.c.imp_uid.desc())
+        rows = await self._db.execute(page.limit(query.limit).offset(query.offset))
+        return [PaymentRecord.from_row(r) for r in rows], total
+
+
+def _filtered(statement: Select[Any], query: PaymentQuery) -> Select[Any]:
+    equal = {
+        payments.c.status: query.status,
+        payments.c.pay_method: query.pay_method,
+        payments.c.merchant_uid: query.merchant_uid,
+        payments.c.apply_num: query.apply_num,
+        payments.c.pg_tid: query.pg_tid,
+        payments.c.order_id: query.order_id,
+    }
+    for column, value in equal.items():
+        if value is not None:
+            statement = statement.where(column == value)
+    if query.since is not None:
+        statement = statement.where(payments.c.created_at >= query.since)
+    if query.until is not None:
+        statement = statement.where(payments.c.created_at < query.until)
+    return statement

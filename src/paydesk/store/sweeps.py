@@ -1,0 +1,51 @@
+"""What the worker's periodic sweep looks for: payments we are still waiting to hear about.
+
+- Stock held for a payment with no outcome yet (no webhook, no completion):
+  the worker asks i'mport, since i'mport sends no webhook when a payment fails.
+- Orders left ``unverified`` (a result arrived while i'mport was unreachable)
+  whose re-verification job gave up or was lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..core.orders import OrderStatus
+from .tables import orders, stock_holds
+
+__all__ = ["Awaited", "stale_holds", "unverified_orders"]
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """A payment attempt whose outcome an order is waiting for."""
+
+    order_id: int
+    merchant_uid: str
+    imp_uid: str
+
+
+async def stale_holds(connection: AsyncConnection, held_before: datetime) -> list[Awaited]:
+    """Payments with stock still held for them since before ``held_before``."""
+    query = (
+        select(stock_holds.c.order_id, orders.c.merchant_uid, stock_holds.c.imp_uid)
+        .join(orders, orders.c.id == stock_holds.c.order_id)
+        .where(stock_holds.c.state == "held", stock_holds.c.created_at < held_before)
+        .distinct()
+        .order_by(stock_holds.c.order_id)
+    )
+    return [Awaited(r.order_id, r.merchant_uid, r.imp_uid) for r in await connection.execute(query)]
+
+
+async def unverified_orders(connection: AsyncConnection) -> list[Awaited]:
+    """Orders waiting for a result to be checked with i'mport."""
+    query = (
+        select(orders.c.id, orders.c.merchant_uid, orders.c.imp_uid)
+        .where(orders.c.status == OrderStatus.UNVERIFIED.value, orders.c.imp_uid.is_not(None))
+        .order_by(orders.c.id)
+    )
+    return [Awaited(r.id, r.merchant_uid, r.imp_uid) for r in await connection.execute(query)]

@@ -1,0 +1,158 @@
+"""``/api/orders``: place an order (priced here, amount registered with i'mport), look one up.
+
+The answer to ``POST`` carries everything the shop page passes to
+``IMP.request_pay``: the server-side amount, the merchant_uid made for this
+order, and our ``confirm_url``, ``notice_url`` and ``m_redirect_url``. The
+buyer chooses products and quantities; never the price.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from ..core.money import CurrencyMismatch
+from ..core.orders import UnknownProduct
+from ..core.stock import Line
+from ..services.iamport_port import wire_amount
+from ..services.lookups import Lookups, NotOnRecord, OrderView
+from ..services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
+from ..settings import Settings
+from .ledger_schemas import OrderDetail
+from .problems import Problem
+
+__all__ = ["OrderIn", "OrderPlaced", "RequestPay", "orders_router"]
+
+
+def _number(value: int | Decimal) -> int | float:
+    """JSON number for the browser SDK (cents become a decimal fraction only here)."""
+    return value if isinstance(value, int) else float(value)
+
+
+WireAmount = Annotated[int | Decimal, PlainSerializer(_number, when_used="json")]
+Text = Annotated[str, Field(max_length=100)]
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=10_000)
+
+
+class BuyerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = None
+    email: Text | None = None
+    tel: Text | None = None
+    addr: Annotated[str, Field(max_length=200)] | None = None
+    postcode: Annotated[str, Field(max_length=10)] | None = None
+
+
+class OrderIn(BaseModel):
+    """What the buyer wants; the amount is computed by the server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ItemIn] = Field(min_length=1, max_length=100)
+    buyer: BuyerIn = Field(default_factory=BuyerIn)
+    pay_method: Annotated[str, Field(pattern=r"^[a-z_]{2,20}$")] = "card"
+    pg: Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[A-Za-z0-9_-]+)?$", max_length=40)] | None = (
+        None
+    )
+
+
+class RequestPay(BaseModel):
+    """The parameters of ``IMP.request_pay`` for this order."""
+
+    pg: str | None
+    pay_method: str
+    merchant_uid: str
+    name: str
+    amount: WireAmount = Field(description="In major units (won), as i'mport expects.")
+    currency: str
+    buyer_name: str | None
+    buyer_email: str | None
+    buyer_tel: str | None
+    buyer_addr: str | None
+    buyer_postcode: str | None
+    confirm_url: str
+    notice_url: str
+    m_redirect_url: str
+
+
+class OrderPlaced(BaseModel):
+    """The new order, and how to open the payment window for it."""
+
+    order: OrderDetail
+    imp_code: str | None = Field(description="For `IMP.init`.")
+    request_pay: RequestPay
+
+
+def _request_pay(placed: PlacedOrder, body: OrderIn, settings: Settings) -> RequestPay:
+    base = settings.public_base_url.rstrip("/")
+    buyer = body.buyer
+    return RequestPay(
+        pg=body.pg, pay_method=body.pay_method, merchant_uid=placed.merchant_uid,
+        name=placed.name, amount=wire_amount(placed.amount), currency=placed.amount.currency,
+        buyer_name=buyer.name, buyer_email=buyer.email, buyer_tel=buyer.tel,
+        buyer_addr=buyer.addr, buyer_postcode=buyer.postcode,
+        confirm_url=settings.confirm_url(), notice_url=settings.notice_url(),
+        m_redirect_url=f"{base}/iamport/complete",
+    )  # fmt: skip
+
+
+def orders_router(desk: OrderDesk, lookups: Lookups, settings: Settings) -> APIRouter:
+    """The orders API."""
+    router = APIRouter(prefix="/api/orders", tags=["orders"])
+
+    @router.post("", status_code=201, response_model=OrderPlaced)
+    async def place_order(body: OrderIn, response: Response) -> Any:
+        """Place an order: priced from the catalog, amount registered with i'mport."""
+        request = OrderRequest(
+            [Line(item.product_id, item.quantity) for item in body.items],
+            {k: v for k, v in body.buyer.model_dump().items() if v is not None},
+            body.pay_method, body.pg,
+        )  # fmt: skip
+        placed = await _place(desk, request)
+        view = await lookups.order(order_id=placed.id)
+        response.headers["Location"] = f"/api/orders/{placed.id}"
+        return OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
+                           request_pay=_request_pay(placed, body, settings))  # fmt: skip
+
+    @router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail)
+    async def order_by_merchant_uid(merchant_uid: str) -> OrderDetail:
+        """One order by its merchant_uid, with its payments and refunds."""
+        return OrderDetail.of_view(await _found(lookups, merchant_uid=merchant_uid))
+
+    @router.get("/{order_id}", response_model=OrderDetail)
+    async def order_by_id(order_id: int) -> OrderDetail:
+        """One order by id, with its payments and refunds."""
+        return OrderDetail.of_view(await _found(lookups, order_id=order_id))
+
+    return router
+
+
+async def _place(desk: OrderDesk, request: OrderRequest) -> PlacedOrder:
+    try:
+        return await desk.place(request)
+    except UnknownProduct as exc:
+        raise Problem(422, "Unknown product", str(exc)) from exc
+    except CurrencyMismatch as exc:
+        raise Problem(
+            422, "Mixed currencies", "All products of an order need one currency."
+        ) from exc
+    except RegistrationFailed as exc:
+        raise Problem(502, "Amount registration failed",
+                      "i'mport could not be told the amount; try again.") from exc  # fmt: skip
+
+
+async def _found(lookups: Lookups, **key: Any) -> OrderView:
+    try:
+        return await lookups.order(**key)
+    except NotOnRecord as exc:
+        raise Problem(404, "Order not found", f"No order {exc.args[0]}.") from exc

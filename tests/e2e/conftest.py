@@ -1,0 +1,69 @@
+"""Fixtures for the end-to-end tests: a migrated database of each backend, a running shop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+
+from paydesk.jobs.handlers import NOT_YET, job_handlers
+from paydesk.jobs.runner import JobRunner
+from paydesk.jobs.worker import Worker
+from paydesk.services.iamport_port import IamportPayments
+from paydesk.services.payment_services import PaymentServices
+from paydesk.store import Database
+from tests.support.db import database_url, postgres_database, sqlite_template
+from tests.support.emulator import DEMO_CODE, EmulatorClient
+from tests.support.servers import free_port, serve
+
+from .harness import (
+    SWEEP,
+    WORKER_POLICY,
+    ShiftedClock,
+    Shop,
+    iamport_client,
+    shop_app,
+    shop_settings,
+)
+
+__all__ = ["database_url", "merchant_defaults", "postgres_database", "shop", "sqlite_template"]
+
+
+@pytest.fixture
+def merchant_defaults(emu: EmulatorClient) -> Iterator[None]:
+    """Put the demo merchant's webhook settings back after a test changes them."""
+    yield
+    emu.control(
+        "PUT",
+        f"/merchants/{DEMO_CODE}/settings",
+        json={"webhook_url": None, "webhook_content_type": "json",
+              "delivery": {"mode": "once", "duplicate_probability": 0.0, "delay": 0.0,
+                           "jitter": 0.0, "order": "any"}},
+    )  # fmt: skip
+
+
+@pytest_asyncio.fixture
+async def shop(emu: EmulatorClient, emulator_url: str, database_url: str) -> AsyncIterator[Shop]:
+    """The merchant server over real HTTP, and a worker the test drives."""
+    clock = ShiftedClock()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = shop_settings(database_url, emulator_url, url)
+    with serve(shop_app(settings, clock), port=port):
+        client = iamport_client(emulator_url)
+        database = Database(database_url)
+        services = PaymentServices.build(
+            database, clock, IamportPayments(client), sweep_policy=SWEEP
+        )
+        runner = JobRunner(
+            database, clock, job_handlers(services), name="worker-test", expected=NOT_YET
+        )
+        shop = Shop(url, clock, emulator_url, database, services,
+                    Worker(runner, services.sweep, WORKER_POLICY))  # fmt: skip
+        try:
+            yield shop
+        finally:
+            await shop.http.aclose()
+            await client.aclose()
+            await database.dispose()

@@ -1,0 +1,184 @@
+"""The merchant server end to end: a real server on a socket, talking to the real emulator.
+
+``Shop`` bundles what a test needs: the server's URL and an HTTP client for
+it, a clock the test can move (shared by the server and the worker), and a
+worker wired exactly as ``paydesk worker`` is — but driven one round at a time
+(``run_worker``) instead of sleeping. The server and the test run on different
+event loops, so each gets its own database engine and i'mport client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from paydesk.iamport import AsyncIamport, RetryPolicy
+from paydesk.jobs.handlers import NOT_YET, job_handlers
+from paydesk.jobs.runner import JobRunner
+from paydesk.jobs.worker import Worker, WorkerPolicy
+from paydesk.services.hold_sweep import SweepPolicy
+from paydesk.services.iamport_port import IamportPayments
+from paydesk.services.payment_services import PaymentServices
+from paydesk.settings import Settings
+from paydesk.store import Database
+from paydesk.web.server import create_server
+from tests.support.emulator import DEMO_CODE, DEMO_KEY, DEMO_SECRET, EmulatorClient
+
+#: Fail fast in tests: one quick retry of reads, then give up.
+FAST_RETRY = RetryPolicy(attempts=2, base=0.01, cap=0.05, total=2.0)
+SWEEP = SweepPolicy(check_after=timedelta(minutes=2), every=timedelta(minutes=5))
+
+
+class ShiftedClock:
+    """The wall clock plus an offset the test moves forward (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return datetime.now(UTC) + self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += timedelta(seconds=seconds)
+
+
+def iamport_client(emulator_url: str) -> AsyncIamport:
+    return AsyncIamport(DEMO_KEY, DEMO_SECRET, base_url=emulator_url, retry=FAST_RETRY, timeout=5)
+
+
+def shop_settings(database_url: str, emulator_url: str, public_url: str, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "iamport_base_url": emulator_url,
+        "iamport_key": DEMO_KEY,
+        "iamport_secret": DEMO_SECRET,
+        "imp_code": DEMO_CODE,
+        "public_base_url": public_url,
+        "webhook_allowed_ips": (),
+        **extra,
+    }
+    return Settings(**values)
+
+
+def shop_app(settings: Settings, clock: ShiftedClock) -> FastAPI:
+    """The server as ``bootstrap.build_server`` builds it, on the test's clock and retries."""
+    client = iamport_client(settings.iamport_base_url)
+    database = Database(settings.database_url)
+    services = PaymentServices.build(database, clock, IamportPayments(client), sweep_policy=SWEEP)
+    runner = JobRunner(
+        database, clock, job_handlers(services), name="web-test", expected=NOT_YET
+    )
+    return create_server(
+        settings=settings, database=database, clock=clock, services=services,
+        registrar=IamportPayments(client), runner=runner, closing=[client.aclose],
+    )  # fmt: skip
+
+
+@dataclass
+class Shop:
+    """A running merchant server and a worker on the test's loop."""
+
+    url: str
+    clock: ShiftedClock
+    emulator_url: str
+    database: Database
+    services: PaymentServices
+    worker: Worker
+    http: httpx.AsyncClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.AsyncClient(base_url=self.url, timeout=30)
+
+    @property
+    def notice_url(self) -> str:
+        return f"{self.url}/iamport/webhook"
+
+    async def run_worker(self, rounds: int = 20) -> int:
+        """Run the worker until no job is due (at most ``rounds`` batches); how many ran."""
+        ran = 0
+        for _ in range(rounds):
+            batch = await self.worker.run_once()
+            ran += batch
+            if batch == 0:
+                break
+        return ran
+
+    async def product(self, sku: str, *, stock: int, price: int = 10_000) -> dict[str, Any]:
+        answer = await self.http.post(
+            "/api/products",
+            json={"sku": sku, "name": f"상품 {sku}", "price": price, "stock": stock},
+        )
+        assert answer.status_code == 201, answer.text
+        product: dict[str, Any] = answer.json()
+        return product
+
+    async def order(self, *items: tuple[int, int], **fields: Any) -> dict[str, Any]:
+        body = {
+            "items": [{"product_id": pid, "quantity": qty} for pid, qty in items],
+            "buyer": {"name": "홍길동", "tel": "010-1234-5678"},
+            "pay_method": "card",
+            "pg": "html5_inicis",
+            **fields,
+        }
+        answer = await self.http.post("/api/orders", json=body)
+        assert answer.status_code == 201, answer.text
+        placed: dict[str, Any] = answer.json()
+        return placed
+
+    async def order_state(self, merchant_uid: str) -> dict[str, Any]:
+        answer = await self.http.get(f"/api/orders/by-merchant-uid/{merchant_uid}")
+        assert answer.status_code == 200, answer.text
+        order: dict[str, Any] = answer.json()
+        return order
+
+    async def stock(self, product_id: int) -> dict[str, int]:
+        answer = await self.http.get(f"/api/products/{product_id}")
+        stock: dict[str, int] = answer.json()["stock"]
+        return stock
+
+    async def complete(self, imp_uid: str | None, merchant_uid: str) -> httpx.Response:
+        return await self.http.post(
+            "/iamport/complete", json={"imp_uid": imp_uid, "merchant_uid": merchant_uid}
+        )
+
+
+def deliveries(emu: EmulatorClient, imp_uid: str) -> list[dict[str, Any]]:
+    """Every delivery attempt the emulator made for ``imp_uid``'s webhooks."""
+    return [attempt for record in emu.webhooks(imp_uid) for attempt in record["attempts"]]
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Wait until ``check()`` is truthy (the emulator delivers webhooks in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await asyncio.to_thread(check)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def delivered(emu: EmulatorClient, imp_uid: str, count: int = 1) -> list[dict[str, Any]]:
+    """Wait for ``count`` answered delivery attempts of ``imp_uid``'s webhooks."""
+
+    def answered() -> list[dict[str, Any]] | None:
+        done = [a for a in deliveries(emu, imp_uid) if a["status"] is not None or a["error"]]
+        return done if len(done) >= count else None
+
+    result: list[dict[str, Any]] = await eventually(answered)
+    return result
+
+
+WORKER_POLICY = WorkerPolicy(poll=0.05, sweep_every=0.0, batch=10)
