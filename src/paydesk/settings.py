@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     trusted_proxies: Networks = ()
 
     sales_open: bool = True  # the kill switch: False refuses every confirm
+    confirm_group_commit: bool = True  # False: one transaction per confirm (baseline)
     confirm_batch_window_ms: float = Field(default=2.0, ge=0)
     confirm_batch_max: int = Field(default=256, ge=1)
     confirm_deadline_seconds: float = Field(default=6.0, gt=0, lt=10)

@@ -3,6 +3,7 @@
 Flow for one call:
 
 1. A replay (same ``imp_uid``) gets the stored decision: never a second hold.
+   (This lookup, like the order's, is itself batched: one read for many calls.)
 2. Refusals that need no lock (kill switch, unknown order, wrong amount,
    expired order) are decided straight away and stored.
 3. Everything else joins its hot product's group-commit lane. One transaction
@@ -32,7 +33,7 @@ from ..core.confirm import ConfirmCall, Decision, Guards, Refusal, decide, prech
 from ..core.lifecycle import HoldGranted, apply
 from ..core.orders import Order
 from ..core.stock import allocate, merge_lines
-from ..store import Database, NewDecision, NewJob, OrderRecord, UnitOfWork
+from ..store import Database, DecisionRecord, NewDecision, NewJob, OrderRecord, UnitOfWork
 from .group_commit import GroupCommit
 
 __all__ = ["HOLD_CHECK_JOB", "ConfirmDesk", "ConfirmPolicy", "ConfirmUnavailable"]
@@ -57,6 +58,10 @@ class ConfirmPolicy:
     deadline_seconds: float = 6.0
     hold_check_after: timedelta = timedelta(minutes=2)
     group_commit: bool = True  # False: one transaction per confirm (the baseline)
+
+
+#: What is known of a call before any lock: its earlier decision, or its order.
+_Known = tuple[DecisionRecord | None, OrderRecord | None]
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,12 @@ class ConfirmDesk:
         self._db = database
         self._clock = clock
         self._policy = policy
+        window, most = policy.window_seconds, policy.max_batch
+        self._lookups: GroupCommit[None, ConfirmCall, _Known] = GroupCommit(
+            self._look_up, window=window, max_batch=most
+        )
         self._lanes: GroupCommit[int | None, _Call, Decision] = GroupCommit(
-            self._flush, window=policy.window_seconds, max_batch=policy.max_batch
+            self._flush, window=window, max_batch=most
         )
 
     @property
@@ -114,9 +123,10 @@ class ConfirmDesk:
             raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
 
     async def _confirm(self, call: ConfirmCall, request: Mapping[str, Any]) -> Decision:
-        async with self._db.reading() as uow:
-            stored = await uow.decisions.get(call.imp_uid)
-            record = None if stored else await uow.orders.get(call.merchant_uid)
+        if self._policy.group_commit:
+            stored, record = await self._lookups.submit(None, call)
+        else:
+            ((stored, record),) = await self._look_up([call])
         if stored is not None:
             return Decision(stored.imp_uid, stored.refusal)
         guards = Guards(sales_open=self._policy.sales_open)
@@ -131,6 +141,14 @@ class ConfirmDesk:
             return await self._submit(None, refused)
         product_ids = tuple(line.product_id for line in merge_lines(record.order.lines))
         return await self._submit(product_ids[0], _Call(call, request, record.id, product_ids))
+
+    async def _look_up(self, calls: Sequence[ConfirmCall]) -> list[_Known]:
+        """Earlier decisions and orders of many calls in one read (no locks)."""
+        async with self._db.reading() as uow:
+            stored = await uow.decisions.many(c.imp_uid for c in calls)
+            wanted = {c.merchant_uid for c in calls if c.imp_uid not in stored}
+            orders = await uow.orders.many(wanted) if wanted else {}
+        return [(stored.get(c.imp_uid), orders.get(c.merchant_uid)) for c in calls]
 
     async def _submit(self, key: int | None, item: _Call) -> Decision:
         if self._policy.group_commit:

@@ -34,6 +34,7 @@ def confirm_policy(settings: Settings) -> ConfirmPolicy:
         max_batch=settings.confirm_batch_max,
         deadline_seconds=settings.confirm_deadline_seconds,
         hold_check_after=timedelta(seconds=settings.hold_check_after_seconds),
+        group_commit=settings.confirm_group_commit,
     )
 
 
