@@ -16,7 +16,9 @@ def open_shop(page: Any, shop: Shop, params: dict[str, Any]) -> None:
 def window_frame(page: Any) -> Any:
     """The modal window (an iframe on the merchant page)."""
     page.wait_for_selector("#paydesk-frame")
-    return page.frame_locator("#paydesk-frame")
+    frame = page.frame_locator("#paydesk-frame")
+    frame.locator("form.pay").wait_for()  # the PG page has loaded inside the iframe
+    return frame
 
 
 def enter_card(window: Any, number: str = "4111-1111-1111-1111", quota: int | None = None) -> None:

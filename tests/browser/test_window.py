@@ -96,6 +96,16 @@ def test_buyer_cancels_the_modal(page: Any, shop: Shop, emu: EmulatorClient) -> 
     assert payment["status"] == "failed" and payment["fail_reason"] == CANCELLED
 
 
+def test_imp_close_cancels_the_open_window(page: Any, shop: Shop, emu: EmulatorClient) -> None:
+    open_shop(page, shop, card_params())
+    page.click("#buy")
+    window_frame(page).locator("#card_number").wait_for()
+    page.evaluate("() => IMP.close()")
+    rsp = callback(page)
+    assert rsp["error_msg"] == CANCELLED and overlay_gone(page)
+    assert stored(emu, rsp["imp_uid"])["status"] == "failed"
+
+
 # -- popup ------------------------------------------------------------------------
 def test_card_approved_in_a_popup(page: Any, shop: Shop, emu: EmulatorClient) -> None:
     open_shop(page, shop, card_params(popup=True))

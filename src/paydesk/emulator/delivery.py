@@ -66,6 +66,8 @@ class Courier:
     def start(self) -> None:
         """Listen to the gateway and start the worker (call inside the running loop)."""
         self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()  # bound to this loop, even if the app is served again
+        self._attempted = asyncio.Condition()
         self.gateway.listeners.append(self.notice)
         self._requeue()
         self._worker = asyncio.create_task(self._run(), name="paydesk-webhook-courier")
@@ -99,6 +101,7 @@ class Courier:
 
     def hold(self, imp_uid: str) -> None:
         """A window for ``imp_uid`` is open: park its webhooks under ``after_redirect``."""
+        self._sync_state()  # a reset since the last look must not wipe this hold later
         self._held[imp_uid] = self._loop_time() + self.outbound.settings.hold_limit
 
     def release(self, imp_uid: str) -> None:

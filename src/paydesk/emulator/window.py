@@ -114,6 +114,7 @@ def window_routes(gateway: Gateway, desk: WindowDesk) -> list[BaseRoute]:
             mode=_mode(form),
             opener_origin=_origin(request, form),
             user_agent=request.headers.get("user-agent"),
+            sid=form.get("sid"),
         )
         payment = desk.payment(session)
         assert payment is not None
@@ -130,6 +131,7 @@ def window_routes(gateway: Gateway, desk: WindowDesk) -> list[BaseRoute]:
             params,
             mode=_mode(form),
             opener_origin=_origin(request, form),
+            sid=form.get("sid"),
         )
         if isinstance(opened, Failure):
             rsp = {

@@ -45,6 +45,7 @@ def open_certification(
     *,
     mode: Mode,
     opener_origin: str,
+    sid: str | None = None,
 ) -> WindowSession | Failure:
     """A certification window, or why it cannot open."""
     merchant = desk.gateway.merchants.get(imp_code or "")
@@ -64,7 +65,7 @@ def open_certification(
         return Failure(ErrorCodes.NO_CHANNEL, fault.message)
     return desk.remember(
         WindowSession(
-            sid=desk.new_sid(),
+            sid=desk.new_sid(sid),
             kind="certification",
             merchant=merchant,
             mode=mode,

@@ -44,6 +44,7 @@ Mode = Literal["modal", "popup", "redirect"]
 ALREADY_PAID = "이미 결제가 이루어진 거래건입니다."
 _MOBILE = re.compile(r"Mobi|Android|iPhone|iPad|iPod", re.IGNORECASE)
 _SESSION_LIMIT = 500
+_SID = re.compile(r"win_[A-Za-z0-9_-]{16,64}")
 
 
 def is_mobile(user_agent: str | None) -> bool:
@@ -148,8 +149,10 @@ class WindowDesk:
             self.sessions.popitem(last=False)
         return session
 
-    @staticmethod
-    def new_sid() -> str:
+    def new_sid(self, proposed: str | None = None) -> str:
+        """A fresh session id; the SDK proposes one so it can report a closed popup."""
+        if proposed and _SID.fullmatch(proposed) and proposed not in self.sessions:
+            return proposed
         return "win_" + secrets.token_urlsafe(12)
 
     def open_payment(
@@ -159,6 +162,7 @@ class WindowDesk:
         mode: Mode,
         opener_origin: str,
         user_agent: str | None,
+        sid: str | None = None,
     ) -> WindowSession:
         """Start the payment (``ready``) and hold its webhooks while the window is open."""
         request, channel = admission.request, admission.channel
@@ -176,7 +180,7 @@ class WindowDesk:
         self.courier.hold(payment.imp_uid)
         return self.remember(
             WindowSession(
-                sid=self.new_sid(),
+                sid=self.new_sid(sid),
                 kind="pay",
                 merchant=admission.merchant,
                 mode=mode,

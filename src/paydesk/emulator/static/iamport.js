@@ -141,13 +141,13 @@
   }
 
   function abandoned(session) {
-    global.clearInterval(session.timer);
-    session.timer = null;
-    var fallback = errorRsp(session.params, CANCELLED, "F0001");
-    if (!session.sid) {
-      finish(session, fallback, null);
+    if (session.done || session.abandoning) {
       return;
     }
+    global.clearInterval(session.timer);
+    session.timer = null;
+    session.abandoning = true;
+    var fallback = errorRsp(session.params, CANCELLED, "F0001");
     global.fetch(BASE + "/window/" + encodeURIComponent(session.sid) + "/abandon",
       { method: "POST", mode: "cors" })
       .then(function (answer) { return answer.json(); })
@@ -167,6 +167,14 @@
     }, function () { submit(action, fields, "_self"); });
   }
 
+  function newSid() {
+    var bytes = new Uint8Array(12);
+    global.crypto.getRandomValues(bytes);
+    return "win_" + Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
   function open(kind, params, callback) {
     params = params || {};
     if (!config.code) {
@@ -181,10 +189,12 @@
       return;
     }
     if (active) {
-      finish(active, errorRsp(active.params, CANCELLED, "F0001"), null);
+      abandoned(active);  // a new request replaces the open window: the old one is cancelled
     }
     var mode = modeOf(params);
+    var sid = newSid();  // known before the window loads, so a closed popup can be reported
     var fields = {
+      sid: sid,
       imp_code: config.code,
       tier: config.tier || "",
       params: payload,
@@ -201,7 +211,7 @@
       }
       return;
     }
-    var session = { kind: kind, params: params, callback: callback, mode: mode, sid: null, done: false };
+    var session = { kind: kind, params: params, callback: callback, mode: mode, sid: sid, done: false };
     var name = "paydesk_" + Math.random().toString(36).slice(2);
     active = session;
     if (mode === "popup") {
@@ -227,9 +237,7 @@
     if (event.origin !== ORIGIN || !active || !data || data.source !== "paydesk") {
       return;
     }
-    if (data.type === "opened") {
-      active.sid = data.sid;
-    } else if (data.type === "result") {
+    if (data.type === "result") {
       finish(active, data.rsp, data.sid);
     }
   });
@@ -244,7 +252,7 @@
     loadModule: function () { /* the emulator has no extra modules */ },
     close: function () {
       if (active) {
-        finish(active, errorRsp(active.params, CANCELLED, "F0001"), active.sid);
+        abandoned(active);
       }
     }
   };

@@ -26,9 +26,7 @@
       target.postMessage(message, origin);
     } catch (ignored) { /* the merchant page went away */ }
   }
-  if (stage === "checkout") {
-    post({ type: "opened" });
-  } else if (stage === "result") {
+  if (stage === "result") {
     var holder = document.getElementById("paydesk-result");
     post({ type: "result", rsp: holder ? JSON.parse(holder.textContent) : null });
   }
