@@ -5,7 +5,7 @@ Flow for one call:
 1. A replay (same ``imp_uid``) gets the stored decision: never a second hold.
    (This lookup, like the order's, is itself batched: one read for many calls.)
 2. Refusals that need no lock (kill switch, unknown order, wrong amount,
-   expired order) are decided straight away and stored.
+   expired order) are decided straight away and stored in a lock-free batch.
 3. Everything else joins its hot product's group-commit lane. One transaction
    per batch locks the products (ascending id) and then the orders, decides the
    calls in arrival order against that snapshot, moves stock to held with
