@@ -78,7 +78,8 @@ def serve(
     except ValueError as exc:
         typer.secho(f"paydesk serve: cannot start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
-    uvicorn.run(asgi, host=host, port=port, log_level="info")
+    # X-Forwarded-For is judged by PAYDESK_TRUSTED_PROXIES (web/forwarding.py), not uvicorn
+    uvicorn.run(asgi, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @app.command()

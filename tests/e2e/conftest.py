@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -15,7 +16,7 @@ from paydesk.services.payment_services import PaymentServices
 from paydesk.store import Database
 from tests.support.db import database_url, postgres_database, sqlite_template
 from tests.support.emulator import DEMO_CODE, EmulatorClient
-from tests.support.servers import free_port, serve
+from tests.support.servers import free_port
 
 from .harness import (
     SWEEP,
@@ -23,11 +24,19 @@ from .harness import (
     ShiftedClock,
     Shop,
     iamport_client,
+    serve_shop,
     shop_app,
     shop_settings,
 )
 
-__all__ = ["database_url", "merchant_defaults", "postgres_database", "shop", "sqlite_template"]
+__all__ = [
+    "database_url",
+    "merchant_defaults",
+    "postgres_database",
+    "shop",
+    "shop_options",
+    "sqlite_template",
+]
 
 
 @pytest.fixture
@@ -43,14 +52,23 @@ def merchant_defaults(emu: EmulatorClient) -> Iterator[None]:
     )  # fmt: skip
 
 
+@pytest.fixture
+def shop_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Extra ``Settings`` of the shop (parametrize indirectly to change them)."""
+    options: dict[str, Any] = getattr(request, "param", {})
+    return options
+
+
 @pytest_asyncio.fixture
-async def shop(emu: EmulatorClient, emulator_url: str, database_url: str) -> AsyncIterator[Shop]:
+async def shop(
+    emu: EmulatorClient, emulator_url: str, database_url: str, shop_options: dict[str, Any]
+) -> AsyncIterator[Shop]:
     """The merchant server over real HTTP, and a worker the test drives."""
     clock = ShiftedClock()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = shop_settings(database_url, emulator_url, url)
-    with serve(shop_app(settings, clock), port=port):
+    settings = shop_settings(database_url, emulator_url, url, **shop_options)
+    with serve_shop(shop_app(settings, clock), port):
         client = iamport_client(emulator_url)
         database = Database(database_url)
         services = PaymentServices.build(

@@ -128,6 +128,7 @@ class RefundOut(BaseModel):
     state: str = Field(description="requested, unknown, succeeded or failed")
     origin: str | None
     reason: str
+    checksum: int | None = Field(description="The balance sent as `checksum` with our cancel.")
     cancellation_id: str | None
     created_at: datetime
 
@@ -135,7 +136,8 @@ class RefundOut(BaseModel):
     def of(cls, record: RefundRecord) -> RefundOut:
         return cls(id=record.id, imp_uid=record.imp_uid, amount=record.amount.amount,
                    currency=record.amount.currency, state=record.state, origin=record.origin,
-                   reason=record.reason, cancellation_id=record.cancellation_id,
+                   reason=record.reason, checksum=record.checksum,
+                   cancellation_id=record.cancellation_id,
                    created_at=record.created_at)  # fmt: skip
 
 
