@@ -111,12 +111,14 @@ async def test_a_tampered_amount_is_refunded_in_full_and_the_order_flagged(
     assert refund["cancellation_id"] == at_iamport["cancel_history"][0]["cancellation_id"]
 
 
+@pytest.mark.parametrize(("stock", "late"), [(0, 0), (3, 1801)], ids=["sold-out", "expired"])
 async def test_a_payment_with_nothing_to_sell_is_refunded_automatically(
-    shop: Shop, emu: EmulatorClient
+    shop: Shop, emu: EmulatorClient, stock: int, late: int
 ) -> None:
-    product = await shop.product("sold-out", stock=0, price=7_000)
+    product = await shop.product("sold-out", stock=stock, price=7_000)
     placed = await shop.order((product["id"], 1))
     merchant_uid = placed["request_pay"]["merchant_uid"]
+    shop.clock.advance(late)  # an order expires after PAYDESK_ORDER_TTL_SECONDS (1800)
     payment = seed(emu, merchant_uid=merchant_uid, amount=7_000, notice_url=shop.notice_url)
     await delivered(emu, payment["imp_uid"])
     assert (await shop.order_state(merchant_uid))["status"] == "flagged"
@@ -132,6 +134,6 @@ async def test_a_payment_with_nothing_to_sell_is_refunded_automatically(
         "succeeded",
         "auto",
     )
-    assert await shop.stock(product["id"]) == {"available": 0, "held": 0, "sold": 0}
+    assert await shop.stock(product["id"]) == {"available": stock, "held": 0, "sold": 0}
     at_iamport = emu.get(f"/payments/{payment['imp_uid']}").json()["response"]
     assert at_iamport["cancel_amount"] == 7_000

@@ -84,10 +84,14 @@ class AutoRefunds:
         return await self._send(books.refund, books.balance)
 
     async def _send(self, refund: RefundRecord, balance: Money) -> str:
-        await self._mark(refund.id, "requested", checksum=balance.amount)
+        if not balance.is_positive():
+            await self._mark(refund.id, "failed", error="nothing left to refund")
+            return "failed"
+        amount = min(refund.amount, balance)  # others may have refunded part of it already
+        await self._mark(refund.id, "requested", checksum=balance.amount, amount=amount)
         try:
             answer = await self._api.refund(
-                refund.imp_uid, amount=refund.amount, checksum=balance,
+                refund.imp_uid, amount=amount, checksum=balance,
                 reason=REASON_PREFIX + refund.reason,
             )  # fmt: skip
         except (ChecksumMismatch, AlreadyCancelled, CancelAmountExceeded) as refused:
@@ -144,9 +148,16 @@ class AutoRefunds:
         return _Books(refund, payment.balance if payment else None)
 
     async def _mark(
-        self, refund_id: int, state: str, *, checksum: int | None = None, error: str | None = None
+        self,
+        refund_id: int,
+        state: str,
+        *,
+        checksum: int | None = None,
+        error: str | None = None,
+        amount: Money | None = None,
     ) -> None:
         async with self._db.transaction() as uow:
-            await RefundBook(uow.connection).mark(
-                refund_id, state, self._clock.now(), checksum=checksum, error=error
-            )
+            book, now = RefundBook(uow.connection), self._clock.now()
+            if amount is not None:
+                await book.resize(refund_id, amount, now)
+            await book.mark(refund_id, state, now, checksum=checksum, error=error)

@@ -113,6 +113,11 @@ class RefundBook:
             values["last_error"] = error[:MAX_ERROR_CHARS]
         await self._db.execute(update(refunds).where(refunds.c.id == refund_id).values(values))
 
+    async def resize(self, refund_id: int, amount: Money, now: datetime) -> None:
+        """Lower an open refund to what is left to refund (others refunded part of it)."""
+        statement = update(refunds).where(refunds.c.id == refund_id)
+        await self._db.execute(statement.values(amount=amount.amount, updated_at=now))
+
     async def _settle(self, refund_id: int, cancellation_id: str, now: datetime) -> None:
         statement = update(refunds).where(refunds.c.id == refund_id)
         await self._db.execute(
