@@ -87,6 +87,7 @@ def _read_expiry(text: str) -> tuple[int, int] | None:
 def read_card(
     desk: WindowDesk, session: WindowSession, payment: Payment, form: dict[str, str]
 ) -> Finisher | str:
+    """Card number, expiry and installments; the test card decides the outcome."""
     expiry = _read_expiry(form.get("expiry", ""))
     if expiry is None:
         return "유효기간을 MM/YY 형식으로 입력해주세요."
@@ -113,6 +114,7 @@ def read_card(
 def read_bank(
     desk: WindowDesk, session: WindowSession, payment: Payment, form: dict[str, str]
 ) -> Finisher | str:
+    """The bank of an account transfer, or of the virtual account to issue."""
     code = form.get("bank_code", "")
     if code not in dict(bank_choices(session.channel.pg_provider)):
         return "은행을 선택해주세요."
@@ -128,6 +130,7 @@ def read_bank(
 def read_phone(
     desk: WindowDesk, session: WindowSession, payment: Payment, form: dict[str, str]
 ) -> Finisher | str:
+    """Carrier, number and the SMS code (any 6 digits but ``000000``)."""
     if form.get("carrier") not in ("SKT", "KT", "LGT", "MVNO"):
         return "통신사를 선택해주세요."
     if not re.fullmatch(r"01\d{8,9}", re.sub(r"\D", "", form.get("phone", ""))):
@@ -141,6 +144,7 @@ def read_phone(
 def read_app(
     desk: WindowDesk, session: WindowSession, payment: Payment, form: dict[str, str]
 ) -> Finisher | str:
+    """Easy pays and other methods: the buyer approved in the app."""
     return _approver({})
 
 
@@ -266,7 +270,12 @@ def _finished(payment: Payment) -> bool:
 
 
 async def submit(desk: WindowDesk, session: WindowSession, form: dict[str, str]) -> Outcome:
-    """Apply the buyer's form to the session's payment."""
+    """Apply the buyer's form to the session's payment (a double submit gets the same result)."""
+    async with session.lock:
+        return await _submit(desk, session, form)
+
+
+async def _submit(desk: WindowDesk, session: WindowSession, form: dict[str, str]) -> Outcome:
     payment = desk.payment(session)
     if payment is None:
         failure = Failure(ErrorCodes.BAD_REQUEST, Messages.PAYMENT_NOT_FOUND)
@@ -285,6 +294,8 @@ async def submit(desk: WindowDesk, session: WindowSession, form: dict[str, str])
         if record.fail_reason is not None:
             desk.gateway.fail(payment, record.fail_reason)
             return done(session, payment, Failure(ErrorCodes.CONFIRM_REFUSED, record.fail_reason))
+        if _finished(payment):  # the buyer closed the window while the merchant was asked
+            return Outcome(rsp=session.rsp or done(session, payment).rsp)
     return await step(desk, session, payment)
 
 

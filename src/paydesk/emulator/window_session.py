@@ -10,6 +10,7 @@ through the gateway and remembers the open window as a ``WindowSession``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections import OrderedDict
@@ -76,10 +77,11 @@ class WindowSession:
     imp_uid: str | None = None
     page: PageKind | Literal["certification"] = "card"
     rsp: dict[str, Any] | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def m_redirect_url(self) -> str | None:
+        """Where the redirect flow sends the browser back (None: use the callback)."""
         value = self.params.get("m_redirect_url")
         return str(value) if value else None
 
@@ -141,9 +143,11 @@ class WindowDesk:
         self.sessions: OrderedDict[str, WindowSession] = OrderedDict()
 
     def find(self, sid: str) -> WindowSession | None:
+        """The open (or recently finished) window ``sid``."""
         return self.sessions.get(sid)
 
     def remember(self, session: WindowSession) -> WindowSession:
+        """Keep ``session`` (the oldest are forgotten past a few hundred)."""
         self.sessions[session.sid] = session
         while len(self.sessions) > _SESSION_LIMIT:
             self.sessions.popitem(last=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -164,3 +165,27 @@ def test_a_card_typing_mistake_does_not_reach_the_merchant(
     done = window.submit(sid, card_number="4111111111111111", expiry="12/30", card_quota="0")
     assert window.rsp(done)["status"] == "paid"
     assert len(receiver.hits("/confirm")) == 1
+
+
+def test_a_double_submit_asks_and_pays_once(
+    emu: EmulatorClient, emulator: str, merchant: tuple[Receiver, str]
+) -> None:
+    receiver, url = merchant
+    receiver.answer("/confirm", default=Answer(200, delay=0.3))
+    opener = WindowClient(emulator)
+    sid = opener.sid(opener.open(card_params(confirm_url=f"{url}/confirm")))
+    clients = [WindowClient(emulator) for _ in range(2)]
+
+    def pay(client: WindowClient) -> dict:
+        page = client.submit(sid, card_number="4111111111111111", expiry="12/30", card_quota="0")
+        return client.rsp(page)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(pay, clients)
+    finally:
+        for client in (opener, *clients):
+            client.close()
+    assert first == second and first["status"] == "paid"
+    assert len(receiver.hits("/confirm")) == 1
+    assert [w["event"] for w in emu.webhooks(first["imp_uid"])] == ["paid"]
