@@ -36,6 +36,7 @@ __all__ = [
     "find_key",
     "hangs",
     "issue_billing_key",
+    "issuer_fields",
     "key_channel",
     "pick_api_channel",
     "read_card",
@@ -244,7 +245,8 @@ def check_merchant_uid(
 
 
 # -- the shell -------------------------------------------------------------------
-def _issuer_fields(pg: str, card_fields: dict[str, Any]) -> dict[str, Any]:
+def issuer_fields(pg: str, card_fields: dict[str, Any]) -> dict[str, Any]:
+    """Issuer/publisher fields, which only some PGs report (reference §3)."""
     if pg not in ISSUER_PGS:
         return {}
     return {
@@ -289,7 +291,7 @@ def charge_card(
     )
     card_fields = {
         **decision.card_fields,
-        **_issuer_fields(channel.pg_provider, decision.card_fields),
+        **issuer_fields(channel.pg_provider, decision.card_fields),
     }
     if decision.approved:
         # Installments apply from 50,000 KRW; below that the PG charges in one go.
@@ -336,7 +338,7 @@ def issue_billing_key(
         channel_key=channel.channel_key,
         card_outcome=decision.outcome,
         **decision.card_fields,
-        **_issuer_fields(channel.pg_provider, decision.card_fields),
+        **issuer_fields(channel.pg_provider, decision.card_fields),
         **details,
     )
     ledger.billing_keys[customer_uid] = key

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .charging import (
-    ISSUER_PGS,
     CardInput,
     CardRejected,
     Decision,
     decide,
     issue_billing_key,
+    issuer_fields,
 )
 from .code_tables import BANKS, VBANK_CODES_BY_PG
 from .confirm import ask_merchant
@@ -159,17 +159,6 @@ READERS: dict[str, Reader] = {
 
 
 # -- finishers -------------------------------------------------------------------------
-def _issuer_fields(pg: str, fields: dict[str, Any]) -> dict[str, Any]:
-    if pg not in ISSUER_PGS:
-        return {}
-    return {
-        "card_issuer_code": fields.get("card_code"),
-        "card_issuer_name": fields.get("card_name"),
-        "card_publisher_code": fields.get("card_code"),
-        "card_publisher_name": fields.get("card_name"),
-    }
-
-
 async def _finish_card(
     desk: WindowDesk,
     session: WindowSession,
@@ -181,7 +170,7 @@ async def _finish_card(
     gateway = desk.gateway
     fields = {
         **decision.card_fields,
-        **_issuer_fields(session.channel.pg_provider, decision.card_fields),
+        **issuer_fields(session.channel.pg_provider, decision.card_fields),
     }
     for name, value in fields.items():
         setattr(payment, name, value)
