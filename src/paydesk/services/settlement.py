@@ -224,8 +224,8 @@ def _transition(order: Order, found: Sequence[Fact]) -> tuple[Order, list[Effect
     for fact in found:
         try:
             transition = apply(order, fact)
-        except IllegalTransition as illegal:
-            log.warning("order %s: %s ignored", order.merchant_uid, illegal)
+        except (IllegalTransition, ValueError) as refused:  # ValueError: refund beyond paid
+            log.warning("order %s: %s ignored (%s)", order.merchant_uid, fact, refused)
             continue
         order = transition.order
         effects.extend(transition.effects)
