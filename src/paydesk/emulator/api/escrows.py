@@ -99,13 +99,7 @@ def register_delivery(call: Call) -> dict[str, Any]:
         raise ApiFault(409, ALREADY)
     if payment.status != "paid":
         raise ApiFault(409, NOT_PAID)
-    delivery = _read_delivery(call.params, payment.pg_provider or "")
-    escrow = Escrow(
-        imp_uid=payment.imp_uid, imp_code=call.merchant.imp_code, applied_at=call.now, **delivery
-    )
-    escrows[payment.imp_uid] = escrow
-    call.gateway.touch()
-    return escrow.wire()
+    return _store_delivery(call, payment)
 
 
 @routes.op("PUT", "/escrows/logis/{imp_uid}")
@@ -115,11 +109,16 @@ def modify_delivery(call: Call) -> dict[str, Any]:
     escrows = call.gateway.ledger(call.merchant).escrows
     if payment.imp_uid not in escrows:
         raise ApiFault(409, NOTHING)
+    return _store_delivery(call, payment)
+
+
+def _store_delivery(call: Call, payment: Payment) -> dict[str, Any]:
+    """Read the shipment from the request and (re)place it on ``payment``."""
     delivery = _read_delivery(call.params, payment.pg_provider or "")
     escrow = Escrow(
         imp_uid=payment.imp_uid, imp_code=call.merchant.imp_code, applied_at=call.now, **delivery
     )
-    escrows[payment.imp_uid] = escrow
+    call.gateway.ledger(call.merchant).escrows[payment.imp_uid] = escrow
     call.gateway.touch()
     return escrow.wire()
 
