@@ -1,0 +1,117 @@
+"""The merchant API around payments: placing orders, the completion page, lookups.
+
+Errors are problem documents; the amount is always the server's; a browser
+cannot complete an order with another order's payment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support.emulator import EmulatorClient, seed
+
+from .harness import Shop
+
+pytestmark = pytest.mark.asyncio
+PROBLEM = "application/problem+json"
+
+
+async def test_the_amount_is_computed_on_the_server_and_registered(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    a = await shop.product("a", stock=5, price=1_500)
+    b = await shop.product("b", stock=5, price=2_000)
+
+    items = [{"product_id": a["id"], "quantity": 1}]
+    priced_by_buyer = await shop.http.post("/api/orders", json={"items": items, "amount": 1})
+    assert priced_by_buyer.status_code == 422  # the buyer has no say in the amount
+
+    placed = await shop.order((a["id"], 2), (b["id"], 1), (a["id"], 1))
+
+    assert placed["order"]["amount"] == 3 * 1_500 + 2_000
+    pay = placed["request_pay"]
+    assert pay["amount"] == 6_500 and pay["name"] == "상품 a 외 1건"
+    assert pay["notice_url"] == shop.notice_url and placed["imp_code"] == "imp00000001"
+    registered = emu.get(f"/payments/prepare/{pay['merchant_uid']}").json()["response"]
+    assert registered["amount"] == 6_500
+
+
+async def test_order_errors_are_problem_documents(shop: Shop, emu: EmulatorClient) -> None:
+    product = await shop.product("c", stock=1)
+    unknown = await shop.http.post(
+        "/api/orders", json={"items": [{"product_id": 999, "quantity": 1}]}
+    )
+    assert (unknown.status_code, unknown.headers["content-type"]) == (422, PROBLEM)
+    empty = await shop.http.post("/api/orders", json={"items": []})
+    assert empty.status_code == 422 and empty.json()["errors"]
+
+    emu.fault(path="/payments/prepare", method="POST", kind="error", status=500)
+    unregistered = await shop.http.post(
+        "/api/orders", json={"items": [{"product_id": product["id"], "quantity": 1}]}
+    )
+    assert (unregistered.status_code, unregistered.json()["title"]) == (
+        502,
+        "Amount registration failed",
+    )
+    missing = await shop.http.get("/api/orders/424242")
+    assert (missing.status_code, missing.headers["content-type"]) == (404, PROBLEM)
+    assert (await shop.http.get("/api/payments/imp_000000000000")).status_code == 404
+
+
+async def test_the_redirect_lands_on_a_result_page(shop: Shop, emu: EmulatorClient) -> None:
+    product = await shop.product("d", stock=1, price=3_000)
+    placed = await shop.order((product["id"], 1))
+    merchant_uid = placed["request_pay"]["merchant_uid"]
+    payment = seed(emu, merchant_uid=merchant_uid, amount=3_000)
+
+    page = await shop.http.get(
+        "/iamport/complete",
+        params={"imp_uid": payment["imp_uid"], "merchant_uid": merchant_uid, "imp_success": "true"},
+    )
+
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'data-status="paid"' in page.text and merchant_uid in page.text
+    assert (await shop.order_state(merchant_uid))["status"] == "paid"
+
+
+async def test_a_payment_of_another_order_does_not_complete_this_one(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    product = await shop.product("e", stock=2, price=3_000)
+    mine = (await shop.order((product["id"], 1)))["request_pay"]["merchant_uid"]
+    theirs = (await shop.order((product["id"], 1)))["request_pay"]["merchant_uid"]
+    payment = seed(emu, merchant_uid=theirs, amount=3_000)
+
+    answer = await shop.complete(payment["imp_uid"], mine)
+
+    assert answer.status_code == 409
+    assert (await shop.order_state(mine))["status"] == "pending"
+    assert (await shop.order_state(theirs))["status"] == "paid"  # i'mport's word, applied
+
+
+async def test_payments_are_searched_with_filters_and_pages(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    product = await shop.product("f", stock=10, price=1_000)
+    for method in ("card", "card", "trans"):
+        merchant_uid = (await shop.order((product["id"], 1)))["request_pay"]["merchant_uid"]
+        payment = seed(emu, merchant_uid=merchant_uid, amount=1_000, pay_method=method)
+        await shop.complete(payment["imp_uid"], merchant_uid)
+
+    cards = (await shop.http.get("/api/payments", params={"pay_method": "card"})).json()
+    assert (cards["total"], len(cards["items"])) == (2, 2)
+    page = (await shop.http.get("/api/payments", params={"limit": 2, "offset": 2})).json()
+    assert (page["total"], len(page["items"])) == (3, 1)
+    paid = (await shop.http.get("/api/payments", params={"status": "paid"})).json()
+    assert paid["total"] == 3
+    now = shop.clock.now()
+    window = {"since": (now - timedelta(hours=1)).isoformat(), "until": now.isoformat()}
+    assert (await shop.http.get("/api/payments", params=window)).json()["total"] == 3
+    later = {"since": (now + timedelta(hours=1)).isoformat()}
+    assert (await shop.http.get("/api/payments", params=later)).json()["total"] == 0
+    naive = {"since": datetime.now(UTC).replace(tzinfo=None).isoformat()}
+    assert (await shop.http.get("/api/payments", params=naive)).status_code == 422
+    bad = await shop.http.get("/api/payments", params={"status": "lost"})
+    assert (bad.status_code, bad.headers["content-type"]) == (422, PROBLEM)
