@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from paydesk.store.inbox import WebhookInbox
 from tests.support.emulator import EmulatorClient, seed
 
 from .harness import Shop
@@ -115,3 +116,19 @@ async def test_payments_are_searched_with_filters_and_pages(
     assert (await shop.http.get("/api/payments", params=naive)).status_code == 422
     bad = await shop.http.get("/api/payments", params={"status": "lost"})
     assert (bad.status_code, bad.headers["content-type"]) == (422, PROBLEM)
+
+
+async def test_a_delivery_that_is_not_a_notification_is_stored_and_refused(shop: Shop) -> None:
+    answer = await shop.http.post(
+        "/iamport/webhook", content=b"hello", headers={"content-type": "text/plain"}
+    )
+
+    assert (answer.status_code, answer.headers["content-type"]) == (400, PROBLEM)
+    async with shop.database.reading() as uow:
+        row = await WebhookInbox(uow.connection).get(1)
+    assert row is not None and (row.body, row.outcome, row.imp_uid) == (
+        b"hello",
+        "unreadable",
+        None,
+    )
+    assert await shop.run_worker() == 0  # nothing to process
