@@ -23,6 +23,7 @@ from .jobs.worker import Worker, WorkerPolicy
 from .services.hold_sweep import SweepPolicy
 from .services.iamport_port import IamportPayments
 from .services.payment_services import PaymentServices
+from .services.settlement import SettlementPolicy
 from .settings import Settings
 from .store import Database
 from .web.app import create_app as create_merchant_app
@@ -83,6 +84,7 @@ def _services(
     return PaymentServices.build(
         database, clock, IamportPayments(client),
         sweep_policy=SweepPolicy(check_after=check_after),
+        settlement_policy=SettlementPolicy(accept_test_payments=settings.accept_test_payments),
     )  # fmt: skip
 
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     trusted_proxies: Networks = ()
 
     sales_open: bool = True  # the kill switch: False refuses every confirm
+    # A payment on an i'mport test channel (sandbox) moved no money; accept it as
+    # paid only in development. Off, it reads as a failed attempt.
+    accept_test_payments: bool = False
     confirm_group_commit: bool = True  # False: one transaction per confirm (baseline)
     confirm_batch_window_ms: float = Field(default=2.0, ge=0)
     confirm_batch_max: int = Field(default=256, ge=1)

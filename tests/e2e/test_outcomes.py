@@ -137,3 +137,22 @@ async def test_a_payment_with_nothing_to_sell_is_refunded_automatically(
     assert await shop.stock(product["id"]) == {"available": stock, "held": 0, "sold": 0}
     at_iamport = emu.get(f"/payments/{payment['imp_uid']}").json()["response"]
     assert at_iamport["cancel_amount"] == 7_000
+
+
+async def test_a_test_channel_payment_never_fulfils_an_order(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    """The checklist's "test mode OFF": a sandbox payment moved no money."""
+    product = await shop.product("sneakers", stock=1, price=99_000)
+    placed = await shop.order((product["id"], 1))
+    merchant_uid = placed["request_pay"]["merchant_uid"]
+    test_payment = seed(
+        emu, merchant_uid=merchant_uid, amount=99_000, sandbox=True, notice_url=shop.notice_url
+    )
+    await delivered(emu, test_payment["imp_uid"])
+
+    order = await shop.order_state(merchant_uid)
+    assert order["status"] != "paid"
+    assert order["paid_amount"] == 0
+    assert order["payments"][0]["status"] == "paid"  # i'mport's word, kept as it said it
+    assert await shop.stock(product["id"]) == {"available": 1, "held": 0, "sold": 0}

@@ -16,7 +16,7 @@ from ..core.money import Money
 from ..core.outcomes import Cancellation, PaymentReport, ReportStatus
 from ..iamport import Payment
 
-__all__ = ["UnreadablePayment", "money_of", "payment_columns", "report_of"]
+__all__ = ["TEST_PAYMENT_REFUSED", "UnreadablePayment", "money_of", "payment_columns", "report_of"]
 
 
 class UnreadablePayment(ValueError):
@@ -31,12 +31,28 @@ def money_of(amount: int | Decimal, currency: str) -> Money:
         raise UnreadablePayment(f"amount {amount} {currency}: {exc}") from exc
 
 
-def report_of(payment: Payment) -> PaymentReport:
-    """The domain's view of ``payment``. Raises ``UnreadablePayment``."""
+TEST_PAYMENT_REFUSED = "test-channel payment, not accepted (PAYDESK_ACCEPT_TEST_PAYMENTS=false)"
+
+
+def report_of(payment: Payment, *, accept_test_payments: bool = False) -> PaymentReport:
+    """The domain's view of ``payment``. Raises ``UnreadablePayment``.
+
+    A payment made on a test channel (``sandbox``) moved no money: unless
+    ``accept_test_payments``, it is read as a failed attempt, so it can never
+    fulfil an order (the checklist's "test mode OFF", enforced here).
+    """
     try:
         status = ReportStatus(payment.status)
     except ValueError as exc:
         raise UnreadablePayment(f"unknown status {payment.status!r}") from exc
+    if payment.sandbox and not accept_test_payments:
+        return PaymentReport(
+            imp_uid=payment.imp_uid,
+            merchant_uid=payment.merchant_uid,
+            status=ReportStatus.FAILED,
+            amount=money_of(payment.amount, payment.currency),
+            fail_reason=TEST_PAYMENT_REFUSED,
+        )
     cancellations = tuple(
         Cancellation(
             entry.cancellation_id or f"{payment.imp_uid}:{index}",
@@ -60,7 +76,7 @@ def payment_columns(payment: Payment, report: PaymentReport, now: datetime) -> d
     return {
         "imp_uid": payment.imp_uid,
         "merchant_uid": payment.merchant_uid,
-        "status": report.status.value,
+        "status": payment.status,  # i'mport's word; the order says what we made of it
         "amount": report.amount.amount,
         "cancel_amount": money_of(payment.cancel_amount, payment.currency).amount,
         "currency": report.amount.currency,

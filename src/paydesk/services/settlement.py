@@ -59,6 +59,7 @@ class OrderNotFound(LookupError):
 class SettlementPolicy:
     """Knobs for the jobs settlement enqueues."""
 
+    accept_test_payments: bool = False  # see payment_reports.report_of
     refund_attempts: int = 20
     reverify_attempts: int = 40
     reverify_after: timedelta = timedelta(seconds=2)
@@ -91,7 +92,7 @@ class Settlement:
         order has the payment's merchant_uid, and ``UnreadablePayment`` for a
         status or currency the domain does not know.
         """
-        report = report_of(payment)
+        report = report_of(payment, accept_test_payments=self._policy.accept_test_payments)
         async with self._db.transaction() as uow:
             record, products = await _lock(uow, report.merchant_uid)
             now = self._clock.now()
