@@ -92,32 +92,34 @@ def demo() -> int:
     """Emulator + merchant server + worker on SQLite, until Ctrl-C."""
     var = ROOT / "var"
     var.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "PAYDESK_DATABASE_URL": os.environ.get(
-            "PAYDESK_DATABASE_URL", f"sqlite+aiosqlite:///{var / 'paydesk.db'}"
-        ),
+    # The server and worker talk to the emulator as the demo merchant; the
+    # emulator posts webhooks from 127.0.0.1, so the IP allow-list is off.
+    demo_env = {
+        "PAYDESK_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'paydesk.db'}",
+        "PAYDESK_IAMPORT_BASE_URL": "http://127.0.0.1:8099",
+        "PAYDESK_IAMPORT_KEY": "demo_imp_key",
+        "PAYDESK_IAMPORT_SECRET": "demo_imp_secret",
+        "PAYDESK_IMP_CODE": "imp00000001",
+        "PAYDESK_PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+        "PAYDESK_WEBHOOK_ALLOWED_IPS": "",
     }
+    env = {**demo_env, **os.environ}
     paydesk = str(BIN / "paydesk")
     emulator = [paydesk, "emulator", "--port", "8099", "--state", str(var / "emulator.json")]
     processes = [("emulator", emulator)]
-    server_ready = (ROOT / "src" / "paydesk" / "web" / "app.py").exists()
-    if server_ready:
-        say("migrating the database")
-        if run(paydesk, "db", "upgrade", env=env) != 0:
-            return 1
-        processes += [
-            ("server", [paydesk, "serve", "--port", "8000"]),
-            ("worker", [paydesk, "worker"]),
-        ]
+    say("migrating the database")
+    if run(paydesk, "db", "upgrade", env=env) != 0:
+        return 1
+    processes += [
+        ("server", [paydesk, "serve", "--port", "8000"]),
+        ("worker", [paydesk, "worker"]),
+    ]
     children = [(name, subprocess.Popen(cmd, cwd=ROOT, env=env)) for name, cmd in processes]
     say("paydesk demo is running (Ctrl-C stops it)")
     print(
         "    emulator (i'mport V1):  http://127.0.0.1:8099   console: http://127.0.0.1:8099/console"
     )
-    if server_ready:
-        print("    shop:                   http://127.0.0.1:8000/")
-        print("    admin:                  http://127.0.0.1:8000/admin")
+    print("    merchant server API:    http://127.0.0.1:8000/docs")
     try:
         while all(child.poll() is None for _, child in children):
             time.sleep(0.5)
