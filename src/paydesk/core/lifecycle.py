@@ -10,6 +10,8 @@ Rules worth knowing:
 - Only an explicit answer from i'mport (``PaymentPaid``/``PaymentFailed``) ends
   a hold. A communication error (``VerificationFailed``) leaves the order
   ``unverified`` with its stock still held; nothing is released on a timer.
+  i'mport's answer "still ready" (``PaymentPending``: a vbank awaiting its
+  deposit) takes it back to ``held`` (or ``pending``) and ends nothing.
 - A paid payment that cannot be fulfilled (wrong amount, no stock behind it, a
   second payment for an order already paid) is kept on record and refunded.
 - Repeated facts (a duplicate webhook) change nothing.
@@ -35,6 +37,7 @@ __all__ = [
     "OrderCancelled",
     "PaymentFailed",
     "PaymentPaid",
+    "PaymentPending",
     "RefundOwed",
     "RefundRecorded",
     "ReleaseHeldStock",
@@ -53,7 +56,7 @@ TRANSITIONS: Final[Mapping[OrderStatus, frozenset[OrderStatus]]] = {
     S.PENDING: frozenset({S.HELD, S.PAID, S.FLAGGED, S.FAILED, S.UNVERIFIED, S.CANCELLED}),
     S.HELD: frozenset({S.PAID, S.FLAGGED, S.FAILED, S.UNVERIFIED}),
     S.FAILED: frozenset({S.HELD, S.PAID, S.FLAGGED, S.UNVERIFIED, S.CANCELLED}),
-    S.UNVERIFIED: frozenset({S.PAID, S.FLAGGED, S.FAILED}),
+    S.UNVERIFIED: frozenset({S.PAID, S.FLAGGED, S.FAILED, S.HELD, S.PENDING}),
     S.CANCELLED: frozenset({S.FLAGGED}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
     S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
@@ -97,6 +100,13 @@ class PaymentFailed:
 
 
 @dataclass(frozen=True)
+class PaymentPending:
+    """i'mport says ``imp_uid`` is still ``ready``: nothing has ended yet."""
+
+    imp_uid: str
+
+
+@dataclass(frozen=True)
 class VerificationFailed:
     """A result for ``imp_uid`` arrived but i'mport could not be asked about it."""
 
@@ -117,7 +127,13 @@ class OrderCancelled:
 
 
 Fact = (
-    HoldGranted | PaymentPaid | PaymentFailed | VerificationFailed | RefundRecorded | OrderCancelled
+    HoldGranted
+    | PaymentPaid
+    | PaymentPending
+    | PaymentFailed
+    | VerificationFailed
+    | RefundRecorded
+    | OrderCancelled
 )
 
 
@@ -186,6 +202,8 @@ def _decide(order: Order, fact: Fact) -> Transition:
             return _hold(order, fact)
         case PaymentPaid():
             return _paid(order, fact)
+        case PaymentPending():
+            return _pending(order, fact)
         case PaymentFailed():
             return _failed(order, fact)
         case VerificationFailed():
@@ -233,6 +251,12 @@ def _failed(order: Order, fact: PaymentFailed) -> Transition:
     release = (ReleaseHeldStock(),) if order.holding else ()
     failed = replace(order, status=S.FAILED, imp_uid=fact.imp_uid, holding=False)
     return Transition(failed, release)
+
+
+def _pending(order: Order, fact: PaymentPending) -> Transition:
+    if order.status != S.UNVERIFIED or order.imp_uid != fact.imp_uid:
+        return Transition(order)  # nothing to learn: the order already follows its attempt
+    return Transition(replace(order, status=S.HELD if order.holding else S.PENDING))
 
 
 def _unverified(order: Order, fact: VerificationFailed) -> Transition:

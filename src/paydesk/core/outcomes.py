@@ -10,7 +10,7 @@ lifecycle ignores a payment it already settled.
 Reading rules:
 
 - ``ready`` is still pending (a window open, a vbank awaiting its deposit):
-  no fact, nothing ends.
+  nothing ends, but an order left ``unverified`` learns that it is pending.
 - ``failed`` ends the attempt.
 - ``paid`` is a payment; ``cancelled`` is a payment (it was paid) followed by
   its refunds — unless it was cancelled in full before the order kept it,
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .lifecycle import Fact, PaymentFailed, PaymentPaid, RefundRecorded
+from .lifecycle import Fact, PaymentFailed, PaymentPaid, PaymentPending, RefundRecorded
 from .money import Money
 from .orders import Order, OrderStatus
 
@@ -99,7 +99,7 @@ def facts(
         raise ValueError(f"{report.imp_uid} belongs to {report.merchant_uid}, not this order")
     match report.status:
         case ReportStatus.READY:
-            return ()
+            return (PaymentPending(report.imp_uid),)
         case ReportStatus.FAILED:
             return (PaymentFailed(report.imp_uid, report.fail_reason),)
         case ReportStatus.PAID:

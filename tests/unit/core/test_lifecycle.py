@@ -13,6 +13,7 @@ from paydesk.core.lifecycle import (
     OrderCancelled,
     PaymentFailed,
     PaymentPaid,
+    PaymentPending,
     RefundOwed,
     RefundRecorded,
     ReleaseHeldStock,
@@ -132,3 +133,16 @@ def test_forbidden_moves_raise() -> None:
     paid = apply(held(), PaymentPaid("imp_1", PRICE)).order
     with pytest.raises(IllegalTransition):
         apply(paid, OrderCancelled())
+
+
+def test_still_ready_takes_an_unverified_order_back_without_ending_anything() -> None:
+    holding = held()
+    unverified = apply(holding, VerificationFailed("imp_1")).order
+    assert unverified.status == OrderStatus.UNVERIFIED
+    step = apply(unverified, PaymentPending("imp_1"))
+    assert step.order.status == OrderStatus.HELD
+    assert step.order.holding
+    assert step.effects == ()
+    assert apply(holding, PaymentPending("imp_1")).order == holding  # nothing to learn
+    other = apply(unverified, PaymentPending("imp_2"))
+    assert other.order.status == OrderStatus.UNVERIFIED

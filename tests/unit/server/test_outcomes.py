@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from paydesk.core.lifecycle import HoldGranted, PaymentFailed, PaymentPaid, RefundRecorded, apply
+from paydesk.core.lifecycle import (
+    HoldGranted,
+    PaymentFailed,
+    PaymentPaid,
+    PaymentPending,
+    RefundRecorded,
+    apply,
+)
 from paydesk.core.money import Money
 from paydesk.core.orders import Order, OrderStatus
 from paydesk.core.outcomes import Cancellation, PaymentReport, ReportStatus, facts, kept
@@ -31,7 +38,7 @@ def report(
 
 
 def test_ready_is_still_pending() -> None:
-    assert facts(held(), report(R.READY, was_paid=False)) == ()
+    assert facts(held(), report(R.READY, was_paid=False)) == (PaymentPending("imp_1"),)
 
 
 def test_failed_and_paid_are_facts_of_their_own() -> None:
