@@ -57,6 +57,31 @@ async def test_unreachable_verification_leaves_the_order_unverified_until_the_wo
     assert await shop.stock(product["id"]) == {"available": 0, "held": 0, "sold": 1}
 
 
+async def test_a_vbank_verified_after_an_outage_is_pending_again_not_unverified(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    product = await shop.product("lamp", stock=1, price=52_000)
+    placed = await shop.order((product["id"], 1))
+    merchant_uid = placed["request_pay"]["merchant_uid"]
+    emu.fault(path="/payments/imp_*", method="GET", kind="error", status=503)
+    issued = seed(emu, merchant_uid=merchant_uid, amount=52_000, pay_method="vbank",
+                  status="ready", notice_url=shop.notice_url)  # fmt: skip
+    await delivered(emu, issued["imp_uid"])
+    assert (await shop.order_state(merchant_uid))["status"] == "unverified"
+
+    emu.control("DELETE", "/faults")
+    shop.clock.advance(60)
+    assert await shop.run_worker() >= 1
+    order = await shop.order_state(merchant_uid)
+    assert order["status"] == "pending"  # i'mport answered "ready": awaiting the deposit
+    assert order["payments"][0]["vbank"]["number"] == issued["vbank_num"]
+
+    emu.control("POST", f"/vbanks/{issued['imp_uid']}/deposit")
+    await delivered(emu, issued["imp_uid"], count=2)
+    order = await shop.order_state(merchant_uid)
+    assert (order["status"], order["paid_amount"]) == ("paid", 52_000)
+
+
 async def test_a_webhook_that_cannot_be_stored_is_answered_503_and_taken_when_redelivered(
     shop: Shop, emu: EmulatorClient
 ) -> None:
