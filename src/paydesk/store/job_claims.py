@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .jobs import lease_values
 from .records import JobRecord
 from .tables import jobs
 
@@ -27,13 +28,7 @@ async def claim_keyed(
     statement = (
         update(jobs)
         .where(jobs.c.dedupe_key == dedupe_key, jobs.c.state == "queued")
-        .values(
-            state="running",
-            locked_by=worker,
-            locked_until=now + lease,
-            attempts=jobs.c.attempts + 1,
-            updated_at=now,
-        )
+        .values(**lease_values(worker, now, lease))
         .returning(jobs)
     )
     row = (await connection.execute(statement)).first()

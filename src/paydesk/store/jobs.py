@@ -28,7 +28,7 @@ from .dialects import insert_or_ignore
 from .records import JobRecord
 from .tables import jobs
 
-__all__ = ["JobQueue", "NewJob", "retry_delay"]
+__all__ = ["JobQueue", "NewJob", "lease_values", "retry_delay"]
 
 MAX_ERROR_CHARS = 2000
 
@@ -54,6 +54,17 @@ class NewJob:
             "run_at": self.run_at, "attempts": 0, "max_attempts": self.max_attempts,
             "dedupe_key": self.dedupe_key, "created_at": now, "updated_at": now,
         }  # fmt: skip
+
+
+def lease_values(worker: str, now: datetime, lease: timedelta) -> dict[str, Any]:
+    """The columns that lease a job to ``worker`` until ``now + lease``."""
+    return {
+        "state": "running",
+        "locked_by": worker,
+        "locked_until": now + lease,
+        "attempts": jobs.c.attempts + 1,
+        "updated_at": now,
+    }
 
 
 class JobQueue:
@@ -93,13 +104,7 @@ class JobQueue:
         statement = (
             update(jobs)
             .where(jobs.c.id.in_(query.scalar_subquery()))
-            .values(
-                state="running",
-                locked_by=worker,
-                locked_until=now + lease,
-                attempts=jobs.c.attempts + 1,
-                updated_at=now,
-            )
+            .values(**lease_values(worker, now, lease))
             .returning(jobs)
         )
         claimed = [JobRecord.from_row(r) for r in await self._db.execute(statement)]
