@@ -31,21 +31,6 @@ def emulator() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def receiver_server() -> Iterator[tuple[Receiver, str]]:
-    receiver = Receiver()
-    with serve(receiver.app) as url:
-        yield receiver, url
-
-
-@pytest.fixture
-def merchant(receiver_server: tuple[Receiver, str]) -> Iterator[tuple[Receiver, str]]:
-    receiver, url = receiver_server
-    receiver.reset()
-    yield receiver, url
-    receiver.reset()
-
-
 @pytest.fixture
 def emu(emulator: str) -> Iterator[EmulatorClient]:
     client = EmulatorClient(emulator)

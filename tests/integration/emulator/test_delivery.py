@@ -16,25 +16,10 @@ import pytest
 from paydesk.emulator.merchants import DeliveryPolicy
 from tests.support.emulator import DEMO_CODE, EmulatorClient, seed
 from tests.support.receiver import Answer, Receiver
-from tests.support.servers import free_port, serve
+from tests.support.servers import free_port
 from tests.support.window_http import WindowClient, card_params
 
 Settings = Callable[..., None]
-
-
-@pytest.fixture(scope="module")
-def receiver_server() -> Iterator[tuple[Receiver, str]]:
-    receiver = Receiver()
-    with serve(receiver.app) as url:
-        yield receiver, url
-
-
-@pytest.fixture
-def merchant(receiver_server: tuple[Receiver, str]) -> Iterator[tuple[Receiver, str]]:
-    receiver, url = receiver_server
-    receiver.reset()
-    yield receiver, url
-    receiver.reset()
 
 
 @pytest.fixture
