@@ -135,6 +135,27 @@ def test_buyer_closes_the_popup(page: Any, shop: Shop, emu: EmulatorClient) -> N
     assert stored(emu, rsp["imp_uid"])["status"] == "failed"
 
 
+def test_card_declined_in_a_popup(page: Any, shop: Shop, emu: EmulatorClient) -> None:
+    open_shop(page, shop, card_params(popup=True))
+    with page.expect_popup() as opened:
+        page.click("#buy")
+    enter_card(opened.value, "4000-0000-0000-0002")
+    rsp = callback(page)
+    assert rsp["success"] is False and rsp["status"] == "failed"
+    assert rsp["error_msg"].startswith("[PG 거절]")
+    assert stored(emu, rsp["imp_uid"])["fail_reason"] == rsp["error_msg"]
+
+
+def test_buyer_cancels_in_the_popup(page: Any, shop: Shop, emu: EmulatorClient) -> None:
+    open_shop(page, shop, card_params(popup=True))
+    with page.expect_popup() as opened:
+        page.click("#buy")
+    opened.value.locator("#paydesk-cancel").click()
+    rsp = callback(page)
+    assert rsp["success"] is False and rsp["error_msg"] == CANCELLED
+    assert stored(emu, rsp["imp_uid"])["status"] == "failed"
+
+
 # -- redirect ---------------------------------------------------------------------------
 def test_card_approved_by_redirect(page: Any, shop: Shop, emu: EmulatorClient) -> None:
     params = card_params(m_redirect_url=f"{shop.url}/return?order=1", redirect=True)
