@@ -36,21 +36,25 @@ Ticker = Callable[[Gateway], None]
 
 def route_tables() -> list[RouteTable]:
     """Every group's handlers.  Imported here, so no module has import-time effects."""
-    from .api import auth
+    from .api import (
+        auth,
+        cancel,
+        certifications,
+        codes,
+        customers,
+        escrows,
+        others,
+        payments,
+        prepare,
+        receipts,
+        schedules,
+        subscribe,
+        vbanks,
+    )  # fmt: skip
 
-    tables = [auth.routes]
-    for name in (
-        "payments", "prepare", "cancel", "subscribe", "customers", "schedules", "vbanks",
-        "receipts", "certifications", "escrows", "codes", "others",
-    ):  # fmt: skip
-        try:
-            module = __import__(f"paydesk.emulator.api.{name}", fromlist=["routes"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"paydesk.emulator.api.{name}":
-                raise
-            continue
-        tables.append(module.routes)
-    return tables
+    groups = (auth, payments, prepare, cancel, subscribe, customers, schedules, vbanks,
+              receipts, certifications, escrows, codes, others)  # fmt: skip
+    return [group.routes for group in groups]
 
 
 def bearer(request: Request) -> str | None:
@@ -197,16 +201,10 @@ def tick(gateway: Gateway, tickers: Iterable[Ticker]) -> None:
 
 
 def default_tickers() -> list[Ticker]:
-    tickers: list[Ticker] = []
-    for module_name, attr in (("scheduler", "run_due_schedules"),):
-        try:
-            module = __import__(f"paydesk.emulator.{module_name}", fromlist=[attr])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"paydesk.emulator.{module_name}":
-                raise
-            continue
-        tickers.append(getattr(module, attr))
-    return tickers
+    """Work the gateway does on its own clock: due scheduled payments."""
+    from .scheduler import run_due_schedules
+
+    return [run_due_schedules]
 
 
 def create_app(

@@ -27,13 +27,13 @@ from .console_forms import (
 )
 from .delivery import Courier
 from .delivery_control import approve_late
+from .deposits import deposit_into_vbank, find_any_payment, vbank_open
 from .errors import ApiFault
 from .faults import FaultBook
 from .gateway import Gateway
 from .records import Payment
 from .refunds import cancel_payment
 from .templating import Templates
-from .vbank_clock import deposit_into_vbank, find_any_payment, vbank_open
 
 __all__ = ["CONSOLE_PREFIX", "console_routes"]
 

@@ -104,7 +104,7 @@ def control_routes(
         return {"removed": request.path_params["fault_id"]}
 
     async def deposit(request: Request) -> dict[str, Any]:
-        from .vbank_clock import deposit_into_vbank
+        from .deposits import deposit_into_vbank
 
         params = Params(await read_json(request))
         payment = deposit_into_vbank(

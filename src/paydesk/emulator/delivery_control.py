@@ -17,11 +17,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .delivery import Courier
+from .deposits import find_any_payment
 from .envelope import envelope
 from .errors import ApiFault
 from .gateway import Gateway
 from .records import Payment
-from .vbank_clock import find_any_payment
 
 __all__ = ["approve_late", "delivery_control_routes"]
 

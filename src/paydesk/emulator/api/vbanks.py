@@ -2,7 +2,7 @@
 
 An issued account is a Payment in ``ready`` with its ``vbank_*`` fields and a
 ``ready`` webhook; the buyer's deposit (played by the control API,
-``vbank_clock.deposit_into_vbank``) makes it ``paid``.
+``deposits.deposit_into_vbank``) makes it ``paid``.
 
 Emulator rules where the platform is silent (reference §13):
 
