@@ -10,6 +10,7 @@ import pytest
 from paydesk.bootstrap import build_emulator
 from tests.support.emulator import EmulatorClient
 from tests.support.servers import serve
+from tests.support.window_http import WindowClient
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,14 @@ def emu(emulator_url: str) -> Iterator[EmulatorClient]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def window(emulator_url: str) -> Iterator[WindowClient]:
+    """Drives the emulator's payment window over plain HTTP (no browser)."""
+    client = WindowClient(emulator_url)
+    yield client
+    client.close()
 
 
 _REQUIRED = {"postgres": "PAYDESK_REQUIRE_POSTGRES", "browser": "PAYDESK_REQUIRE_BROWSER"}

@@ -16,7 +16,7 @@ from paydesk.services.payment_services import PaymentServices
 from paydesk.store import Database
 from tests.support.db import database_url, postgres_database, sqlite_template
 from tests.support.emulator import DEMO_CODE, EmulatorClient
-from tests.support.servers import free_port
+from tests.support.servers import free_port, serve
 
 from .harness import (
     SWEEP,
@@ -24,7 +24,6 @@ from .harness import (
     ShiftedClock,
     Shop,
     iamport_client,
-    serve_shop,
     shop_app,
     shop_settings,
 )
@@ -68,7 +67,7 @@ async def shop(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = shop_settings(database_url, emulator_url, url, **shop_options)
-    with serve_shop(shop_app(settings, clock), port):
+    with serve(shop_app(settings, clock), port=port):
         client = iamport_client(emulator_url)
         database = Database(database_url)
         services = PaymentServices.build(

@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from paydesk.iamport import AsyncIamport, RetryPolicy
@@ -83,27 +81,6 @@ def shop_app(settings: Settings, clock: ShiftedClock) -> FastAPI:
         settings=settings, database=database, clock=clock, services=services,
         registrar=IamportPayments(client), runner=runner, closing=[client.aclose],
     )  # fmt: skip
-
-
-@contextmanager
-def serve_shop(app: FastAPI, port: int) -> Iterator[str]:
-    """Serve the shop as ``paydesk serve`` does: uvicorn's own proxy-header rewriting off
-    (``PAYDESK_TRUSTED_PROXIES`` decides whom to believe), in a thread."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on", proxy_headers=False)  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("shop server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass

@@ -7,7 +7,6 @@ twice changes nothing. Each delivery is still stored verbatim in the inbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,13 +19,6 @@ from tests.support.window_http import WindowClient
 from .harness import Shop, delivered
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("merchant_defaults")]
-
-
-@pytest.fixture
-def window(emulator_url: str) -> Iterator[WindowClient]:
-    client = WindowClient(emulator_url)
-    yield client
-    client.close()
 
 
 async def paid_order(shop: Shop, window: WindowClient) -> tuple[dict[str, Any], dict[str, Any]]:

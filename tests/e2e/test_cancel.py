@@ -7,7 +7,6 @@ and the same webhook delivered again each book exactly what is new.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,13 +17,6 @@ from tests.support.window_http import WindowClient
 from .harness import Shop, delivered
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def window(emulator_url: str) -> Iterator[WindowClient]:
-    client = WindowClient(emulator_url)
-    yield client
-    client.close()
 
 
 async def paid(shop: Shop, emu: EmulatorClient, window: WindowClient) -> dict[str, Any]:

@@ -4,7 +4,6 @@ payments we cannot keep (tampered amount, nothing to sell) — refunded automati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,13 +19,6 @@ from .harness import Shop, delivered, iamport_client
 
 pytestmark = pytest.mark.asyncio
 DECLINED = "4000-0000-0000-0002"
-
-
-@pytest.fixture
-def window(emulator_url: str) -> Iterator[WindowClient]:
-    client = WindowClient(emulator_url)
-    yield client
-    client.close()
 
 
 def request_pay(placed: dict[str, Any]) -> dict[str, Any]:

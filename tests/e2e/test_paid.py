@@ -9,7 +9,6 @@ is sold once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,13 +19,6 @@ from tests.support.window_http import WindowClient
 from .harness import Shop, delivered
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def window(emulator_url: str) -> Iterator[WindowClient]:
-    client = WindowClient(emulator_url)
-    yield client
-    client.close()
 
 
 def pay(window: WindowClient, placed: dict[str, Any], **overrides: Any) -> dict[str, Any]:

@@ -7,8 +7,6 @@ releases the stock however long it waits, because only a definite failure may.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.support.emulator import EmulatorClient
@@ -17,13 +15,6 @@ from tests.support.window_http import WindowClient
 from .harness import Shop, delivered
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def window(emulator_url: str) -> Iterator[WindowClient]:
-    client = WindowClient(emulator_url)
-    yield client
-    client.close()
 
 
 async def test_vbank_issued_then_deposited(

@@ -8,8 +8,6 @@ through with stock held, the second is failed by i'mport with our reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -21,13 +19,6 @@ from tests.support.window_http import WindowClient, card_params
 from .shop import EmulatorRegistrar, add_product, merchant_server, order_desk, place, stock_of
 
 REFUSED = "고객사 요청에 의해 결제를 중단합니다. (상세사유 : {})"
-
-
-@pytest.fixture
-def window(emulator_url: str) -> Iterator[WindowClient]:
-    client = WindowClient(emulator_url)
-    yield client
-    client.close()
 
 
 @pytest.mark.asyncio
