@@ -145,7 +145,6 @@ class Payment(BaseModel):
     confirm_url: str | None = None
     m_redirect_url: str | None = None
     vbank_revoked: bool = False
-    cancel_count: int = 0
 
     @property
     def balance(self) -> Amount:

@@ -390,7 +390,6 @@ def _book(
     )
     payment.cancel_history.append(entry)
     payment.cancel_amount = _money(payment.cancel_amount + plan.amount)
-    payment.cancel_count += 1
     payment.status = "cancelled"
     payment.cancelled_at = now
     payment.cancel_reason = request.reason or payment.cancel_reason
