@@ -198,10 +198,13 @@ async def rush_http(
     url: str, uids: list[str], concurrency: int, group: bool, window_ms: float
 ) -> Result:
     env = {**os.environ, "PAYDESK_DATABASE_URL": url, "PAYDESK_CONFIRM_GROUP_COMMIT": str(group).lower(),
-           "PAYDESK_CONFIRM_BATCH_WINDOW_MS": str(window_ms)}  # fmt: skip
+           "PAYDESK_CONFIRM_BATCH_WINDOW_MS": str(window_ms),
+           # the confirm path never calls i'mport; the server still wants credentials
+           "PAYDESK_IAMPORT_KEY": "unused", "PAYDESK_IAMPORT_SECRET": "unused",
+           "PAYDESK_IAMPORT_BASE_URL": "http://127.0.0.1:9"}  # fmt: skip
     port = 18_000 + os.getpid() % 1000
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "uvicorn", "--factory", "paydesk.bootstrap:build_merchant_app",
+        sys.executable, "-m", "uvicorn", "--factory", "paydesk.bootstrap:build_server",
         "--port", str(port), "--log-level", "warning", "--no-access-log", env=env,
     )  # fmt: skip
     try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from .errors import UnknownProduct
 from .money import Money
 from .stock import Line
 
@@ -39,10 +40,6 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
     UNVERIFIED = "unverified"  # a result arrived but could not be checked with i'mport yet
     FLAGGED = "flagged"  # paid but not fulfillable (no stock, wrong amount): refund owed
-
-
-class UnknownProduct(LookupError):
-    """A line names a product that has no price."""
 
 
 @dataclass(frozen=True)

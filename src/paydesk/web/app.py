@@ -1,61 +1,40 @@
-"""The merchant server's ASGI application, built from its collaborators.
+"""The merchant server's ASGI application: one ``create_app`` that only mounts routers.
 
-``create_app`` wires nothing real by itself: ``bootstrap`` (or a test) passes
-the settings, the database and the clock. OpenAPI is served at ``/docs``.
+``bootstrap.build_server`` (or a test) builds the ``Services`` and passes them
+with the ``Settings``; every router reads them from ``app.state`` (``deps``).
+The services are closed when the app shuts down. OpenAPI is served at ``/docs``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 
 from .. import __version__
-from ..core.clock import Clock
-from ..services.catalog import Catalog
-from ..services.confirm import ConfirmDesk, ConfirmPolicy
-from ..services.idempotency import IdempotencyKeys
+from ..services.container import Services
 from ..settings import Settings
-from ..store import Database
-from .confirm import confirm_router
+from . import api, iamport
 from .problems import install_problem_handlers
-from .products import products_router
 
-__all__ = ["confirm_policy", "create_app"]
-
-
-def confirm_policy(settings: Settings) -> ConfirmPolicy:
-    """The confirm desk's knobs from ``settings``."""
-    return ConfirmPolicy(
-        sales_open=settings.sales_open,
-        window_seconds=settings.confirm_batch_window_ms / 1000,
-        max_batch=settings.confirm_batch_max,
-        deadline_seconds=settings.confirm_deadline_seconds,
-        hold_check_after=timedelta(seconds=settings.hold_check_after_seconds),
-        group_commit=settings.confirm_group_commit,
-    )
+__all__ = ["create_app"]
 
 
-def create_app(
-    *,
-    settings: Settings,
-    database: Database,
-    clock: Clock,
-    confirm_desk: ConfirmDesk | None = None,
-) -> FastAPI:
-    """The merchant server. ``database`` connections are closed when the app shuts down."""
+def create_app(services: Services, settings: Settings) -> FastAPI:
+    """The merchant server over ``services``, configured by ``settings``."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await database.dispose()
+        try:
+            yield
+        finally:
+            await services.aclose()
 
     app = FastAPI(title="paydesk merchant server", version=__version__, lifespan=lifespan)
+    app.state.services = services
+    app.state.settings = settings
     install_problem_handlers(app)
-    desk = confirm_desk or ConfirmDesk(database, clock, confirm_policy(settings))
-    app.state.confirm_desk = desk
-    app.include_router(confirm_router(desk))
-    app.include_router(products_router(Catalog(database, clock), IdempotencyKeys(database, clock)))
+    app.include_router(iamport.router)
+    app.include_router(api.router)
     return app

@@ -26,6 +26,7 @@ from paydesk.store import Database
 from tests.support.servers import free_port
 
 from .shop import (
+    UNUSED_IAMPORT,
     EmulatorRegistrar,
     add_product,
     confirm_body,
@@ -87,7 +88,7 @@ async def test_exactly_k_of_n_concurrent_confirms_win(
             again = await rush([url], orders, "imp_rush_")
             assert [a.status_code for a in again] == [a.status_code for a in answers]
             assert (await stock_of(api, [product["id"]]))[product["id"]]["held"] == K
-    batches = app.state.confirm_desk.batches
+    batches = app.state.services.confirm.batches
     assert batches < N / 4, f"group commit should batch the rush, ran {batches} transactions"
     assert elapsed < 10, "decisions must come well inside i'mport's 10 s"
     async with database.reading() as uow:
@@ -135,13 +136,14 @@ async def test_multi_item_rush_neither_oversells_nor_undersells(
 
 @contextmanager
 def server_process(database_url: str) -> Iterator[str]:
-    """``paydesk.bootstrap:build_merchant_app`` in its own uvicorn process.
+    """``paydesk.bootstrap:build_server`` in its own uvicorn process (i'mport never called).
 
     Small batches, so that many transactions of both processes overlap.
     """
     port = free_port()
-    env = {**os.environ, "PAYDESK_DATABASE_URL": database_url, "PAYDESK_CONFIRM_BATCH_MAX": "8"}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "paydesk.bootstrap:build_merchant_app",
+    env = {**os.environ, "PAYDESK_DATABASE_URL": database_url, "PAYDESK_CONFIRM_BATCH_MAX": "8",
+           **UNUSED_IAMPORT}  # fmt: skip
+    command = [sys.executable, "-m", "uvicorn", "--factory", "paydesk.bootstrap:build_server",
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
     process = subprocess.Popen(command, env=env)
     url = f"http://127.0.0.1:{port}"

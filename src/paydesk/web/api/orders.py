@@ -14,17 +14,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from ..core.money import CurrencyMismatch
-from ..core.orders import UnknownProduct
-from ..core.stock import Line
-from ..services.iamport_port import wire_amount
-from ..services.lookups import Lookups, NotOnRecord, OrderView
-from ..services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
-from ..settings import Settings
-from .ledger_schemas import OrderDetail
-from .problems import Problem
+from ...core.money import CurrencyMismatch
+from ...core.orders import UnknownProduct
+from ...core.stock import Line
+from ...services.iamport_port import wire_amount
+from ...services.lookups import Lookups, NotOnRecord, OrderView
+from ...services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
+from ...settings import Settings
+from ..deps import ServicesDep, SettingsDep
+from ..problems import Problem
+from ..schemas import OrderDetail
 
-__all__ = ["OrderIn", "OrderPlaced", "RequestPay", "orders_router"]
+__all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router"]
 
 
 def _number(value: int | Decimal) -> int | float:
@@ -106,35 +107,36 @@ def _request_pay(placed: PlacedOrder, body: OrderIn, settings: Settings) -> Requ
     )  # fmt: skip
 
 
-def orders_router(desk: OrderDesk, lookups: Lookups, settings: Settings) -> APIRouter:
-    """The orders API."""
-    router = APIRouter(prefix="/api/orders", tags=["orders"])
+router = APIRouter(prefix="/api/orders", tags=["orders"])
 
-    @router.post("", status_code=201, response_model=OrderPlaced)
-    async def place_order(body: OrderIn, response: Response) -> Any:
-        """Place an order: priced from the catalog, amount registered with i'mport."""
-        request = OrderRequest(
-            [Line(item.product_id, item.quantity) for item in body.items],
-            {k: v for k, v in body.buyer.model_dump().items() if v is not None},
-            body.pay_method, body.pg,
-        )  # fmt: skip
-        placed = await _place(desk, request)
-        view = await lookups.order(order_id=placed.id)
-        response.headers["Location"] = f"/api/orders/{placed.id}"
-        return OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
-                           request_pay=_request_pay(placed, body, settings))  # fmt: skip
 
-    @router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail)
-    async def order_by_merchant_uid(merchant_uid: str) -> OrderDetail:
-        """One order by its merchant_uid, with its payments and refunds."""
-        return OrderDetail.of_view(await _found(lookups, merchant_uid=merchant_uid))
+@router.post("", status_code=201, response_model=OrderPlaced)
+async def place_order(
+    body: OrderIn, response: Response, services: ServicesDep, settings: SettingsDep
+) -> Any:
+    """Place an order: priced from the catalog, amount registered with i'mport."""
+    request = OrderRequest(
+        [Line(item.product_id, item.quantity) for item in body.items],
+        {k: v for k, v in body.buyer.model_dump().items() if v is not None},
+        body.pay_method, body.pg,
+    )  # fmt: skip
+    placed = await _place(services.orders, request)
+    view = await services.lookups.order(order_id=placed.id)
+    response.headers["Location"] = f"/api/orders/{placed.id}"
+    return OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
+                       request_pay=_request_pay(placed, body, settings))  # fmt: skip
 
-    @router.get("/{order_id}", response_model=OrderDetail)
-    async def order_by_id(order_id: int) -> OrderDetail:
-        """One order by id, with its payments and refunds."""
-        return OrderDetail.of_view(await _found(lookups, order_id=order_id))
 
-    return router
+@router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail)
+async def order_by_merchant_uid(merchant_uid: str, services: ServicesDep) -> OrderDetail:
+    """One order by its merchant_uid, with its payments and refunds."""
+    return OrderDetail.of_view(await _found(services.lookups, merchant_uid=merchant_uid))
+
+
+@router.get("/{order_id}", response_model=OrderDetail)
+async def order_by_id(order_id: int, services: ServicesDep) -> OrderDetail:
+    """One order by id, with its payments and refunds."""
+    return OrderDetail.of_view(await _found(services.lookups, order_id=order_id))
 
 
 async def _place(desk: OrderDesk, request: OrderRequest) -> PlacedOrder:

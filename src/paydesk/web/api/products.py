@@ -13,19 +13,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.money import EXPONENTS, Money
-from ..services.catalog import (
-    Catalog,
+from ...core.money import EXPONENTS, Money
+from ...services.catalog import (
     DuplicateSku,
     NewProduct,
     ProductChanges,
     ProductNotFound,
 )
-from ..services.idempotency import Answer, IdempotencyKeys, KeyReused
-from ..store import ProductRecord, UnitOfWork
-from .problems import Problem
+from ...services.idempotency import Answer, KeyReused
+from ...store import ProductRecord, UnitOfWork
+from ..deps import ServicesDep
+from ..problems import Problem
 
-__all__ = ["ProductIn", "ProductOut", "ProductPatch", "products_router"]
+__all__ = ["ProductIn", "ProductOut", "ProductPatch", "router"]
 
 Currency = Annotated[str, Field(pattern="^(" + "|".join(EXPONENTS) + ")$")]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -102,61 +102,64 @@ def _changes(patch: ProductPatch, current: ProductRecord) -> ProductChanges:
     )
 
 
-def products_router(catalog: Catalog, keys: IdempotencyKeys) -> APIRouter:
-    """The products API over ``catalog``."""
-    router = APIRouter(prefix="/api/products", tags=["products"])
+router = APIRouter(prefix="/api/products", tags=["products"])
 
-    @router.post("", status_code=201, response_model=ProductOut)
-    async def create_product(
-        body: ProductIn,
-        response: Response,
-        idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-    ) -> Any:
-        """Add a product. Send an `Idempotency-Key` to make retries safe."""
-        new = NewProduct(body.sku, body.name, Money(body.price, body.currency), body.stock,
-                         body.on_sale)  # fmt: skip
 
-        async def action(uow: UnitOfWork) -> Answer:
-            try:
-                record = await catalog.add_in(uow, new)
-            except DuplicateSku as exc:
-                raise Problem(409, "Duplicate SKU", f"SKU {body.sku!r} is taken.") from exc
-            return Answer(201, ProductOut.of(record).model_dump(mode="json"))
+@router.post("", status_code=201, response_model=ProductOut)
+async def create_product(
+    body: ProductIn,
+    response: Response,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> Any:
+    """Add a product. Send an `Idempotency-Key` to make retries safe."""
+    new = NewProduct(body.sku, body.name, Money(body.price, body.currency), body.stock,
+                     body.on_sale)  # fmt: skip
 
+    async def action(uow: UnitOfWork) -> Answer:
         try:
-            answer = await keys.run(
-                "POST /api/products", idempotency_key, body.model_dump(), action
-            )
-        except KeyReused as exc:
-            raise Problem(422, "Idempotency key reused",
-                          "This Idempotency-Key was used for a different request.") from exc  # fmt: skip
-        response.headers["Location"] = f"/api/products/{answer.body['id']}"
-        if answer.replayed:
-            response.headers["Idempotent-Replayed"] = "true"
-        return answer.body
+            record = await services.catalog.add_in(uow, new)
+        except DuplicateSku as exc:
+            raise Problem(409, "Duplicate SKU", f"SKU {body.sku!r} is taken.") from exc
+        return Answer(201, ProductOut.of(record).model_dump(mode="json"))
 
-    @router.get("", response_model=ProductPage)
-    async def list_products(
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        after: Annotated[int, Query(ge=0)] = 0,
-    ) -> ProductPage:
-        """Products by ascending id."""
-        records = await catalog.listing(limit=limit, after=after)
-        next_after = records[-1].id if len(records) == limit else None
-        return ProductPage(items=[ProductOut.of(r) for r in records], next_after=next_after)
+    try:
+        answer = await services.idempotency.run(
+            "POST /api/products", idempotency_key, body.model_dump(), action
+        )
+    except KeyReused as exc:
+        raise Problem(422, "Idempotency key reused",
+                      "This Idempotency-Key was used for a different request.") from exc  # fmt: skip
+    response.headers["Location"] = f"/api/products/{answer.body['id']}"
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer.body
 
-    @router.get("/{product_id}", response_model=ProductOut)
-    async def get_product(product_id: int) -> ProductOut:
-        """One product."""
-        return ProductOut.of(await _found(catalog.get(product_id)))
 
-    @router.patch("/{product_id}", response_model=ProductOut)
-    async def change_product(product_id: int, body: ProductPatch) -> ProductOut:
-        """Change a product; `stock` sets the available units (held and sold stay)."""
-        current = await _found(catalog.get(product_id))
-        return ProductOut.of(await _found(catalog.change(product_id, _changes(body, current))))
+@router.get("", response_model=ProductPage)
+async def list_products(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> ProductPage:
+    """Products by ascending id."""
+    records = await services.catalog.listing(limit=limit, after=after)
+    next_after = records[-1].id if len(records) == limit else None
+    return ProductPage(items=[ProductOut.of(r) for r in records], next_after=next_after)
 
-    return router
+
+@router.get("/{product_id}", response_model=ProductOut)
+async def get_product(product_id: int, services: ServicesDep) -> ProductOut:
+    """One product."""
+    return ProductOut.of(await _found(services.catalog.get(product_id)))
+
+
+@router.patch("/{product_id}", response_model=ProductOut)
+async def change_product(product_id: int, body: ProductPatch, services: ServicesDep) -> ProductOut:
+    """Change a product; `stock` sets the available units (held and sold stay)."""
+    catalog = services.catalog
+    current = await _found(catalog.get(product_id))
+    return ProductOut.of(await _found(catalog.change(product_id, _changes(body, current))))
 
 
 async def _found(lookup: Awaitable[ProductRecord]) -> ProductRecord:

@@ -17,10 +17,11 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ..core.confirm import ConfirmCall, Refusal
-from ..services.confirm import ConfirmDesk, ConfirmUnavailable
+from ...core.confirm import ConfirmCall, Refusal
+from ...services.errors import ConfirmUnavailable
+from ..deps import ServicesDep
 
-__all__ = ["REFUSAL_STATUS", "confirm_router", "parse_call"]
+__all__ = ["REFUSAL_STATUS", "parse_call", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -96,31 +97,28 @@ def _refused(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"reason": reason}, status_code=status)
 
 
-def confirm_router(desk: ConfirmDesk) -> APIRouter:
-    """The confirm endpoint over ``desk``."""
-    router = APIRouter(tags=["i'mport"])
+router = APIRouter(tags=["i'mport"])
 
-    @router.post("/iamport/confirm", openapi_extra=_OPENAPI, response_model=None)
-    async def confirm(request: Request) -> JSONResponse:
-        """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason."""
-        try:
-            call = parse_call(await _fields(request))
-        except Exception:  # unreadable body
-            call = None
-        if call is None:
-            return _refused(400, INVALID)
-        try:
-            decision = await desk.confirm(call, _as_stored(call))
-        except ConfirmUnavailable:
-            return _refused(429, UNAVAILABLE)
-        except Exception:
-            log.exception("confirm %s: unexpected error", call.imp_uid)
-            return _refused(429, UNAVAILABLE)
-        if decision.refusal is None:
-            return JSONResponse({}, status_code=200)
-        return _refused(REFUSAL_STATUS[decision.refusal], decision.refusal.value)
 
-    return router
+@router.post("/iamport/confirm", openapi_extra=_OPENAPI, response_model=None)
+async def confirm(request: Request, services: ServicesDep) -> JSONResponse:
+    """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason."""
+    try:
+        call = parse_call(await _fields(request))
+    except Exception:  # unreadable body
+        call = None
+    if call is None:
+        return _refused(400, INVALID)
+    try:
+        decision = await services.confirm.confirm(call, _as_stored(call))
+    except ConfirmUnavailable:
+        return _refused(429, UNAVAILABLE)
+    except Exception:
+        log.exception("confirm %s: unexpected error", call.imp_uid)
+        return _refused(429, UNAVAILABLE)
+    if decision.refusal is None:
+        return JSONResponse({}, status_code=200)
+    return _refused(REFUSAL_STATUS[decision.refusal], decision.refusal.value)
 
 
 def _as_stored(call: ConfirmCall) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,16 +29,16 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ..core.clock import Clock
-from ..services.webhooks import WebhookDesk
-from ..store.inbox import Delivery
-from .forwarding import Network, allowed, source_address
-from .problems import problem_response
+from ...core.clock import Clock
+from ...services.container import RunJob
+from ...store.inbox import Delivery
+from ..deps import ServicesDep, SettingsDep
+from ..forwarding import Network, allowed, source_address
+from ..problems import problem_response
 
-__all__ = ["WebhookGate", "read_notification", "webhook_router"]
+__all__ = ["WebhookGate", "read_notification", "router"]
 
 log = logging.getLogger(__name__)
-RunJob = Callable[[str], Awaitable[bool]]
 
 _FIELDS = {
     "type": "object",
@@ -97,32 +97,28 @@ def _delivery(request: Request, body: bytes, clock: Clock, gate: WebhookGate) ->
     )  # fmt: skip
 
 
-def webhook_router(
-    desk: WebhookDesk, clock: Clock, gate: WebhookGate, run_job: RunJob | None
-) -> APIRouter:
-    """The webhook endpoint; ``run_job`` runs the stored delivery's job inline (or None)."""
-    router = APIRouter(tags=["i'mport"])
+router = APIRouter(tags=["i'mport"])
 
-    @router.post("/iamport/webhook", openapi_extra=_OPENAPI, response_model=None)
-    async def webhook(request: Request) -> JSONResponse:
-        """A payment notification from i'mport: stored, then verified with i'mport."""
-        delivery = _delivery(request, await request.body(), clock, gate)
-        refused = None if allowed(delivery.source_ip, gate.allow_list) else "forbidden source"
-        try:
-            receipt = await desk.receive(delivery, refused=refused)
-        except Exception:
-            log.exception("webhook from %s could not be stored", delivery.source_ip)
-            return problem_response(503, "Service Unavailable", "The delivery was not stored.")
-        if refused is not None:
-            log.warning("webhook from %s refused: not on the allow-list", delivery.source_ip)
-            return problem_response(403, "Forbidden", "The sender is not allowed.")
-        if receipt.job_key is None:
-            return problem_response(400, "Bad Request", "Not a payment notification.")
-        if run_job is not None:
-            await _run_inline(run_job, receipt.job_key, gate.inline_seconds)
-        return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id})
 
-    return router
+@router.post("/iamport/webhook", openapi_extra=_OPENAPI, response_model=None)
+async def webhook(request: Request, services: ServicesDep, settings: SettingsDep) -> JSONResponse:
+    """A payment notification from i'mport: stored, then verified with i'mport."""
+    gate = WebhookGate(settings.webhook_allowed_ips, settings.trusted_proxies)
+    delivery = _delivery(request, await request.body(), services.clock, gate)
+    refused = None if allowed(delivery.source_ip, gate.allow_list) else "forbidden source"
+    try:
+        receipt = await services.webhooks.receive(delivery, refused=refused)
+    except Exception:
+        log.exception("webhook from %s could not be stored", delivery.source_ip)
+        return problem_response(503, "Service Unavailable", "The delivery was not stored.")
+    if refused is not None:
+        log.warning("webhook from %s refused: not on the allow-list", delivery.source_ip)
+        return problem_response(403, "Forbidden", "The sender is not allowed.")
+    if receipt.job_key is None:
+        return problem_response(400, "Bad Request", "Not a payment notification.")
+    if services.run_job is not None:
+        await _run_inline(services.run_job, receipt.job_key, gate.inline_seconds)
+    return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id})
 
 
 async def _run_inline(run_job: RunJob, job_key: str, seconds: float) -> None:
