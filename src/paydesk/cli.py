@@ -68,7 +68,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the merchant server (configured by PAYDESK_* variables; see docs/server.md)."""
+    """Run the merchant server (PAYDESK_* variables; see README.md, "The merchant server")."""
     import uvicorn
 
     from .bootstrap import build_server
