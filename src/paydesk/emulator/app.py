@@ -18,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from .api.operations import OPERATIONS, Operation
+from .api.routing import Call, Handler, Reply, RouteTable, run_handler
+from .delivery.outbound import Outbound
 from .envelope import envelope
-from .errors import ApiFault, Messages
 from .faults import FaultBook, FaultMiddleware
-from .gateway import Gateway
-from .operations import OPERATIONS, Operation
-from .outbound import Outbound
-from .params import Params, decode_pairs
-from .routing import Call, Handler, Reply, RouteTable, run_handler
+from .gateway.errors import ApiFault, Messages
+from .gateway.gateway import Gateway
+from .gateway.params import Params, decode_pairs
 
 __all__ = ["CONTROL_PREFIX", "create_app", "route_tables"]
 
@@ -202,7 +202,7 @@ def tick(gateway: Gateway, tickers: Iterable[Ticker]) -> None:
 
 def default_tickers() -> list[Ticker]:
     """Work the gateway does on its own clock: due scheduled payments."""
-    from .scheduler import run_due_schedules
+    from .gateway.scheduler import run_due_schedules
 
     return [run_due_schedules]
 
@@ -220,12 +220,12 @@ def create_app(
     ``outbound`` carries the HTTP client and waits for calls to merchant
     servers (Confirm Process, webhooks); by default one is built at startup.
     """
-    from .console import CONSOLE_PREFIX, console_routes
-    from .control import control_routes
-    from .delivery import Courier
-    from .delivery_control import delivery_control_routes
-    from .window import window_routes
-    from .window_session import WindowDesk
+    from .console.endpoints import CONSOLE_PREFIX, console_routes
+    from .control.delivery import delivery_control_routes
+    from .control.endpoints import control_routes
+    from .delivery.courier import Courier
+    from .window.endpoints import window_routes
+    from .window.session import WindowDesk
 
     book = faults or FaultBook()
     tickers = default_tickers()

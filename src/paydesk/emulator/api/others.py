@@ -15,10 +15,10 @@ import math
 import re
 from typing import Any
 
-from ..errors import ApiFault, Messages
-from ..params import Params
-from ..records import Payment
-from ..routing import Call, RouteTable
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.params import Params
+from ..gateway.records import Payment
+from .routing import Call, RouteTable
 
 __all__ = ["routes"]
 

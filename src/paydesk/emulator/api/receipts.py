@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .. import pg_rules
-from ..channel_choice import choose_channel
-from ..errors import ApiFault, Messages
-from ..params import Amount, Params
-from ..records import ExternalReceipt, Payment, Receipt
-from ..routing import Call, RouteTable
+from ..gateway import pg_rules
+from ..gateway.channel_choice import choose_channel
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.params import Amount, Params
+from ..gateway.records import ExternalReceipt, Payment, Receipt
+from .routing import Call, RouteTable
 
 __all__ = ["receipt_vat", "routes"]
 

@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .delivery import Courier
-from .deposits import find_any_payment
-from .envelope import envelope
-from .errors import ApiFault
-from .gateway import Gateway
-from .records import Payment
+from ..delivery.courier import Courier
+from ..envelope import envelope
+from ..gateway.deposits import find_any_payment
+from ..gateway.errors import ApiFault
+from ..gateway.gateway import Gateway
+from ..gateway.records import Payment
 
 __all__ = ["approve_late", "delivery_control_routes"]
 

@@ -25,13 +25,13 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .gateway import Gateway
-from .templating import Templates
-from .window_certification import cancel_certification, certify, open_certification
-from .window_methods import cancel, submit
-from .window_pages import WindowPages
-from .window_reply import Failure, pay_rsp, redirect_target
-from .window_session import Mode, WindowDesk, WindowSession, admit
+from ..gateway.gateway import Gateway
+from ..templating import Templates
+from .certification import cancel_certification, certify, open_certification
+from .methods import cancel, submit
+from .pages import WindowPages
+from .reply import Failure, pay_rsp, redirect_target
+from .session import Mode, WindowDesk, WindowSession, admit
 
 __all__ = ["window_routes"]
 

@@ -22,10 +22,10 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .gateway import Gateway
-from .merchants import Merchant
+from ..gateway.gateway import Gateway
+from ..gateway.merchants import Merchant
+from ..gateway.params import Params
 from .operations import Operation
-from .params import Params
 
 __all__ = ["Call", "Handler", "Reply", "RouteTable", "run_handler"]
 

@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ..envelope import envelope
+from ..faults import Fault, FaultBook
+from ..gateway.errors import ApiFault
+from ..gateway.gateway import Gateway
+from ..gateway.params import Params
 from .app_support import read_json
-from .envelope import envelope
-from .errors import ApiFault
-from .faults import Fault, FaultBook
-from .gateway import Gateway
-from .params import Params
 
 __all__ = ["control_routes"]
 
@@ -104,7 +104,7 @@ def control_routes(
         return {"removed": request.path_params["fault_id"]}
 
     async def deposit(request: Request) -> dict[str, Any]:
-        from .deposits import deposit_into_vbank
+        from ..gateway.deposits import deposit_into_vbank
 
         params = Params(await read_json(request))
         payment = deposit_into_vbank(
@@ -122,7 +122,7 @@ def control_routes(
 
     def certification_otp(request: Request) -> dict[str, Any]:
         """The OTP the emulator "sent by SMS" for an OTP verification request."""
-        from .certifying import find_certification
+        from ..gateway.certifying import find_certification
 
         found = find_certification(gateway, request.path_params["imp_uid"])
         if found is None:

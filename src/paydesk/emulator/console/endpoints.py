@@ -18,22 +18,22 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .console_forms import (
+from ..control.delivery import approve_late
+from ..delivery.courier import Courier
+from ..faults import FaultBook
+from ..gateway.deposits import deposit_into_vbank, find_any_payment, vbank_open
+from ..gateway.errors import ApiFault
+from ..gateway.gateway import Gateway
+from ..gateway.records import Payment
+from ..gateway.refunds import cancel_payment
+from ..templating import Templates
+from .forms import (
     cancel_request,
     fault_from_form,
     merchant_with_settings,
     optional_number,
     parse_moment,
 )
-from .delivery import Courier
-from .delivery_control import approve_late
-from .deposits import deposit_into_vbank, find_any_payment, vbank_open
-from .errors import ApiFault
-from .faults import FaultBook
-from .gateway import Gateway
-from .records import Payment
-from .refunds import cancel_payment
-from .templating import Templates
 
 __all__ = ["CONSOLE_PREFIX", "console_routes"]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .errors import ApiFault
-from .params import decode_pairs
+from ..gateway.errors import ApiFault
+from ..gateway.params import decode_pairs
 
 __all__ = ["read_json"]
 

@@ -14,8 +14,8 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from .merchants import DeliveryPolicy
-from .records import WebhookRecord
+from ..gateway.merchants import DeliveryPolicy
+from ..gateway.records import WebhookRecord
 
 __all__ = ["Step", "after_attempt", "delivered", "first_due", "regular_attempts", "retryable"]
 

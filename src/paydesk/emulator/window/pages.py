@@ -11,12 +11,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .cards import TEST_CARDS
+from ..gateway.cards import TEST_CARDS
+from ..gateway.records import Payment
+from ..templating import Templates, money_label
+from .methods import bank_choices
 from .pay_request import BILLING_AT_ONCE_PGS, INSTALLMENT_MINIMUM, installment_choices
-from .records import Payment
-from .templating import Templates, money_label
-from .window_methods import bank_choices
-from .window_session import WindowSession
+from .session import WindowSession
 
 __all__ = ["PG_LABELS", "WindowPages"]
 

@@ -1,0 +1,5 @@
+"""The emulator console: server-rendered admin pages under ``/console``.
+
+``endpoints`` holds the pages and their form actions; ``forms`` says what
+the posted fields mean.
+"""
