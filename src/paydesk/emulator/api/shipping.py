@@ -1,21 +1,21 @@
-"""The rest of the spec that is cheap to emulate faithfully: sub-merchant tiers,
-PAYCO order status, Paymentwall delivery, Naver Pay cash-receipt amounts and
-KG Inicis partner (sub-merchant) sales slips.
+"""Order progress a PG settles on: PAYCO order status and Paymentwall delivery.
+
+Both answer only for a paid payment of their own PG, and document no 4xx, so
+refusals come as HTTP 200 with a non-zero code.  (Escrow shipments have their
+own group, ``escrows``.)
 
 Every other PG-specific operation (Naver Pay order-type actions, KCP
 quick-pay, Benepia, convenience-store barcodes, the legacy Kakao Pay order
-list) is routed by the app to the 501 "not emulated" envelope: they need PG
-state (Naver product orders, KCP members, Benepia accounts) that paydesk does
-not use, and a guessed answer would be worse than a clear refusal.
+list) is routed to the 501 "not emulated" envelope: they need PG state
+(Naver product orders, KCP members, Benepia accounts) that paydesk does not
+use, and a guessed answer would be worse than a clear refusal.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 
-from ..gateway.errors import ApiFault, Messages
+from ..gateway.errors import Messages
 from ..gateway.params import Params
 from ..gateway.records import Payment
 from .routing import Call, RouteTable
@@ -24,22 +24,8 @@ __all__ = ["routes"]
 
 routes = RouteTable()
 
-UNKNOWN_TIER = "존재하지 않거나 삭제된 하위 가맹점입니다. ({code})"
 WRONG_PG = "{pg} 결제건이 아닙니다."
 NOT_PAID = "결제완료 상태의 결제건이 아닙니다."
-PARTNER_PG = "하위 상점 거래 등록을 지원하지 않는 PG사입니다. ({pg})"
-PARTNER_OVER = "하위 상점 거래 금액의 합이 결제금액을 초과합니다."
-_TIER = re.compile(r"^[A-Z0-9]{3}$")
-
-
-@routes.op("GET", "/tiers/{tier_code}")
-def get_tier(call: Call) -> dict[str, str]:
-    """A sub-merchant of the calling (agency) merchant; 404 when unknown."""
-    code = call.path["tier_code"]
-    name = call.merchant.tiers.get(code) if _TIER.match(code) else None
-    if name is None:
-        raise ApiFault(404, UNKNOWN_TIER.format(code=code))
-    return {"tier_code": code, "tier_name": name}
 
 
 def _paid_of(call: Call, params: Params, imp_uid: str, pg: str) -> Payment:
@@ -100,46 +86,3 @@ def paymentwall_delivery(call: Call) -> dict[str, Any]:
     if payment.merchant_uid != merchant_uid:
         raise params.fail(Messages.invalid("merchant_uid", "imp_uid의 주문번호와 다릅니다"))
     return {"success": 1}
-
-
-@routes.op("GET", "/payments/{imp_uid}/naver/cash-amount")
-def naver_cash_amount(call: Call) -> dict[str, int]:
-    """What of a Naver Pay payment can still go on a cash receipt.
-
-    The emulator's Naver Pay has no points: the whole remaining amount is by
-    the primary method, and its VAT is 1/11 of the part that is not tax-free.
-    """
-    payment = call.gateway.find_payment(call.merchant, call.path["imp_uid"])
-    if payment is None or payment.pg_provider != "naverpay":
-        raise ApiFault(400, WRONG_PG.format(pg="네이버페이(결제형)"))
-    total = int(payment.balance) if payment.status in ("paid", "cancelled") else 0
-    tax_free = min(total, int(payment.tax_free - payment.cancelled_tax_free))
-    vat = math.floor((total - tax_free) / 11 + 0.5)
-    return {
-        "amount_total": total,
-        "amount_by_npoint": 0,
-        "amount_by_primary": total,
-        "amount_supply": total - vat,
-        "amount_vat": vat,
-    }
-
-
-@routes.op("POST", "/partners/receipts/{imp_uid}")
-def partner_receipts(call: Call) -> dict[str, str]:
-    """Put sub-merchants' shares of a KG Inicis payment on its sales slip."""
-    params = call.params
-    payment = call.gateway.require_payment(call.merchant, call.path["imp_uid"])
-    if payment.pg_provider != "html5_inicis":
-        raise ApiFault(501, PARTNER_PG.format(pg=payment.pg_provider))
-    if payment.status != "paid":
-        raise params.fail(NOT_PAID)
-    total = 0.0
-    for index, entry in enumerate(params.records("data", required=True)):
-        part = Params(entry, params.bad_status)
-        for name in ("business_registration_number", "company_name"):
-            if not part.has(name):
-                raise params.fail(Messages.missing(f"data[{index}].{name}"))
-        total += part.amount("amount", required=True, positive=True) or 0
-    if total > payment.amount:
-        raise params.fail(PARTNER_OVER)
-    return {"receipt_url": call.gateway.receipt_url("partners", payment.imp_uid)}
