@@ -1,51 +1,33 @@
-"""Assembles the emulator's ASGI app: REST API, control API, fault injection.
+"""Assembles the emulator's ASGI app from its rooms, with fault injection around them.
 
 ``create_app`` is the only constructor; it takes a built ``Gateway`` so tests
-and the CLI decide where state lives and what the clock is.
+and the CLI decide where state lives and what the clock is.  It puts the
+collaborators every endpoint reads on ``app.state`` (``gateway``, ``faults``,
+``courier``, ``outbound``, ``window_desk``, ``templates``) and the rooms'
+route lists in order of precedence: control API, window, console, any
+``extra_routes``, the REST API, and last the envelope for unknown paths.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from . import api
-from .delivery.outbound import Outbound
+from . import api, console, control, window
+from .console import CONSOLE_PREFIX
+from .control import CONTROL_PREFIX
+from .delivery import Courier, Outbound
 from .faults import FaultBook, FaultMiddleware
-from .gateway.gateway import Gateway
+from .gateway import Gateway
+from .gateway.scheduler import TICKERS, run_tickers
+from .templating import Templates
+from .window.session import WindowDesk
 
 __all__ = ["CONTROL_PREFIX", "create_app"]
-
-log = logging.getLogger("paydesk.emulator")
-CONTROL_PREFIX = "/_emulator"
-Ticker = Callable[[Gateway], None]
-
-
-async def _run_tickers(gateway: Gateway, tickers: list[Ticker], interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        tick(gateway, tickers)
-
-
-def tick(gateway: Gateway, tickers: Iterable[Ticker]) -> None:
-    for ticker in tickers:
-        try:
-            ticker(gateway)
-        except Exception:  # a broken ticker must not stop the others
-            log.exception("emulator ticker %s failed", getattr(ticker, "__name__", ticker))
-    gateway.flush()
-
-
-def default_tickers() -> list[Ticker]:
-    """Work the gateway does on its own clock: due scheduled payments."""
-    from .gateway.scheduler import run_due_schedules
-
-    return [run_due_schedules]
 
 
 def create_app(
@@ -61,15 +43,7 @@ def create_app(
     ``outbound`` carries the HTTP client and waits for calls to merchant
     servers (Confirm Process, webhooks); by default one is built at startup.
     """
-    from .console.endpoints import CONSOLE_PREFIX, console_routes
-    from .control.delivery import delivery_control_routes
-    from .control.endpoints import control_routes
-    from .delivery.courier import Courier
-    from .window.endpoints import window_routes
-    from .window.session import WindowDesk
-
     book = faults or FaultBook()
-    tickers = default_tickers()
     out = outbound or Outbound()
     courier = Courier(gateway, out)
 
@@ -77,7 +51,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await out.open()
         courier.start()
-        task = asyncio.create_task(_run_tickers(gateway, tickers, tick_interval))
+        task = asyncio.create_task(run_tickers(gateway, TICKERS, tick_interval))
         try:
             yield
         finally:
@@ -88,14 +62,10 @@ def create_app(
             await out.close()
             gateway.flush()
 
-    def run_tick() -> None:
-        tick(gateway, tickers)
-
     routes: list[BaseRoute] = [
-        *control_routes(gateway, book, run_tick, CONTROL_PREFIX),
-        *delivery_control_routes(gateway, courier, CONTROL_PREFIX),
-        *window_routes(gateway, WindowDesk(gateway, courier, out)),
-        *console_routes(gateway, courier, book, run_tick),
+        *control.routes,
+        *window.routes,
+        *console.routes,
         *extra_routes,
         *api.routes,
         api.catch_all,
@@ -107,4 +77,6 @@ def create_app(
     app.state.faults = book
     app.state.courier = courier
     app.state.outbound = out
+    app.state.window_desk = WindowDesk(gateway, courier, out)
+    app.state.templates = Templates()
     return app

@@ -3,3 +3,7 @@
 ``endpoints`` holds the pages and their form actions; ``forms`` says what
 the posted fields mean.
 """
+
+from .endpoints import CONSOLE_PREFIX, routes
+
+__all__ = ["CONSOLE_PREFIX", "routes"]

@@ -7,3 +7,7 @@ the merchant first (Confirm Process), ``certification`` runs
 ``IMP.certification``, ``reply`` builds the ``rsp`` handed back and ``pages``
 renders what the buyer sees.
 """
+
+from .endpoints import routes
+
+__all__ = ["routes"]
