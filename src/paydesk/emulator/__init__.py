@@ -7,9 +7,9 @@ hide on both sides of a test.
 
 from .app import CONTROL_PREFIX, create_app
 from .faults import Fault, FaultBook
+from .gateway import Gateway
 from .gateway.cards import TEST_CARDS
 from .gateway.clock import Clock
-from .gateway.gateway import Gateway
 from .gateway.merchants import DEFAULT_MERCHANTS, Channel, Merchant, load_merchants
 from .gateway.state import GatewayState, load_state
 

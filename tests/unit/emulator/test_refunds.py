@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from paydesk.emulator.gateway import Gateway
 from paydesk.emulator.gateway.clock import Clock
 from paydesk.emulator.gateway.errors import ApiFault
-from paydesk.emulator.gateway.gateway import Gateway
 from paydesk.emulator.gateway.merchants import DEFAULT_MERCHANTS
 from paydesk.emulator.gateway.records import Payment
 from paydesk.emulator.gateway.refunds import (

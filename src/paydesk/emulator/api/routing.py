@@ -30,8 +30,8 @@ from starlette.routing import BaseRoute
 from starlette.routing import Route as StarletteRoute
 
 from ..envelope import envelope
+from ..gateway import Gateway
 from ..gateway.errors import ApiFault, Messages
-from ..gateway.gateway import Gateway
 from ..gateway.merchants import Merchant
 from ..gateway.params import Params, decode_pairs
 from .operations import OPERATIONS, Operation

@@ -23,11 +23,10 @@ import json
 import re
 from typing import Any
 
-from ..gateway import pg_rules
+from ..gateway import Gateway, pg_rules
 from ..gateway.channel_choice import choose_channel
 from ..gateway.code_tables import VBANK_CODES_BY_PG, bank_name
 from ..gateway.errors import ApiFault, Messages
-from ..gateway.gateway import Gateway
 from ..gateway.merchants import Channel, Merchant
 from ..gateway.params import Amount, Params
 from ..gateway.records import Payment

@@ -23,9 +23,9 @@ from starlette.routing import BaseRoute, Route
 
 from ..delivery.courier import Courier
 from ..faults import FaultBook
+from ..gateway import Gateway
 from ..gateway.deposits import approve_late, deposit_into_vbank, find_any_payment, vbank_open
 from ..gateway.errors import ApiFault
-from ..gateway.gateway import Gateway
 from ..gateway.records import Payment
 from ..gateway.refunds import cancel_payment
 from ..gateway.scheduler import tick

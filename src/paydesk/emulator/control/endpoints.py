@@ -22,10 +22,10 @@ from starlette.routing import BaseRoute, Route
 from ..delivery.courier import Courier
 from ..envelope import envelope
 from ..faults import Fault, FaultBook
+from ..gateway import Gateway
 from ..gateway.certifying import find_certification
 from ..gateway.deposits import approve_late, deposit_into_vbank, find_any_payment
 from ..gateway.errors import ApiFault
-from ..gateway.gateway import Gateway
 from ..gateway.params import Params, decode_pairs
 from ..gateway.scheduler import tick
 from .seeding import seed_payment

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..gateway import Gateway
 from ..gateway.cards import card_profile, mask_card, normalize_card
 from ..gateway.errors import ApiFault
-from ..gateway.gateway import Gateway
 from ..gateway.params import Params
 from ..gateway.records import Payment
 

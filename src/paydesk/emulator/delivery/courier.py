@@ -25,8 +25,8 @@ from typing import Any
 
 import httpx
 
+from ..gateway import Gateway
 from ..gateway.errors import ApiFault
-from ..gateway.gateway import Gateway
 from ..gateway.merchants import DeliveryPolicy
 from ..gateway.records import AttemptRecord, WebhookRecord
 from ..gateway.state import GatewayState

@@ -13,10 +13,10 @@ import re
 from datetime import datetime
 from typing import Any
 
+from ..gateway import Gateway
 from ..gateway.certifying import KST, Person, birth_date, record_certification
 from ..gateway.channel_choice import choose_channel
 from ..gateway.errors import ApiFault
-from ..gateway.gateway import Gateway
 from ..gateway.params import Params
 from .reply import ErrorCodes, Failure
 from .session import Mode, WindowDesk, WindowSession

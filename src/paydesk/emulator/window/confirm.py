@@ -16,8 +16,8 @@ import time
 import httpx
 
 from ..delivery.outbound import Outbound
+from ..gateway import Gateway
 from ..gateway.errors import Messages
-from ..gateway.gateway import Gateway
 from ..gateway.records import ConfirmRecord, Payment
 
 __all__ = ["ask_merchant", "refusal_reason"]

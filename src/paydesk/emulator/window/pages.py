@@ -1,7 +1,7 @@
 """The pages of the emulated PG window: what each one shows, rendered from templates.
 
 Only presentation lives here (labels, choices, the context of each template);
-what a submitted page does is in ``window_methods``.
+what a submitted page does is in ``methods``.
 """
 
 from __future__ import annotations

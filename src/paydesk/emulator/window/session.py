@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 from ..delivery.courier import Courier
 from ..delivery.outbound import Outbound
+from ..gateway import Gateway
 from ..gateway.channel_choice import choose_channel
 from ..gateway.charging import check_merchant_uid
 from ..gateway.errors import ApiFault
-from ..gateway.gateway import Gateway
 from ..gateway.merchants import Channel, Merchant
 from ..gateway.params import Params
 from ..gateway.records import Payment
