@@ -15,10 +15,10 @@ import time
 
 import httpx
 
-from .errors import Messages
-from .gateway import Gateway
-from .outbound import Outbound
-from .records import ConfirmRecord, Payment
+from ..delivery.outbound import Outbound
+from ..gateway import Gateway
+from ..gateway.errors import Messages
+from ..gateway.records import ConfirmRecord, Payment
 
 __all__ = ["ask_merchant", "refusal_reason"]
 

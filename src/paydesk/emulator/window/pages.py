@@ -1,7 +1,7 @@
 """The pages of the emulated PG window: what each one shows, rendered from templates.
 
 Only presentation lives here (labels, choices, the context of each template);
-what a submitted page does is in ``window_methods``.
+what a submitted page does is in ``methods``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .cards import TEST_CARDS
+from ..gateway.cards import TEST_CARDS
+from ..gateway.records import Payment
+from ..templating import Templates, money_label
+from .methods import bank_choices
 from .pay_request import BILLING_AT_ONCE_PGS, INSTALLMENT_MINIMUM, installment_choices
-from .records import Payment
-from .templating import Templates, money_label
-from .window_methods import bank_choices
-from .window_session import WindowSession
+from .session import WindowSession
 
 __all__ = ["PG_LABELS", "WindowPages"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ..gateway.records import Payment
 from .pay_request import NEW_SDK_PGS
-from .records import Payment
 
 __all__ = ["ErrorCodes", "Failure", "pay_rsp", "redirect_target"]
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cards import card_profile, mask_card, normalize_card
-from .errors import ApiFault
-from .gateway import Gateway
-from .params import Params
-from .records import Payment
+from ..gateway import Gateway
+from ..gateway.cards import card_profile, mask_card, normalize_card
+from ..gateway.errors import ApiFault
+from ..gateway.params import Params
+from ..gateway.records import Payment
 
 __all__ = ["seed_payment"]
 

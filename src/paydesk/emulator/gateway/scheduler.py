@@ -1,13 +1,17 @@
 """Runs scheduled billing-key charges when their time comes (reference §2.6, §5).
 
-``app.py`` calls ``run_due_schedules`` on its ticker and right after every
-control-API clock move, so a test can schedule, advance the clock and see the
-result at once.  Unlike ordinary failures, a failed scheduled charge is
+``run_due_schedules`` is the gateway's one ``Ticker``: work it does on its own
+clock.  The app runs ``tick`` on a short real-time loop (``run_tickers``) and
+the control API and console run it right after every clock move, so a test
+can schedule, advance the clock and see the result at once.  Unlike ordinary failures, a failed scheduled charge is
 announced by webhook, to the schedule's ``notice_url`` or the merchant's URL.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .charging import charge_card, key_channel
@@ -16,7 +20,10 @@ from .gateway import Gateway
 from .merchants import Merchant
 from .records import BillingKey, Payment, Schedule
 
-__all__ = ["execute_schedule", "run_due_schedules"]
+__all__ = ["TICKERS", "Ticker", "execute_schedule", "run_due_schedules", "run_tickers", "tick"]
+
+log = logging.getLogger("paydesk.emulator")
+Ticker = Callable[[Gateway], None]
 
 
 def run_due_schedules(gateway: Gateway) -> None:
@@ -105,3 +112,23 @@ def execute_schedule(gateway: Gateway, merchant: Merchant, schedule: Schedule) -
     schedule.pg_provider = payment.pg_provider
     schedule.pg_id = payment.pg_id
     return payment
+
+
+TICKERS: tuple[Ticker, ...] = (run_due_schedules,)
+
+
+def tick(gateway: Gateway, tickers: Iterable[Ticker] = TICKERS) -> None:
+    """Run every ticker once, then save; one failing ticker does not stop the others."""
+    for ticker in tickers:
+        try:
+            ticker(gateway)
+        except Exception:  # a broken ticker must not stop the others
+            log.exception("emulator ticker %s failed", getattr(ticker, "__name__", ticker))
+    gateway.flush()
+
+
+async def run_tickers(gateway: Gateway, tickers: Iterable[Ticker], interval: float) -> None:
+    """``tick`` every ``interval`` real seconds until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        tick(gateway, tickers)

@@ -1,10 +1,14 @@
-"""Deposits into virtual accounts, and when an account stops taking them.
+"""Money that arrives after the merchant's call: vbank deposits, late approvals.
 
 An issued account stays ``ready`` until the buyer deposits (the control API
 plays the bank).  At ``vbank_date`` the account closes: later deposits are
 refused and the payment stays ``ready``, which is how V1 reports an expired,
 unpaid account (no webhook, no status change: reference §13 records no
 expiry webhook).
+
+A late approval is the card-side twin: a payment first reported as failed is
+approved later and announced with a ``paid`` webhook, as Paymentwall and
+PayPal can do (reference §5).  Only a failed payment can be flipped.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from .gateway import Gateway
 from .params import Amount
 from .records import Deposit, Payment
 
-__all__ = ["deposit_into_vbank", "find_any_payment", "vbank_open"]
+__all__ = ["approve_late", "deposit_into_vbank", "find_any_payment", "vbank_open"]
+
+NOT_FAILED = "실패 상태의 결제건만 뒤늦은 승인으로 바꿀 수 있습니다. (현재: {status})"
 
 
 def find_any_payment(gateway: Gateway, imp_uid: str) -> Payment:
@@ -62,4 +68,11 @@ def deposit_into_vbank(
             deposited_at=now,
         )
     )
+    return gateway.approve(payment)
+
+
+def approve_late(gateway: Gateway, payment: Payment) -> Payment:
+    """Flip a failed payment to paid and announce it (the late-approval scenario)."""
+    if payment.status != "failed":
+        raise ApiFault(400, NOT_FAILED.format(status=payment.status))
     return gateway.approve(payment)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from .params import Amount, normalize_amount
+from ..gateway.params import Amount, normalize_amount
 
 __all__ = [
     "BILLING_AT_ONCE_PGS",

@@ -53,7 +53,7 @@ class Channel(BaseModel):
 
 
 class DeliveryPolicy(BaseModel):
-    """How webhooks reach this merchant (used by webhook delivery, ``delivery.py``).
+    """How webhooks reach this merchant (used by webhook delivery, ``delivery.courier``).
 
     Times are gateway-clock seconds except the timeouts (real seconds):
     first delivery connect 10 s / read 30 s, re-deliveries 15 s in total (§5).

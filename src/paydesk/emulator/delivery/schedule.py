@@ -1,6 +1,6 @@
 """When a webhook is due and what one delivery attempt leads to (reference §5).
 
-Pure decisions for the delivery engine (``delivery.py``): the first attempt
+Pure decisions for the delivery engine (``courier``): the first attempt
 waits for the policy's delay plus jitter; a 2xx answer delivers it (and may
 schedule the duplicate copy a "duplicate delivery" policy asks for); a network
 error or a 5xx is retried only under the ``retry`` policy, up to
@@ -14,8 +14,8 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from .merchants import DeliveryPolicy
-from .records import WebhookRecord
+from ..gateway.merchants import DeliveryPolicy
+from ..gateway.records import WebhookRecord
 
 __all__ = ["Step", "after_attempt", "delivered", "first_due", "regular_attempts", "retryable"]
 

@@ -17,14 +17,15 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .channel_choice import choose_channel
-from .charging import check_merchant_uid
-from .delivery import Courier
-from .errors import ApiFault
-from .gateway import Gateway
-from .merchants import Channel, Merchant
-from .outbound import Outbound
-from .params import Params
+from ..delivery.courier import Courier
+from ..delivery.outbound import Outbound
+from ..gateway import Gateway
+from ..gateway.channel_choice import choose_channel
+from ..gateway.charging import check_merchant_uid
+from ..gateway.errors import ApiFault
+from ..gateway.merchants import Channel, Merchant
+from ..gateway.params import Params
+from ..gateway.records import Payment
 from .pay_request import (
     BILLING_AT_ONCE_PGS,
     BILLING_WINDOW_PGS,
@@ -36,8 +37,7 @@ from .pay_request import (
     read_request,
     stored_pay_method,
 )
-from .records import Payment
-from .window_reply import ErrorCodes, Failure
+from .reply import ErrorCodes, Failure
 
 __all__ = ["Admission", "WindowDesk", "WindowSession", "admit", "is_mobile"]
 

@@ -13,13 +13,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from .certifying import KST, Person, birth_date, record_certification
-from .channel_choice import choose_channel
-from .errors import ApiFault
-from .gateway import Gateway
-from .params import Params
-from .window_reply import ErrorCodes, Failure
-from .window_session import Mode, WindowDesk, WindowSession
+from ..gateway import Gateway
+from ..gateway.certifying import KST, Person, birth_date, record_certification
+from ..gateway.channel_choice import choose_channel
+from ..gateway.errors import ApiFault
+from ..gateway.params import Params
+from .reply import ErrorCodes, Failure
+from .session import Mode, WindowDesk, WindowSession
 
 __all__ = ["CERTIFICATION_CANCELLED", "cancel_certification", "certify", "open_certification"]
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .charging import (
+from ..gateway.charging import (
     CardInput,
     CardRejected,
     Decision,
@@ -23,13 +23,13 @@ from .charging import (
     issue_billing_key,
     issuer_fields,
 )
-from .code_tables import BANKS, VBANK_CODES_BY_PG
+from ..gateway.code_tables import BANKS, VBANK_CODES_BY_PG
+from ..gateway.errors import Messages
+from ..gateway.records import BillingKey, Payment
 from .confirm import ask_merchant
-from .errors import Messages
 from .pay_request import installment_choices, parse_vbank_due
-from .records import BillingKey, Payment
-from .window_reply import ErrorCodes, Failure, pay_rsp
-from .window_session import WindowDesk, WindowSession
+from .reply import ErrorCodes, Failure, pay_rsp
+from .session import WindowDesk, WindowSession
 
 __all__ = [
     "BANK_CHOICES",

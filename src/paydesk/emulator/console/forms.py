@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .faults import Fault
-from .merchants import DeliveryPolicy, Merchant
-from .params import normalize_amount
-from .refunds import CancelRequest
+from ..faults import Fault
+from ..gateway.merchants import DeliveryPolicy, Merchant
+from ..gateway.params import normalize_amount
+from ..gateway.refunds import CancelRequest
 
 __all__ = [
     "cancel_request",

@@ -25,13 +25,13 @@ from typing import Any
 
 import httpx
 
-from .errors import ApiFault
-from .gateway import Gateway
-from .merchants import DeliveryPolicy
+from ..gateway import Gateway
+from ..gateway.errors import ApiFault
+from ..gateway.merchants import DeliveryPolicy
+from ..gateway.records import AttemptRecord, WebhookRecord
+from ..gateway.state import GatewayState
 from .outbound import Outbound
-from .records import AttemptRecord, WebhookRecord
-from .state import GatewayState
-from .webhook_schedule import after_attempt, delivered, first_due, regular_attempts
+from .schedule import after_attempt, delivered, first_due, regular_attempts
 
 __all__ = ["Courier"]
 
