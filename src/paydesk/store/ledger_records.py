@@ -51,6 +51,7 @@ class PaymentRecord:
     verified_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    cancellations: int = 0  # entries of i'mport's cancel history
 
     @property
     def balance(self) -> Money:
@@ -72,6 +73,7 @@ class PaymentRecord:
             paid_at=m["paid_at"], failed_at=m["failed_at"], cancelled_at=m["cancelled_at"],
             fail_reason=m["fail_reason"], vbank=vbank, verified_at=m["verified_at"],
             created_at=m["created_at"], updated_at=m["updated_at"],
+            cancellations=len((m["raw"] or {}).get("cancel_history") or []),
         )  # fmt: skip
 
 
