@@ -69,13 +69,6 @@ async def test_two_snapshots_of_one_payment_settle_to_the_same_books(newest_firs
     assert stock == StockCount(3, 0, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Settlement.apply overwrites the payments row with whatever snapshot it was given "
-    "(PaymentBook.put upserts unconditionally): a stale 'paid' snapshot applied after the "
-    "'cancelled' one rolls status/cancel_amount back, so PaymentRecord.balance (the checksum "
-    "AutoRefunds sends) disagrees with the refunds booked.",
-)
 async def test_a_stale_snapshot_does_not_roll_the_stored_payment_back() -> None:
     shop = Shop()
     _, _, paid, cancelled = await paid_then_partly_cancelled(shop)
@@ -88,13 +81,6 @@ async def test_a_stale_snapshot_does_not_roll_the_stored_payment_back() -> None:
     assert (stored.status, stored.balance) == ("cancelled", Money(2 * PRICE - 5_000))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.outcomes reads a full cancel of a payment the order had not kept yet as "
-    "PaymentFailed (order FAILED, hold released); a stale 'paid' snapshot of the same imp_uid "
-    "applied afterwards (a webhook job that fetched before the cancel) is then a fresh "
-    "PaymentPaid: the order becomes PAID and stock is sold for money already refunded in full.",
-)
 async def test_a_stale_paid_snapshot_cannot_revive_a_payment_cancelled_in_full() -> None:
     shop = Shop()
     pid = await shop.product(5)
@@ -178,14 +164,6 @@ async def test_a_confirm_racing_a_restock_never_oversells() -> None:
 
 
 @pytest.mark.parametrize("group_commit", [True, False])
-@pytest.mark.xfail(
-    strict=True,
-    reason="ConfirmDesk._flush evaluates self._decide(...) as the default of "
-    "batch.decided.setdefault, so a replayed imp_uid already decided by an earlier batch is "
-    "decided again: with stock back since the first refusal, the replay holds stock, moves the "
-    "order to HELD and enqueues a hold check, while the answer (the stored refusal) tells "
-    "i'mport to fail the payment. The buyer's next attempt is then refused 'payment in progress'.",
-)
 async def test_a_replay_decided_by_an_earlier_batch_holds_nothing(group_commit: bool) -> None:
     shop = Shop(group_commit=group_commit)
     pid = await shop.product(0)
