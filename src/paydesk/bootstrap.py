@@ -26,7 +26,6 @@ from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
 from .jobs.runner import JobRunner
 from .jobs.worker import Worker, WorkerPolicy
-from .services.auto_refunds import AutoRefunds
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
@@ -35,6 +34,7 @@ from .services.iamport_port import IamportPayments
 from .services.idempotency import IdempotencyKeys
 from .services.lookups import Lookups
 from .services.ordering import OrderDesk
+from .services.refunds import Refunds
 from .services.settlement import Settlement, SettlementPolicy
 from .services.verification import Verifier
 from .services.webhooks import WebhookDesk
@@ -126,7 +126,7 @@ def build_services(
         settlement=settlement,
         verifier=verifier,
         webhooks=WebhookDesk(database, clock, verifier),
-        refunds=AutoRefunds(database, clock, api, settlement),
+        refunds=Refunds(database, clock, api, settlement),
         sweep=HoldSweep(database, clock, sweep or SweepPolicy(check_after=check_after)),
         lookups=Lookups(database),
         closers=(client.aclose, database.dispose),

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from ..core.clock import Clock
 from ..store import UnitsOfWork
-from .auto_refunds import AutoRefunds
 from .catalog import Catalog
 from .confirm import ConfirmDesk
 from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
 from .lookups import Lookups
 from .ordering import OrderDesk
+from .refunds import Refunds
 from .settlement import Settlement
 from .verification import Verifier
 from .webhooks import WebhookDesk
@@ -44,7 +44,7 @@ class Services:
     settlement: Settlement
     verifier: Verifier
     webhooks: WebhookDesk
-    refunds: AutoRefunds
+    refunds: Refunds
     sweep: HoldSweep
     lookups: Lookups
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.

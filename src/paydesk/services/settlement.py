@@ -43,7 +43,7 @@ from ..core.stock import allocate, merge_lines
 from ..iamport import Payment
 from ..store import NewJob, OrderRecord, ProductRecord, UnitOfWork, UnitsOfWork
 from .errors import OrderNotFound
-from .job_kinds import AUTO_REFUND, REVERIFY_PAYMENT
+from .job_kinds import REVERIFY_PAYMENT, refund_job
 from .payment_reports import payment_columns, report_of, snapshot_progress, stored_progress
 
 __all__ = ["OrderNotFound", "Settled", "Settlement", "SettlementPolicy"]
@@ -204,10 +204,7 @@ class Settlement:
             return None
         log.warning("payment %s cannot be kept (%s): refund %d owed", owed.imp_uid, owed.reason,
                     refund_id)  # fmt: skip
-        job = NewJob(AUTO_REFUND, {"refund_id": refund_id}, now,
-                     dedupe_key=f"{AUTO_REFUND}:{refund_id}",
-                     max_attempts=self._policy.refund_attempts)  # fmt: skip
-        await uow.jobs.enqueue([job], now)
+        await uow.jobs.enqueue([refund_job(refund_id, now, self._policy.refund_attempts)], now)
         return refund_id
 
 

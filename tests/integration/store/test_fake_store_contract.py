@@ -23,10 +23,13 @@ from paydesk.core.lifecycle import HoldGranted, VerificationFailed, apply
 from paydesk.core.money import Money
 from paydesk.core.orders import Order, OrderStatus
 from paydesk.core.outcomes import Cancellation
+from paydesk.core.refund_lifecycle import RefundState
 from paydesk.core.stock import Line, StockCount
 from paydesk.store import Conflict, Database, NewDecision, NewJob, StockConflict
 from paydesk.store.inbox import Delivery
+from paydesk.store.ledger_records import RefundAccount
 from paydesk.store.payment_book import PaymentQuery
+from paydesk.store.refund_book import NewRefund
 from paydesk.store.sweeps import Awaited
 from tests.support.db import empty_postgres
 from tests.unit.services.fakes import InMemoryStore
@@ -255,50 +258,71 @@ async def test_the_first_decision_of_an_imp_uid_is_the_one_kept(units: Any) -> N
 
 
 # -- refunds ---------------------------------------------------------------------------
-async def test_refunds_owed_once_and_settled_by_a_matching_cancellation(units: Any) -> None:
+async def test_refunds_owed_once_and_settled_only_while_in_flight(units: Any) -> None:
     pid = await add_product(units)
     oid = await add_order(units, "o1", Line(pid, 1))
     async with units.transaction() as uow:
         owed = await uow.refunds.owe(oid, "imp_1", Money(1000), "no stock", NOW)
         assert await uow.refunds.owe(oid, "imp_1", Money(1000), "again", NOW) is None
     assert owed is not None
-    c1, c2 = Cancellation("c1", Money(1000)), Cancellation("c2", Money(300))
-    async with units.transaction() as uow:
+    c1, c2, c3 = (Cancellation("c1", Money(1000)), Cancellation("c2", Money(300)),
+                  Cancellation("c3", Money(1000)))  # fmt: skip
+    async with units.transaction() as uow:  # not sent yet: a console cancel is not ours
         assert await uow.refunds.book(oid, "imp_1", [c1], NOW) == [c1]
+        assert await uow.refunds.move(owed, [RefundState.REQUESTED], RefundState.SENDING, NOW)
     async with units.transaction() as uow:
-        assert await uow.refunds.book(oid, "imp_1", [c1, c2], LATER) == [c2]
-        assert await uow.refunds.book(oid, "imp_1", [c1, c2], LATER) == []
+        assert await uow.refunds.book(oid, "imp_1", [c1, c2, c3], LATER) == [c2, c3]
+        assert await uow.refunds.book(oid, "imp_1", [c1, c2, c3], LATER) == []
         assert await uow.refunds.owe(oid, "imp_1", Money(1000), "again", NOW) is None
     async with units.reading() as uow:
         rows = await uow.refunds.of_payment("imp_1")
         assert await uow.refunds.of_order(oid) == rows
         assert await uow.refunds.of_payment("imp_2") == []
-    assert [
-        (r.id == owed, r.origin, r.state, r.cancellation_id, r.amount.amount) for r in rows
-    ] == [
-        (True, "auto", "succeeded", "c1", 1000),
-        (False, "external", "succeeded", "c2", 300),
+        assert await uow.refunds.open_ones() == []
+    assert [(r.origin, r.state, r.cancellation_id, r.amount.amount) for r in rows] == [
+        ("auto", "succeeded", "c3", 1000),
+        ("external", "succeeded", "c1", 1000),
+        ("external", "succeeded", "c2", 300),
     ]
-    assert rows[1].reason == "cancelled at i'mport"
+    assert rows[0].id == owed and rows[1].reason == "cancelled at i'mport"
 
 
-async def test_an_unmatched_cancellation_is_external_and_leaves_our_refund_open(units: Any) -> None:
+async def test_refund_moves_are_conditional_and_attempts_are_numbered(units: Any) -> None:
+    account = RefundAccount("홍길동", "004", "12345678901", "01012345678")
     async with units.transaction() as uow:
-        owed = await uow.refunds.owe(None, "imp_1", Money(1000), "amount mismatch", NOW)
-        assert owed is not None
-        await uow.refunds.book(None, "imp_1", [Cancellation("x", Money(400))], NOW)
-        await uow.refunds.mark(owed, "unknown", NOW, checksum=1000, error="e" * 3000)
+        rid = await uow.refunds.add(NewRefund(None, "imp_1", Money(1000), "buyer asked",
+                                              "merchant", Money(100), Money(81), account,
+                                              "key:1"), NOW)  # fmt: skip
+        refund = await uow.refunds.get(rid)
+        assert refund is not None and refund.account == account
+        assert (refund.tax_free, refund.vat_amount, refund.requested_by) == (
+            Money(100), Money(81), "key:1")  # fmt: skip
+        assert await uow.refunds.open_ones() == [refund]
+        assert await uow.refunds.move(rid, [RefundState.REQUESTED], RefundState.SENDING, NOW,
+                                      checksum=1000, amount=900)  # fmt: skip
+        first = await uow.refunds.start_attempt(refund, Money(900), Money(1000),
+                                                {"amount": 900}, NOW)  # fmt: skip
+        # a second run that still thinks the refund is requested moves nothing
+        assert not await uow.refunds.move(rid, [RefundState.REQUESTED], RefundState.FAILED, NOW)
     async with units.transaction() as uow:
-        await uow.refunds.resize(owed, Money(600), NOW)
-        refund = await uow.refunds.get(owed)
-        assert await uow.refunds.get(owed + 100) is None
-    assert refund is not None
+        await uow.refunds.finish_attempt(first, "unknown", LATER, error="e" * 3000)
+        await uow.refunds.finish_attempt(first, "succeeded", LATER)  # finished once
+        assert await uow.refunds.move(rid, [RefundState.SENDING], RefundState.UNKNOWN, LATER,
+                                      last_error="x" * 3000)  # fmt: skip
+        refund = await uow.refunds.get(rid)
+        assert refund is not None and refund.attempts == 1
+        second = await uow.refunds.start_attempt(refund, Money(900), Money(1000), {}, LATER)
+        assert await uow.refunds.move(rid, [RefundState.UNKNOWN], RefundState.FAILED, LATER)
+    async with units.reading() as uow:
+        refund = await uow.refunds.get(rid)
+        assert refund is not None
+        attempts = await uow.refunds.attempts_of(refund)
     assert (refund.state, refund.amount, refund.checksum, len(refund.last_error or "")) == (
-        "unknown", Money(600), 1000, 2000)  # fmt: skip
-    async with units.transaction() as uow:
-        await uow.refunds.mark(owed, "failed", NOW)
-        again = await uow.refunds.owe(None, "imp_1", Money(600), "retry", NOW)
-    assert again is not None and again != owed
+        "failed", Money(900), 1000, 2000)  # fmt: skip
+    assert refund.account is None and refund.attempts == 2  # a final refund forgets the account
+    assert [(a.id, a.number, a.classification, len(a.error or "")) for a in attempts] == [
+        (first, 1, "unknown", 2000), (second, 2, None, 0)]  # fmt: skip
+    assert attempts[0].request == {"amount": 900} and attempts[0].checksum == Money(1000)
 
 
 async def test_a_cancellation_id_is_booked_once_across_payments(units: Any) -> None:

@@ -7,9 +7,10 @@ import pytest
 from paydesk.core.money import Money
 from paydesk.core.orders import OrderStatus
 from paydesk.core.outcomes import ReportStatus
+from paydesk.core.refund_lifecycle import RefundState
 from paydesk.core.stock import StockCount
 from paydesk.services.errors import OrderNotFound
-from paydesk.services.job_kinds import AUTO_REFUND
+from paydesk.services.job_kinds import RUN_REFUND
 from paydesk.services.payment_reports import TEST_PAYMENT_REFUSED
 
 from .fakes import payment
@@ -35,7 +36,7 @@ async def test_paid_sells_the_held_stock(shop: Shop) -> None:
     stored = await shop.payment_record("imp_1")
     assert stored is not None and (stored.status, stored.order_id, stored.verified_at) == (
         "paid", order.id, T0)  # fmt: skip
-    assert settled.refunds_owed == () and shop.store.jobs(AUTO_REFUND) == []
+    assert settled.refunds_owed == () and shop.store.jobs(RUN_REFUND) == []
 
 
 async def test_an_amount_mismatch_flags_the_order_and_owes_a_refund_with_its_job(
@@ -53,7 +54,7 @@ async def test_an_amount_mismatch_flags_the_order_and_owes_a_refund_with_its_job
     assert (refund.origin, refund.state, refund.amount, refund.reason) == (
         "auto", "requested", Money(100), "amount mismatch")  # fmt: skip
     assert settled.refunds_owed == (refund.id,)
-    (job,) = shop.store.jobs(AUTO_REFUND)
+    (job,) = shop.store.jobs(RUN_REFUND)
     assert job.payload == {"refund_id": refund.id} and job.state == "queued"
 
 
@@ -67,7 +68,7 @@ async def test_the_same_mismatch_reported_again_owes_nothing_more(shop: Shop) ->
     again = await shop.settlement.apply(report)
 
     assert again.refunds_owed == () and len(await shop.refunds("imp_1")) == 1
-    assert len(shop.store.jobs(AUTO_REFUND)) == 1
+    assert len(shop.store.jobs(RUN_REFUND)) == 1
 
 
 async def test_paid_without_a_hold_sells_free_stock(shop: Shop) -> None:
@@ -91,7 +92,7 @@ async def test_paid_with_no_stock_behind_it_owes_a_refund(shop: Shop) -> None:
     (refund,) = await shop.refunds("imp_1")
     assert (refund.reason, refund.amount, settled.refunds_owed) == (
         "no stock", order.amount, (refund.id,))  # fmt: skip
-    assert [j.payload for j in shop.store.jobs(AUTO_REFUND)] == [{"refund_id": refund.id}]
+    assert [j.payload for j in shop.store.jobs(RUN_REFUND)] == [{"refund_id": refund.id}]
 
 
 async def test_a_second_payment_for_a_paid_order_is_refunded(shop: Shop) -> None:
@@ -152,7 +153,25 @@ async def test_a_partial_cancel_then_the_rest(shop: Shop) -> None:
     assert stored is not None and stored.balance == Money(0)
 
 
-async def test_a_cancellation_settles_the_refund_we_owed(shop: Shop) -> None:
+async def test_a_cancellation_settles_the_refund_we_have_in_flight_only(shop: Shop) -> None:
+    pid = await shop.product(5)
+    order = await shop.order((pid, 1))
+    await shop.held(order, "imp_1")
+    await shop.settlement.apply(shop.says(order, "imp_1", amount=PRICE + 1))
+    (owed,) = await shop.refunds("imp_1")
+    async with shop.store.transaction() as uow:  # our cancel has left (see services.refunds)
+        assert await uow.refunds.move(owed.id, [RefundState.REQUESTED], RefundState.SENDING, T0)
+
+    await shop.settlement.apply(
+        shop.says(order, "imp_1", "cancelled", amount=PRICE + 1, cancelled=[("c1", PRICE + 1)])
+    )
+
+    (refund,) = await shop.refunds("imp_1")
+    assert (refund.origin, refund.state, refund.cancellation_id) == ("auto", "succeeded", "c1")
+    assert await shop.status(order) == OrderStatus.REFUNDED
+
+
+async def test_a_console_cancel_before_our_refund_left_is_not_taken_for_ours(shop: Shop) -> None:
     pid = await shop.product(5)
     order = await shop.order((pid, 1))
     await shop.held(order, "imp_1")
@@ -162,8 +181,10 @@ async def test_a_cancellation_settles_the_refund_we_owed(shop: Shop) -> None:
         shop.says(order, "imp_1", "cancelled", amount=PRICE + 1, cancelled=[("c1", PRICE + 1)])
     )
 
-    (refund,) = await shop.refunds("imp_1")
-    assert (refund.origin, refund.state, refund.cancellation_id) == ("auto", "succeeded", "c1")
+    ours, console = await shop.refunds("imp_1")
+    assert (ours.origin, ours.state, ours.cancellation_id) == ("auto", "requested", None)
+    assert (console.origin, console.state, console.cancellation_id) == (
+        "external", "succeeded", "c1")  # fmt: skip
     assert await shop.status(order) == OrderStatus.REFUNDED
 
 

@@ -8,17 +8,18 @@ holds both versions to the same scenarios.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from paydesk.core.money import Money
 from paydesk.core.outcomes import Cancellation
+from paydesk.core.refund_lifecycle import RefundState
 from paydesk.store import Conflict
 from paydesk.store.inbox import Delivery
-from paydesk.store.ledger_records import InboxRecord, PaymentRecord, RefundRecord
+from paydesk.store.ledger_records import AttemptRecord, InboxRecord, PaymentRecord, RefundRecord
 from paydesk.store.payment_book import PaymentQuery
-from paydesk.store.refund_book import MAX_ERROR_CHARS, OPEN_STATES
+from paydesk.store.refund_book import MAX_ERROR_CHARS, OPEN_STATES, NewRefund
 
 from .tables import Access, FakeRow, Row, Tables, as_json, aware, check
 
@@ -77,7 +78,7 @@ def _matches(row: Row, query: PaymentQuery) -> bool:
 
 
 class InMemoryRefunds:
-    """``RefundBook`` over dicts: refunds we owe and cancellations i'mport reported."""
+    """``RefundBook`` over dicts: refunds of ours, their attempts, cancellations i'mport reported."""
 
     def __init__(self, access: Access) -> None:
         self._access = access
@@ -97,6 +98,11 @@ class InMemoryRefunds:
         return [_refund(tables.refunds[i]) for i in sorted(tables.refunds)
                 if tables.refunds[i]["order_id"] == order_id]  # fmt: skip
 
+    async def open_ones(self, limit: int = 500) -> list[RefundRecord]:
+        tables = await self._access.step()
+        return [_refund(tables.refunds[i]) for i in sorted(tables.refunds)
+                if tables.refunds[i]["state"] in OPEN_STATES][:limit]  # fmt: skip
+
     async def book(
         self,
         order_id: int | None,
@@ -107,7 +113,7 @@ class InMemoryRefunds:
         rows = await self.of_payment(imp_uid)
         tables = await self._access.step(write=True)
         known = {r.cancellation_id for r in rows if r.cancellation_id}
-        waiting = [r for r in rows if r.state in OPEN_STATES and r.cancellation_id is None]
+        waiting = [r for r in rows if r.state in _IN_FLIGHT and r.cancellation_id is None]
         booked = []
         for entry in cancellations:
             if entry.cancellation_id in known:
@@ -117,14 +123,15 @@ class InMemoryRefunds:
             if match is not None:
                 waiting.remove(match)
                 tables.refunds[match.id].update(
-                    cancellation_id=entry.cancellation_id, state="succeeded", updated_at=aware(now)
-                )
+                    cancellation_id=entry.cancellation_id, state="succeeded", last_error=None,
+                    updated_at=aware(now), **_NO_ACCOUNT,
+                )  # fmt: skip
             else:
                 _insert(tables, {
-                    "order_id": order_id, "imp_uid": imp_uid, "amount": entry.amount.amount,
-                    "currency": entry.amount.currency, "checksum": None,
+                    **_BLANK, "order_id": order_id, "imp_uid": imp_uid,
+                    "amount": entry.amount.amount, "currency": entry.amount.currency,
                     "reason": _EXTERNAL_REASON, "state": "succeeded", "origin": "external",
-                    "cancellation_id": entry.cancellation_id, "last_error": None,
+                    "cancellation_id": entry.cancellation_id,
                 }, now)  # fmt: skip
             known.add(entry.cancellation_id)
             booked.append(entry)
@@ -136,38 +143,87 @@ class InMemoryRefunds:
         for row in await self.of_payment(imp_uid):
             if row.origin == "auto" and row.state != "failed":
                 return None
-        tables = await self._access.step(write=True)
-        return _insert(tables, {
-            "order_id": order_id, "imp_uid": imp_uid, "amount": amount.amount,
-            "currency": amount.currency, "checksum": None, "reason": reason,
-            "state": "requested", "origin": "auto", "cancellation_id": None, "last_error": None,
-        }, now)  # fmt: skip
+        return await self.add(NewRefund(order_id, imp_uid, amount, reason, "auto"), now)
 
-    async def mark(
+    async def add(self, refund: NewRefund, now: datetime) -> int:
+        tables = await self._access.step(write=True)
+        values = {**_BLANK, **refund.values(now)}
+        return _insert(tables, values, now)
+
+    async def move(
         self,
         refund_id: int,
-        state: str,
+        before: Iterable[RefundState],
+        after: RefundState,
+        now: datetime,
+        **values: Any,
+    ) -> bool:
+        tables = await self._access.step(write=True)
+        row = tables.refunds.get(refund_id)
+        if row is None or row["state"] not in {s.value for s in before}:
+            return False
+        if values.get("last_error") is not None:
+            values["last_error"] = str(values["last_error"])[:MAX_ERROR_CHARS]
+        if after.value in ("succeeded", "failed"):
+            values = {**values, **_NO_ACCOUNT}
+        if "amount" in values:
+            check(values["amount"] > 0, "amount")
+        if values.get("cancellation_id"):
+            _unique_cancellation(tables, values["cancellation_id"])
+        row.update(state=after.value, updated_at=aware(now), **values)
+        return True
+
+    async def start_attempt(
+        self, refund: RefundRecord, amount: Money, checksum: Money, request: Mapping[str, Any],
+        now: datetime,
+    ) -> int:  # fmt: skip
+        tables = await self._access.step(write=True)
+        tables.require("refunds", refund.id)
+        number = refund.attempts + 1
+        if any(a["refund_id"] == refund.id and a["number"] == number
+               for a in tables.refund_attempts.values()):  # fmt: skip
+            raise Conflict("UNIQUE constraint failed: refund_attempts.refund_id, number")
+        attempt_id = tables.new_id("refund_attempts")
+        tables.refund_attempts[attempt_id] = {
+            "id": attempt_id, "refund_id": refund.id, "number": number, "amount": amount.amount,
+            "checksum": checksum.amount, "request": as_json(dict(request)), "response": None,
+            "classification": None, "error": None, "started_at": aware(now), "finished_at": None,
+        }  # fmt: skip
+        tables.refunds[refund.id]["attempts"] += 1
+        return attempt_id
+
+    async def finish_attempt(
+        self,
+        attempt_id: int,
+        classification: str,
         now: datetime,
         *,
-        checksum: int | None = None,
+        response: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
         tables = await self._access.step(write=True)
-        row = tables.refunds.get(refund_id)
-        if row is None:
+        row = tables.refund_attempts.get(attempt_id)
+        if row is None or row["finished_at"] is not None:
             return
-        row.update(state=state, updated_at=aware(now))
-        if checksum is not None:
-            row["checksum"] = checksum
-        if error is not None:
-            row["last_error"] = error[:MAX_ERROR_CHARS]
+        row.update(classification=classification, finished_at=aware(now),
+                   response=as_json(dict(response)) if response is not None else None,
+                   error=error[:MAX_ERROR_CHARS] if error else None)  # fmt: skip
 
-    async def resize(self, refund_id: int, amount: Money, now: datetime) -> None:
-        tables = await self._access.step(write=True)
-        row = tables.refunds.get(refund_id)
-        if row is not None:
-            check(amount.amount > 0, "amount")
-            row.update(amount=amount.amount, updated_at=aware(now))
+    async def attempts_of(self, refund: RefundRecord) -> list[AttemptRecord]:
+        tables = await self._access.step()
+        rows = sorted((a for a in tables.refund_attempts.values() if a["refund_id"] == refund.id),
+                      key=lambda a: a["number"])  # fmt: skip
+        return [AttemptRecord.from_row(FakeRow(a), refund.amount.currency)  # type: ignore[arg-type]
+                for a in rows]  # fmt: skip
+
+
+_IN_FLIGHT = ("sending", "unknown")
+_NO_ACCOUNT = {"refund_holder": None, "refund_bank": None, "refund_account": None,
+               "refund_tel": None}  # fmt: skip
+_BLANK: Row = {
+    "checksum": None, "cancellation_id": None, "last_error": None, "tax_free": None,
+    "vat_amount": None, **_NO_ACCOUNT, "requested_by": None, "attempts": 0,
+}  # fmt: skip
 
 
 def _unique_cancellation(tables: Tables, cancellation_id: str) -> None:

@@ -47,6 +47,7 @@ class Tables:
     stock_holds: dict[int, Row] = field(default_factory=dict)
     payments: dict[str, Row] = field(default_factory=dict)
     refunds: dict[int, Row] = field(default_factory=dict)
+    refund_attempts: dict[int, Row] = field(default_factory=dict)
     webhook_inbox: dict[int, Row] = field(default_factory=dict)
     confirm_decisions: dict[str, Row] = field(default_factory=dict)
     jobs: dict[int, Row] = field(default_factory=dict)
