@@ -22,6 +22,7 @@ from ..iamport import (
     ChecksumMismatch,
     IamportError,
     NotSent,
+    RefundAccountRequired,
 )
 
 __all__ = ["BOOKS_DIFFER", "classify"]
@@ -52,8 +53,10 @@ def classify(error: IamportError) -> Classification:
         return Classification.REJECTED_RETRYABLE  # re-read, then send with a fresh checksum
     if isinstance(error, AlreadyCancelled | CancelAmountExceeded):
         return Classification.REJECTED_PERMANENT
-    if error.reconcile:  # no answer, or a 5xx on the write: it may have happened
+    if error.reconcile:  # no answer, a proxy's page, a 5xx on the write: it may have happened
         return Classification.UNKNOWN
+    if isinstance(error, RefundAccountRequired):
+        return Classification.NEEDS_INPUT
     message = str(error)
     if any(word in message for word in _NEEDS_INPUT):
         return Classification.NEEDS_INPUT

@@ -21,6 +21,7 @@ from paydesk.iamport import Payment
 from paydesk.services.catalog import Catalog, NewProduct
 from paydesk.services.confirm import ConfirmDesk, ConfirmPolicy
 from paydesk.services.ordering import OrderDesk, OrderRequest, PlacedOrder
+from paydesk.services.refunds import Refunds
 from paydesk.services.settlement import Settlement, SettlementPolicy
 from paydesk.services.verification import Verifier
 from paydesk.store import OrderRecord
@@ -70,6 +71,12 @@ class Shop:
             SettlementPolicy(accept_test_payments=accept_test_payments),
         )
         self.verifier = Verifier(self.iamport, self.settlement)
+        self.refunding = Refunds(
+            self.store,
+            self.clock,
+            self.iamport,
+            self.settlement,  # type: ignore[arg-type]
+        )
         self.desk = ConfirmDesk(
             self.store,  # type: ignore[arg-type]
             self.clock,

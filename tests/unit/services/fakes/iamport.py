@@ -24,8 +24,10 @@ from paydesk.iamport import (
     NotSent,
     OutcomeUnknown,
     Payment,
+    RefundAccountRequired,
     ServerError,
 )
+from paydesk.services.iamport_port import RefundParts
 
 __all__ = [
     "PAID_AT",
@@ -89,7 +91,10 @@ class FakeIamport:
     def __init__(self) -> None:
         self.payments: dict[str, Payment] = {}
         self.calls: list[tuple[str, str]] = []  # (operation, imp_uid), for assertions
+        self.sent: list[dict[str, Any]] = []  # every cancel that reached i'mport, as sent
+        self.holders: dict[tuple[str, str], str] = {}  # (bank, account) → holder
         self._faults: list[IamportError] = []
+        self._lose_answers = 0
 
     def put(self, *payments: Payment) -> None:
         """What i'mport now says about these payments."""
@@ -100,17 +105,38 @@ class FakeIamport:
         """The next calls raise these, in order (then answers resume)."""
         self._faults.extend(errors)
 
+    def lose_next_answer(self) -> None:
+        """The next cancel is made (committed at i'mport), then its answer is lost."""
+        self._lose_answers += 1
+
+    async def account_holder(self, bank: str, account: str) -> str:
+        await self._call("holder", account)
+        if (bank, account) not in self.holders:
+            raise not_found(account)
+        return self.holders[(bank, account)]
+
     async def fetch(self, imp_uid: str) -> Payment:
         await self._call("fetch", imp_uid)
         if imp_uid not in self.payments:
             raise not_found(imp_uid)
         return self.payments[imp_uid]
 
-    async def refund(self, imp_uid: str, *, amount: Money, checksum: Money, reason: str) -> Payment:
+    async def refund(
+        self,
+        imp_uid: str,
+        *,
+        amount: Money,
+        checksum: Money,
+        reason: str,
+        parts: RefundParts | None = None,
+    ) -> Payment:
         await self._call("refund", imp_uid)
         if imp_uid not in self.payments:
             raise not_found(imp_uid)
         current = self.payments[imp_uid]
+        if current.pay_method == "vbank" and (parts is None or parts.account is None):
+            raise RefundAccountRequired("결제취소에 실패하였습니다.(환불계좌 정보가 필요합니다)",
+                                        http_status=200, code=1)  # fmt: skip
         balance = Money(int(current.amount) - int(current.cancel_amount))
         if not balance.is_positive():
             raise AlreadyCancelled("already cancelled", http_status=200, code=1)
@@ -127,6 +153,11 @@ class FakeIamport:
             "cancel_amount": int(current.cancel_amount) + amount.amount,
         })  # fmt: skip
         self.payments[imp_uid] = cancelled
+        self.sent.append({"imp_uid": imp_uid, "amount": amount.amount,
+                          "checksum": checksum.amount, "parts": parts})  # fmt: skip
+        if self._lose_answers:
+            self._lose_answers -= 1
+            raise OutcomeUnknown("read timed out after the request was sent", write=True)
         return cancelled
 
     async def _call(self, operation: str, imp_uid: str) -> None:

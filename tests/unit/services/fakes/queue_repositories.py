@@ -80,6 +80,14 @@ class InMemoryJobs:
             job.id, worker, now, state="queued", last_error=error, run_at=run_at
         )
 
+    async def live(self, key_prefix: str) -> bool:
+        tables = await self._access.step()
+        return any(
+            row["state"] in ("queued", "running") and row["dedupe_key"] is not None
+            and (row["dedupe_key"] == key_prefix or row["dedupe_key"].startswith(key_prefix + ":"))
+            for row in tables.jobs.values()
+        )  # fmt: skip
+
     async def counts(self) -> dict[str, int]:
         tables = await self._access.step()
         counts: dict[str, int] = {}
