@@ -15,6 +15,8 @@ from ..services.job_kinds import (
     PROCESS_WEBHOOK,
     REVERIFY_PAYMENT,
     RUN_REFUND,
+    VBANK_EXPIRE,
+    VBANK_NOTIFY,
 )
 from ..store import JobRecord
 from .runner import Handler
@@ -37,10 +39,18 @@ def job_handlers(services: Services) -> dict[str, Handler]:
     async def run_refund(job: JobRecord) -> object:
         return await services.refunds.run(int(job.payload["refund_id"]))
 
+    async def notify_vbank(job: JobRecord) -> object:
+        return await services.vbanks.notify(str(job.payload["imp_uid"]))
+
+    async def expire_vbank(job: JobRecord) -> object:
+        return await services.vbanks.expire(str(job.payload["imp_uid"]))
+
     return {
         PROCESS_WEBHOOK: process_webhook,
         REVERIFY_PAYMENT: recheck,
         HOLD_CHECK: recheck,
         RUN_REFUND: run_refund,
         LEGACY_AUTO_REFUND: run_refund,
+        VBANK_NOTIFY: notify_vbank,
+        VBANK_EXPIRE: expire_vbank,
     }

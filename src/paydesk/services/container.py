@@ -24,6 +24,7 @@ from .ordering import OrderDesk
 from .refunds import Refunds
 from .settlement import Settlement
 from .verification import Verifier
+from .virtual_accounts import VirtualAccounts
 from .webhooks import WebhookDesk
 
 __all__ = ["Closer", "RunJob", "Services"]
@@ -51,6 +52,7 @@ class Services:
     refunds: Refunds
     sweep: HoldSweep
     lookups: Lookups
+    vbanks: VirtualAccounts
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

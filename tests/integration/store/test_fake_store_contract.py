@@ -447,3 +447,35 @@ async def test_an_idempotency_key_is_claimed_once(units: Any) -> None:
     with pytest.raises(Conflict):
         async with units.transaction() as uow:
             await uow.idempotency.claim("s", "k", "h2", NOW)
+
+
+async def test_expired_virtual_accounts_are_those_still_held_past_their_deadline(
+    units: Any,
+) -> None:
+    pid = await add_product(units, stock=5)
+    oids = [await add_order(units, f"o{n}", Line(pid, 1)) for n in range(4)]
+    vbank = {"pay_method": "vbank", "paid_at": None, "vbank_num": "123", "vbank_code": "004"}
+    async with units.transaction() as uow:
+        # o0: due at NOW, held — expired once NOW is past; o1: due later; o2: a card;
+        # o3: due at NOW but already paid
+        for oid, uid, status, extra in [
+            (oids[0], "imp_a", "ready", {**vbank, "vbank_date": NOW}),
+            (oids[1], "imp_b", "ready", {**vbank, "vbank_date": LATER}),
+            (oids[2], "imp_c", "ready", {}),
+            (oids[3], "imp_d", "paid", {**vbank, "vbank_date": NOW}),
+        ]:
+            await uow.payments.put(columns(uid, status, **extra), oid, NOW)
+            await uow.orders.add_holds([(oid, uid, (Line(pid, 1),))], NOW)
+    async with units.reading() as uow:
+        assert await uow.sweeps.expired_vbanks(NOW) == []
+        assert await uow.sweeps.expired_vbanks(NOW + timedelta(seconds=1)) == [
+            Awaited(oids[0], "o0", "imp_a")
+        ]
+        later = await uow.sweeps.expired_vbanks(LATER + timedelta(seconds=1))
+        assert [w.imp_uid for w in later] == ["imp_a", "imp_b"]
+    async with units.transaction() as uow:  # a released hold no longer counts
+        await uow.orders.end_holds(oids[0], "released", NOW)
+    async with units.reading() as uow:
+        assert [w.imp_uid for w in await uow.sweeps.expired_vbanks(LATER + timedelta(days=1))] == [
+            "imp_b"
+        ]
