@@ -31,6 +31,7 @@ from .services.iamport_port import IamportPayments
 from .services.idempotency import IdempotencyKeys
 from .services.lookups import Lookups
 from .services.ordering import OrderDesk
+from .services.reconciliation import ReconcilePolicy, Reconciler
 from .services.refunds import Refunds
 from .services.settlement import Settlement, SettlementPolicy
 from .services.verification import Verifier
@@ -95,6 +96,7 @@ def build_services(
     )
     verifier = Verifier(api, settlement)
     check_after = timedelta(seconds=settings.hold_check_after_seconds)
+    reconcile_every = timedelta(seconds=settings.reconcile_every_seconds)
     return Services(
         store=database,
         clock=clock,
@@ -106,8 +108,19 @@ def build_services(
         verifier=verifier,
         webhooks=WebhookDesk(database, clock, verifier),
         refunds=Refunds(database, clock, api, settlement),
-        sweep=HoldSweep(database, clock, sweep or SweepPolicy(check_after=check_after)),
+        sweep=HoldSweep(
+            database,
+            clock,
+            sweep or SweepPolicy(check_after=check_after, reconcile_every=reconcile_every),
+        ),
         lookups=Lookups(database),
+        reconciler=Reconciler(
+            database,
+            clock,
+            api,
+            settlement,
+            ReconcilePolicy(accept_test_payments=settings.accept_test_payments),
+        ),
         closers=(client.aclose, database.dispose),
     )
 

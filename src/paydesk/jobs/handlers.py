@@ -13,6 +13,7 @@ from ..services.job_kinds import (
     HOLD_CHECK,
     LEGACY_AUTO_REFUND,
     PROCESS_WEBHOOK,
+    RECONCILE_SWEEP,
     REVERIFY_PAYMENT,
     RUN_REFUND,
 )
@@ -37,10 +38,15 @@ def job_handlers(services: Services) -> dict[str, Handler]:
     async def run_refund(job: JobRecord) -> object:
         return await services.refunds.run(int(job.payload["refund_id"]))
 
+    async def reconcile(job: JobRecord) -> object:
+        report = await services.reconciler.run(trigger=str(job.payload.get("trigger", "worker")))
+        return report.reconciliation.counts
+
     return {
         PROCESS_WEBHOOK: process_webhook,
         REVERIFY_PAYMENT: recheck,
         HOLD_CHECK: recheck,
         RUN_REFUND: run_refund,
         LEGACY_AUTO_REFUND: run_refund,
+        RECONCILE_SWEEP: reconcile,
     }

@@ -8,7 +8,8 @@ itself: only an answer from i'mport ends a hold (a ``ready`` vbank stays held).
 
 Each payment is checked at most once per ``every`` interval: the jobs' dedupe
 keys carry the interval number, so several workers sweeping at once enqueue
-each check once.
+each check once. The same way, once per ``reconcile_every`` interval it
+enqueues one reconciliation sweep (``services.reconciliation``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..core.clock import Clock
 from ..core.refund_lifecycle import RefundState
 from ..store import NewJob, UnitOfWork, UnitsOfWork
 from ..store.sweeps import Awaited
-from .job_kinds import HOLD_CHECK, REVERIFY_PAYMENT, RUN_REFUND, refund_job
+from .job_kinds import HOLD_CHECK, RECONCILE_SWEEP, REVERIFY_PAYMENT, RUN_REFUND, refund_job
 
 __all__ = ["HoldSweep", "SweepPolicy"]
 
@@ -32,6 +33,9 @@ class SweepPolicy:
     check_after: timedelta = timedelta(minutes=2)
     every: timedelta = timedelta(minutes=5)
     attempts: int = 10
+    #: How often a reconciliation sweep is enqueued (None: never).
+    reconcile_every: timedelta | None = None
+    reconcile_attempts: int = 3
 
 
 class HoldSweep:
@@ -57,6 +61,7 @@ class HoldSweep:
             jobs = [self._job(HOLD_CHECK, waiting, now) for waiting in holds]
             jobs += [self._job(REVERIFY_PAYMENT, waiting, now) for waiting in unverified]
             jobs += await self._orphaned_refunds(uow, now)
+            jobs += self._reconciliation(now)
             await uow.jobs.enqueue(jobs, now)
         return len(jobs)
 
@@ -77,6 +82,16 @@ class HoldSweep:
             key = f"{RUN_REFUND}:{refund.id}:sweep:{interval}"
             jobs.append(refund_job(refund.id, now, self._policy.attempts, key=key))
         return jobs
+
+    def _reconciliation(self, now: datetime) -> list[NewJob]:
+        """This interval's reconciliation sweep (one, however many workers sweep)."""
+        every = self._policy.reconcile_every
+        if every is None or every <= timedelta(0):
+            return []
+        interval = int(now.timestamp() // every.total_seconds())
+        return [NewJob(RECONCILE_SWEEP, {"trigger": "worker"}, now,
+                       dedupe_key=f"{RECONCILE_SWEEP}:{interval}",
+                       max_attempts=self._policy.reconcile_attempts)]  # fmt: skip
 
     def _job(self, kind: str, waiting: Awaited, now: datetime) -> NewJob:
         interval = int(now.timestamp() // self._policy.every.total_seconds())
