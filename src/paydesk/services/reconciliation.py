@@ -18,9 +18,10 @@ report, stored with the sweep (``store.reconciliations``).
 
 Without an explicit range a sweep starts where the newest finished one ended
 (minus an overlap), or 24 hours back, and reaches at most 90 days back. A
-partial cancel leaves a payment ``paid``, listed by its paid_at: so the
-automatic sweep reads ``paid`` over at least ``paid_lookback`` and sees
-partial cancels of payments made within it.
+cancel normally turns a payment ``cancelled`` (listed by its new cancelled_at),
+but a partial cancel may be reported while still ``paid`` (listed by its
+paid_at): so the automatic sweep reads ``paid`` over at least
+``paid_lookback`` to see those on payments made within it.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class ReconcilePolicy:
     statuses: tuple[str, ...] = ("paid", "cancelled", "failed")
     overlap: timedelta = timedelta(minutes=5)  # re-read before the last sweep's end
     first_span: timedelta = timedelta(hours=24)  # no sweep finished yet
-    paid_lookback: timedelta = timedelta(hours=72)  # automatic sweeps: partial cancels
+    paid_lookback: timedelta = timedelta(hours=24)  # automatic sweeps: cancels while "paid"
     max_span: timedelta = MAX_SPAN  # automatic sweeps reach at most this far back
     page_limit: int = 100  # payments per request (1..1000)
     accept_test_payments: bool = False  # as ``SettlementPolicy``
@@ -236,8 +237,12 @@ class Reconciler:
         known = stored_progress(stored) if stored is not None else None
         if record is None:
             return await self._without_order(payment, report, stored, known, fresh)
+        if known is not None and fresh < known:
+            return None  # we stored a newer snapshot than the listing's: nothing to learn
         before = record.order
         drift = classify(before, report, known=known, fresh=fresh)
+        if drift is None and known == fresh and agrees(before, report):
+            return None  # this very snapshot was applied before: nothing to do or to write
         try:
             settled = await self._settlement.apply(payment)
         except OrderNotFound:  # orders are never deleted; kept for safety
