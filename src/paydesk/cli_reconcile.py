@@ -124,7 +124,7 @@ async def _sweep(
 
         def advance(walking: Walking) -> None:
             bar.update(
-                task, description=f"reading {walking.status}", total=walking.statuses_total,
+                task, description=f"reading {walking.status}" if walking.statuses_done < walking.statuses_total else "done", total=walking.statuses_total,
                 completed=walking.statuses_done, checked=walking.checked, drifted=walking.drifted,
             )  # fmt: skip
 
