@@ -114,7 +114,7 @@ def test_reconcile_fails_readably(
     sweep = over(database_url, emulator_url, stored)
     assert (sweep.status, sweep.counts["orphan"], sweep.checked) == ("failed", 1, 1)
 
-    missing = invoke({**env, "PAYDESK_IAMPORT_KEY": None}, "reconcile")  # no i.mport key configured
+    missing = invoke({**env, "PAYDESK_IAMPORT_KEY": None}, "reconcile")  # no API key configured
     assert missing.exit_code == 2 and "cannot start" in missing.output
 
 
