@@ -117,6 +117,8 @@ def sweep_window(
     end = until or now
     if since is None:
         start = last.range_to - policy.overlap if last is not None else end - policy.first_span
+        if start >= end:  # an end before the last sweep's: read the span before it
+            start = end - policy.first_span
         start = max(start, end - policy.max_span)
     else:
         start = since

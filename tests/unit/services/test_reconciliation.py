@@ -155,6 +155,8 @@ async def test_the_window_follows_the_last_finished_sweep(shop: Shop) -> None:
     shop.clock.advance(200 * 86400)
     start, end = await sweeper.window()
     assert end - start == timedelta(days=90)
+    earlier = T0 - timedelta(days=3)  # an end before the last sweep's: the day before it
+    assert await sweeper.window(until=earlier) == (earlier - timedelta(hours=24), earlier)
     with pytest.raises(ValueError, match="time zone"):
         await sweeper.window(since=T0.replace(tzinfo=None))
     with pytest.raises(ValueError, match="empty"):
