@@ -11,6 +11,7 @@
      ├── ProductNotFound        no product has that id
      ├── DuplicateSku           another product uses that SKU
      ├── KeyReused              an Idempotency-Key reused for a different request
+     ├── KeyInFlight            the first request with that Idempotency-Key is still at work
      ├── RegistrationFailed     i'mport could not be told an order's amount
      └── UnreadablePayment      a payment status or currency the domain does not know
 
@@ -27,6 +28,7 @@ from typing import Any
 __all__ = [
     "ConfirmUnavailable",
     "DuplicateSku",
+    "KeyInFlight",
     "KeyReused",
     "NotOnRecord",
     "OrderNotFound",
@@ -105,6 +107,10 @@ class DuplicateSku(ServiceError, ValueError):
 
 class KeyReused(ServiceError, ValueError):
     """The key was used before for a different request."""
+
+
+class KeyInFlight(ServiceError):
+    """The first request with this Idempotency-Key is still at work; ask again shortly."""
 
 
 class RegistrationFailed(ServiceError):
