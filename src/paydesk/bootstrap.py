@@ -32,6 +32,7 @@ from .services.iamport_port import IamportPayments
 from .services.idempotency import IdempotencyKeys
 from .services.lookups import Lookups
 from .services.ordering import OrderDesk
+from .services.reconciliation import ReconcilePolicy, Reconciler
 from .services.refunds import Refunds
 from .services.settlement import Settlement, SettlementPolicy
 from .services.vbank_notices import (
@@ -130,6 +131,7 @@ def build_services(
     verifier = Verifier(api, settlement)
     check_after = timedelta(seconds=settings.hold_check_after_seconds)
     grace = timedelta(seconds=settings.vbank_expiry_grace_seconds)
+    reconcile_every = timedelta(seconds=settings.reconcile_every_seconds)
     confirm = ConfirmDesk(database, clock, confirm_policy(settings))
     vbanks = VirtualAccounts(
         database, clock, IamportVbanks(client, pg_api_key=settings.inicis_pg_api_key),
@@ -149,10 +151,20 @@ def build_services(
         sweep=HoldSweep(
             database,
             clock,
-            replace(sweep or SweepPolicy(check_after=check_after), vbank_grace=grace),
+            replace(
+                sweep or SweepPolicy(check_after=check_after, reconcile_every=reconcile_every),
+                vbank_grace=grace,
+            ),
         ),
         lookups=Lookups(database),
         vbanks=vbanks,
+        reconciler=Reconciler(
+            database,
+            clock,
+            api,
+            settlement,
+            ReconcilePolicy(accept_test_payments=settings.accept_test_payments),
+        ),
         closers=(client.aclose, database.dispose),
     )
 

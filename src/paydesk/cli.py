@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_reconcile import reconcile, webhooks
 from .extras import require
 
 __all__ = ["app", "main"]
@@ -120,6 +121,10 @@ def worker(
             await close()
 
     asyncio.run(main())
+
+
+app.command()(reconcile)
+app.add_typer(webhooks, name="webhooks")
 
 
 def main() -> None:

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     confirm_deadline_seconds: float = Field(default=6.0, gt=0, lt=10)
     order_ttl_seconds: int = Field(default=1800, gt=0)
     hold_check_after_seconds: int = Field(default=120, gt=0)
+    # The worker's reconciliation sweep against i'mport's listings (0: never).
+    reconcile_every_seconds: int = Field(default=600, ge=0)
 
     # -- virtual accounts (services.virtual_accounts) ---------------------------------
     vbank_due_seconds: int = Field(default=3 * 86400, gt=0)  # REST issuance's deadline

@@ -13,6 +13,7 @@ from ..services.job_kinds import (
     HOLD_CHECK,
     LEGACY_AUTO_REFUND,
     PROCESS_WEBHOOK,
+    RECONCILE_SWEEP,
     REVERIFY_PAYMENT,
     RUN_REFUND,
     VBANK_EXPIRE,
@@ -45,6 +46,10 @@ def job_handlers(services: Services) -> dict[str, Handler]:
     async def expire_vbank(job: JobRecord) -> object:
         return await services.vbanks.expire(str(job.payload["imp_uid"]))
 
+    async def reconcile(job: JobRecord) -> object:
+        report = await services.reconciler.run(trigger=str(job.payload.get("trigger", "worker")))
+        return report.reconciliation.counts
+
     return {
         PROCESS_WEBHOOK: process_webhook,
         REVERIFY_PAYMENT: recheck,
@@ -53,4 +58,5 @@ def job_handlers(services: Services) -> dict[str, Handler]:
         LEGACY_AUTO_REFUND: run_refund,
         VBANK_NOTIFY: notify_vbank,
         VBANK_EXPIRE: expire_vbank,
+        RECONCILE_SWEEP: reconcile,
     }

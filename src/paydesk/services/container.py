@@ -21,6 +21,7 @@ from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
 from .lookups import Lookups
 from .ordering import OrderDesk
+from .reconciliation import Reconciler
 from .refunds import Refunds
 from .settlement import Settlement
 from .verification import Verifier
@@ -53,6 +54,7 @@ class Services:
     sweep: HoldSweep
     lookups: Lookups
     vbanks: VirtualAccounts
+    reconciler: Reconciler
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

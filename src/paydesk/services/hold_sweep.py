@@ -11,7 +11,8 @@ each one past its deadline plus ``vbank_grace`` the sweep enqueues a
 
 Each payment is checked at most once per ``every`` interval: the jobs' dedupe
 keys carry the interval number, so several workers sweeping at once enqueue
-each check once.
+each check once. The same way, once per ``reconcile_every`` interval it
+enqueues one reconciliation sweep (``services.reconciliation``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..store import NewJob, UnitOfWork, UnitsOfWork
 from ..store.sweeps import Awaited
 from .job_kinds import (
     HOLD_CHECK,
+    RECONCILE_SWEEP,
     REVERIFY_PAYMENT,
     RUN_REFUND,
     VBANK_EXPIRE,
@@ -44,6 +46,9 @@ class SweepPolicy:
     attempts: int = 10
     #: How long past its deadline an unpaid virtual account keeps its hold.
     vbank_grace: timedelta = timedelta(hours=1)
+    #: How often a reconciliation sweep is enqueued (None: never).
+    reconcile_every: timedelta | None = None
+    reconcile_attempts: int = 3
 
 
 class HoldSweep:
@@ -70,6 +75,7 @@ class HoldSweep:
             jobs += [self._job(REVERIFY_PAYMENT, waiting, now) for waiting in unverified]
             jobs += await self._orphaned_refunds(uow, now)
             jobs += await self._expired_vbanks(uow, now)
+            jobs += self._reconciliation(now)
             await uow.jobs.enqueue(jobs, now)
         return len(jobs)
 
@@ -100,6 +106,16 @@ class HoldSweep:
             jobs.append(vbank_expire_job(found.imp_uid, found.merchant_uid, now, key=key,
                                          attempts=self._policy.attempts))  # fmt: skip
         return jobs
+
+    def _reconciliation(self, now: datetime) -> list[NewJob]:
+        """This interval's reconciliation sweep (one, however many workers sweep)."""
+        every = self._policy.reconcile_every
+        if every is None or every <= timedelta(0):
+            return []
+        interval = int(now.timestamp() // every.total_seconds())
+        return [NewJob(RECONCILE_SWEEP, {"trigger": "worker"}, now,
+                       dedupe_key=f"{RECONCILE_SWEEP}:{interval}",
+                       max_attempts=self._policy.reconcile_attempts)]  # fmt: skip
 
     def _job(self, kind: str, waiting: Awaited, now: datetime) -> NewJob:
         interval = int(now.timestamp() // self._policy.every.total_seconds())

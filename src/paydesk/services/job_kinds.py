@@ -17,6 +17,7 @@ __all__ = [
     "HOLD_CHECK",
     "LEGACY_AUTO_REFUND",
     "PROCESS_WEBHOOK",
+    "RECONCILE_SWEEP",
     "REVERIFY_PAYMENT",
     "RUN_REFUND",
     "VBANK_EXPIRE",
@@ -41,6 +42,8 @@ VBANK_NOTIFY: Final = "vbank.notify"
 VBANK_EXPIRE: Final = "vbank.expire"
 #: The same, as enqueued before merchant refunds existed (still run).
 LEGACY_AUTO_REFUND: Final = "refund.auto"
+#: Compare i'mport's listings since the last sweep with our books; ``{"trigger": "worker"}``.
+RECONCILE_SWEEP: Final = "reconcile.sweep"
 
 
 def refund_job(refund_id: int, now: datetime, attempts: int, *, key: str | None = None) -> NewJob:
