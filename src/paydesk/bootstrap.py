@@ -26,11 +26,15 @@ from .jobs.worker import Worker, WorkerPolicy
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
+from .services.escrow import Escrows
 from .services.hold_sweep import HoldSweep, SweepPolicy
+from .services.iamport_methods import IamportMethods
 from .services.iamport_port import IamportPayments
 from .services.idempotency import IdempotencyKeys
+from .services.identity import Identities
 from .services.lookups import Lookups
 from .services.ordering import OrderDesk
+from .services.receipts import CashReceipts
 from .services.refunds import Refunds
 from .services.settlement import Settlement, SettlementPolicy
 from .services.verification import Verifier
@@ -95,6 +99,8 @@ def build_services(
     )
     verifier = Verifier(api, settlement)
     check_after = timedelta(seconds=settings.hold_check_after_seconds)
+    methods = IamportMethods(client)
+    escrows = Escrows(database, clock, api, methods)
     return Services(
         store=database,
         clock=clock,
@@ -104,10 +110,13 @@ def build_services(
         confirm=ConfirmDesk(database, clock, confirm_policy(settings)),
         settlement=settlement,
         verifier=verifier,
-        webhooks=WebhookDesk(database, clock, verifier),
+        webhooks=WebhookDesk(database, clock, verifier, escrows),
         refunds=Refunds(database, clock, api, settlement),
         sweep=HoldSweep(database, clock, sweep or SweepPolicy(check_after=check_after)),
         lookups=Lookups(database),
+        receipts=CashReceipts(database, clock, methods),
+        identities=Identities(database, clock, methods),
+        escrows=escrows,
         closers=(client.aclose, database.dispose),
     )
 
