@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from . import orders, payments, products, refunds
+from . import escrows, identity, orders, payments, products, receipts, refunds
 
 __all__ = ["router"]
 
@@ -11,3 +11,6 @@ router.include_router(products.router)
 router.include_router(orders.router)
 router.include_router(payments.router)
 router.include_router(refunds.router)
+router.include_router(receipts.router)
+router.include_router(identity.router)
+router.include_router(escrows.router)
