@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from .ledger_repositories import InMemoryInbox, InMemoryPayments, InMemoryRefunds
+from .method_repositories import InMemoryCustomers, InMemoryEscrows, InMemoryReceipts
 from .queue_repositories import InMemoryIdempotency, InMemoryJobs, InMemorySweeps
 from .shop_repositories import InMemoryDecisions, InMemoryOrders, InMemoryProducts
 from .tables import Access, Tables
@@ -50,6 +51,9 @@ class InMemoryUnitOfWork:
         self.jobs = InMemoryJobs(access)
         self.idempotency = InMemoryIdempotency(access)
         self.sweeps = InMemorySweeps(access)
+        self.receipts = InMemoryReceipts(access)
+        self.customers = InMemoryCustomers(access)
+        self.escrows = InMemoryEscrows(access)
 
 
 @dataclass(frozen=True)
