@@ -64,14 +64,36 @@ def escrow_status(code: str) -> EscrowStatus | None:
     return _CODES.get(code.strip())
 
 
-def newer(changed_at: datetime | None, current: datetime | None) -> bool:
-    """Whether an event that changed at ``changed_at`` replaces one from ``current``.
+#: How far along each status is: at equal times (``changed_at`` has whole seconds) the
+#: later stage wins; the same status at the same time is a duplicate.
+_STAGE = {
+    EscrowStatus.REGISTERED: 0,
+    EscrowStatus.DELIVERY_REGISTERED: 1,
+    EscrowStatus.PURCHASE_CONFIRMED: 2,
+    EscrowStatus.AUTO_CONFIRMED: 2,
+    EscrowStatus.FORCE_CONFIRMED: 2,
+    EscrowStatus.PURCHASE_REFUSED: 2,
+    EscrowStatus.REFUSAL_CONFIRMED: 3,
+    EscrowStatus.TRANSACTION_CANCELLED: 3,
+}
 
-    Equal instants do not replace (a duplicate delivery changes nothing); an
-    event without a time replaces only a status without one.
+
+def newer(
+    changed_at: datetime | None,
+    status: EscrowStatus,
+    current_at: datetime | None,
+    current: EscrowStatus | None,
+) -> bool:
+    """Whether ``status`` (changed at ``changed_at``) replaces ``current`` (from ``current_at``).
+
+    A later time wins, an earlier one never does; at the same time (or
+    without times) only a later stage does, so a duplicate delivery changes
+    nothing.
     """
     if current is None:
         return True
-    if changed_at is None:
+    if changed_at is not None and current_at is not None and changed_at != current_at:
+        return changed_at > current_at
+    if changed_at is None and current_at is not None:
         return False
-    return changed_at > current
+    return _STAGE[status] > _STAGE[current]

@@ -263,7 +263,9 @@ class Escrows:
         async with self._db.transaction() as uow:
             ours = await uow.payments.get(imp_uid)
             current = await uow.escrows.get(imp_uid)
-            if current is not None and not newer(changed_at, current.status_changed_at):
+            known = EscrowStatus(current.status) if current is not None else None
+            at = current.status_changed_at if current is not None else None
+            if not newer(changed_at, status, at, known):
                 return "escrow:stale"
             await uow.escrows.set_status(
                 imp_uid, ours.order_id if ours else None, status.value, code, changed_at,

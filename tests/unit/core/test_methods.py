@@ -91,6 +91,12 @@ def test_escrow_codes_and_time_order() -> None:
     assert escrow_status(" 4 ") is EscrowStatus.PURCHASE_REFUSED
     assert escrow_status("31") is EscrowStatus.AUTO_CONFIRMED and escrow_status("5") is None
     t = datetime(2030, 1, 1, tzinfo=UTC)
-    assert newer(t, None) and newer(None, None)
-    assert newer(t + timedelta(seconds=1), t) and not newer(t, t)
-    assert not newer(t - timedelta(seconds=1), t) and not newer(None, t)
+    s = EscrowStatus
+    registered, confirmed, refused = s.DELIVERY_REGISTERED, s.PURCHASE_CONFIRMED, s.PURCHASE_REFUSED
+    assert newer(t, registered, None, None) and newer(None, registered, None, s.REGISTERED)
+    assert newer(t + timedelta(seconds=1), registered, t, confirmed)  # later time wins
+    assert not newer(t - timedelta(seconds=1), confirmed, t, registered)  # earlier never
+    assert newer(t, confirmed, t, registered)  # same second: the later stage
+    assert not newer(t, registered, t, confirmed) and not newer(t, confirmed, t, confirmed)
+    assert not newer(t, refused, t, confirmed)  # same stage, same time: first one stays
+    assert not newer(None, confirmed, t, registered)  # no time against a timed status
