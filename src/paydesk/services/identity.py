@@ -121,22 +121,30 @@ class Identities:
             certification_imp_uid=imp_uid, pg_provider=found.pg_provider,
             certified_at=found.certified_at,
         )  # fmt: skip
-        async with self._db.transaction() as uow:
-            used = await uow.customers.by_certification(imp_uid)
-            if used is not None and used.customer_ref != customer_ref:
-                raise Refused("certification_used", "This certification is already stored for "
-                              "another customer.", status=409)  # fmt: skip
-            try:
-                stored = await uow.customers.put(identity, now)
-            except Conflict as taken:
-                raise Refused("certification_used", "This certification is already stored for "
-                              "another customer.", status=409) from taken  # fmt: skip
-            others = await uow.customers.same_person(stored.ci_hash) if stored.ci_hash else []
+        stored, others = await self._store(identity, now)
         deleted = False
         if delete_after:
             deleted = await self._delete(stored)
         same = [o.customer_ref for o in others if o.customer_ref != customer_ref]
         return Verified(await self.customer(customer_ref), deleted, same)
+
+    async def _store(
+        self, identity: NewIdentity, now: datetime
+    ) -> tuple[IdentityRecord, list[IdentityRecord]]:
+        """Store ``identity``; a concurrent first write for the same customer is retried once."""
+        for attempt in range(2):
+            try:
+                async with self._db.transaction() as uow:
+                    used = await uow.customers.by_certification(identity.certification_imp_uid)
+                    if used is not None and used.customer_ref != identity.customer_ref:
+                        raise _used()
+                    stored = await uow.customers.put(identity, now)
+                    ci = stored.ci_hash
+                    return stored, await uow.customers.same_person(ci) if ci else []
+            except Conflict as taken:
+                if attempt:
+                    raise _used() from taken
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _check(
         self, found: Certification, imp_uid: str, merchant_uid: str | None, now: datetime
@@ -187,6 +195,11 @@ class Identities:
             if await uow.products.get(product_id) is None:
                 raise ProductNotFound(product_id)
             return (await uow.customers.age_gates([product_id])).get(product_id)
+
+
+def _used() -> Refused:
+    return Refused("certification_used", "This certification is already stored for another "
+                   "customer.", status=409)  # fmt: skip
 
 
 async def gate_order(

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .dialects import insert_or_ignore
 from .tables import escrow_deliveries
 
 __all__ = ["EscrowBook", "EscrowRecord", "Shipment"]
@@ -63,8 +64,9 @@ class EscrowRecord:
 class EscrowBook:
     """Escrow rows, inside the caller's transaction."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, dialect: str) -> None:
         self._db = connection
+        self._dialect = dialect
 
     async def get(self, imp_uid: str) -> EscrowRecord | None:
         query = select(escrow_deliveries).where(escrow_deliveries.c.imp_uid == imp_uid)
@@ -113,10 +115,11 @@ class EscrowBook:
         self, imp_uid: str, order_id: int | None, values: dict[str, Any], status: str,
         now: datetime,
     ) -> None:  # fmt: skip
+        """Insert the row, or (when it exists, also when a concurrent writer just made it)
+        update it: a registration and its event webhook may race."""
         table = escrow_deliveries
-        if await self.get(imp_uid) is None:
-            row = {"imp_uid": imp_uid, "order_id": order_id, "status": status,
-                   "created_at": now, **values}  # fmt: skip
-            await self._db.execute(insert(table).values(row))
-        else:
+        row = {"imp_uid": imp_uid, "order_id": order_id, "status": status, "created_at": now,
+               **values}  # fmt: skip
+        made = await self._db.execute(insert_or_ignore(table, self._dialect).values(row))
+        if not getattr(made, "rowcount", 0):
             await self._db.execute(update(table).where(table.c.imp_uid == imp_uid).values(values))

@@ -45,7 +45,7 @@ class UnitOfWork:
         self.sweeps = Sweeps(connection)
         self.receipts = ReceiptBook(connection)
         self.customers = CustomerRepository(connection)
-        self.escrows = EscrowBook(connection)
+        self.escrows = EscrowBook(connection, dialect)
 
 
 class UnitsOfWork(Protocol):

@@ -9,6 +9,7 @@ refund booking, job dedupe, payments, inbox, idempotency keys.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -555,3 +556,28 @@ async def test_escrow_rows_are_made_by_a_shipment_or_a_status_and_keep_both(unit
         "파손",
     )
     assert second.status == "purchase_confirmed" and second.status_changed_at == LATER
+
+
+async def test_a_registration_and_its_event_racing_for_the_escrow_row_both_land(
+    units: Any,
+) -> None:
+    shipment = Shipment("CJGLS", "123", NOW, {}, {}, NOW)
+    started = asyncio.Event()
+
+    async def register() -> None:
+        async with units.transaction() as uow:
+            await uow.escrows.put_shipment("imp_1", None, shipment, "registered", NOW)
+            started.set()
+            await asyncio.sleep(0.2)  # the event's transaction starts meanwhile
+
+    async def event() -> None:
+        await started.wait()
+        async with units.transaction() as uow:
+            await uow.escrows.set_status("imp_1", None, "delivery_registered", "2", LATER, None,
+                                         LATER)  # fmt: skip
+
+    await asyncio.gather(register(), event())
+    async with units.reading() as uow:
+        found = await uow.escrows.get("imp_1")
+    assert found is not None and found.shipment == shipment
+    assert (found.status, found.status_code) == ("delivery_registered", "2")
