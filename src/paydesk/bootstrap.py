@@ -23,6 +23,8 @@ from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
 from .jobs.runner import JobRunner
 from .jobs.worker import Worker, WorkerPolicy
+from .services.billing_keys import BillingKeys
+from .services.billing_port import IamportBilling
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
@@ -33,6 +35,7 @@ from .services.lookups import Lookups
 from .services.ordering import OrderDesk
 from .services.refunds import Refunds
 from .services.settlement import Settlement, SettlementPolicy
+from .services.subscriptions import Subscriptions
 from .services.verification import Verifier
 from .services.webhooks import WebhookDesk
 from .settings import Settings
@@ -93,7 +96,10 @@ def build_services(
     settlement = Settlement(
         database, clock, SettlementPolicy(accept_test_payments=settings.accept_test_payments)
     )
-    verifier = Verifier(api, settlement)
+    billing = IamportBilling(client)
+    subscriptions = Subscriptions(database, clock, billing, notice_url=settings.notice_url())
+    billing_keys = BillingKeys(database, clock, billing, subscriptions)
+    verifier = Verifier(api, settlement, ledgers=(billing_keys, subscriptions))
     check_after = timedelta(seconds=settings.hold_check_after_seconds)
     return Services(
         store=database,
@@ -106,8 +112,12 @@ def build_services(
         verifier=verifier,
         webhooks=WebhookDesk(database, clock, verifier),
         refunds=Refunds(database, clock, api, settlement),
-        sweep=HoldSweep(database, clock, sweep or SweepPolicy(check_after=check_after)),
+        sweep=HoldSweep(
+            database, clock, sweep or SweepPolicy(check_after=check_after), parts=(subscriptions,)
+        ),
         lookups=Lookups(database),
+        subscriptions=subscriptions,
+        billing_keys=billing_keys,
         closers=(client.aclose, database.dispose),
     )
 

@@ -15,6 +15,7 @@ from ..services.job_kinds import (
     PROCESS_WEBHOOK,
     REVERIFY_PAYMENT,
     RUN_REFUND,
+    SUBSCRIPTION_CHARGE,
 )
 from ..store import JobRecord
 from .runner import Handler
@@ -37,7 +38,11 @@ def job_handlers(services: Services) -> dict[str, Handler]:
     async def run_refund(job: JobRecord) -> object:
         return await services.refunds.run(int(job.payload["refund_id"]))
 
+    async def advance_subscription(job: JobRecord) -> object:
+        return await services.subscriptions.advance(int(job.payload["subscription_id"]))
+
     return {
+        SUBSCRIPTION_CHARGE: advance_subscription,
         PROCESS_WEBHOOK: process_webhook,
         REVERIFY_PAYMENT: recheck,
         HOLD_CHECK: recheck,

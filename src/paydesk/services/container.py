@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..core.clock import Clock
 from ..store import UnitsOfWork
+from .billing_keys import BillingKeys
 from .catalog import Catalog
 from .confirm import ConfirmDesk
 from .hold_sweep import HoldSweep
@@ -23,6 +24,7 @@ from .lookups import Lookups
 from .ordering import OrderDesk
 from .refunds import Refunds
 from .settlement import Settlement
+from .subscriptions import Subscriptions
 from .verification import Verifier
 from .webhooks import WebhookDesk
 
@@ -51,6 +53,8 @@ class Services:
     refunds: Refunds
     sweep: HoldSweep
     lookups: Lookups
+    subscriptions: Subscriptions
+    billing_keys: BillingKeys
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

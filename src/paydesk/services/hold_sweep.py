@@ -13,8 +13,10 @@ each check once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from ..core.clock import Clock
 from ..core.refund_lifecycle import RefundState
@@ -22,7 +24,13 @@ from ..store import NewJob, UnitOfWork, UnitsOfWork
 from ..store.sweeps import Awaited
 from .job_kinds import HOLD_CHECK, REVERIFY_PAYMENT, RUN_REFUND, refund_job
 
-__all__ = ["HoldSweep", "SweepPolicy"]
+__all__ = ["HoldSweep", "SweepPart", "SweepPolicy"]
+
+
+class SweepPart(Protocol):
+    """More work the sweep enqueues in its transaction (e.g. subscriptions' due charges)."""
+
+    async def sweep_jobs(self, uow: UnitOfWork, now: datetime) -> list[NewJob]: ...
 
 
 @dataclass(frozen=True)
@@ -38,11 +46,16 @@ class HoldSweep:
     """Enqueues checks for holds and unverified orders."""
 
     def __init__(
-        self, database: UnitsOfWork, clock: Clock, policy: SweepPolicy | None = None
+        self,
+        database: UnitsOfWork,
+        clock: Clock,
+        policy: SweepPolicy | None = None,
+        parts: Sequence[SweepPart] = (),
     ) -> None:
         self._db = database
         self._clock = clock
         self._policy = policy or SweepPolicy()
+        self._parts = tuple(parts)
 
     async def sweep(self) -> int:
         """Enqueue this interval's checks; returns how many payments were found waiting.
@@ -57,6 +70,8 @@ class HoldSweep:
             jobs = [self._job(HOLD_CHECK, waiting, now) for waiting in holds]
             jobs += [self._job(REVERIFY_PAYMENT, waiting, now) for waiting in unverified]
             jobs += await self._orphaned_refunds(uow, now)
+            for part in self._parts:
+                jobs += await part.sweep_jobs(uow, now)
             await uow.jobs.enqueue(jobs, now)
         return len(jobs)
 

@@ -12,6 +12,7 @@ from typing import Final
 
 from ..store import NewJob
 from .confirm import HOLD_CHECK_JOB
+from .subscriptions import SUBSCRIPTION_CHARGE
 
 __all__ = [
     "HOLD_CHECK",
@@ -19,6 +20,7 @@ __all__ = [
     "PROCESS_WEBHOOK",
     "REVERIFY_PAYMENT",
     "RUN_REFUND",
+    "SUBSCRIPTION_CHARGE",
     "refund_job",
 ]
 

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .billing import BillingBook
 from .decisions import DecisionRepository
 from .idempotency import IdempotencyRepository
 from .inbox import WebhookInbox
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.jobs = JobQueue(connection, dialect)
         self.idempotency = IdempotencyRepository(connection)
         self.sweeps = Sweeps(connection)
+        self.billing = BillingBook(connection)
 
 
 class UnitsOfWork(Protocol):
