@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .billing_repositories import InMemoryBilling
 from .ledger_repositories import InMemoryInbox, InMemoryPayments, InMemoryRefunds
 from .queue_repositories import InMemoryIdempotency, InMemoryJobs, InMemorySweeps
 from .shop_repositories import InMemoryDecisions, InMemoryOrders, InMemoryProducts
@@ -50,6 +51,7 @@ class InMemoryUnitOfWork:
         self.jobs = InMemoryJobs(access)
         self.idempotency = InMemoryIdempotency(access)
         self.sweeps = InMemorySweeps(access)
+        self.billing = InMemoryBilling(access)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,11 @@ class Tables:
     confirm_decisions: dict[str, Row] = field(default_factory=dict)
     jobs: dict[int, Row] = field(default_factory=dict)
     idempotency_keys: dict[tuple[str, str], Row] = field(default_factory=dict)
+    plans: dict[int, Row] = field(default_factory=dict)
+    billing_keys: dict[str, Row] = field(default_factory=dict)
+    billing_key_issuances: dict[str, Row] = field(default_factory=dict)
+    subscriptions: dict[int, Row] = field(default_factory=dict)
+    subscription_charges: dict[int, Row] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
