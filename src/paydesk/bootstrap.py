@@ -20,6 +20,7 @@ from .iamport import AsyncIamport
 from .jobs.handlers import NOT_YET, job_handlers
 from .jobs.runner import JobRunner
 from .jobs.worker import Worker, WorkerPolicy
+from .services.api_keys import ApiKeys
 from .services.hold_sweep import SweepPolicy
 from .services.iamport_port import IamportPayments
 from .services.payment_services import PaymentServices
@@ -30,6 +31,7 @@ from .web.app import create_app as create_merchant_app
 from .web.server import create_server
 
 __all__ = [
+    "build_api_keys",
     "build_emulator",
     "build_iamport",
     "build_merchant_app",
@@ -126,3 +128,10 @@ def build_worker(
         await database.dispose()
 
     return Worker(runner, services.sweep, policy or WorkerPolicy()), close
+
+
+def build_api_keys(settings: Settings | None = None) -> tuple[ApiKeys, Database]:
+    """The API key service on ``settings`` (no i'mport client needed), and its database."""
+    settings = settings or Settings()
+    database = Database(settings.database_url)
+    return ApiKeys(database, SystemClock()), database

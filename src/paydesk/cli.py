@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from .cli_keys import keys
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(help="paydesk: i'mport (PortOne V1) payments for Korean merchants.",
@@ -45,6 +47,8 @@ def emulator(
         raise typer.Exit(2) from exc
     uvicorn.run(asgi, host=host, port=port, log_level="info")
 
+
+app.add_typer(keys, name="keys")
 
 db = typer.Typer(help="The merchant server's database.", no_args_is_help=True)
 app.add_typer(db, name="db")

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from .types import Id, UtcDateTime
 
 __all__ = [
+    "api_keys",
     "confirm_decisions",
     "idempotency_keys",
     "jobs",
@@ -242,4 +243,17 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("scope", "key"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),  # public: finds the key
+    Column("digest", String(64), nullable=False),  # SHA-256 of the whole key, never the key
+    Column("scopes", String(100), nullable=False),  # space-separated, sorted
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .api_keys import ApiKeyRepository
 from .decisions import DecisionRepository
 from .idempotency import IdempotencyRepository
 from .jobs import JobQueue
@@ -24,3 +25,4 @@ class UnitOfWork:
         self.decisions = DecisionRepository(connection, dialect)
         self.jobs = JobQueue(connection, dialect)
         self.idempotency = IdempotencyRepository(connection)
+        self.api_keys = ApiKeyRepository(connection)
