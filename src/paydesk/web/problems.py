@@ -17,10 +17,61 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_SCHEMA",
+    "Problem",
+    "install_problem_handlers",
+    "problem_response",
+    "problem_responses",
+]
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
+
+#: The JSON schema of a problem document, for the OpenAPI description.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_DESCRIPTIONS = {
+    400: "Bad request.",
+    401: "No API key, or not a valid one (`WWW-Authenticate: Bearer`).",
+    403: "The API key lacks the scope this operation needs.",
+    404: "Not found.",
+    409: "Conflict with the current state.",
+    413: "The request body is larger than this surface accepts.",
+    422: "The request does not match the schema.",
+    502: "i'mport could not be reached or refused.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries declaring problem documents for ``statuses``."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, _title(status)),
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
 
 
 class Problem(Exception):

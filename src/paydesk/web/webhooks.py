@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse
 from ..core.clock import Clock
 from ..services.webhooks import WebhookDesk
 from ..store.inbox import Delivery
-from .forwarding import Network, allowed, source_address
+from .forwarding import Network, allowed, sender
 from .problems import problem_response
 
 __all__ = ["WebhookGate", "read_notification", "webhook_router"]
@@ -86,8 +86,7 @@ def read_notification(content_type: str, body: bytes) -> dict[str, str]:
 
 
 def _delivery(request: Request, body: bytes, clock: Clock, gate: WebhookGate) -> Delivery:
-    peer = request.client.host if request.client else None
-    source = source_address(peer, request.headers.get("x-forwarded-for"), gate.trusted_proxies)
+    source = sender(request, gate.trusted_proxies)
     fields = read_notification(request.headers.get("content-type", ""), body)
     imp_uid = fields.get("imp_uid", "")
     return Delivery(
