@@ -1,6 +1,11 @@
-"""The one place that builds real things: gateways, apps, servers.
+"""The one place that builds real things: from ``Settings`` to services, apps and workers.
 
-Everything else takes its collaborators as arguments.
+Everything else takes its collaborators as arguments:
+
+    Settings ──build_services──▶ Services ──create_app──▶ the server (build_server)
+                                    └──────build_worker──▶ the worker
+
+Tests build the same way, passing their own clock or i'mport client.
 """
 
 from __future__ import annotations
@@ -14,29 +19,39 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.applications import Starlette
 
-from .core.clock import SystemClock
-from .emulator import DEFAULT_MERCHANTS, Gateway, create_app, load_merchants, load_state
+from .core.clock import Clock, SystemClock
+from .emulator import DEFAULT_MERCHANTS, Gateway, load_merchants, load_state
+from .emulator import create_app as create_emulator_app
 from .iamport import AsyncIamport
-from .jobs.handlers import NOT_YET, job_handlers
+from .jobs.handlers import job_handlers
 from .jobs.runner import JobRunner
 from .jobs.worker import Worker, WorkerPolicy
 from .services.api_keys import ApiKeys
-from .services.hold_sweep import SweepPolicy
+from .services.auto_refunds import AutoRefunds
+from .services.catalog import Catalog
+from .services.confirm import ConfirmDesk, ConfirmPolicy
+from .services.container import Services
+from .services.hold_sweep import HoldSweep, SweepPolicy
 from .services.iamport_port import IamportPayments
-from .services.payment_services import PaymentServices
-from .services.settlement import SettlementPolicy
+from .services.idempotency import IdempotencyKeys
+from .services.lookups import Lookups
+from .services.ordering import OrderDesk
+from .services.settlement import Settlement, SettlementPolicy
+from .services.verification import Verifier
+from .services.webhooks import WebhookDesk
 from .settings import Settings
 from .store import Database
-from .web.app import create_app as create_merchant_app
-from .web.server import create_server
+from .web.app import create_app
 
 __all__ = [
     "build_api_keys",
     "build_emulator",
     "build_iamport",
-    "build_merchant_app",
+    "build_runner",
     "build_server",
+    "build_services",
     "build_worker",
+    "confirm_policy",
 ]
 
 
@@ -55,17 +70,7 @@ def build_emulator(
         state_path=state_file,
         public_url=public_url,
     )
-    return create_app(gateway)
-
-
-def build_merchant_app(settings: Settings | None = None) -> FastAPI:
-    """The merchant server on ``settings`` (default: read from ``PAYDESK_*`` variables).
-
-    Also a uvicorn factory: ``uvicorn --factory paydesk.bootstrap:build_merchant_app``.
-    """
-    settings = settings or Settings()
-    database = Database(settings.database_url)
-    return create_merchant_app(settings=settings, database=database, clock=SystemClock())
+    return create_emulator_app(gateway)
 
 
 def build_iamport(settings: Settings) -> AsyncIamport:
@@ -79,59 +84,90 @@ def build_iamport(settings: Settings) -> AsyncIamport:
     )
 
 
-def _services(
-    settings: Settings, database: Database, clock: SystemClock, client: AsyncIamport
-) -> PaymentServices:
+def confirm_policy(settings: Settings) -> ConfirmPolicy:
+    """The confirm desk's knobs from ``settings``."""
+    return ConfirmPolicy(
+        sales_open=settings.sales_open,
+        window_seconds=settings.confirm_batch_window_ms / 1000,
+        max_batch=settings.confirm_batch_max,
+        deadline_seconds=settings.confirm_deadline_seconds,
+        hold_check_after=timedelta(seconds=settings.hold_check_after_seconds),
+        group_commit=settings.confirm_group_commit,
+    )
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    iamport: AsyncIamport | None = None,
+    sweep: SweepPolicy | None = None,
+) -> Services:
+    """Every service over the database and i'mport that ``settings`` name.
+
+    ``clock`` and ``iamport`` replace the system clock and the client built
+    from the settings (tests move time, or retry faster); the services close
+    the client they were given. Raises ``ValueError`` without i'mport credentials.
+    """
+    clock = clock or SystemClock()
+    client = iamport or build_iamport(settings)
+    database = Database(settings.database_url)
+    api = IamportPayments(client)
+    settlement = Settlement(
+        database, clock, SettlementPolicy(accept_test_payments=settings.accept_test_payments)
+    )
+    verifier = Verifier(api, settlement)
     check_after = timedelta(seconds=settings.hold_check_after_seconds)
-    return PaymentServices.build(
-        database, clock, IamportPayments(client),
-        sweep_policy=SweepPolicy(check_after=check_after),
-        settlement_policy=SettlementPolicy(accept_test_payments=settings.accept_test_payments),
-    )  # fmt: skip
+    return Services(
+        store=database,
+        clock=clock,
+        catalog=Catalog(database, clock),
+        idempotency=IdempotencyKeys(database, clock),
+        orders=OrderDesk(database, clock, api, ttl=timedelta(seconds=settings.order_ttl_seconds)),
+        confirm=ConfirmDesk(database, clock, confirm_policy(settings)),
+        settlement=settlement,
+        verifier=verifier,
+        webhooks=WebhookDesk(database, clock, verifier),
+        refunds=AutoRefunds(database, clock, api, settlement),
+        sweep=HoldSweep(database, clock, sweep or SweepPolicy(check_after=check_after)),
+        lookups=Lookups(database),
+        api_keys=ApiKeys(database, clock),
+        closers=(client.aclose, database.dispose),
+    )
 
 
-def _runner_name(role: str) -> str:
-    return f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
+def build_runner(services: Services, role: str) -> JobRunner:
+    """A job runner over ``services``, named after this host and process."""
+    name = f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
+    return JobRunner(services.store, services.clock, job_handlers(services), name=name)
 
 
-def build_server(settings: Settings | None = None) -> FastAPI:
-    """The whole merchant server (confirm, catalog, orders, webhooks, completion, lookups).
+def build_server(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The merchant server, which also does a stored webhook's job inline.
 
-    Also a uvicorn factory: ``uvicorn --factory paydesk.bootstrap:build_server``.
-    Raises ``ValueError`` without i'mport credentials.
+    Also a uvicorn factory: ``uvicorn --factory paydesk.bootstrap:build_server``
+    (settings from ``PAYDESK_*``). Raises ``ValueError`` without i'mport credentials.
     """
     settings = settings or Settings()
-    client = build_iamport(settings)
-    database, clock = Database(settings.database_url), SystemClock()
-    services = _services(settings, database, clock, client)
-    runner = JobRunner(database, clock, job_handlers(services), name=_runner_name("web"),
-                       expected=NOT_YET)  # fmt: skip
-    return create_server(
-        settings=settings, database=database, clock=clock, services=services,
-        registrar=IamportPayments(client), runner=runner, closing=[client.aclose],
-    )  # fmt: skip
+    services = services or build_services(settings)
+    services.run_job = build_runner(services, "web").run_keyed
+    return create_app(services, settings)
 
 
 def build_worker(
-    settings: Settings | None = None, policy: WorkerPolicy | None = None
+    settings: Settings | None = None,
+    policy: WorkerPolicy | None = None,
+    services: Services | None = None,
 ) -> tuple[Worker, Callable[[], Awaitable[None]]]:
-    """The worker on ``settings``, and the coroutine function that releases its resources."""
+    """The worker, and the coroutine function that releases its resources."""
     settings = settings or Settings()
-    client = build_iamport(settings)
-    database, clock = Database(settings.database_url), SystemClock()
-    services = _services(settings, database, clock, client)
-    runner = JobRunner(database, clock, job_handlers(services), name=_runner_name("worker"),
-                       expected=NOT_YET)  # fmt: skip
-
-    async def close() -> None:
-        await client.aclose()
-        await database.dispose()
-
-    return Worker(runner, services.sweep, policy or WorkerPolicy()), close
+    services = services or build_services(settings)
+    worker = Worker(build_runner(services, "worker"), services.sweep, policy or WorkerPolicy())
+    return worker, services.aclose
 
 
 def build_api_keys(settings: Settings | None = None) -> tuple[ApiKeys, Database]:
-    """The API key service on ``settings`` (no i'mport client needed), and its database."""
+    """The API key service alone (no i'mport client needed: ``paydesk keys``), and its database."""
     settings = settings or Settings()
     database = Database(settings.database_url)
     return ApiKeys(database, SystemClock()), database

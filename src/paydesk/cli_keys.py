@@ -37,9 +37,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def _run(action: Callable[[ApiKeys], Awaitable[T]]) -> T:
     """Run ``action`` on the configured database; database trouble becomes one line."""
     # Imported here, as in cli.py: the server's packages are not needed for --help.
-    from sqlalchemy.exc import SQLAlchemyError
-
     from .bootstrap import build_api_keys
+    from .store.errors import StoreError
 
     async def main() -> T:
         service, database = build_api_keys()
@@ -50,8 +49,8 @@ def _run(action: Callable[[ApiKeys], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (SQLAlchemyError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    except StoreError as exc:
+        reason = str(exc) or type(exc).__name__
         raise _fail(f"the database could not be used ({reason}); "
                     "is PAYDESK_DATABASE_URL right, and did `paydesk db upgrade` run?") from exc  # fmt: skip
     except ValueError as exc:  # e.g. an unsupported database URL
@@ -66,7 +65,7 @@ def create(
     ],
 ) -> None:
     """Make a key and print it once (it is stored only as a hash)."""
-    from .services.api_keys import InvalidKeyRequest
+    from .services.errors import InvalidKeyRequest
 
     try:
         made = _run(lambda service: service.create(name, scope))
@@ -102,7 +101,7 @@ def revoke(
     ],
 ) -> None:
     """Stop a key from working; the row stays for the record."""
-    from .services.api_keys import KeyNotFound
+    from .services.errors import KeyNotFound
 
     try:
         record = _run(lambda service: service.revoke(key_id))

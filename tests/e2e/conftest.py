@@ -8,23 +8,18 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from paydesk.jobs.handlers import NOT_YET, job_handlers
-from paydesk.jobs.runner import JobRunner
-from paydesk.jobs.worker import Worker
-from paydesk.services.iamport_port import IamportPayments
-from paydesk.services.payment_services import PaymentServices
-from paydesk.store import Database
+from paydesk.bootstrap import build_worker
+from tests.support.auth import ALL_SCOPES
 from tests.support.db import database_url, postgres_database, sqlite_template
 from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.servers import free_port, serve
 
 from .harness import (
-    SWEEP,
     WORKER_POLICY,
     ShiftedClock,
     Shop,
-    iamport_client,
     shop_app,
+    shop_services,
     shop_settings,
 )
 
@@ -68,19 +63,12 @@ async def shop(
     url = f"http://127.0.0.1:{port}"
     settings = shop_settings(database_url, emulator_url, url, **shop_options)
     with serve(shop_app(settings, clock), port=port):
-        client = iamport_client(emulator_url)
-        database = Database(database_url)
-        services = PaymentServices.build(
-            database, clock, IamportPayments(client), sweep_policy=SWEEP
-        )
-        runner = JobRunner(
-            database, clock, job_handlers(services), name="worker-test", expected=NOT_YET
-        )
-        shop = Shop(url, clock, emulator_url, database, services,
-                    Worker(runner, services.sweep, WORKER_POLICY))  # fmt: skip
+        services = shop_services(settings, clock)
+        worker, _ = build_worker(settings, WORKER_POLICY, services)
+        key = (await services.api_keys.create("e2e", ALL_SCOPES)).token
+        shop = Shop(url, clock, emulator_url, services.store, services, worker, key)
         try:
             yield shop
         finally:
             await shop.http.aclose()
-            await client.aclose()
-            await database.dispose()
+            await services.aclose()

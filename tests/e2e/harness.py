@@ -20,16 +20,15 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from paydesk.bootstrap import build_server, build_services
+from paydesk.core.clock import Clock
 from paydesk.iamport import AsyncIamport, RetryPolicy
-from paydesk.jobs.handlers import NOT_YET, job_handlers
-from paydesk.jobs.runner import JobRunner
 from paydesk.jobs.worker import Worker, WorkerPolicy
+from paydesk.services.container import Services
 from paydesk.services.hold_sweep import SweepPolicy
-from paydesk.services.iamport_port import IamportPayments
-from paydesk.services.payment_services import PaymentServices
 from paydesk.settings import Settings
 from paydesk.store import Database
-from paydesk.web.server import create_server
+from tests.support.auth import TEST_SECRET_KEY, bearer
 from tests.support.emulator import DEMO_CODE, DEMO_KEY, DEMO_SECRET, EmulatorClient
 
 #: Fail fast in tests: one quick retry of reads, then give up.
@@ -66,21 +65,27 @@ def shop_settings(database_url: str, emulator_url: str, public_url: str, **extra
         "imp_code": DEMO_CODE,
         "public_base_url": public_url,
         "webhook_allowed_ips": (),
+        "secret_key": TEST_SECRET_KEY,
         **extra,
     }
     return Settings(**values)
 
 
+def shop_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """The services as ``bootstrap`` builds them, on the test's clock and fast retries."""
+    client = iamport_client(settings.iamport_base_url)
+    return build_services(settings, clock=clock, iamport=client, sweep=SWEEP)
+
+
+def services_over(database_url: str, emulator_url: str, clock: Clock | None = None) -> Services:
+    """``shop_services`` for a database and the emulator, outside any server."""
+    settings = shop_settings(database_url, emulator_url, "http://127.0.0.1:9")
+    return shop_services(settings, clock)
+
+
 def shop_app(settings: Settings, clock: ShiftedClock) -> FastAPI:
     """The server as ``bootstrap.build_server`` builds it, on the test's clock and retries."""
-    client = iamport_client(settings.iamport_base_url)
-    database = Database(settings.database_url)
-    services = PaymentServices.build(database, clock, IamportPayments(client), sweep_policy=SWEEP)
-    runner = JobRunner(database, clock, job_handlers(services), name="web-test", expected=NOT_YET)
-    return create_server(
-        settings=settings, database=database, clock=clock, services=services,
-        registrar=IamportPayments(client), runner=runner, closing=[client.aclose],
-    )  # fmt: skip
+    return build_server(settings, shop_services(settings, clock))
 
 
 @dataclass
@@ -91,12 +96,13 @@ class Shop:
     clock: ShiftedClock
     emulator_url: str
     database: Database
-    services: PaymentServices
+    services: Services
     worker: Worker
+    key: str  # an API key of every scope, sent by ``http``
     http: httpx.AsyncClient = field(init=False)
 
     def __post_init__(self) -> None:
-        self.http = httpx.AsyncClient(base_url=self.url, timeout=30)
+        self.http = httpx.AsyncClient(base_url=self.url, timeout=30, headers=bearer(self.key))
 
     @property
     def notice_url(self) -> str:

@@ -27,13 +27,13 @@ from paydesk.core.orders import OrderStatus
 from paydesk.core.stock import Line
 from paydesk.services.iamport_port import IamportPayments
 from paydesk.services.ordering import OrderDesk, OrderRequest
-from paydesk.services.payment_services import PaymentServices
 from paydesk.store import Database
 from paydesk.store.inbox import Delivery
+from tests.support.auth import TEST_SECRET_KEY
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, EmulatorClient, seed
 from tests.support.servers import free_port
 
-from .harness import iamport_client
+from .harness import iamport_client, services_over
 
 COMMAND = [sys.executable, "-c", "from paydesk.cli import main; main()"]
 
@@ -46,6 +46,7 @@ def environment(database_url: str, emulator_url: str) -> dict[str, str]:
         "PAYDESK_IAMPORT_KEY": DEMO_KEY,
         "PAYDESK_IAMPORT_SECRET": DEMO_SECRET,
         "PAYDESK_WEBHOOK_ALLOWED_IPS": "",
+        "PAYDESK_SECRET_KEY": TEST_SECRET_KEY,
     }
 
 
@@ -114,10 +115,13 @@ async def test_worker_processes_a_stored_webhook_and_stops_on_sigterm(
         desk = OrderDesk(database, clock, IamportPayments(client), ttl=timedelta(minutes=5))
         placed = await desk.place(OrderRequest([Line(product.id, 1)]))
         payment = seed(emu, merchant_uid=placed.merchant_uid, amount=4_000)
-        services = PaymentServices.build(database, clock, IamportPayments(client))
-        await services.webhooks.receive(
-            Delivery(datetime.now(UTC), "127.0.0.1", {}, b"{}", imp_uid=payment["imp_uid"])
-        )
+        services = services_over(database_url, emulator_url, clock)
+        try:
+            await services.webhooks.receive(
+                Delivery(datetime.now(UTC), "127.0.0.1", {}, b"{}", imp_uid=payment["imp_uid"])
+            )
+        finally:
+            await services.aclose()
         log = tmp_path / "worker.log"
         args = ["worker", "--poll", "0.1"]
         with running(args, environment(database_url, emulator_url), log) as process:

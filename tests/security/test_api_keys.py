@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from paydesk.core.api_keys import Scope, digest
 from paydesk.core.clock import FixedClock
-from paydesk.services.api_keys import ApiKeys, InvalidKeyRequest, KeyNotFound
+from paydesk.services.api_keys import ApiKeys
+from paydesk.services.errors import InvalidKeyRequest, KeyNotFound
 from paydesk.store import Database
 from paydesk.store.tables import api_keys
 

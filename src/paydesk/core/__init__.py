@@ -7,6 +7,7 @@ what they return.
 
 from .clock import Clock, FixedClock, SystemClock
 from .confirm import ConfirmCall, Decision, Guards, Refusal, decide, precheck
+from .errors import DomainError
 from .lifecycle import (
     Effect,
     Fact,
@@ -36,6 +37,7 @@ __all__ = [
     "ConfirmCall",
     "CurrencyMismatch",
     "Decision",
+    "DomainError",
     "Effect",
     "Fact",
     "FixedClock",

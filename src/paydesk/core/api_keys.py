@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .errors import DomainError
+
 __all__ = [
     "KEY_PREFIX",
     "KeyToken",
@@ -40,7 +42,7 @@ class Scope(StrEnum):
     REFUND = "refund"
 
 
-class MalformedKey(ValueError):
+class MalformedKey(DomainError, ValueError):
     """The text is not a paydesk API key."""
 
 

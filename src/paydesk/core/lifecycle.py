@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
+from .errors import IllegalTransition
 from .money import Money
 from .orders import Order, OrderStatus
 from .refunds import refund_amount
@@ -171,15 +172,6 @@ class Transition:
 
     order: Order
     effects: tuple[Effect, ...] = ()
-
-
-class IllegalTransition(Exception):
-    """The fact makes no sense for the order's current state."""
-
-    def __init__(self, order: Order, fact: Fact) -> None:
-        super().__init__(f"{type(fact).__name__} is not allowed for a {order.status} order")
-        self.order = order
-        self.fact = fact
 
 
 def can_hold(order: Order) -> bool:

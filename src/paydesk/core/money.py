@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
+from .errors import CurrencyMismatch
+
 __all__ = ["EXPONENTS", "CurrencyMismatch", "Money"]
 
 #: Digits after the decimal point per ISO 4217 currency we know of.
 EXPONENTS: Final[dict[str, int]] = {"KRW": 0, "JPY": 0, "VND": 0, "USD": 2, "EUR": 2}
-
-
-class CurrencyMismatch(ValueError):
-    """Two amounts in different currencies were combined or compared."""
 
 
 @dataclass(frozen=True, order=False)

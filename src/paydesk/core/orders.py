@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from .errors import AmountTooLarge, UnknownProduct
 from .money import Money
 from .stock import Line
 
 __all__ = [
+    "MAX_ORDER_AMOUNT",
     "MERCHANT_UID_MAX",
     "Order",
     "OrderStatus",
@@ -25,6 +27,10 @@ __all__ = [
 ]
 
 MERCHANT_UID_MAX = 40
+#: The most an order may cost, in the currency's smallest unit (10^12: a trillion won).
+#: Far beyond any real basket, far below what a 64-bit column holds — so a total
+#: that would overflow the database is refused as a rule, not crashed into.
+MAX_ORDER_AMOUNT = 10**12
 
 
 class OrderStatus(StrEnum):
@@ -39,10 +45,6 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
     UNVERIFIED = "unverified"  # a result arrived but could not be checked with i'mport yet
     FLAGGED = "flagged"  # paid but not fulfillable (no stock, wrong amount): refund owed
-
-
-class UnknownProduct(LookupError):
-    """A line names a product that has no price."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,10 @@ class Order:
 
 
 def price(lines: Sequence[Line], prices: Mapping[int, Money]) -> Money:
-    """The order amount: the sum of quantity × unit price. Raises ``UnknownProduct``."""
+    """The order amount: the sum of quantity × unit price.
+
+    Raises ``UnknownProduct``, and ``AmountTooLarge`` above ``MAX_ORDER_AMOUNT``.
+    """
     if not lines:
         raise ValueError("an order needs at least one line")
     missing = [line.product_id for line in lines if line.product_id not in prices]
@@ -82,6 +87,8 @@ def price(lines: Sequence[Line], prices: Mapping[int, Money]) -> Money:
     total = Money.zero(first.currency)
     for line in lines:
         total += prices[line.product_id] * line.quantity
+    if total.amount > MAX_ORDER_AMOUNT:
+        raise AmountTooLarge(f"{total} is more than an order may cost")
     return total
 
 

@@ -8,18 +8,10 @@ twice. Both numbers come from here.
 
 from __future__ import annotations
 
+from .errors import RefundTooLarge
 from .money import Money
 
 __all__ = ["RefundTooLarge", "checksum", "refund_amount", "refundable"]
-
-
-class RefundTooLarge(ValueError):
-    """The requested refund exceeds what is left to refund."""
-
-    def __init__(self, requested: Money, left: Money) -> None:
-        super().__init__(f"refund of {requested} exceeds the refundable {left}")
-        self.requested = requested
-        self.left = left
 
 
 def refundable(paid: Money, refunded: Money) -> Money:

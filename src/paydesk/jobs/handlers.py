@@ -2,26 +2,22 @@
 
 Each handler reads its job's payload and calls one idempotent service method;
 raising means "try again later" (the queue backs off), returning means done.
+A ``services.errors.TryLater`` is the normal "not yet" and is logged without
+a traceback.
 """
 
 from __future__ import annotations
 
-from ..services.auto_refunds import RefundPending
+from ..services.container import Services
 from ..services.job_kinds import AUTO_REFUND, HOLD_CHECK, PROCESS_WEBHOOK, REVERIFY_PAYMENT
-from ..services.payment_services import PaymentServices
-from ..services.settlement import OrderNotFound
-from ..services.verification import Unreachable
 from ..store import JobRecord
 from .runner import Handler
 
-__all__ = ["NOT_YET", "job_handlers"]
-
-#: What handlers raise when the work must simply wait (logged without a traceback).
-NOT_YET: tuple[type[Exception], ...] = (OrderNotFound, Unreachable, RefundPending)
+__all__ = ["job_handlers"]
 
 
-def job_handlers(services: PaymentServices) -> dict[str, Handler]:
-    """The handler of every job kind the payment services enqueue."""
+def job_handlers(services: Services) -> dict[str, Handler]:
+    """The handler of every job kind the services enqueue."""
 
     async def process_webhook(job: JobRecord) -> object:
         return await services.webhooks.process(int(job.payload["inbox_id"]))

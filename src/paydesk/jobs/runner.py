@@ -18,17 +18,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from ..core.clock import Clock
-from ..store import Database, JobRecord
-from ..store.job_claims import claim_keyed
+from ..services.errors import TryLater
+from ..store import JobRecord, UnitsOfWork
 
-__all__ = ["EXPECTED", "Handler", "JobRunner"]
+__all__ = ["Handler", "JobRunner"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[JobRecord], Awaitable[object]]
-
-#: Exceptions that mean "not yet" rather than "broken": logged without a traceback.
-EXPECTED: tuple[type[Exception], ...] = ()
 
 
 class JobRunner:
@@ -36,20 +33,18 @@ class JobRunner:
 
     def __init__(
         self,
-        database: Database,
+        database: UnitsOfWork,
         clock: Clock,
         handlers: Mapping[str, Handler],
         *,
         name: str,
         lease: timedelta = timedelta(minutes=2),
-        expected: tuple[type[Exception], ...] = EXPECTED,
     ) -> None:
         self._db = database
         self._clock = clock
         self._handlers = dict(handlers)
         self.name = name
         self._lease = lease
-        self._expected = expected
 
     async def run_once(self, limit: int = 10) -> int:
         """Claim up to ``limit`` due jobs and run them; returns how many ran."""
@@ -65,9 +60,7 @@ class JobRunner:
     async def run_keyed(self, dedupe_key: str) -> bool:
         """Run the queued job with ``dedupe_key`` now, if no one has claimed it yet."""
         async with self._db.transaction() as uow:
-            job = await claim_keyed(
-                uow.connection, dedupe_key, self.name, self._clock.now(), self._lease
-            )
+            job = await uow.jobs.claim_keyed(dedupe_key, self.name, self._clock.now(), self._lease)
         if job is None:
             return False
         await self.run(job)
@@ -89,7 +82,7 @@ class JobRunner:
 
     def _log_failure(self, job: JobRecord, error: Exception) -> None:
         where = f"job {job.id} ({job.kind}) attempt {job.attempts}/{job.max_attempts}"
-        if isinstance(error, self._expected):
+        if isinstance(error, TryLater):
             log.info("%s: not yet: %s: %s", where, type(error).__name__, error)
         else:
             log.error("%s failed: %s: %s", where, type(error).__name__, error, exc_info=error)

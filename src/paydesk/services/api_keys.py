@@ -15,22 +15,15 @@ from datetime import timedelta
 
 from ..core.api_keys import KeyToken, MalformedKey, Scope
 from ..core.clock import Clock
-from ..store import Database
+from ..store import UnitsOfWork
 from ..store.api_keys import ApiKeyRecord
+from .errors import InvalidKeyRequest, KeyNotFound
 
-__all__ = ["ApiKeys", "InvalidKeyRequest", "KeyNotFound", "NewKey"]
+__all__ = ["ApiKeys", "NewKey"]
 
 #: ``last_used_at`` is written at most this often per key (a read would otherwise write).
 USE_RECORDING_INTERVAL = timedelta(minutes=1)
 NAME_MAX = 100
-
-
-class KeyNotFound(LookupError):
-    """No API key has that id."""
-
-
-class InvalidKeyRequest(ValueError):
-    """A key cannot be made like that (empty name, no scope)."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +38,11 @@ class NewKey:
 
 
 class ApiKeys:
-    """API key use cases over a ``Database``; randomness is injectable for tests."""
+    """API key use cases over a store; randomness is injectable for tests."""
 
     def __init__(
         self,
-        database: Database,
+        database: UnitsOfWork,
         clock: Clock,
         *,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,

@@ -32,10 +32,10 @@ from ..iamport import (
     IamportError,
     Payment,
 )
-from ..store import Database
+from ..store import UnitsOfWork
 from ..store.ledger_records import RefundRecord
-from ..store.payment_book import PaymentBook
-from ..store.refund_book import OPEN_STATES, RefundBook
+from ..store.refund_book import OPEN_STATES
+from .errors import RefundPending
 from .iamport_port import PaymentsApi
 from .settlement import Settlement
 
@@ -43,10 +43,6 @@ __all__ = ["AutoRefunds", "RefundPending"]
 
 log = logging.getLogger(__name__)
 REASON_PREFIX = "paydesk auto refund: "
-
-
-class RefundPending(Exception):
-    """The refund's outcome is not settled yet; try again later."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,7 @@ class AutoRefunds:
     """Runs owed refunds (one call per job attempt)."""
 
     def __init__(
-        self, database: Database, clock: Clock, api: PaymentsApi, settlement: Settlement
+        self, database: UnitsOfWork, clock: Clock, api: PaymentsApi, settlement: Settlement
     ) -> None:
         self._db = database
         self._clock = clock
@@ -141,10 +137,10 @@ class AutoRefunds:
 
     async def _books(self, refund_id: int) -> _Books:
         async with self._db.reading() as uow:
-            refund = await RefundBook(uow.connection).get(refund_id)
+            refund = await uow.refunds.get(refund_id)
             if refund is None:
                 raise LookupError(f"no refund {refund_id}")
-            payment = await PaymentBook(uow.connection, uow.dialect).get(refund.imp_uid)
+            payment = await uow.payments.get(refund.imp_uid)
         return _Books(refund, payment.balance if payment else None)
 
     async def _mark(
@@ -157,7 +153,7 @@ class AutoRefunds:
         amount: Money | None = None,
     ) -> None:
         async with self._db.transaction() as uow:
-            book, now = RefundBook(uow.connection), self._clock.now()
+            book, now = uow.refunds, self._clock.now()
             if amount is not None:
                 await book.resize(refund_id, amount, now)
             await book.mark(refund_id, state, now, checksum=checksum, error=error)

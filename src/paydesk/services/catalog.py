@@ -9,21 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from ..core.clock import Clock
 from ..core.money import Money
-from ..store import Database, ProductRecord, UnitOfWork
+from ..store import Conflict, ProductRecord, UnitOfWork, UnitsOfWork
+from .errors import DuplicateSku, ProductNotFound
 
 __all__ = ["Catalog", "DuplicateSku", "NewProduct", "ProductChanges", "ProductNotFound"]
-
-
-class ProductNotFound(LookupError):
-    """No product has that id."""
-
-
-class DuplicateSku(ValueError):
-    """Another product already uses that SKU."""
 
 
 @dataclass(frozen=True)
@@ -48,9 +39,9 @@ class ProductChanges:
 
 
 class Catalog:
-    """Catalog use cases over a ``Database``."""
+    """Catalog use cases over a ``UnitsOfWork``."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: UnitsOfWork, clock: Clock) -> None:
         self._db = database
         self._clock = clock
 
@@ -62,12 +53,11 @@ class Catalog:
     async def add_in(self, uow: UnitOfWork, product: NewProduct) -> ProductRecord:
         """``add`` inside the caller's transaction (e.g. with an idempotency key)."""
         try:
-            async with uow.connection.begin_nested():
-                return await uow.products.add(
-                    sku=product.sku, name=product.name, price=product.price,
-                    stock=product.stock, on_sale=product.on_sale, now=self._clock.now(),
-                )  # fmt: skip
-        except IntegrityError as exc:
+            return await uow.products.add(
+                sku=product.sku, name=product.name, price=product.price,
+                stock=product.stock, on_sale=product.on_sale, now=self._clock.now(),
+            )  # fmt: skip
+        except Conflict as exc:
             raise DuplicateSku(product.sku) from exc
 
     async def change(self, product_id: int, changes: ProductChanges) -> ProductRecord:

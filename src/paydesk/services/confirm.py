@@ -26,14 +26,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from ..core.clock import Clock
 from ..core.confirm import ConfirmCall, Decision, Guards, Refusal, decide, precheck
 from ..core.lifecycle import HoldGranted, apply
 from ..core.orders import Order
 from ..core.stock import allocate, merge_lines
-from ..store import Database, DecisionRecord, NewDecision, NewJob, OrderRecord, UnitOfWork
+from ..store import (
+    DecisionRecord,
+    NewDecision,
+    NewJob,
+    OrderRecord,
+    StoreError,
+    UnitOfWork,
+    UnitsOfWork,
+)
+from .errors import ConfirmUnavailable
 from .group_commit import GroupCommit
 
 __all__ = ["HOLD_CHECK_JOB", "ConfirmDesk", "ConfirmPolicy", "ConfirmUnavailable"]
@@ -42,10 +49,6 @@ log = logging.getLogger(__name__)
 
 #: Job kind: ask i'mport about a hold that has no outcome yet.
 HOLD_CHECK_JOB = "payment.check_hold"
-
-
-class ConfirmUnavailable(Exception):
-    """No decision could be made (database trouble or the deadline passed)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class _Batch:
 class ConfirmDesk:
     """Decides confirms; one per process, shared by all requests."""
 
-    def __init__(self, database: Database, clock: Clock, policy: ConfirmPolicy) -> None:
+    def __init__(self, database: UnitsOfWork, clock: Clock, policy: ConfirmPolicy) -> None:
         self._db = database
         self._clock = clock
         self._policy = policy
@@ -118,7 +121,7 @@ class ConfirmDesk:
         try:
             async with asyncio.timeout(self._policy.deadline_seconds):
                 return await self._confirm(call, request)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except (StoreError, TimeoutError) as exc:
             log.exception("confirm %s: no decision (%s)", call.imp_uid, type(exc).__name__)
             raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
 

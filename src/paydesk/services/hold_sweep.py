@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..core.clock import Clock
-from ..store import Database, NewJob
-from ..store.sweeps import Awaited, stale_holds, unverified_orders
+from ..store import NewJob, UnitsOfWork
+from ..store.sweeps import Awaited
 from .job_kinds import HOLD_CHECK, REVERIFY_PAYMENT
 
 __all__ = ["HoldSweep", "SweepPolicy"]
@@ -36,7 +36,9 @@ class SweepPolicy:
 class HoldSweep:
     """Enqueues checks for holds and unverified orders."""
 
-    def __init__(self, database: Database, clock: Clock, policy: SweepPolicy | None = None) -> None:
+    def __init__(
+        self, database: UnitsOfWork, clock: Clock, policy: SweepPolicy | None = None
+    ) -> None:
         self._db = database
         self._clock = clock
         self._policy = policy or SweepPolicy()
@@ -49,8 +51,8 @@ class HoldSweep:
         """
         now = self._clock.now()
         async with self._db.transaction() as uow:
-            holds = await stale_holds(uow.connection, now - self._policy.check_after)
-            unverified = await unverified_orders(uow.connection)
+            holds = await uow.sweeps.stale_holds(now - self._policy.check_after)
+            unverified = await uow.sweeps.unverified_orders()
             jobs = [self._job(HOLD_CHECK, waiting, now) for waiting in holds]
             jobs += [self._job(REVERIFY_PAYMENT, waiting, now) for waiting in unverified]
             await uow.jobs.enqueue(jobs, now)

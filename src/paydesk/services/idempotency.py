@@ -14,16 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from ..core.clock import Clock
-from ..store import Database, UnitOfWork
+from ..store import Conflict, UnitOfWork, UnitsOfWork
+from .errors import KeyReused
 
 __all__ = ["Answer", "IdempotencyKeys", "KeyReused", "fingerprint"]
-
-
-class KeyReused(ValueError):
-    """The key was used before for a different request."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +39,7 @@ def fingerprint(body: Any) -> str:
 class IdempotencyKeys:
     """Runs a write at most once per (scope, key)."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: UnitsOfWork, clock: Clock) -> None:
         self._db = database
         self._clock = clock
 
@@ -67,7 +62,7 @@ class IdempotencyKeys:
         digest = fingerprint(body)
         try:
             return await self._attempt(scope, key, digest, action)
-        except IntegrityError:
+        except Conflict:
             # a concurrent request with the same key committed first: replay its answer
             return await self._attempt(scope, key, digest, action)
 

@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store import Database, OrderRecord, UnitOfWork
+from ..store import OrderRecord, UnitOfWork, UnitsOfWork
 from ..store.ledger_records import PaymentRecord, RefundRecord
-from ..store.order_lookup import merchant_uid_of
-from ..store.payment_book import PaymentBook, PaymentQuery
-from ..store.refund_book import RefundBook
+from ..store.payment_book import PaymentQuery
+from .errors import NotOnRecord
 
 __all__ = ["Lookups", "NotOnRecord", "OrderView", "PaymentPage"]
-
-
-class NotOnRecord(LookupError):
-    """No order or payment matches."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,7 @@ class PaymentPage:
 class Lookups:
     """Lookups over our books."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: UnitsOfWork) -> None:
         self._db = database
 
     async def order(
@@ -54,7 +49,7 @@ class Lookups:
         """The order with ``order_id`` or ``merchant_uid``. Raises ``NotOnRecord``."""
         async with self._db.reading() as uow:
             if merchant_uid is None and order_id is not None:
-                merchant_uid = await merchant_uid_of(uow.connection, order_id)
+                merchant_uid = await uow.orders.merchant_uid_of(order_id)
             record = await uow.orders.get(merchant_uid) if merchant_uid else None
             if record is None:
                 raise NotOnRecord(order_id or merchant_uid)
@@ -63,7 +58,7 @@ class Lookups:
     async def payment(self, imp_uid: str) -> PaymentRecord:
         """The payment ``imp_uid`` as last verified. Raises ``NotOnRecord``."""
         async with self._db.reading() as uow:
-            found = await PaymentBook(uow.connection, uow.dialect).get(imp_uid)
+            found = await uow.payments.get(imp_uid)
         if found is None:
             raise NotOnRecord(imp_uid)
         return found
@@ -71,18 +66,16 @@ class Lookups:
     async def payments(self, query: PaymentQuery) -> PaymentPage:
         """Payments matching ``query``, newest first, one page at a time."""
         async with self._db.reading() as uow:
-            items, total = await PaymentBook(uow.connection, uow.dialect).search(query)
+            items, total = await uow.payments.search(query)
         return PaymentPage(items, total, query.limit, query.offset)
 
     async def refunds(self, imp_uid: str) -> list[RefundRecord]:
         """Every refund of payment ``imp_uid`` (ours and those seen at i'mport)."""
         async with self._db.reading() as uow:
-            return await RefundBook(uow.connection).of_payment(imp_uid)
+            return await uow.refunds.of_payment(imp_uid)
 
 
 async def _view(uow: UnitOfWork, record: OrderRecord) -> OrderView:
-    payments, _ = await PaymentBook(uow.connection, uow.dialect).search(
-        PaymentQuery(order_id=record.id, limit=1000)
-    )
-    refunds = await RefundBook(uow.connection).of_order(record.id)
+    payments, _ = await uow.payments.search(PaymentQuery(order_id=record.id, limit=1000))
+    refunds = await uow.refunds.of_order(record.id)
     return OrderView(record, payments, refunds)

@@ -18,7 +18,8 @@ from ..core.clock import Clock
 from ..core.money import Money
 from ..core.orders import Order, new_merchant_uid, price
 from ..core.stock import Line, merge_lines
-from ..store import Database, ProductRecord
+from ..store import ProductRecord, UnitsOfWork
+from .errors import RegistrationFailed
 
 __all__ = [
     "AmountRegistrar",
@@ -36,10 +37,6 @@ class AmountRegistrar(Protocol):
     """Pre-registers the amount of a ``merchant_uid`` with i'mport."""
 
     async def prepare(self, merchant_uid: str, amount: Money) -> None: ...
-
-
-class RegistrationFailed(Exception):
-    """The amount could not be registered; the order stays pending until it expires."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ class OrderDesk:
 
     def __init__(
         self,
-        database: Database,
+        database: UnitsOfWork,
         clock: Clock,
         registrar: AmountRegistrar,
         *,

@@ -15,12 +15,9 @@ from typing import Any
 from ..core.money import Money
 from ..core.outcomes import Cancellation, PaymentReport, ReportStatus
 from ..iamport import Payment
+from .errors import UnreadablePayment
 
 __all__ = ["TEST_PAYMENT_REFUSED", "UnreadablePayment", "money_of", "payment_columns", "report_of"]
-
-
-class UnreadablePayment(ValueError):
-    """The payment uses a status or currency the domain does not know."""
 
 
 def money_of(amount: int | Decimal, currency: str) -> Money:

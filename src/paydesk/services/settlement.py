@@ -40,19 +40,14 @@ from ..core.orders import Order, OrderStatus
 from ..core.outcomes import Cancellation, PaymentReport, facts
 from ..core.stock import allocate, merge_lines
 from ..iamport import Payment
-from ..store import Database, NewJob, OrderRecord, ProductRecord, UnitOfWork
-from ..store.payment_book import PaymentBook
-from ..store.refund_book import RefundBook
+from ..store import NewJob, OrderRecord, ProductRecord, UnitOfWork, UnitsOfWork
+from .errors import OrderNotFound
 from .job_kinds import AUTO_REFUND, REVERIFY_PAYMENT
 from .payment_reports import payment_columns, report_of
 
 __all__ = ["OrderNotFound", "Settled", "Settlement", "SettlementPolicy"]
 
 log = logging.getLogger(__name__)
-
-
-class OrderNotFound(LookupError):
-    """No order has the payment's merchant_uid (yet: it may still be committing)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +74,7 @@ class Settlement:
     """Applies payment reports to orders, stock and refunds."""
 
     def __init__(
-        self, database: Database, clock: Clock, policy: SettlementPolicy | None = None
+        self, database: UnitsOfWork, clock: Clock, policy: SettlementPolicy | None = None
     ) -> None:
         self._db = database
         self._clock = clock
@@ -96,12 +91,8 @@ class Settlement:
         async with self._db.transaction() as uow:
             record, products = await _lock(uow, report.merchant_uid)
             now = self._clock.now()
-            await PaymentBook(uow.connection, uow.dialect).put(
-                payment_columns(payment, report, now), record.id, now
-            )
-            booked = await RefundBook(uow.connection).book(
-                record.id, report.imp_uid, report.cancellations, now
-            )
+            await uow.payments.put(payment_columns(payment, report, now), record.id, now)
+            booked = await uow.refunds.book(record.id, report.imp_uid, report.cancellations, now)
             found = facts(
                 record.order, report, new_cancellations=booked,
                 stock_available=_sellable(record.order, products, now),
@@ -183,8 +174,7 @@ class Settlement:
     async def _owe(
         self, uow: UnitOfWork, order_id: int, owed: RefundOwed, now: datetime
     ) -> int | None:
-        refunds = RefundBook(uow.connection)
-        refund_id = await refunds.owe(order_id, owed.imp_uid, owed.amount, owed.reason, now)
+        refund_id = await uow.refunds.owe(order_id, owed.imp_uid, owed.amount, owed.reason, now)
         if refund_id is None:
             return None
         log.warning("payment %s cannot be kept (%s): refund %d owed", owed.imp_uid, owed.reason,

@@ -20,16 +20,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..iamport import IamportError, NotFound, Payment
+from .errors import Unreachable
 from .iamport_port import PaymentsApi
 from .settlement import Settled, Settlement
 
 __all__ = ["Checked", "Outcome", "Unreachable", "Verifier"]
 
 log = logging.getLogger(__name__)
-
-
-class Unreachable(Exception):
-    """i'mport could not be asked (or gave no usable answer); nothing was concluded."""
 
 
 class Outcome(StrEnum):

@@ -19,8 +19,8 @@ import logging
 from dataclasses import dataclass
 
 from ..core.clock import Clock
-from ..store import Database, NewJob
-from ..store.inbox import Delivery, WebhookInbox
+from ..store import NewJob, UnitsOfWork
+from ..store.inbox import Delivery
 from .job_kinds import PROCESS_WEBHOOK
 from .settlement import OrderNotFound
 from .verification import Outcome, Verifier
@@ -47,7 +47,7 @@ def process_key(inbox_id: int) -> str:
 class WebhookDesk:
     """Stores deliveries and processes them."""
 
-    def __init__(self, database: Database, clock: Clock, verifier: Verifier) -> None:
+    def __init__(self, database: UnitsOfWork, clock: Clock, verifier: Verifier) -> None:
         self._db = database
         self._clock = clock
         self._verifier = verifier
@@ -61,7 +61,7 @@ class WebhookDesk:
         if refused is None and not delivery.imp_uid:
             refused = "unreadable"
         async with self._db.transaction() as uow:
-            inbox_id = await WebhookInbox(uow.connection).add(delivery, outcome=refused)
+            inbox_id = await uow.inbox.add(delivery, outcome=refused)
             if refused is not None:
                 return Receipt(inbox_id, None)
             key = process_key(inbox_id)
@@ -77,7 +77,7 @@ class WebhookDesk:
         and ``UnreadablePayment``; the inbox row then stays unprocessed.
         """
         async with self._db.reading() as uow:
-            row = await WebhookInbox(uow.connection).get(inbox_id)
+            row = await uow.inbox.get(inbox_id)
         if row is None:
             raise LookupError(f"no webhook delivery {inbox_id}")
         if row.processed_at is not None and row.outcome is not None:
@@ -96,8 +96,8 @@ class WebhookDesk:
 
     async def _note(self, inbox_id: int, error: str) -> None:
         async with self._db.transaction() as uow:
-            await WebhookInbox(uow.connection).note(inbox_id, error)
+            await uow.inbox.note(inbox_id, error)
 
     async def _finish(self, inbox_id: int, outcome: str) -> None:
         async with self._db.transaction() as uow:
-            await WebhookInbox(uow.connection).finish(inbox_id, outcome, self._clock.now())
+            await uow.inbox.finish(inbox_id, outcome, self._clock.now())

@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from .errors import translate
 from .unit_of_work import UnitOfWork
 
 __all__ = ["Database", "async_url"]
@@ -56,18 +57,22 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
-        if not self.is_sqlite:
-            async with self.engine.begin() as connection:
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        Database errors, in the block or at commit, come out as ``store.errors``.
+        """
+        async with _translated():
+            if not self.is_sqlite:
+                async with self.engine.begin() as connection:
+                    yield UnitOfWork(connection, self.dialect)
+                return
+            async with self._gate(), self._sqlite_begin("IMMEDIATE") as connection:
                 yield UnitOfWork(connection, self.dialect)
-            return
-        async with self._gate(), self._sqlite_begin("IMMEDIATE") as connection:
-            yield UnitOfWork(connection, self.dialect)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[UnitOfWork]:
         """A read-only transaction: takes no write lock, rolled back when the block ends."""
-        async with self.engine.connect() as connection:
+        async with _translated(), self.engine.connect() as connection:
             if self.is_sqlite:
                 connection = await connection.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
             yield UnitOfWork(connection, self.dialect)
@@ -87,6 +92,18 @@ class Database:
         if self._write_gate is None:
             self._write_gate = asyncio.Lock()
         return self._write_gate
+
+
+@asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    """Re-raise database and driver errors as the store's own (``store.errors``)."""
+    try:
+        yield
+    except Exception as error:
+        translated = translate(error)
+        if translated is None or translated is error:
+            raise
+        raise translated from error
 
 
 def _engine(url: URL, pool_size: int) -> AsyncEngine:

@@ -46,7 +46,7 @@ class IdempotencyRepository:
         return StoredAnswer(m["request_hash"], m["status_code"], m["response"])
 
     async def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> None:
-        """Take the key before doing the work; raises ``IntegrityError`` if it is taken.
+        """Take the key before doing the work; raises ``Conflict`` if it is taken.
 
         On PostgreSQL a concurrent claim of the same key waits here until the
         first transaction ends, then fails (it committed) or succeeds (it rolled back).

@@ -110,6 +110,23 @@ class JobQueue:
         claimed = [JobRecord.from_row(r) for r in await self._db.execute(statement)]
         return sorted(claimed, key=lambda job: job.id)
 
+    async def claim_keyed(
+        self, dedupe_key: str, worker: str, now: datetime, lease: timedelta
+    ) -> JobRecord | None:
+        """Lease the queued job with ``dedupe_key`` to ``worker``; None if it is not queued.
+
+        For work done inline right after its enqueue (the webhook endpoint): whoever
+        wins this claim — the endpoint or a worker's ``claim`` — does the job.
+        """
+        statement = (
+            update(jobs)
+            .where(jobs.c.dedupe_key == dedupe_key, jobs.c.state == "queued")
+            .values(**lease_values(worker, now, lease))
+            .returning(jobs)
+        )
+        row = (await self._db.execute(statement)).first()
+        return JobRecord.from_row(row) if row else None
+
     async def complete(self, job_id: int, worker: str, now: datetime) -> bool:
         """Mark a job done; False if ``worker`` no longer holds its lease."""
         return await self._finish(job_id, worker, now, state="done", last_error=None)

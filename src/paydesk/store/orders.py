@@ -80,6 +80,12 @@ class OrderRepository:
             for r in rows
         }
 
+    async def merchant_uid_of(self, order_id: int) -> str | None:
+        """The merchant_uid of order ``order_id``, or None if there is no such order."""
+        query = select(orders.c.merchant_uid).where(orders.c.id == order_id)
+        found = (await self._db.execute(query)).scalar_one_or_none()
+        return str(found) if found is not None else None
+
     async def save(self, order_id: int, order: Order, now: datetime) -> None:
         """Store the order's new payment state."""
         await self.save_many([(order_id, order)], now)

@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.money import Money
+from .errors import Conflict, StockConflict
 from .records import ProductRecord
 from .tables import products
 
@@ -25,10 +27,6 @@ _COUNTERS = {
     "held": products.c.stock_held,
     "sold": products.c.stock_sold,
 }
-
-
-class StockConflict(RuntimeError):
-    """A conditional stock update found fewer units than it needed."""
 
 
 class ProductRepository:
@@ -45,7 +43,12 @@ class ProductRepository:
             "on_sale": on_sale, "stock_available": stock, "stock_held": 0, "stock_sold": 0,
             "created_at": now, "updated_at": now,
         }  # fmt: skip
-        row = (await self._db.execute(insert(products).values(values).returning(products))).one()
+        try:
+            async with self._db.begin_nested():  # a savepoint: the caller's transaction lives on
+                statement = insert(products).values(values).returning(products)
+                row = (await self._db.execute(statement)).one()
+        except IntegrityError as exc:
+            raise Conflict(f"SKU {sku!r} is taken") from exc
         return ProductRecord.from_row(row)
 
     async def get(self, product_id: int, *, lock: bool = False) -> ProductRecord | None:

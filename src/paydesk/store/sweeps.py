@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..core.orders import OrderStatus
 from .tables import orders, stock_holds
 
-__all__ = ["Awaited", "stale_holds", "unverified_orders"]
+__all__ = ["Awaited", "Sweeps"]
 
 
 @dataclass(frozen=True)
@@ -29,23 +29,29 @@ class Awaited:
     imp_uid: str
 
 
-async def stale_holds(connection: AsyncConnection, held_before: datetime) -> list[Awaited]:
-    """Payments with stock still held for them since before ``held_before``."""
-    query = (
-        select(stock_holds.c.order_id, orders.c.merchant_uid, stock_holds.c.imp_uid)
-        .join(orders, orders.c.id == stock_holds.c.order_id)
-        .where(stock_holds.c.state == "held", stock_holds.c.created_at < held_before)
-        .distinct()
-        .order_by(stock_holds.c.order_id)
-    )
-    return [Awaited(r.order_id, r.merchant_uid, r.imp_uid) for r in await connection.execute(query)]
+class Sweeps:
+    """The sweep's queries, inside one transaction."""
 
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
 
-async def unverified_orders(connection: AsyncConnection) -> list[Awaited]:
-    """Orders waiting for a result to be checked with i'mport."""
-    query = (
-        select(orders.c.id, orders.c.merchant_uid, orders.c.imp_uid)
-        .where(orders.c.status == OrderStatus.UNVERIFIED.value, orders.c.imp_uid.is_not(None))
-        .order_by(orders.c.id)
-    )
-    return [Awaited(r.id, r.merchant_uid, r.imp_uid) for r in await connection.execute(query)]
+    async def stale_holds(self, held_before: datetime) -> list[Awaited]:
+        """Payments with stock still held for them since before ``held_before``."""
+        query = (
+            select(stock_holds.c.order_id, orders.c.merchant_uid, stock_holds.c.imp_uid)
+            .join(orders, orders.c.id == stock_holds.c.order_id)
+            .where(stock_holds.c.state == "held", stock_holds.c.created_at < held_before)
+            .distinct()
+            .order_by(stock_holds.c.order_id)
+        )
+        rows = await self._db.execute(query)
+        return [Awaited(r.order_id, r.merchant_uid, r.imp_uid) for r in rows]
+
+    async def unverified_orders(self) -> list[Awaited]:
+        """Orders waiting for a result to be checked with i'mport."""
+        query = (
+            select(orders.c.id, orders.c.merchant_uid, orders.c.imp_uid)
+            .where(orders.c.status == OrderStatus.UNVERIFIED.value, orders.c.imp_uid.is_not(None))
+            .order_by(orders.c.id)
+        )
+        return [Awaited(r.id, r.merchant_uid, r.imp_uid) for r in await self._db.execute(query)]

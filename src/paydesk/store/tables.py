@@ -197,6 +197,8 @@ webhook_inbox = Table(
     Column("processed_at", UtcDateTime),
     Column("outcome", String(32)),
     Column("error", Text),
+    # migration 0003: bytes received (a refused delivery keeps its size, not its body)
+    Column("body_size", BigInteger),
     Index(None, "imp_uid"),
     Index(None, "processed_at"),
 )

@@ -1,28 +1,56 @@
-"""One transaction and the repositories that work inside it."""
+"""One transaction and the repositories that work inside it.
+
+Services never touch a connection: they open a unit of work through
+``UnitsOfWork`` (``Database`` is the real one; tests may pass an in-memory
+one with the same repositories) and call its repositories.
+"""
 
 from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .api_keys import ApiKeyRepository
 from .decisions import DecisionRepository
 from .idempotency import IdempotencyRepository
+from .inbox import WebhookInbox
 from .jobs import JobQueue
 from .orders import OrderRepository
+from .payment_book import PaymentBook
 from .products import ProductRepository
+from .refund_book import RefundBook
+from .sweeps import Sweeps
 
-__all__ = ["UnitOfWork"]
+__all__ = ["UnitOfWork", "UnitsOfWork"]
 
 
 class UnitOfWork:
     """Repositories sharing one connection and transaction (see ``Database``)."""
 
     def __init__(self, connection: AsyncConnection, dialect: str) -> None:
-        self.connection = connection
+        self.connection = connection  # for the store's own tests; services use the repositories
         self.dialect = dialect
         self.products = ProductRepository(connection)
         self.orders = OrderRepository(connection)
         self.decisions = DecisionRepository(connection, dialect)
+        self.payments = PaymentBook(connection, dialect)
+        self.refunds = RefundBook(connection)
+        self.inbox = WebhookInbox(connection)
         self.jobs = JobQueue(connection, dialect)
         self.idempotency = IdempotencyRepository(connection)
+        self.sweeps = Sweeps(connection)
         self.api_keys = ApiKeyRepository(connection)
+
+
+class UnitsOfWork(Protocol):
+    """Where services get their units of work: ``Database``, or an in-memory fake in tests."""
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        ...
+
+    def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A read-only transaction, rolled back when the block ends."""
+        ...

@@ -1,6 +1,12 @@
-"""The merchant server's HTTP surface (FastAPI): our API, and the endpoints i'mport calls.
+"""The merchant server's HTTP surface (FastAPI), one subpackage per audience.
 
-``paydesk.web.app.create_app`` builds the application from its collaborators.
+| surface | paths | who calls |
+|---|---|---|
+| ``iamport/`` | ``/iamport/confirm``, ``/iamport/webhook``, ``/iamport/complete`` | i'mport, and the buyer's browser for complete |
+| ``api/`` | ``/api/*`` | the merchant's own back end, scripts, the admin console |
+
+``paydesk.web.app.create_app(services, settings)`` mounts them; every router
+reads its collaborators from the app (``deps``), so nothing here builds anything.
 """
 
 __all__: list[str] = []

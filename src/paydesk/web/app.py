@@ -1,61 +1,69 @@
-"""The merchant server's ASGI application, built from its collaborators.
+"""The merchant server's ASGI application: one ``create_app`` that only mounts routers.
 
-``create_app`` wires nothing real by itself: ``bootstrap`` (or a test) passes
-the settings, the database and the clock. OpenAPI is served at ``/docs``.
+``bootstrap.build_server`` (or a test) builds the ``Services`` and passes them
+with the ``Settings``; every router reads them from ``app.state`` (``deps``).
+The services are closed when the app shuts down. OpenAPI is served at
+``/docs`` and ``/redoc``, with no asset from another host.
+
+Around the routers, outermost first: CORS for the two cross-origin paths
+(only when ``PAYDESK_CORS_ORIGINS`` is set), then the body limit of each
+surface (``/iamport/*``, ``/api/*``, everything else).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 
 from .. import __version__
-from ..core.clock import Clock
-from ..services.catalog import Catalog
-from ..services.confirm import ConfirmDesk, ConfirmPolicy
-from ..services.idempotency import IdempotencyKeys
+from ..services.container import Services
 from ..settings import Settings
-from ..store import Database
-from .confirm import confirm_router
+from . import api, iamport
+from .confirm_guard import ConfirmGuard
+from .cors import ScopedCors
+from .docs import install_docs
+from .limits import BodyLimit, Surface
 from .problems import install_problem_handlers
-from .products import products_router
 
-__all__ = ["confirm_policy", "create_app"]
-
-
-def confirm_policy(settings: Settings) -> ConfirmPolicy:
-    """The confirm desk's knobs from ``settings``."""
-    return ConfirmPolicy(
-        sales_open=settings.sales_open,
-        window_seconds=settings.confirm_batch_window_ms / 1000,
-        max_batch=settings.confirm_batch_max,
-        deadline_seconds=settings.confirm_deadline_seconds,
-        hold_check_after=timedelta(seconds=settings.hold_check_after_seconds),
-        group_commit=settings.confirm_group_commit,
-    )
+__all__ = ["create_app"]
 
 
-def create_app(
-    *,
-    settings: Settings,
-    database: Database,
-    clock: Clock,
-    confirm_desk: ConfirmDesk | None = None,
-) -> FastAPI:
-    """The merchant server. ``database`` connections are closed when the app shuts down."""
+def create_app(services: Services, settings: Settings) -> FastAPI:
+    """The merchant server over ``services``, configured by ``settings``.
+
+    Raises ``ValueError`` without ``PAYDESK_SECRET_KEY`` (it signs confirm URLs).
+    """
+    guard = ConfirmGuard.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await database.dispose()
+        try:
+            yield
+        finally:
+            await services.aclose()
 
-    app = FastAPI(title="paydesk merchant server", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="paydesk merchant server", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # fmt: skip
+    app.state.services = services
+    app.state.settings = settings
+    app.state.confirm_guard = guard
     install_problem_handlers(app)
-    desk = confirm_desk or ConfirmDesk(database, clock, confirm_policy(settings))
-    app.state.confirm_desk = desk
-    app.include_router(confirm_router(desk))
-    app.include_router(products_router(Catalog(database, clock), IdempotencyKeys(database, clock)))
+    install_docs(app)
+    app.include_router(iamport.router)
+    app.include_router(api.router)
+    app.add_middleware(BodyLimit, surfaces=_surfaces(settings),
+                       default=settings.max_body_bytes_default)  # fmt: skip
+    if settings.cors_origins:
+        app.add_middleware(ScopedCors, origins=settings.cors_origins)
     return app
+
+
+def _surfaces(settings: Settings) -> list[Surface]:
+    gateway = settings.max_body_bytes_gateway
+    return [
+        Surface("/iamport/", gateway),
+        Surface("/iamport/confirm", gateway, reason_shape=True),
+        Surface("/api/", settings.max_body_bytes_api),
+    ]

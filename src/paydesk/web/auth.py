@@ -18,11 +18,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from ..core.api_keys import Scope
-from ..services.api_keys import ApiKeys
 from ..store.api_keys import ApiKeyRecord
+from .deps import get_services
 from .problems import problem_responses
 
-__all__ = ["AUTH_RESPONSES", "BEARER", "caller_key", "require_scope"]
+__all__ = ["AUTH_RESPONSES", "BEARER", "READ", "REFUND", "WRITE", "caller_key", "require_scope"]
 
 BEARER = HTTPBearer(
     auto_error=False,
@@ -36,11 +36,6 @@ AUTH_RESPONSES = problem_responses(401, 403)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 
 
-def _api_keys(request: Request) -> ApiKeys:
-    keys: ApiKeys = request.app.state.api_keys
-    return keys
-
-
 def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
     challenge = 'Bearer realm="paydesk"' + (f', error="{error}"' if error else "")
     return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
@@ -52,7 +47,7 @@ def require_scope(scope: Scope) -> Callable[..., Awaitable[ApiKeyRecord]]:
     async def check(request: Request, credentials: Credentials) -> ApiKeyRecord:
         if credentials is None:
             raise _unauthorized("Send an API key: `Authorization: Bearer <key>`.")
-        key = await _api_keys(request).authenticate(credentials.credentials)
+        key = await get_services(request).api_keys.authenticate(credentials.credentials)
         if key is None:
             raise _unauthorized("The API key is not valid (unknown or revoked).", "invalid_token")
         if scope not in key.scopes:
@@ -70,3 +65,9 @@ def caller_key(request: Request) -> ApiKeyRecord | None:
     """The key that authorised this request, once ``require_scope`` has run."""
     key: Any = getattr(request.state, "api_key", None)
     return key if isinstance(key, ApiKeyRecord) else None
+
+
+#: Route dependencies: ``@router.get(..., dependencies=[READ])``.
+READ = Depends(require_scope(Scope.READ))
+WRITE = Depends(require_scope(Scope.WRITE))
+REFUND = Depends(require_scope(Scope.REFUND))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ..core.confirm_tokens import confirm_token, valid_confirm_token
+from ..settings import Settings
 from .forwarding import Network, allowed
 
 __all__ = ["ConfirmGuard"]
@@ -29,6 +30,19 @@ class ConfirmGuard:
     confirm_url: str  # e.g. https://shop.example.com/iamport/confirm
     allow_list: Sequence[Network] = ()
     trusted_proxies: Sequence[Network] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ConfirmGuard:
+        """The guard ``settings`` describe; ``ValueError`` without ``PAYDESK_SECRET_KEY``."""
+        if settings.secret_key is None:
+            raise ValueError(
+                "set PAYDESK_SECRET_KEY (32 characters or more, e.g. the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`): "
+                "it signs each order's confirm_url"
+            )
+        key = settings.secret_key.get_secret_value().encode("utf-8")
+        return cls(key, settings.confirm_url(), settings.confirm_allowed_ips,
+                   settings.trusted_proxies)  # fmt: skip
 
     def __repr__(self) -> str:  # never show the key
         return f"ConfirmGuard(confirm_url={self.confirm_url!r}, allow_list={self.allow_list!r})"

@@ -20,14 +20,13 @@ from paydesk.core.clock import SystemClock
 from paydesk.core.money import Money
 from paydesk.core.orders import OrderStatus
 from paydesk.core.stock import Line
-from paydesk.jobs.handlers import NOT_YET, job_handlers
+from paydesk.jobs.handlers import job_handlers
 from paydesk.jobs.runner import JobRunner
 from paydesk.services.iamport_port import IamportPayments
 from paydesk.services.ordering import OrderDesk, OrderRequest
-from paydesk.services.payment_services import PaymentServices
 from paydesk.store import Database
 from paydesk.store.inbox import Delivery
-from tests.e2e.harness import iamport_client
+from tests.e2e.harness import iamport_client, services_over
 from tests.support.emulator import EmulatorClient, seed
 
 pytestmark = pytest.mark.asyncio
@@ -36,14 +35,11 @@ DUPLICATES = 12
 
 @asynccontextmanager
 async def worker(database_url: str, emulator_url: str, name: str) -> AsyncIterator[JobRunner]:
-    database, client = Database(database_url), iamport_client(emulator_url)
-    services = PaymentServices.build(database, SystemClock(), IamportPayments(client))
+    services = services_over(database_url, emulator_url)
     try:
-        yield JobRunner(database, SystemClock(), job_handlers(services), name=name,
-                        expected=NOT_YET)  # fmt: skip
+        yield JobRunner(services.store, services.clock, job_handlers(services), name=name)
     finally:
-        await client.aclose()
-        await database.dispose()
+        await services.aclose()
 
 
 async def drain(runner: JobRunner) -> int:
@@ -65,12 +61,13 @@ async def test_three_workers_apply_a_burst_of_duplicate_webhooks_once(
         desk = OrderDesk(database, clock, IamportPayments(client), ttl=timedelta(minutes=30))
         placed = await desk.place(OrderRequest([Line(product.id, 1)]))
         payment = seed(emu, merchant_uid=placed.merchant_uid, amount=8_000)
-        services = PaymentServices.build(database, clock, IamportPayments(client))
+        services = services_over(database_url, emulator_url, clock)
         for _ in range(DUPLICATES):
             body = f'{{"imp_uid":"{payment["imp_uid"]}","status":"paid"}}'.encode()
             delivery = Delivery(datetime.now(UTC), "52.78.100.19", {}, body,
                                 imp_uid=payment["imp_uid"], merchant_uid=placed.merchant_uid)  # fmt: skip
             await services.webhooks.receive(delivery)
+        await services.aclose()
     finally:
         await client.aclose()
 

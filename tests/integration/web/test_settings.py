@@ -7,8 +7,8 @@ from ipaddress import ip_network
 import pytest
 from pydantic import ValidationError
 
+from paydesk.bootstrap import confirm_policy
 from paydesk.settings import IAMPORT_WEBHOOK_IPS, Settings
-from paydesk.web.app import confirm_policy
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""Merchant API keys: a name, a public prefix, the digest of the key, scopes.
+"""Merchant API keys (a name, a public prefix, the digest of the key, scopes), and the
+size of each webhook delivery (a refused one is kept without its body).
 
 Revision ID: 0003
 Revises: 0002
@@ -35,7 +36,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_api_keys"),
         sa.UniqueConstraint("prefix", name="uq_api_keys_prefix"),
     )
+    with op.batch_alter_table("webhook_inbox") as batch:
+        batch.add_column(sa.Column("body_size", sa.BigInteger()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_inbox") as batch:
+        batch.drop_column("body_size")
     op.drop_table("api_keys")

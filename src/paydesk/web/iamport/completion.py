@@ -20,15 +20,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from ..services.lookups import Lookups, NotOnRecord
-from ..services.settlement import OrderNotFound
-from ..services.verification import Outcome, Verifier
-from ..store import OrderRecord
-from .ledger_schemas import OrderOut
-from .problems import Problem
+from ...services.container import Services
+from ...services.errors import NotOnRecord, OrderNotFound
+from ...services.lookups import Lookups
+from ...services.verification import Outcome
+from ...store import OrderRecord
+from ..deps import ServicesDep
+from ..problems import Problem
+from ..schemas import OrderOut
 from .webhooks import read_notification
 
-__all__ = ["CompletionOut", "completion_router"]
+__all__ = ["CompletionOut", "router"]
+
+IMP_UID_MAX = 32
 
 _HEADLINES = {
     "paid": "결제가 완료되었습니다.",
@@ -57,41 +61,45 @@ class _Completed:
     order: OrderRecord
 
 
-def completion_router(verifier: Verifier, lookups: Lookups) -> APIRouter:
-    """The completion endpoints."""
-    router = APIRouter(tags=["i'mport"])
+router = APIRouter(tags=["i'mport"])
 
-    async def complete(imp_uid: str | None, merchant_uid: str | None) -> _Completed:
-        if not imp_uid:
-            return _Completed("none", await _order(lookups, merchant_uid))
-        try:
-            checked = await verifier.result_arrived(imp_uid, merchant_uid)
-        except OrderNotFound as missing:
-            raise Problem(404, "Order not found", f"No order {missing}.") from missing
-        if checked.outcome is Outcome.SETTLED and checked.settled is not None:
-            order = checked.settled.order
-            if merchant_uid and order.order.merchant_uid != merchant_uid:
-                raise Problem(409, "Payment of another order",
-                              f"{imp_uid} does not pay order {merchant_uid}.")  # fmt: skip
-            return _Completed(checked.outcome.value, order)
-        return _Completed(checked.outcome.value, await _order(lookups, merchant_uid))
 
-    @router.post("/iamport/complete", response_model=CompletionOut)
-    async def complete_callback(request: Request) -> CompletionOut:
-        """The JS callback's result (``imp_uid``, ``merchant_uid``), checked with i'mport."""
-        fields = read_notification(request.headers.get("content-type", ""), await request.body())
-        done = await complete(fields.get("imp_uid"), fields.get("merchant_uid"))
-        return CompletionOut(verification=done.verification, order=OrderOut.of(done.order))
+async def _complete(
+    services: Services, imp_uid: str | None, merchant_uid: str | None
+) -> _Completed:
+    verifier, lookups = services.verifier, services.lookups
+    if imp_uid and len(imp_uid) > IMP_UID_MAX:
+        raise Problem(400, "Bad Request", "That is not an imp_uid.")
+    if not imp_uid:
+        return _Completed("none", await _order(lookups, merchant_uid))
+    try:
+        checked = await verifier.result_arrived(imp_uid, merchant_uid)
+    except OrderNotFound as missing:
+        raise Problem(404, "Order not found", f"No order {missing}.") from missing
+    if checked.outcome is Outcome.SETTLED and checked.settled is not None:
+        order = checked.settled.order
+        if merchant_uid and order.order.merchant_uid != merchant_uid:
+            raise Problem(409, "Payment of another order",
+                          f"{imp_uid} does not pay order {merchant_uid}.")  # fmt: skip
+        return _Completed(checked.outcome.value, order)
+    return _Completed(checked.outcome.value, await _order(lookups, merchant_uid))
 
-    @router.get("/iamport/complete", response_class=HTMLResponse)
-    async def complete_redirect(
-        imp_uid: str | None = None, merchant_uid: str | None = None
-    ) -> HTMLResponse:
-        """``m_redirect_url``: the result page after a redirect-style window."""
-        done = await complete(imp_uid, merchant_uid)
-        return HTMLResponse(_page(done.order))
 
-    return router
+@router.post("/iamport/complete", response_model=CompletionOut)
+async def complete_callback(request: Request, services: ServicesDep) -> CompletionOut:
+    """The JS callback's result (``imp_uid``, ``merchant_uid``), checked with i'mport."""
+    fields = read_notification(request.headers.get("content-type", ""), await request.body())
+    done = await _complete(services, fields.get("imp_uid"), fields.get("merchant_uid"))
+    return CompletionOut(verification=done.verification, order=OrderOut.of(done.order))
+
+
+@router.get("/iamport/complete", response_class=HTMLResponse)
+async def complete_redirect(
+    services: ServicesDep, imp_uid: str | None = None, merchant_uid: str | None = None
+) -> HTMLResponse:
+    """``m_redirect_url``: the result page after a redirect-style window."""
+    done = await _complete(services, imp_uid, merchant_uid)
+    return HTMLResponse(_page(done.order))
 
 
 async def _order(lookups: Lookups, merchant_uid: str | None) -> OrderRecord:

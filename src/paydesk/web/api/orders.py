@@ -14,17 +14,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from ..core.money import CurrencyMismatch
-from ..core.orders import UnknownProduct
-from ..core.stock import Line
-from ..services.iamport_port import wire_amount
-from ..services.lookups import Lookups, NotOnRecord, OrderView
-from ..services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
-from ..settings import Settings
-from .ledger_schemas import OrderDetail
-from .problems import Problem
+from ...core.errors import AmountTooLarge
+from ...core.money import CurrencyMismatch
+from ...core.orders import MAX_ORDER_AMOUNT, UnknownProduct
+from ...core.stock import Line
+from ...services.iamport_port import wire_amount
+from ...services.lookups import Lookups, NotOnRecord, OrderView
+from ...services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
+from ...settings import Settings
+from ..auth import AUTH_RESPONSES, READ, WRITE
+from ..confirm_guard import ConfirmGuard
+from ..deps import ConfirmGuardDep, ServicesDep, SettingsDep
+from ..problems import Problem, problem_responses
+from ..schemas import OrderDetail
+from .bounds import RowId
 
-__all__ = ["OrderIn", "OrderPlaced", "RequestPay", "orders_router"]
+__all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router"]
 
 
 def _number(value: int | Decimal) -> int | float:
@@ -93,7 +98,9 @@ class OrderPlaced(BaseModel):
     request_pay: RequestPay
 
 
-def _request_pay(placed: PlacedOrder, body: OrderIn, settings: Settings) -> RequestPay:
+def _request_pay(
+    placed: PlacedOrder, body: OrderIn, settings: Settings, guard: ConfirmGuard
+) -> RequestPay:
     base = settings.public_base_url.rstrip("/")
     buyer = body.buyer
     return RequestPay(
@@ -101,40 +108,49 @@ def _request_pay(placed: PlacedOrder, body: OrderIn, settings: Settings) -> Requ
         name=placed.name, amount=wire_amount(placed.amount), currency=placed.amount.currency,
         buyer_name=buyer.name, buyer_email=buyer.email, buyer_tel=buyer.tel,
         buyer_addr=buyer.addr, buyer_postcode=buyer.postcode,
-        confirm_url=settings.confirm_url(), notice_url=settings.notice_url(),
+        confirm_url=guard.url_for(placed.merchant_uid), notice_url=settings.notice_url(),
         m_redirect_url=f"{base}/iamport/complete",
     )  # fmt: skip
 
 
-def orders_router(desk: OrderDesk, lookups: Lookups, settings: Settings) -> APIRouter:
-    """The orders API."""
-    router = APIRouter(prefix="/api/orders", tags=["orders"])
+router = APIRouter(prefix="/api/orders", tags=["orders"],
+                   responses=AUTH_RESPONSES | problem_responses(422))  # fmt: skip
 
-    @router.post("", status_code=201, response_model=OrderPlaced)
-    async def place_order(body: OrderIn, response: Response) -> Any:
-        """Place an order: priced from the catalog, amount registered with i'mport."""
-        request = OrderRequest(
-            [Line(item.product_id, item.quantity) for item in body.items],
-            {k: v for k, v in body.buyer.model_dump().items() if v is not None},
-            body.pay_method, body.pg,
-        )  # fmt: skip
-        placed = await _place(desk, request)
-        view = await lookups.order(order_id=placed.id)
-        response.headers["Location"] = f"/api/orders/{placed.id}"
-        return OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
-                           request_pay=_request_pay(placed, body, settings))  # fmt: skip
 
-    @router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail)
-    async def order_by_merchant_uid(merchant_uid: str) -> OrderDetail:
-        """One order by its merchant_uid, with its payments and refunds."""
-        return OrderDetail.of_view(await _found(lookups, merchant_uid=merchant_uid))
+@router.post("", status_code=201, response_model=OrderPlaced, dependencies=[WRITE],
+             responses=problem_responses(413, 502))  # fmt: skip
+async def place_order(
+    body: OrderIn,
+    response: Response,
+    services: ServicesDep,
+    settings: SettingsDep,
+    guard: ConfirmGuardDep,
+) -> Any:
+    """Place an order: priced from the catalog, amount registered with i'mport."""
+    request = OrderRequest(
+        [Line(item.product_id, item.quantity) for item in body.items],
+        {k: v for k, v in body.buyer.model_dump().items() if v is not None},
+        body.pay_method, body.pg,
+    )  # fmt: skip
+    placed = await _place(services.orders, request)
+    view = await services.lookups.order(order_id=placed.id)
+    response.headers["Location"] = f"/api/orders/{placed.id}"
+    return OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
+                       request_pay=_request_pay(placed, body, settings, guard))  # fmt: skip
 
-    @router.get("/{order_id}", response_model=OrderDetail)
-    async def order_by_id(order_id: int) -> OrderDetail:
-        """One order by id, with its payments and refunds."""
-        return OrderDetail.of_view(await _found(lookups, order_id=order_id))
 
-    return router
+@router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail, dependencies=[READ],
+            responses=problem_responses(404))  # fmt: skip
+async def order_by_merchant_uid(merchant_uid: str, services: ServicesDep) -> OrderDetail:
+    """One order by its merchant_uid, with its payments and refunds."""
+    return OrderDetail.of_view(await _found(services.lookups, merchant_uid=merchant_uid))
+
+
+@router.get("/{order_id}", response_model=OrderDetail, dependencies=[READ],
+            responses=problem_responses(404))  # fmt: skip
+async def order_by_id(order_id: RowId, services: ServicesDep) -> OrderDetail:
+    """One order by id, with its payments and refunds."""
+    return OrderDetail.of_view(await _found(services.lookups, order_id=order_id))
 
 
 async def _place(desk: OrderDesk, request: OrderRequest) -> PlacedOrder:
@@ -142,6 +158,9 @@ async def _place(desk: OrderDesk, request: OrderRequest) -> PlacedOrder:
         return await desk.place(request)
     except UnknownProduct as exc:
         raise Problem(422, "Unknown product", str(exc)) from exc
+    except AmountTooLarge as exc:
+        raise Problem(422, "Order too large",
+                      f"An order may cost at most {MAX_ORDER_AMOUNT} (smallest unit).") from exc  # fmt: skip
     except CurrencyMismatch as exc:
         raise Problem(
             422, "Mixed currencies", "All products of an order need one currency."

@@ -1,0 +1,59 @@
+"""Every service of the merchant server, built once and shared.
+
+``bootstrap.build_services`` fills this from ``Settings``; the web app
+(``web.create_app``), the worker and the CLI take it whole. Nothing here
+builds anything: tests that want one service over a fake store build that
+service directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..core.clock import Clock
+from ..store import UnitsOfWork
+from .api_keys import ApiKeys
+from .auto_refunds import AutoRefunds
+from .catalog import Catalog
+from .confirm import ConfirmDesk
+from .hold_sweep import HoldSweep
+from .idempotency import IdempotencyKeys
+from .lookups import Lookups
+from .ordering import OrderDesk
+from .settlement import Settlement
+from .verification import Verifier
+from .webhooks import WebhookDesk
+
+__all__ = ["Closer", "RunJob", "Services"]
+
+#: Runs the queued job with this dedupe key now, if nobody claimed it; True if it ran.
+RunJob = Callable[[str], Awaitable[bool]]
+Closer = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    """The use cases, over one store, one clock and one i'mport."""
+
+    store: UnitsOfWork
+    clock: Clock
+    catalog: Catalog
+    idempotency: IdempotencyKeys
+    orders: OrderDesk
+    confirm: ConfirmDesk
+    settlement: Settlement
+    verifier: Verifier
+    webhooks: WebhookDesk
+    refunds: AutoRefunds
+    sweep: HoldSweep
+    lookups: Lookups
+    api_keys: ApiKeys
+    #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
+    run_job: RunJob | None = None
+    closers: Sequence[Closer] = field(default_factory=tuple)
+
+    async def aclose(self) -> None:
+        """Release what the services hold (the i'mport client, database connections)."""
+        for close in self.closers:
+            await close()

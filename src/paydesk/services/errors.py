@@ -1,0 +1,96 @@
+"""The services' errors, under one root.
+
+    ServiceError
+     ├── TryLater               the work must wait: a job backs off and runs again
+     │    ├── OrderNotFound     the payment names an order not committed (yet)
+     │    ├── Unreachable       i'mport could not be asked; nothing was concluded
+     │    └── RefundPending     a refund's outcome is not settled yet
+     ├── ConfirmUnavailable     no confirm decision in time (the endpoint answers 429)
+     ├── NotOnRecord            no order or payment matches a lookup
+     ├── ProductNotFound        no product has that id
+     ├── DuplicateSku           another product uses that SKU
+     ├── KeyReused              an Idempotency-Key reused for a different request
+     ├── KeyNotFound            no API key has that id
+     ├── InvalidKeyRequest      an API key cannot be made like that (no name, no scope)
+     ├── RegistrationFailed     i'mport could not be told an order's amount
+     └── UnreadablePayment      a payment status or currency the domain does not know
+
+The job runner logs a ``TryLater`` without a traceback: it is the queue's normal
+business, not a fault. Each error keeps the built-in base it always had
+(``LookupError``, ``ValueError``) so older ``except`` clauses still work.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfirmUnavailable",
+    "DuplicateSku",
+    "InvalidKeyRequest",
+    "KeyNotFound",
+    "KeyReused",
+    "NotOnRecord",
+    "OrderNotFound",
+    "ProductNotFound",
+    "RefundPending",
+    "RegistrationFailed",
+    "ServiceError",
+    "TryLater",
+    "Unreachable",
+    "UnreadablePayment",
+]
+
+
+class ServiceError(Exception):
+    """Root of every error a use case of ``paydesk.services`` raises on purpose."""
+
+
+class TryLater(ServiceError):
+    """Not yet: the work must wait and be tried again (a job backs off)."""
+
+
+class OrderNotFound(TryLater, LookupError):
+    """No order has the payment's merchant_uid (yet: it may still be committing)."""
+
+
+class Unreachable(TryLater):
+    """i'mport could not be asked (or gave no usable answer); nothing was concluded."""
+
+
+class RefundPending(TryLater):
+    """The refund's outcome is not settled yet; try again later."""
+
+
+class ConfirmUnavailable(ServiceError):
+    """No decision could be made (database trouble or the deadline passed)."""
+
+
+class NotOnRecord(ServiceError, LookupError):
+    """No order or payment matches."""
+
+
+class ProductNotFound(ServiceError, LookupError):
+    """No product has that id."""
+
+
+class DuplicateSku(ServiceError, ValueError):
+    """Another product already uses that SKU."""
+
+
+class KeyReused(ServiceError, ValueError):
+    """The key was used before for a different request."""
+
+
+class KeyNotFound(ServiceError, LookupError):
+    """No API key has that id."""
+
+
+class InvalidKeyRequest(ServiceError, ValueError):
+    """An API key cannot be made like that (empty name, no scope)."""
+
+
+class RegistrationFailed(ServiceError):
+    """The amount could not be registered; the order stays pending until it expires."""
+
+
+class UnreadablePayment(ServiceError, ValueError):
+    """The payment uses a status or currency the domain does not know."""

@@ -1,0 +1,12 @@
+"""The merchant API (``/api/*``): for the merchant's own back end, scripts and the admin console."""
+
+from fastapi import APIRouter
+
+from . import orders, payments, products
+
+__all__ = ["router"]
+
+router = APIRouter()
+router.include_router(products.router)
+router.include_router(orders.router)
+router.include_router(payments.router)

@@ -1,0 +1,156 @@
+"""``POST /iamport/webhook``: i'mport's payment notifications (JSON or form).
+
+Store first: every delivery is committed verbatim (headers, body, source
+address, time) together with its processing job before anything else, and
+only then answered 200. If it cannot be stored the answer is 503, so i'mport
+(when retries are enabled for the merchant) delivers it again.
+
+The sender must be on the allow-list (``PAYDESK_WEBHOOK_ALLOWED_IPS``, by
+default i'mport's official addresses; empty = no check, as in the demo where
+the emulator posts from 127.0.0.1). Behind a reverse proxy, list it in
+``PAYDESK_TRUSTED_PROXIES`` so its ``X-Forwarded-For`` is believed. A refused
+delivery is recorded for the audit — address, headers, size and time, never
+its body — and answered 403.
+
+Whatever the body holds, a delivery that fits the size limit is stored: JSON
+nested too deeply is not parsed (``load_json``), and lone surrogates, NUL or
+invalid UTF-8 in the fields we read are stored escaped (``storable``); the
+raw body is kept as bytes. Such a delivery is no payment notification, so it
+is answered 400 — never a 5xx that i'mport would redeliver forever.
+
+After the commit the job is run right away, within ``inline_seconds``; if
+that fails or takes too long the worker finishes it. Either way it is the same
+idempotent job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from ...core.clock import Clock
+from ...services.container import RunJob
+from ...store.inbox import Delivery
+from ..deps import ServicesDep, SettingsDep
+from ..forwarding import Network, allowed, sender
+from ..limits import load_json, storable
+from ..problems import problem_response
+
+__all__ = ["WebhookGate", "read_notification", "router"]
+
+log = logging.getLogger(__name__)
+
+_FIELDS = {
+    "type": "object",
+    "properties": {
+        name: {"type": "string"}
+        for name in ("imp_uid", "merchant_uid", "status", "cancellation_id")
+    },
+}
+_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _FIELDS},
+            "application/x-www-form-urlencoded": {"schema": _FIELDS},
+        },
+    },
+    "responses": {
+        "200": {"description": "Stored (and usually processed)."},
+        "400": {"description": "Stored, but not a payment notification (nothing to process)."},
+        "403": {"description": "Sender not on the allow-list (recorded without its body)."},
+        "413": {"description": "Body over the gateway limit: refused unread, nothing stored."},
+        "503": {"description": "Could not be stored: deliver again."},
+    },
+}
+
+
+@dataclass(frozen=True)
+class WebhookGate:
+    """Who may deliver, and how long to process inline before leaving it to the worker."""
+
+    allow_list: Sequence[Network] = ()
+    trusted_proxies: Sequence[Network] = ()
+    inline_seconds: float = 10.0
+
+
+def read_notification(content_type: str, body: bytes) -> dict[str, str]:
+    """The string fields of a JSON or form body, storable; empty when it is neither.
+
+    JSON nested past ``MAX_JSON_DEPTH`` is not parsed; invalid UTF-8 reads as
+    U+FFFD; lone surrogates and NUL come back escaped.
+    """
+    try:
+        if content_type.startswith("application/json"):
+            loaded: Any = load_json(body)
+            items = loaded.items() if isinstance(loaded, dict) else []
+        else:
+            items = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    except ValueError:
+        return {}
+    return {storable(str(k)): storable(v) for k, v in items if isinstance(v, str)}
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return {name: storable(value) for name, value in request.headers.items()}
+
+
+def _delivery(request: Request, body: bytes, source: str, clock: Clock) -> Delivery:
+    fields = read_notification(request.headers.get("content-type", ""), body)
+    imp_uid = fields.get("imp_uid", "")
+    return Delivery(
+        received_at=clock.now(), source_ip=source, headers=_headers(request), body=body,
+        imp_uid=imp_uid if 0 < len(imp_uid) <= 32 else None,
+        merchant_uid=fields.get("merchant_uid") or None, status=fields.get("status") or None,
+    )  # fmt: skip
+
+
+def _refused_delivery(request: Request, size: int, source: str, clock: Clock) -> Delivery:
+    """What is kept of a refused delivery: who, when, headers and size — not the body."""
+    return Delivery(received_at=clock.now(), source_ip=source, headers=_headers(request),
+                    body=b"", body_size=size)  # fmt: skip
+
+
+router = APIRouter(tags=["i'mport"])
+
+
+@router.post("/iamport/webhook", openapi_extra=_OPENAPI, response_model=None)
+async def webhook(request: Request, services: ServicesDep, settings: SettingsDep) -> JSONResponse:
+    """A payment notification from i'mport: stored, then verified with i'mport."""
+    gate = WebhookGate(settings.webhook_allowed_ips, settings.trusted_proxies)
+    source = sender(request, gate.trusted_proxies)
+    body = await request.body()  # at most the gateway limit: BodyLimit refuses more with 413
+    if allowed(source, gate.allow_list):
+        refused, delivery = None, _delivery(request, body, source, services.clock)
+    else:
+        refused = "forbidden source"
+        delivery = _refused_delivery(request, len(body), source, services.clock)
+    try:
+        receipt = await services.webhooks.receive(delivery, refused=refused)
+    except Exception:
+        log.exception("webhook from %s could not be stored", delivery.source_ip)
+        return problem_response(503, "Service Unavailable", "The delivery was not stored.")
+    if refused is not None:
+        log.warning("webhook from %s refused: not on the allow-list", delivery.source_ip)
+        return problem_response(403, "Forbidden", "The sender is not allowed.")
+    if receipt.job_key is None:
+        return problem_response(400, "Bad Request", "Not a payment notification.")
+    if services.run_job is not None:
+        await _run_inline(services.run_job, receipt.job_key, gate.inline_seconds)
+    return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id})
+
+
+async def _run_inline(run_job: RunJob, job_key: str, seconds: float) -> None:
+    """Do the job now if possible; any trouble leaves it to the worker."""
+    try:
+        async with asyncio.timeout(seconds):
+            await run_job(job_key)
+    except Exception:
+        log.exception("webhook job %s: inline run failed; the worker will retry", job_key)
