@@ -19,6 +19,7 @@ from tests.integration.web.shop import merchant_app
 from tests.support.auth import ALL_SCOPES, bearer, create_key
 from tests.support.db import database, database_url, postgres_database, sqlite_template
 from tests.support.emulator import DEMO_CODE, DEMO_KEY, DEMO_SECRET, EmulatorClient
+from tests.support.servers import free_port
 
 __all__ = [
     "Server",
@@ -57,10 +58,12 @@ def server_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 async def server(
     database_url: str, emu: EmulatorClient, server_options: dict[str, Any]
 ) -> AsyncIterator[Server]:
+    port = free_port()
     settings = {"iamport_base_url": emu.base_url, "iamport_key": DEMO_KEY,
+                "public_base_url": f"http://127.0.0.1:{port}",
                 "iamport_secret": DEMO_SECRET, "imp_code": DEMO_CODE, "webhook_allowed_ips": (),
                 **server_options}  # fmt: skip
-    with merchant_app(database_url, **settings) as (url, app):
+    with merchant_app(database_url, port=port, **settings) as (url, app):
         keys = {"all": await create_key(database_url, ALL_SCOPES, "all")}
         for scope in Scope:
             keys[scope.value] = await create_key(database_url, [scope], scope.value)

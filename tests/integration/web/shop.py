@@ -63,12 +63,12 @@ UNUSED_IAMPORT_SETTINGS = {
 
 @contextmanager
 def merchant_app(
-    database_url: str, *, clock: Clock | None = None, **settings: Any
+    database_url: str, *, clock: Clock | None = None, port: int | None = None, **settings: Any
 ) -> Iterator[tuple[str, FastAPI]]:
     """The merchant app on a real socket, with its own ``Database`` on the server's loop."""
     config = Settings(database_url=database_url, **{**UNUSED_IAMPORT_SETTINGS, **settings})
     app = build_server(config, build_services(config, clock=clock))
-    with serve(app) as url:
+    with serve(app, port=port) as url:
         yield url, app
 
 

@@ -27,7 +27,7 @@ from ..confirm_guard import ConfirmGuard
 from ..deps import ConfirmGuardDep, ServicesDep, SettingsDep
 from ..problems import Problem, problem_responses
 from ..schemas import OrderDetail
-from .bounds import RowId
+from .bounds import MAX_ID, RowId
 
 __all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router"]
 
@@ -44,7 +44,7 @@ Text = Annotated[str, Field(max_length=100)]
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    product_id: int = Field(ge=1)
+    product_id: int = Field(ge=1, le=MAX_ID)
     quantity: int = Field(ge=1, le=10_000)
 
 
