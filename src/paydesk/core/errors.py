@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # annotations only: errors.py is imported by the modules it n
     from .orders import Order
 
 __all__ = [
-    "AmountTooLarge",
+    "AmountOutOfRange",
     "CurrencyMismatch",
     "DomainError",
     "IllegalTransition",
@@ -31,8 +31,8 @@ class CurrencyMismatch(DomainError, ValueError):
     """Two amounts in different currencies were combined or compared."""
 
 
-class AmountTooLarge(DomainError, ValueError):
-    """An order would cost more than any order may (``orders.MAX_ORDER_AMOUNT``)."""
+class AmountOutOfRange(DomainError, ValueError):
+    """An order would cost nothing, or more than any order may (``orders.MAX_ORDER_AMOUNT``)."""
 
 
 class UnknownProduct(DomainError, LookupError):

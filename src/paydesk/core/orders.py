@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from .errors import AmountTooLarge, UnknownProduct
+from .errors import AmountOutOfRange, UnknownProduct
 from .money import Money
 from .stock import Line
 
@@ -76,7 +76,8 @@ class Order:
 def price(lines: Sequence[Line], prices: Mapping[int, Money]) -> Money:
     """The order amount: the sum of quantity × unit price.
 
-    Raises ``UnknownProduct``, and ``AmountTooLarge`` above ``MAX_ORDER_AMOUNT``.
+    Raises ``UnknownProduct``, and ``AmountOutOfRange`` for nothing to pay (i'mport
+    takes no payment of 0) or more than ``MAX_ORDER_AMOUNT``.
     """
     if not lines:
         raise ValueError("an order needs at least one line")
@@ -88,7 +89,9 @@ def price(lines: Sequence[Line], prices: Mapping[int, Money]) -> Money:
     for line in lines:
         total += prices[line.product_id] * line.quantity
     if total.amount > MAX_ORDER_AMOUNT:
-        raise AmountTooLarge(f"{total} is more than an order may cost")
+        raise AmountOutOfRange(f"{total} is more than an order may cost")
+    if total.amount <= 0:
+        raise AmountOutOfRange("an order must cost something: i'mport takes no payment of 0")
     return total
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from ...core.errors import AmountTooLarge
+from ...core.errors import AmountOutOfRange
 from ...core.money import CurrencyMismatch
 from ...core.orders import MAX_ORDER_AMOUNT, UnknownProduct
 from ...core.stock import Line
@@ -27,7 +27,7 @@ from ..confirm_guard import ConfirmGuard
 from ..deps import ConfirmGuardDep, ServicesDep, SettingsDep
 from ..problems import Problem, problem_responses
 from ..schemas import OrderDetail
-from .bounds import MAX_ID, RowId
+from .inputs import MAX_ID, JsonInt, RowId
 
 __all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router"]
 
@@ -44,8 +44,8 @@ Text = Annotated[str, Field(max_length=100)]
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    product_id: int = Field(ge=1, le=MAX_ID)
-    quantity: int = Field(ge=1, le=10_000)
+    product_id: JsonInt = Field(ge=1, le=MAX_ID)
+    quantity: JsonInt = Field(ge=1, le=10_000)
 
 
 class BuyerIn(BaseModel):
@@ -114,7 +114,7 @@ def _request_pay(
 
 
 router = APIRouter(prefix="/api/orders", tags=["orders"],
-                   responses=AUTH_RESPONSES | problem_responses(422))  # fmt: skip
+                   responses=AUTH_RESPONSES | problem_responses(400, 422))  # fmt: skip
 
 
 @router.post("", status_code=201, response_model=OrderPlaced, dependencies=[WRITE],
@@ -158,9 +158,10 @@ async def _place(desk: OrderDesk, request: OrderRequest) -> PlacedOrder:
         return await desk.place(request)
     except UnknownProduct as exc:
         raise Problem(422, "Unknown product", str(exc)) from exc
-    except AmountTooLarge as exc:
-        raise Problem(422, "Order too large",
-                      f"An order may cost at most {MAX_ORDER_AMOUNT} (smallest unit).") from exc  # fmt: skip
+    except AmountOutOfRange as exc:
+        raise Problem(422, "Order amount out of range",
+                      f"An order must cost between 1 and {MAX_ORDER_AMOUNT} (smallest unit): "
+                      f"{exc}.") from exc  # fmt: skip
     except CurrencyMismatch as exc:
         raise Problem(
             422, "Mixed currencies", "All products of an order need one currency."

@@ -8,7 +8,6 @@ by merchant_uid, approval number (``apply_num``) or PG transaction id
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,7 +18,7 @@ from ..auth import AUTH_RESPONSES, READ
 from ..deps import ServicesDep
 from ..problems import Problem, problem_responses
 from ..schemas import PaymentOut, PaymentPageOut, RefundOut
-from .bounds import Offset
+from .inputs import IsoDateTime, Offset
 
 __all__ = ["PaymentDetail", "router"]
 
@@ -31,7 +30,7 @@ class PaymentDetail(PaymentOut):
 
 
 router = APIRouter(prefix="/api/payments", tags=["payments"],
-                   responses=AUTH_RESPONSES | problem_responses(422))  # fmt: skip
+                   responses=AUTH_RESPONSES | problem_responses(400, 422))  # fmt: skip
 
 
 @router.get("", response_model=PaymentPageOut, dependencies=[READ])
@@ -42,8 +41,8 @@ async def search_payments(
     merchant_uid: Annotated[str | None, Query(max_length=40)] = None,
     apply_num: Annotated[str | None, Query(max_length=20)] = None,
     pg_tid: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Created before.")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Created at or after.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Created before.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> PaymentPageOut:

@@ -25,15 +25,15 @@ from ...store import ProductRecord, UnitOfWork
 from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..deps import ServicesDep
 from ..problems import Problem, problem_responses
-from .bounds import After, RowId
+from .inputs import After, JsonBool, JsonInt, RowId
 
 __all__ = ["ProductIn", "ProductOut", "ProductPatch", "router"]
 
 Currency = Annotated[str, Field(pattern="^(" + "|".join(EXPONENTS) + ")$")]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Units = Annotated[int, Field(ge=0, le=2**31 - 1)]
-Price = Annotated[int, Field(ge=0, le=2**53)]
+Units = Annotated[JsonInt, Field(ge=0, le=2**31 - 1)]
+Price = Annotated[JsonInt, Field(ge=0, le=2**53)]
 
 
 class ProductIn(BaseModel):
@@ -46,7 +46,7 @@ class ProductIn(BaseModel):
     price: Price
     currency: Currency = "KRW"
     stock: Units = Field(description="Units available for sale.")
-    on_sale: bool = True
+    on_sale: JsonBool = True
 
 
 class ProductPatch(BaseModel):
@@ -58,7 +58,7 @@ class ProductPatch(BaseModel):
     price: Price | None = None
     currency: Currency | None = None
     stock: Units | None = Field(default=None, description="New number of available units.")
-    on_sale: bool | None = None
+    on_sale: JsonBool | None = None
 
 
 class StockOut(BaseModel):
@@ -105,7 +105,7 @@ def _changes(patch: ProductPatch, current: ProductRecord) -> ProductChanges:
 
 
 router = APIRouter(prefix="/api/products", tags=["products"],
-                   responses=AUTH_RESPONSES | problem_responses(422))  # fmt: skip
+                   responses=AUTH_RESPONSES | problem_responses(400, 422))  # fmt: skip
 
 
 @router.post("", status_code=201, response_model=ProductOut, dependencies=[WRITE],
