@@ -10,7 +10,7 @@ fails ``test_every_route_has_an_audience``.
 - gateway callbacks (``/iamport/*``): no API key; the source allow-list and
   the signed ``confirm_url`` guard them (tested in ``test_attacks``).
 - admin (``/admin/*``, none yet): a page without a session redirects to login.
-- docs (``/docs``, ``/redoc``, ``/openapi.json``, the assets): public, read-only.
+- docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ AUDIENCES = {
     "/iamport/": "gateway",
     "/admin": "admin",
     "/docs": "docs",
-    "/redoc": "docs",
     "/openapi.json": "docs",
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -175,7 +174,7 @@ async def test_admin_pages_redirect_to_login(server: Server) -> None:
 
 async def test_docs_are_public_and_the_gateway_takes_no_api_key(server: Server) -> None:
     async with server.client(None) as http:
-        for path in ("/docs", "/redoc", "/openapi.json"):
+        for path in ("/docs", "/openapi.json"):
             assert (await http.get(path)).status_code == 200, path
         # the gateway callbacks answer for themselves (refusals, never an auth challenge)
         complete = await http.post("/iamport/complete", json={})

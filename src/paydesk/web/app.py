@@ -3,7 +3,7 @@
 ``bootstrap.build_server`` (or a test) builds the ``Services`` and passes them
 with the ``Settings``; every router reads them from ``app.state`` (``deps``).
 The services are closed when the app shuts down. OpenAPI is served at
-``/docs`` and ``/redoc``, with no asset from another host.
+``/docs``, with no asset from another host.
 
 Around the routers, outermost first: CORS for the two cross-origin paths
 (only when ``PAYDESK_CORS_ORIGINS`` is set), then the body limit of each

@@ -1,17 +1,18 @@
-"""``/docs`` and ``/redoc`` that work offline: the UI assets come from this server.
+"""``/docs`` that works offline: the Swagger UI assets come from this server.
 
-FastAPI's own pages load Swagger UI and ReDoc from a CDN, so behind a firewall
-or on a train they are blank. The assets here are the ones the pinned
-``fastapi-offline`` wheel ships (Swagger UI 5, ReDoc 2, MIT/Apache-2.0), served
-under ``/docs/assets``; Swagger UI's online validator badge is turned off, so
-the page makes no request to another host. Create the app with
+FastAPI's own page loads Swagger UI from a CDN, so behind a firewall or on a
+train it is blank. The assets here are the ones the pinned ``fastapi-offline``
+wheel ships (Swagger UI 5, Apache-2.0, in an MIT-licensed wheel), served under
+``/docs/assets``; Swagger UI's online validator badge is turned off, so the
+page makes no request to another host. ReDoc is not offered: its page fetches
+its logo from redocly's CDN whatever it is told. Create the app with
 ``docs_url=None, redoc_url=None`` and call ``install_docs``.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
@@ -42,20 +43,7 @@ async def swagger_page(request: Request) -> HTMLResponse:
     )
 
 
-@docs_router.get("/redoc", response_class=HTMLResponse)
-async def redoc_page(request: Request) -> HTMLResponse:
-    """ReDoc over our OpenAPI description."""
-    root = request.scope.get("root_path", "")
-    return get_redoc_html(
-        openapi_url=_openapi_url(request),
-        title=f"{request.app.title} - API",
-        redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
-        with_google_fonts=False,
-    )
-
-
 def install_docs(app: FastAPI) -> None:
-    """Serve the offline ``/docs`` and ``/redoc`` pages and their assets on ``app``."""
+    """Serve the offline ``/docs`` page and its assets on ``app``."""
     app.include_router(docs_router)
     app.mount(ASSETS_PATH, StaticFiles(packages=[_ASSETS_PACKAGE]), name="docs-assets")
