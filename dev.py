@@ -11,11 +11,15 @@ plus paydesk itself, skipping the install when nothing changed since last time.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -88,39 +92,110 @@ def test(extra: list[str]) -> int:
     return 0
 
 
+def wait_for(url: str, seconds: float = 30) -> bool:
+    """Whether ``url`` answered (any status) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def point_webhooks_at_server(emulator: str, server: str) -> None:
+    """Tell the emulator's demo merchant where the server takes webhooks (as the console would)."""
+    body = json.dumps({"webhook_url": f"{server}/iamport/webhook"}).encode()
+    request = urllib.request.Request(
+        f"{emulator}/_emulator/merchants/imp00000001/settings", data=body, method="PUT",
+        headers={"content-type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
+def demo_secret(var: Path) -> str:
+    """The demo server's PAYDESK_SECRET_KEY: made once, kept in var/secret_key (0600)."""
+    path = var / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def demo_api_key(paydesk: str, env: dict[str, str], var: Path) -> str | None:
+    """A fresh API key of every scope for the demo, also written to var/api_key (0600)."""
+    made = subprocess.run(
+        [paydesk, "keys", "create", "--name", "dev.py demo", "--scope", "read",
+         "--scope", "write", "--scope", "refund"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if made.returncode != 0:
+        print(f"dev.py: could not make a demo API key: {made.stderr.strip()}", file=sys.stderr)
+        return None
+    key = made.stdout.strip()
+    path = var / "api_key"
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key
+
+
 def demo() -> int:
-    """Emulator + merchant server + worker on SQLite, until Ctrl-C."""
-    var = ROOT / "var"
-    var.mkdir(exist_ok=True)
+    """Emulator + merchant server + worker on SQLite, until Ctrl-C or SIGTERM.
+
+    ``PAYDESK_DEMO_DIR`` and ``PAYDESK_DEMO_PORTS`` ("emulator,server") move it
+    elsewhere (the test of this command runs it beside other tests).
+    """
+    var = Path(os.environ.get("PAYDESK_DEMO_DIR") or ROOT / "var")
+    var.mkdir(parents=True, exist_ok=True)
+    emulator_port, server_port = (os.environ.get("PAYDESK_DEMO_PORTS") or "8099,8000").split(",")
+    emulator, server = f"http://127.0.0.1:{emulator_port}", f"http://127.0.0.1:{server_port}"
     # The server and worker talk to the emulator as the demo merchant; the
     # emulator posts webhooks from 127.0.0.1, so the IP allow-list is off.
     demo_env = {
         "PAYDESK_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'paydesk.db'}",
-        "PAYDESK_IAMPORT_BASE_URL": "http://127.0.0.1:8099",
+        "PAYDESK_IAMPORT_BASE_URL": emulator,
         "PAYDESK_IAMPORT_KEY": "demo_imp_key",
         "PAYDESK_IAMPORT_SECRET": "demo_imp_secret",
         "PAYDESK_IMP_CODE": "imp00000001",
-        "PAYDESK_PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+        "PAYDESK_PUBLIC_BASE_URL": server,
         "PAYDESK_WEBHOOK_ALLOWED_IPS": "",
+        "PAYDESK_SECRET_KEY": demo_secret(var),
     }
     env = {**demo_env, **os.environ}
     paydesk = str(BIN / "paydesk")
-    emulator = [paydesk, "emulator", "--port", "8099", "--state", str(var / "emulator.json")]
-    processes = [("emulator", emulator)]
     say("migrating the database")
     if run(paydesk, "db", "upgrade", env=env) != 0:
         return 1
-    processes += [
-        ("server", [paydesk, "serve", "--port", "8000"]),
+    key = demo_api_key(paydesk, env, var)
+    if key is None:
+        return 1
+    processes = [
+        (
+            "emulator",
+            [paydesk, "emulator", "--port", emulator_port, "--state", str(var / "emulator.json")],
+        ),
+        ("server", [paydesk, "serve", "--port", server_port]),
         ("worker", [paydesk, "worker"]),
     ]
-    children = [(name, subprocess.Popen(cmd, cwd=ROOT, env=env)) for name, cmd in processes]
-    say("paydesk demo is running (Ctrl-C stops it)")
-    print(
-        "    emulator (i'mport V1):  http://127.0.0.1:8099   console: http://127.0.0.1:8099/console"
-    )
-    print("    merchant server API:    http://127.0.0.1:8000/docs")
+    # SIGTERM (a supervisor, `kill`) stops the children as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
+        for name, cmd in processes:
+            children.append((name, subprocess.Popen(cmd, cwd=ROOT, env=env)))
+        if not wait_for(f"{emulator}/_emulator/health") or not wait_for(f"{server}/docs"):
+            print("dev.py: the emulator or the server did not start", file=sys.stderr)
+            return 1
+        point_webhooks_at_server(emulator, server)
+        say("paydesk demo is running (Ctrl-C stops it)")
+        print(f"    emulator (i'mport V1):  {emulator}   console: {emulator}/console")
+        print(f"    merchant server API:    {server}/docs")
+        print(f"    demo API key (all scopes, also in {var / 'api_key'}):")
+        print(f"        export KEY={key}", flush=True)
         while all(child.poll() is None for _, child in children):
             time.sleep(0.5)
         for name, child in children:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .cli_keys import keys
+from .extras import require
 
 __all__ = ["app", "main"]
 
@@ -30,9 +31,10 @@ def emulator(
     ] = None,
 ) -> None:
     """Run the local i'mport V1 gateway emulator."""
+    require("emulator", "paydesk emulator")
     import uvicorn
 
-    from .bootstrap import build_emulator
+    from .emulator_factory import build_emulator
 
     if merchants is not None and not merchants.is_file():
         raise typer.BadParameter(f"no such file: {merchants}", param_hint="--merchants")
@@ -59,6 +61,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Alembic revision to migrate to.")] = "head",
 ) -> None:
     """Apply the schema migrations to PAYDESK_DATABASE_URL (default: ./var/paydesk.db)."""
+    require("server", "paydesk db upgrade")
     from .settings import Settings
     from .store.migrate import upgrade
 
@@ -72,7 +75,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the merchant server (configured by PAYDESK_* variables; see docs/server.md)."""
+    """Run the merchant server (PAYDESK_* variables; see README.md, "The merchant server")."""
+    require("server", "paydesk serve")
     import uvicorn
 
     from .bootstrap import build_server
@@ -94,6 +98,7 @@ def worker(
     ] = 60.0,
 ) -> None:
     """Run the background worker until SIGINT/SIGTERM (webhooks, re-verification, refunds)."""
+    require("server", "paydesk worker")
     import asyncio
     import logging
 

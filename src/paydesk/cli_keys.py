@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .core.api_keys import Scope
+from .extras import require
 
 if TYPE_CHECKING:
     from .services.api_keys import ApiKeys
@@ -36,6 +37,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _run(action: Callable[[ApiKeys], Awaitable[T]]) -> T:
     """Run ``action`` on the configured database; database trouble becomes one line."""
+    require("server", "paydesk keys")
     # Imported here, as in cli.py: the server's packages are not needed for --help.
     from .bootstrap import build_api_keys
     from .store.errors import StoreError

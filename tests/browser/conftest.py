@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from paydesk.emulator.merchants import DeliveryPolicy
+from paydesk.emulator.gateway.merchants import DeliveryPolicy
 from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.receiver import Receiver
 from tests.support.servers import serve

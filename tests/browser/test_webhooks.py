@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from paydesk.emulator import DEFAULT_MERCHANTS, Gateway, create_app
-from paydesk.emulator.outbound import Outbound, OutboundSettings
+from paydesk.emulator.delivery.outbound import Outbound, OutboundSettings
 from tests.browser.conftest import SHOP_HTML, Shop
 from tests.browser.flows import callback, enter_card, open_shop, window_frame
 from tests.support.emulator import EmulatorClient

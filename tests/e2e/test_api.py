@@ -132,3 +132,42 @@ async def test_a_delivery_that_is_not_a_notification_is_stored_and_refused(shop:
         None,
     )
     assert await shop.run_worker() == 0  # nothing to process
+
+
+async def test_orders_are_listed_newest_first_with_filters_and_key_paging(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    product = await shop.product("list", stock=20, price=1_000)
+    placed = [await shop.order((product["id"], 1)) for _ in range(5)]
+    ids = [p["order"]["id"] for p in placed]
+    paid_uid = placed[1]["order"]["merchant_uid"]
+    payment = seed(emu, merchant_uid=paid_uid, amount=1_000)
+    completed = await shop.http.post("/iamport/complete", json={"imp_uid": payment["imp_uid"]})
+    assert completed.json()["order"]["status"] == "paid"
+
+    seen: list[int] = []
+    page = (await shop.http.get("/api/orders", params={"limit": 2})).json()
+    seen += [o["id"] for o in page["items"]]
+    late = await shop.order((product["id"], 1))  # placed mid-walk: shifts no page
+    while page["next_before"] is not None:
+        query = {"limit": 2, "before": page["next_before"]}
+        page = (await shop.http.get("/api/orders", params=query)).json()
+        seen += [o["id"] for o in page["items"]]
+    assert seen == sorted(ids, reverse=True)  # every order once, newest first
+    assert late["order"]["id"] not in seen
+
+    only_paid = (await shop.http.get("/api/orders", params={"status": "paid"})).json()
+    assert [o["merchant_uid"] for o in only_paid["items"]] == [paid_uid]
+    assert only_paid["next_before"] is None
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    none_yet = (await shop.http.get("/api/orders", params={"since": future})).json()
+    assert none_yet["items"] == []
+
+    for bad in (
+        {"status": "bogus"},
+        {"limit": 0},
+        {"before": 2**63},
+        {"since": "2026-01-01T00:00"},
+    ):
+        answer = await shop.http.get("/api/orders", params=bad)
+        assert (answer.status_code, answer.headers["content-type"]) == (422, PROBLEM), bad

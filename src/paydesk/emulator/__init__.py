@@ -6,12 +6,12 @@ hide on both sides of a test.
 """
 
 from .app import CONTROL_PREFIX, create_app
-from .cards import TEST_CARDS
-from .clock import Clock
 from .faults import Fault, FaultBook
 from .gateway import Gateway
-from .merchants import DEFAULT_MERCHANTS, Channel, Merchant, load_merchants
-from .state import GatewayState, load_state
+from .gateway.cards import TEST_CARDS
+from .gateway.clock import Clock
+from .gateway.merchants import DEFAULT_MERCHANTS, Channel, Merchant, load_merchants
+from .gateway.state import GatewayState, load_state
 
 __all__ = [
     "CONTROL_PREFIX",

@@ -1,6 +1,6 @@
 """Server-rendered HTML for the emulator's window and console (Jinja2, autoescaped).
 
-Built on demand by the route factories, never at import time.
+Built once per app by ``create_app`` (``app.state.templates``), never at import time.
 """
 
 from __future__ import annotations

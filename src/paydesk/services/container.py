@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from ..core.clock import Clock
 from ..store import UnitsOfWork
 from .api_keys import ApiKeys
-from .auto_refunds import AutoRefunds
 from .catalog import Catalog
 from .confirm import ConfirmDesk
 from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
 from .lookups import Lookups
 from .ordering import OrderDesk
+from .refunds import Refunds
 from .settlement import Settlement
 from .verification import Verifier
 from .webhooks import WebhookDesk
@@ -45,7 +45,7 @@ class Services:
     settlement: Settlement
     verifier: Verifier
     webhooks: WebhookDesk
-    refunds: AutoRefunds
+    refunds: Refunds
     sweep: HoldSweep
     lookups: Lookups
     api_keys: ApiKeys

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..store import OrderRecord, UnitOfWork, UnitsOfWork
 from ..store.ledger_records import PaymentRecord, RefundRecord
+from ..store.orders import OrderQuery
 from ..store.payment_book import PaymentQuery
 from .errors import NotOnRecord
 
@@ -54,6 +55,11 @@ class Lookups:
             if record is None:
                 raise NotOnRecord(order_id or merchant_uid)
             return await _view(uow, record)
+
+    async def orders(self, query: OrderQuery) -> list[OrderRecord]:
+        """Orders matching ``query``, newest first, one page (keyed by id) at a time."""
+        async with self._db.reading() as uow:
+            return await uow.orders.search(query)
 
     async def payment(self, imp_uid: str) -> PaymentRecord:
         """The payment ``imp_uid`` as last verified. Raises ``NotOnRecord``."""

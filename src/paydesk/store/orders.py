@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,25 @@ from ..core.stock import Line
 from .records import OrderRecord, order_values
 from .tables import order_items, orders, stock_holds
 
-__all__ = ["OrderRepository"]
+__all__ = ["OrderQuery", "OrderRepository"]
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """Filters of an order search; ``None`` matches anything. Newest first, by id.
+
+    Paging is by key (``before``: the last id of the previous page), so orders
+    placed or changed during a walk never shift a page: nothing is skipped or
+    seen twice.
+    """
+
+    status: str | None = None
+    pay_method: str | None = None
+    pg: str | None = None
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
+    before: int | None = None  # ids below this one
+    limit: int = 50
 
 
 class OrderRepository:
@@ -79,6 +98,28 @@ class OrderRepository:
             r._mapping["merchant_uid"]: OrderRecord.from_rows(r, items[r._mapping["id"]])
             for r in rows
         }
+
+    async def search(self, query: OrderQuery) -> list[OrderRecord]:
+        """One page of matching orders, newest (highest id) first."""
+        conditions = [
+            column == value
+            for column, value in (
+                (orders.c.status, query.status),
+                (orders.c.pay_method, query.pay_method),
+                (orders.c.pg, query.pg),
+            )
+            if value is not None
+        ]
+        if query.since is not None:
+            conditions.append(orders.c.created_at >= query.since)
+        if query.until is not None:
+            conditions.append(orders.c.created_at < query.until)
+        if query.before is not None:
+            conditions.append(orders.c.id < query.before)
+        selection = select(orders).where(*conditions).order_by(orders.c.id.desc())
+        rows = list(await self._db.execute(selection.limit(query.limit)))
+        items = await self._items([r._mapping["id"] for r in rows])
+        return [OrderRecord.from_rows(r, items[r._mapping["id"]]) for r in rows]
 
     async def merchant_uid_of(self, order_id: int) -> str | None:
         """The merchant_uid of order ``order_id``, or None if there is no such order."""

@@ -15,14 +15,20 @@ from ..store import OrderRecord
 from ..store.ledger_records import PaymentRecord, RefundRecord
 
 __all__ = [
+    "MAX_ID",
     "LineOut",
     "OrderDetail",
     "OrderOut",
+    "OrderPageOut",
     "PaymentOut",
     "PaymentPageOut",
     "RefundOut",
     "VbankOut",
 ]
+
+
+#: The largest id a 64-bit column holds: bigger ones are refused before any query.
+MAX_ID = 2**63 - 1
 
 
 class LineOut(BaseModel):
@@ -152,6 +158,20 @@ class OrderDetail(OrderOut):
         base = OrderOut.of(view.record).model_dump()
         return cls(**base, payments=[PaymentOut.of(p) for p in view.payments],
                    refunds=[RefundOut.of(r) for r in view.refunds])  # fmt: skip
+
+
+class OrderPageOut(BaseModel):
+    """One page of an order search, newest first."""
+
+    items: list[OrderOut]
+    next_before: int | None = Field(
+        description="Pass as `before` for the next page; null on the last page."
+    )
+
+    @classmethod
+    def of(cls, records: list[OrderRecord], limit: int) -> OrderPageOut:
+        next_before = records[-1].id if len(records) == limit else None
+        return cls(items=[OrderOut.of(r) for r in records], next_before=next_before)
 
 
 class PaymentPageOut(BaseModel):

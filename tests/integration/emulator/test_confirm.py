@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from paydesk.emulator import DEFAULT_MERCHANTS, Gateway, create_app
-from paydesk.emulator.outbound import Outbound, OutboundSettings
+from paydesk.emulator.delivery.outbound import Outbound, OutboundSettings
 from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.receiver import Answer, Receiver
 from tests.support.servers import free_port, serve

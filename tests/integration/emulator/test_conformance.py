@@ -31,7 +31,7 @@ from tests.integration.emulator.openapi_spec import (
 )
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, EmulatorClient, seed
 
-# Operations left to the emulator's 501 answer (see ``api/others.py`` for why).
+# Operations left to the emulator's 501 answer (see ``api/shipping.py`` for why).
 NOT_EMULATED = frozenset(
     {("POST", "/benepia/point"), ("POST", "/benepia/payment"), ("POST", "/cvs"),
      ("DELETE", "/cvs/{imp_uid}"), ("DELETE", "/kcpquick/members/{member_id}"),

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from paydesk.emulator.merchants import DeliveryPolicy
+from paydesk.emulator.gateway.merchants import DeliveryPolicy
 from tests.support.emulator import DEMO_CODE, EmulatorClient, seed
 from tests.support.receiver import Answer, Receiver
 from tests.support.servers import free_port

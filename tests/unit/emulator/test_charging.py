@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from paydesk.emulator import DEFAULT_MERCHANTS, Clock, Gateway
-from paydesk.emulator.charging import (
+from paydesk.emulator.gateway.charging import (
     CardInput,
     CardRejected,
     charge_card,
@@ -21,11 +21,11 @@ from paydesk.emulator.charging import (
     read_card,
     tax_split,
 )
-from paydesk.emulator.errors import ApiFault
-from paydesk.emulator.merchants import Channel, Merchant
-from paydesk.emulator.params import Params
-from paydesk.emulator.records import Prepared, Schedule
-from paydesk.emulator.scheduler import run_due_schedules
+from paydesk.emulator.gateway.errors import ApiFault
+from paydesk.emulator.gateway.merchants import Channel, Merchant
+from paydesk.emulator.gateway.params import Params
+from paydesk.emulator.gateway.records import Prepared, Schedule
+from paydesk.emulator.gateway.scheduler import run_due_schedules
 
 KST = timezone(timedelta(hours=9))
 START = datetime(2026, 3, 15, 12, 0, tzinfo=KST).timestamp()

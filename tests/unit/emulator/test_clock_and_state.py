@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from paydesk.emulator import DEFAULT_MERCHANTS, Clock, Gateway
-from paydesk.emulator.errors import ApiFault
-from paydesk.emulator.state import GatewayState, load_state, save_state
+from paydesk.emulator.gateway.errors import ApiFault
+from paydesk.emulator.gateway.state import GatewayState, load_state, save_state
 
 
 class ManualSource:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paydesk.emulator.errors import ApiFault
-from paydesk.emulator.params import Params, decode_pairs
+from paydesk.emulator.gateway.errors import ApiFault
+from paydesk.emulator.gateway.params import Params, decode_pairs
 
 
 def test_decode_arrays_and_nested_keys() -> None:

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from paydesk.emulator.clock import Clock
-from paydesk.emulator.errors import ApiFault
 from paydesk.emulator.gateway import Gateway
-from paydesk.emulator.merchants import DEFAULT_MERCHANTS
-from paydesk.emulator.records import Payment
-from paydesk.emulator.refunds import (
+from paydesk.emulator.gateway.clock import Clock
+from paydesk.emulator.gateway.errors import ApiFault
+from paydesk.emulator.gateway.merchants import DEFAULT_MERCHANTS
+from paydesk.emulator.gateway.records import Payment
+from paydesk.emulator.gateway.refunds import (
     CancelRequest,
     cancel_payment,
     plan_cancel,

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from paydesk.emulator.confirm import refusal_reason
-from paydesk.emulator.merchants import DeliveryPolicy
-from paydesk.emulator.pay_request import (
+from paydesk.emulator.delivery.schedule import after_attempt, first_due
+from paydesk.emulator.gateway.merchants import DeliveryPolicy
+from paydesk.emulator.gateway.records import AttemptRecord, Payment, WebhookRecord
+from paydesk.emulator.window.confirm import refusal_reason
+from paydesk.emulator.window.pay_request import (
     RequestError,
     emb_provider,
     installment_choices,
@@ -18,9 +20,7 @@ from paydesk.emulator.pay_request import (
     read_request,
     stored_pay_method,
 )
-from paydesk.emulator.records import AttemptRecord, Payment, WebhookRecord
-from paydesk.emulator.webhook_schedule import after_attempt, first_due
-from paydesk.emulator.window_reply import Failure, pay_rsp, redirect_target
+from paydesk.emulator.window.reply import Failure, pay_rsp, redirect_target
 
 KST = timezone(timedelta(hours=9))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ApiFault, Messages
-from ..routing import Call, RouteTable
+from ..gateway.errors import ApiFault, Messages
+from .routing import Call, RouteTable
 
 __all__ = ["routes"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ApiFault, Messages
-from ..params import Params
-from ..records import Payment
-from ..refunds import CancelRequest, cancel_payment
-from ..routing import Call, RouteTable
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.params import Params
+from ..gateway.records import Payment
+from ..gateway.refunds import CancelRequest, cancel_payment
+from .routing import Call, RouteTable
 
 __all__ = ["routes"]
 

@@ -11,19 +11,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import pg_rules
-from ..certifying import (
+from ..gateway import pg_rules
+from ..gateway.certifying import (
     FIXED_OTP,
     Person,
     birth_date,
     confirm_certification,
     open_certification,
 )
-from ..channel_choice import choose_channel
-from ..errors import ApiFault, Messages
-from ..params import Params
-from ..records import Certification
-from ..routing import Call, RouteTable
+from ..gateway.channel_choice import choose_channel
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.params import Params
+from ..gateway.records import Certification
+from .routing import Call, RouteTable
 
 __all__ = ["routes"]
 

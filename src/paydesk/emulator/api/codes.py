@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..code_tables import BANKS, CARDS
-from ..errors import ApiFault
-from ..routing import Call, RouteTable
+from ..gateway.code_tables import BANKS, CARDS
+from ..gateway.errors import ApiFault
+from .routing import Call, RouteTable
 
 __all__ = ["routes"]
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..charging import CardRejected, find_key, issue_billing_key, pick_api_channel, read_card
-from ..errors import ApiFault, Messages
-from ..pg_rules import supports
-from ..records import BillingKey
-from ..routing import Call, Reply, RouteTable
+from ..gateway.charging import (
+    CardRejected,
+    find_key,
+    issue_billing_key,
+    pick_api_channel,
+    read_card,
+)
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.pg_rules import supports
+from ..gateway.records import BillingKey
+from .routing import Call, Reply, RouteTable
 from .schedules import list_customer_schedules, paged
 from .subscribe import card_fault, require_fields, super_key_fault, unsupported
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import pg_rules
-from ..code_tables import courier_code
-from ..errors import ApiFault, Messages
-from ..params import Params
-from ..records import Escrow, Payment
-from ..routing import Call, RouteTable
+from ..gateway import pg_rules
+from ..gateway.code_tables import courier_code
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.params import Params
+from ..gateway.records import Escrow, Payment
+from .routing import Call, RouteTable
 
 __all__ = ["routes"]
 

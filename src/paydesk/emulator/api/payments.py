@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import pg_rules
-from ..errors import ApiFault, Messages
-from ..operations import OPERATIONS
-from ..params import Amount, normalize_amount
-from ..records import Payment
-from ..refunds import payment_vat, remaining_tax_free, remaining_vat
-from ..routing import Call, Reply, RouteTable
+from ..gateway import pg_rules
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.params import Amount, normalize_amount
+from ..gateway.records import Payment
+from ..gateway.refunds import payment_vat, remaining_tax_free, remaining_vat
+from .operations import OPERATIONS
+from .routing import Call, Reply, RouteTable
 
 __all__ = ["STATUS_TIME", "page_of", "routes", "sort_payments", "within_window"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ApiFault, Messages
-from ..records import Prepared
-from ..routing import Call, RouteTable
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.records import Prepared
+from .routing import Call, RouteTable
 
 __all__ = ["routes"]
 

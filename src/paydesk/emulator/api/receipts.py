@@ -5,7 +5,8 @@ A receipt is issued through the PG of the payment (or of the chosen channel
 for an external one); a PG without the feature answers 501, as the spec
 documents.  The amount of a payment's receipt is what is left after partial
 cancels; VAT is 1/11 of the part that is not tax-free, unless ``vat_amount``
-is given (reference §2.9, §2.17).
+is given (reference §2.9, §2.17).  ``GET /payments/{imp_uid}/naver/cash-amount``
+tells what of a Naver Pay payment can still go on one.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .. import pg_rules
-from ..channel_choice import choose_channel
-from ..errors import ApiFault, Messages
-from ..params import Amount, Params
-from ..records import ExternalReceipt, Payment, Receipt
-from ..routing import Call, RouteTable
+from ..gateway import pg_rules
+from ..gateway.channel_choice import choose_channel
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.params import Amount, Params
+from ..gateway.records import ExternalReceipt, Payment, Receipt
+from .routing import Call, RouteTable
 
 __all__ = ["receipt_vat", "routes"]
 
 routes = RouteTable()
 
 CASH_METHODS = frozenset({"trans", "vbank"})
+NOT_NAVERPAY = "네이버페이(결제형) 결제건이 아닙니다."
 IDENTIFIER_TYPES = ("person", "business", "phone", "taxcard")
 # ``DELETE /receipts/external`` lists fewer PGs than the issue operation (§2.9).
 EXTERNAL_REVOKE = frozenset(
@@ -238,3 +240,25 @@ def revoke_external_receipt(call: Call) -> dict[str, Any]:
     receipt.cancelled_at = call.now
     call.gateway.touch()
     return receipt.wire()
+
+
+@routes.op("GET", "/payments/{imp_uid}/naver/cash-amount")
+def naver_cash_amount(call: Call) -> dict[str, int]:
+    """What of a Naver Pay payment can still go on a cash receipt.
+
+    The emulator's Naver Pay has no points: the whole remaining amount is by
+    the primary method, and its VAT is 1/11 of the part that is not tax-free.
+    """
+    payment = call.gateway.find_payment(call.merchant, call.path["imp_uid"])
+    if payment is None or payment.pg_provider != "naverpay":
+        raise ApiFault(400, NOT_NAVERPAY)
+    total = int(payment.balance) if payment.status in ("paid", "cancelled") else 0
+    tax_free = min(total, int(payment.tax_free - payment.cancelled_tax_free))
+    vat = math.floor((total - tax_free) / 11 + 0.5)
+    return {
+        "amount_total": total,
+        "amount_by_npoint": 0,
+        "amount_by_primary": total,
+        "amount_supply": total - vat,
+        "amount_vat": vat,
+    }

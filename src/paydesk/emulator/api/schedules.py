@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..charging import (
+from ..gateway.charging import (
     CardInput,
     CardRejected,
     find_key,
@@ -21,13 +21,13 @@ from ..charging import (
     read_custom_data,
     tax_split,
 )
-from ..errors import ApiFault, Messages
-from ..merchants import Channel
-from ..params import Params
-from ..pg_rules import supports
-from ..records import BillingKey, Schedule
-from ..routing import Call, RouteTable
-from ..scheduler import execute_schedule
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.merchants import Channel
+from ..gateway.params import Params
+from ..gateway.pg_rules import supports
+from ..gateway.records import BillingKey, Schedule
+from ..gateway.scheduler import execute_schedule
+from .routing import Call, RouteTable
 from .subscribe import answer, card_fault, require_fields, super_key_fault, unsupported
 
 __all__ = ["list_customer_schedules", "paged", "routes"]

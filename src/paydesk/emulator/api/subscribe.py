@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..charging import (
+from ..gateway.charging import (
     CardInput,
     CardRejected,
     charge_card,
@@ -27,11 +27,11 @@ from ..charging import (
     read_custom_data,
     tax_split,
 )
-from ..errors import ApiFault, Messages
-from ..params import Amount, Params
-from ..pg_rules import missing_fields, supports
-from ..records import BillingKey, Payment
-from ..routing import Call, RouteTable
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.params import Amount, Params
+from ..gateway.pg_rules import missing_fields, supports
+from ..gateway.records import BillingKey, Payment
+from .routing import Call, RouteTable
 
 __all__ = [
     "card_fault",

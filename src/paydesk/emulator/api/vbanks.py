@@ -23,15 +23,14 @@ import json
 import re
 from typing import Any
 
-from .. import pg_rules
-from ..channel_choice import choose_channel
-from ..code_tables import VBANK_CODES_BY_PG, bank_name
-from ..errors import ApiFault, Messages
-from ..gateway import Gateway
-from ..merchants import Channel, Merchant
-from ..params import Amount, Params
-from ..records import Payment
-from ..routing import Call, RouteTable
+from ..gateway import Gateway, pg_rules
+from ..gateway.channel_choice import choose_channel
+from ..gateway.code_tables import VBANK_CODES_BY_PG, bank_name
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.merchants import Channel, Merchant
+from ..gateway.params import Amount, Params
+from ..gateway.records import Payment
+from .routing import Call, RouteTable
 
 __all__ = ["REVOKED_REASON", "holder_for", "routes"]
 

@@ -19,9 +19,10 @@ from typing import Annotated, Any
 from fastapi import Path, Query
 from pydantic import BeforeValidator, StrictBool
 
+from ..schemas import MAX_ID
+
 __all__ = ["MAX_ID", "After", "IsoDateTime", "JsonBool", "JsonInt", "Offset", "RowId"]
 
-MAX_ID = 2**63 - 1
 _NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 

@@ -11,23 +11,24 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from ...core.errors import AmountOutOfRange
 from ...core.money import CurrencyMismatch
-from ...core.orders import MAX_ORDER_AMOUNT, UnknownProduct
+from ...core.orders import MAX_ORDER_AMOUNT, OrderStatus, UnknownProduct
 from ...core.stock import Line
 from ...services.iamport_port import wire_amount
 from ...services.lookups import Lookups, NotOnRecord, OrderView
 from ...services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
 from ...settings import Settings
+from ...store.orders import OrderQuery
 from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..confirm_guard import ConfirmGuard
 from ..deps import ConfirmGuardDep, ServicesDep, SettingsDep
 from ..problems import Problem, problem_responses
-from ..schemas import OrderDetail
-from .inputs import MAX_ID, JsonInt, RowId
+from ..schemas import OrderDetail, OrderPageOut
+from .inputs import MAX_ID, IsoDateTime, JsonInt, RowId
 
 __all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router"]
 
@@ -137,6 +138,33 @@ async def place_order(
     response.headers["Location"] = f"/api/orders/{placed.id}"
     return OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
                        request_pay=_request_pay(placed, body, settings, guard))  # fmt: skip
+
+
+@router.get("", response_model=OrderPageOut, dependencies=[READ])
+async def list_orders(
+    services: ServicesDep,
+    status: Annotated[
+        str | None, Query(pattern=f"^({'|'.join(s.value for s in OrderStatus)})$")
+    ] = None,
+    pay_method: Annotated[str | None, Query(max_length=20)] = None,
+    pg: Annotated[str | None, Query(max_length=40)] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Placed at or after.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Placed before.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="The `next_before` of the previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrderPageOut:
+    """Orders matching every filter given, newest first, a page at a time.
+
+    Pages are keyed by id, so orders placed during a walk never shift one.
+    """
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.tzinfo is None:
+            raise Problem(422, "Invalid request", f"`{name}` needs a time zone.")
+    query = OrderQuery(status=status, pay_method=pay_method, pg=pg, since=since, until=until,
+                       before=before, limit=limit)  # fmt: skip
+    return OrderPageOut.of(await services.lookups.orders(query), limit)
 
 
 @router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail, dependencies=[READ],

@@ -1,0 +1,227 @@
+"""How the REST API is routed: handler tables in, Starlette routes out.
+
+A group module owns a ``RouteTable`` and decorates plain functions::
+
+    routes = RouteTable()
+
+    @routes.op("GET", "/payments/{imp_uid}")
+    def get_payment(call: Call) -> object:
+        return call.gateway.require_payment(call.merchant, call.path["imp_uid"]).wire()
+
+A handler returns the envelope's ``response`` (or a ``Reply`` for another
+status/code) and raises ``ApiFault`` to refuse.  ``rest_routes`` wraps each
+handler in an endpoint that authenticates, parses parameters, wraps the
+envelope and saves state; handlers only decide.  Every documented operation
+without a handler answers 501, and ``fallback`` answers an unknown path (404)
+or method (405) in the envelope too, never with a bare router page.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.routing import Route as StarletteRoute
+
+from ..envelope import envelope
+from ..gateway import Gateway
+from ..gateway.errors import ApiFault, Messages
+from ..gateway.merchants import Merchant
+from ..gateway.params import Params, decode_pairs
+from .operations import OPERATIONS, Operation
+
+__all__ = ["Call", "Handler", "Reply", "RouteTable", "fallback", "rest_routes", "run_handler"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(slots=True)
+class Call:
+    """One authenticated API call as a handler sees it."""
+
+    gateway: Gateway
+    merchant: Merchant
+    params: Params
+    path: dict[str, str]
+    request: Request
+    operation: Operation | None = None
+
+    @property
+    def now(self) -> int:
+        return self.gateway.now()
+
+
+@dataclass(slots=True)
+class Reply:
+    response: Any = None
+    status: int = 200
+    code: int = 0
+    message: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], Any | Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    auth: bool
+
+
+class RouteTable:
+    """A group's handlers, keyed by method and i'mport path template."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def op(self, method: str, path: str, *, auth: bool = True) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(Route(method.upper(), path, handler, auth))
+            return handler
+
+        return register
+
+
+async def run_handler(handler: Handler, call: Call) -> Reply:
+    result = handler(call)
+    if inspect.isawaitable(result):
+        result = await result
+    return result if isinstance(result, Reply) else Reply(result)
+
+
+def bearer(request: Request) -> str | None:
+    """``Authorization: Bearer X``, a bare ``Authorization: X``, or ``X-ImpTokenHeader``."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, rest = header.strip().partition(" ")
+        return rest.strip() if scheme.lower() == "bearer" and rest else header.strip()
+    return request.headers.get("x-imptokenheader") or None
+
+
+async def read_params(request: Request, bad_status: int) -> dict[str, Any]:
+    data: dict[str, Any] = decode_pairs(request.query_params.multi_items())
+    body = await request.body()
+    if not body.strip():
+        return data
+    content_type = request.headers.get("content-type", "").lower()
+    if "json" in content_type or (not content_type and body.lstrip()[:1] in (b"{", b"[")):
+        try:
+            parsed = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiFault(bad_status, "요청 본문이 올바른 JSON이 아닙니다.", code=1) from None
+        if not isinstance(parsed, dict):
+            raise ApiFault(bad_status, "요청 본문은 JSON 객체여야 합니다.", code=1)
+        data.update(parsed)
+    else:
+        form = await request.form()
+        data.update(decode_pairs((k, v) for k, v in form.multi_items() if isinstance(v, str)))
+    return data
+
+
+def make_endpoint(handler: Handler, operation: Operation | None, auth: bool) -> Endpoint:
+    """``handler`` as a Starlette endpoint on the app's ``state.gateway``."""
+    bad_status = operation.bad_request_status if operation else 400
+
+    async def endpoint(request: Request) -> Response:
+        gateway: Gateway = request.app.state.gateway
+        try:
+            merchant = gateway.authenticate(bearer(request)) if auth else None
+            params = Params(await read_params(request, bad_status), bad_status)
+            params.data.update(request.path_params)
+            call = Call(
+                gateway=gateway,
+                merchant=merchant,  # type: ignore[arg-type]
+                params=params,
+                path=dict(request.path_params),
+                request=request,
+                operation=operation,
+            )
+            reply = await run_handler(handler, call)
+        except ApiFault as fault:
+            reply = Reply(
+                fault.response, fault.http_status, fault.code, fault.message, fault.headers
+            )
+        if request.method != "GET":
+            gateway.flush()
+        return envelope(
+            reply.response,
+            code=reply.code,
+            message=reply.message,
+            status=reply.status,
+            headers=reply.headers or None,
+        )
+
+    return endpoint
+
+
+def not_emulated(call: Call) -> Reply:
+    op = call.operation
+    method, path = (op.method, op.path) if op else (call.request.method, call.request.url.path)
+    return Reply(None, 501, -1, Messages.NOT_EMULATED.format(method=method, path=path))
+
+
+def _specificity(path: str) -> tuple[int, int]:
+    segments = path.strip("/").split("/")
+    return (sum(1 for s in segments if s.startswith("{")), -len(segments))
+
+
+def rest_routes(tables: Iterable[RouteTable]) -> list[BaseRoute]:
+    """One route per path (with and without a trailing slash), most specific first."""
+    by_key: dict[tuple[str, str], tuple[Handler, bool]] = {}
+    for table in tables:
+        for route in table.routes:
+            by_key[(route.method, route.path)] = (route.handler, route.auth)
+    ops = {(op.method, op.path): op for op in OPERATIONS}
+    for key in ops:
+        by_key.setdefault(key, (not_emulated, True))
+    grouped: dict[str, dict[str, Endpoint]] = {}
+    for (method, path), (handler, auth) in by_key.items():
+        endpoint = make_endpoint(handler, ops.get((method, path)), auth)
+        grouped.setdefault(path, {})[method] = endpoint
+    routes: list[BaseRoute] = []
+    for path in sorted(grouped, key=_specificity):
+        dispatch = _dispatcher(grouped[path])
+        methods = [*grouped[path]]
+        routes.append(StarletteRoute(path, dispatch, methods=methods))
+        routes.append(StarletteRoute(path + "/", dispatch, methods=methods))
+    return routes
+
+
+def _dispatcher(by_method: dict[str, Endpoint]) -> Endpoint:
+    async def dispatch(request: Request) -> Response:
+        return await by_method[request.method](request)
+
+    return dispatch
+
+
+async def fallback(request: Request) -> Response:
+    """Unknown path or method: an i'mport envelope, never a bare router page."""
+    known = {op.path for op in OPERATIONS}
+    message = (
+        Messages.METHOD_NOT_ALLOWED if _path_known(request.url.path, known) else Messages.NO_ROUTE
+    )
+    status = 405 if message is Messages.METHOD_NOT_ALLOWED else 404
+    return envelope(
+        None, code=-1, message=message.format(method=request.method, path=request.url.path),
+        status=status,
+    )  # fmt: skip
+
+
+def _path_known(path: str, templates: set[str]) -> bool:
+    parts = path.rstrip("/").split("/")
+    for template in templates:
+        tparts = template.split("/")
+        if len(tparts) == len(parts) and all(
+            t.startswith("{") or t == p for t, p in zip(tparts, parts, strict=True)
+        ):
+            return True
+    return False

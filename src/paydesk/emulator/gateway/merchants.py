@@ -1,0 +1,153 @@
+"""Merchants the emulator knows: API credentials, PG channels and webhook settings.
+
+The defaults are documented in the README so the demo and the tests can log in
+without configuration.  ``load_merchants`` reads the same shape from JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "DEFAULT_MERCHANTS",
+    "Channel",
+    "DeliveryPolicy",
+    "Merchant",
+    "default_channels",
+    "load_merchants",
+]
+
+ChannelType = Literal["payment", "api_payment", "certification"]
+
+# PG codes with a window channel and/or an API (key-in / billing) channel by default.
+_WINDOW_PGS = (
+    "html5_inicis", "kcp", "kcp_billing", "uplus", "tosspayments", "nice", "nice_v2", "kicc",
+    "kakaopay", "danal", "danal_tpay", "mobilians", "payco", "paypal", "paypal_v2", "eximbay",
+    "naverpay", "naverco", "smilepay", "daou", "paymentwall", "tosspay", "tosspay_v2",
+    "smartro", "smartro_v2", "settle", "settle_acc", "ksnet", "galaxia", "welcome", "chai",
+    "bluewalnut", "jtnet", "alipay", "toss_brandpay", "kcp_quick",
+)  # fmt: skip
+_API_PGS = (
+    "nice", "nice_v2", "kcp", "html5_inicis", "inicis", "daou", "tosspayments", "ksnet",
+    "welcome", "settle", "paymentwall",
+)  # fmt: skip
+_CERT_PGS = ("danal", "inicis_unified", "kcp_v2", "inicis")
+
+
+class Channel(BaseModel):
+    """One PG setting (a console "channel")."""
+
+    pg_provider: str
+    pg_id: str
+    type: ChannelType
+    sandbox: bool = False
+    channel_key: str
+    channel_name: str | None = None
+
+    def wire(self) -> dict[str, object]:
+        return self.model_dump()
+
+
+class DeliveryPolicy(BaseModel):
+    """How webhooks reach this merchant (used by webhook delivery, ``delivery.courier``).
+
+    Times are gateway-clock seconds except the timeouts (real seconds):
+    first delivery connect 10 s / read 30 s, re-deliveries 15 s in total (§5).
+    """
+
+    mode: Literal["once", "retry"] = "once"
+    max_retries: int = Field(default=5, ge=0)
+    retry_interval: float = Field(default=60.0, ge=0)
+    duplicate_probability: float = Field(default=0.0, ge=0, le=1)
+    delay: float = Field(default=0.0, ge=0)
+    jitter: float = Field(default=0.0, ge=0)
+    order: Literal["before_redirect", "after_redirect", "any"] = "any"
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    retry_timeout: float = Field(default=15.0, gt=0)
+
+
+class Merchant(BaseModel):
+    """A merchant account: identification code, REST credentials and settings."""
+
+    imp_code: str
+    imp_key: str
+    imp_secret: str
+    name: str = "paydesk demo shop"
+    channels: list[Channel] = Field(default_factory=list)
+    webhook_url: str | None = None
+    webhook_content_type: Literal["json", "form"] = "json"
+    delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
+    confirm_enabled: bool = True
+    tiers: dict[str, str] = Field(default_factory=dict)
+
+    def channel(self, key: str) -> Channel | None:
+        return next((c for c in self.channels if c.channel_key == key), None)
+
+    def pick(self, pg: str | None, kind: ChannelType) -> Channel | None:
+        """Resolve ``pg`` ("provider" or "provider.MID") to a channel of ``kind``.
+
+        As on the real platform, an absent or unknown ``pg`` falls back to the
+        merchant's default (first) channel of that kind.
+        """
+        of_kind = [c for c in self.channels if c.type == kind]
+        if pg:
+            provider, _, mid = pg.partition(".")
+            for channel in of_kind:
+                if channel.pg_provider == provider and (not mid or channel.pg_id == mid):
+                    return channel
+        return of_kind[0] if of_kind else None
+
+
+def default_channels(prefix: str) -> list[Channel]:
+    def make(pg: str, kind: ChannelType) -> Channel:
+        short = {"payment": "win", "api_payment": "api", "certification": "cert"}[kind]
+        return Channel(
+            pg_provider=pg,
+            pg_id=f"{prefix}{pg.replace('_', '')}"[:80],
+            type=kind,
+            channel_key=f"channel-key-{prefix}-{pg}-{short}",
+            channel_name=f"{pg} ({kind})",
+        )
+
+    return (
+        [make(pg, "payment") for pg in _WINDOW_PGS]
+        + [make(pg, "api_payment") for pg in _API_PGS]
+        + [make(pg, "certification") for pg in _CERT_PGS]
+    )
+
+
+DEFAULT_MERCHANTS: tuple[Merchant, ...] = (
+    Merchant(
+        imp_code="imp00000001",
+        imp_key="demo_imp_key",
+        imp_secret="demo_imp_secret",
+        name="paydesk demo shop",
+        channels=default_channels("demo"),
+        tiers={"ABC": "demo tier"},
+    ),
+    Merchant(
+        imp_code="imp00000002",
+        imp_key="other_imp_key",
+        imp_secret="other_imp_secret",
+        name="second merchant",
+        channels=default_channels("other"),
+    ),
+)
+
+
+def load_merchants(path: Path) -> list[Merchant]:
+    """Read merchants from a JSON file: a list of Merchant objects.
+
+    A merchant given without ``channels`` gets the default channel set.
+    """
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    merchants = [Merchant.model_validate(item) for item in raw]
+    for merchant in merchants:
+        if not merchant.channels:
+            merchant.channels = default_channels(merchant.imp_code)
+    return merchants
