@@ -13,6 +13,7 @@
      ├── KeyReused              an Idempotency-Key reused for a different request
      ├── KeyNotFound            no API key has that id
      ├── InvalidKeyRequest      an API key cannot be made like that (no name, no scope)
+     ├── KeyInFlight            the first request with that Idempotency-Key is still at work
      ├── RegistrationFailed     i'mport could not be told an order's amount
      └── UnreadablePayment      a payment status or currency the domain does not know
 
@@ -30,6 +31,7 @@ __all__ = [
     "ConfirmUnavailable",
     "DuplicateSku",
     "InvalidKeyRequest",
+    "KeyInFlight",
     "KeyNotFound",
     "KeyReused",
     "NotOnRecord",
@@ -117,6 +119,10 @@ class KeyNotFound(ServiceError, LookupError):
 
 class InvalidKeyRequest(ServiceError, ValueError):
     """An API key cannot be made like that (empty name, no scope)."""
+
+
+class KeyInFlight(ServiceError):
+    """The first request with this Idempotency-Key is still at work; ask again shortly."""
 
 
 class RegistrationFailed(ServiceError):

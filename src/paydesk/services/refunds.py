@@ -77,6 +77,7 @@ class RefundView:
 
     refund: RefundRecord
     attempts: list[AttemptRecord]
+    job_key: str | None = None  # the job just queued for it, to run at once if one may
 
 
 class Refunds:
@@ -104,6 +105,10 @@ class Refunds:
         refund, over the balance, a PG rule, a refund account whose holder does
         not match); nothing is recorded then.
         """
+        if ask.requested_by is not None:
+            earlier = await self._asked(order_id, ask.requested_by)
+            if earlier is not None:  # the same request again (an idempotency take-over)
+                return earlier
         if ask.account is not None:
             await self._check_holder(ask.account)
         async with self._db.transaction() as uow:
@@ -127,10 +132,17 @@ class Refunds:
             new = NewRefund(record.id, order.imp_uid, amount, ask.reason, "merchant",
                             ask.tax_free, ask.vat_amount, ask.account, ask.requested_by)  # fmt: skip
             refund_id = await uow.refunds.add(new, now)
-            await uow.jobs.enqueue([refund_job(refund_id, now, self._policy.attempts)], now)
+            job = refund_job(refund_id, now, self._policy.attempts)
+            await uow.jobs.enqueue([job], now)
             refund = await uow.refunds.get(refund_id)
         assert refund is not None
-        return RefundView(refund, [])
+        return RefundView(refund, [], job.dedupe_key)
+
+    async def _asked(self, order_id: int, requested_by: str) -> RefundView | None:
+        for view in await self.of_order(order_id):
+            if view.refund.requested_by == requested_by:
+                return view
+        return None
 
     async def supply_account(
         self, refund_id: int, account: RefundAccount, *, order_id: int | None = None
@@ -155,7 +167,8 @@ class Refunds:
             key = f"{RUN_REFUND}:{refund_id}:account:{now.timestamp():.0f}"
             await uow.jobs.enqueue([refund_job(refund_id, now, self._policy.attempts, key=key)],
                                    now)  # fmt: skip
-        return await self.view(refund_id)
+        view = await self.view(refund_id)
+        return RefundView(view.refund, view.attempts, key)
 
     async def view(self, refund_id: int) -> RefundView:
         """One refund with its attempts. Raises ``NotOnRecord``."""

@@ -141,7 +141,11 @@ class InMemoryIdempotency:
         tables = await self._access.step()
         row = tables.idempotency_keys.get((scope, key))
         return (
-            StoredAnswer(row["request_hash"], row["status_code"], row["response"]) if row else None
+            StoredAnswer(
+                row["request_hash"], row["status_code"], row["response"], row["created_at"]
+            )
+            if row
+            else None
         )
 
     async def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> None:
@@ -152,6 +156,20 @@ class InMemoryIdempotency:
             "scope": scope, "key": key, "request_hash": request_hash, "status_code": 0,
             "response": {}, "created_at": aware(now),
         }  # fmt: skip
+
+    async def release(self, scope: str, key: str) -> None:
+        tables = await self._access.step(write=True)
+        row = tables.idempotency_keys.get((scope, key))
+        if row is not None and row["status_code"] == 0:
+            del tables.idempotency_keys[(scope, key)]
+
+    async def retake(self, scope: str, key: str, before: datetime, now: datetime) -> bool:
+        tables = await self._access.step(write=True)
+        row = tables.idempotency_keys.get((scope, key))
+        if row is None or row["status_code"] != 0 or not row["created_at"] < before:
+            return False
+        row["created_at"] = aware(now)
+        return True
 
     async def answer(self, scope: str, key: str, status_code: int, response: Any) -> None:
         tables = await self._access.step(write=True)
