@@ -209,6 +209,28 @@ async def test_unstorable_text_is_stored_escaped_never_a_5xx(
     row.imp_uid.encode("utf-8")  # strict: a real, storable string
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/orders?pg=%1F%00",
+        "/api/orders?status=paid&pay_method=%00",
+        "/api/orders/by-merchant-uid/ord_%00",
+        "/api/payments?merchant_uid=%00",
+        "/api/payments/imp_%00",
+        "/api/products?after=1%00",
+        "/iamport/complete?merchant_uid=ord_%00",
+        "/iamport/complete?imp_uid=imp_%ED%A0%80",
+    ],
+)
+async def test_nul_and_broken_text_in_parameters_are_never_500(server: Server, path: str) -> None:
+    """PostgreSQL refuses NUL in any text (400 then); SQLite just finds nothing (200/404)."""
+    async with server.client() as http:
+        answer = await http.get(path)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400 and path.startswith("/api/"):
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
 async def test_form_bodies_with_broken_percent_escapes_are_stored(server: Server) -> None:
     body = b"imp_uid=imp_%ED%A0%80%00&status=paid&merchant_uid=%FF"
     async with server.client(None) as http:

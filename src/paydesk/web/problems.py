@@ -19,6 +19,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from ..store.errors import OutOfRange
+
 __all__ = [
     "PROBLEM_JSON",
     "PROBLEM_SCHEMA",
@@ -144,6 +146,20 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
                             errors=errors)  # fmt: skip
 
 
+async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    """A value from the request the database cannot hold: the caller's mistake, never a 500.
+
+    The bounds of the API's schemas catch most (ids past 64 bits); this catches
+    what only the database knows, e.g. a NUL character in a query parameter,
+    which PostgreSQL refuses in any text.
+    """
+    log.info("%s %s: a value out of the database's range: %s", request.method,
+             request.url.path, exc)  # fmt: skip
+    return problem_response(400, "Bad Request",
+                            "A value in the request cannot be stored or searched for "
+                            "(a NUL character, or a number out of range).")  # fmt: skip
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "Internal Server Error")
@@ -154,6 +170,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(OutOfRange, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -8,6 +8,9 @@
   which the schema forbids (a client relying on it would break the day it is
   fixed).
 - Instants are ISO 8601 text; a bare number is not read as a Unix time.
+- Free text (names, reasons, search terms) has no NUL character (``NO_NUL``):
+  PostgreSQL keeps none in any text column, so one would be refused only
+  after the fact — and SQLite would keep what PostgreSQL cannot.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from pydantic import BeforeValidator, StrictBool
 
 from ..schemas import MAX_ID
 
-__all__ = ["MAX_ID", "After", "IsoDateTime", "JsonBool", "JsonInt", "Offset", "RowId"]
+__all__ = ["MAX_ID", "NO_NUL", "After", "IsoDateTime", "JsonBool", "JsonInt", "Offset", "RowId"]
+
+NO_NUL = r"^[^\x00]*$"
 
 _NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from ...core.errors import AmountOutOfRange
@@ -30,7 +30,7 @@ from ..deps import ConfirmGuardDep, ServicesDep, SettingsDep
 from ..idempotency import IdempotentDep
 from ..problems import Problem, problem_responses
 from ..schemas import OrderDetail, OrderPageOut
-from .inputs import MAX_ID, IsoDateTime, JsonInt, RowId
+from .inputs import MAX_ID, NO_NUL, IsoDateTime, JsonInt, RowId
 
 __all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router"]
 
@@ -41,7 +41,7 @@ def _number(value: int | Decimal) -> int | float:
 
 
 WireAmount = Annotated[int | Decimal, PlainSerializer(_number, when_used="json")]
-Text = Annotated[str, Field(max_length=100)]
+Text = Annotated[str, Field(max_length=100, pattern=NO_NUL)]
 
 
 class ItemIn(BaseModel):
@@ -57,8 +57,8 @@ class BuyerIn(BaseModel):
     name: Text | None = None
     email: Text | None = None
     tel: Text | None = None
-    addr: Annotated[str, Field(max_length=200)] | None = None
-    postcode: Annotated[str, Field(max_length=10)] | None = None
+    addr: Annotated[str, Field(max_length=200, pattern=NO_NUL)] | None = None
+    postcode: Annotated[str, Field(max_length=10, pattern=NO_NUL)] | None = None
 
 
 class OrderIn(BaseModel):
@@ -121,7 +121,7 @@ router = APIRouter(prefix="/api/orders", tags=["orders"],
 
 
 @router.post("", status_code=201, response_model=OrderPlaced, dependencies=[WRITE],
-             responses=problem_responses(413, 502))  # fmt: skip
+             responses=problem_responses(409, 413, 502))  # fmt: skip
 async def place_order(
     body: OrderIn,
     services: ServicesDep,
@@ -157,8 +157,8 @@ async def list_orders(
     status: Annotated[
         str | None, Query(pattern=f"^({'|'.join(s.value for s in OrderStatus)})$")
     ] = None,
-    pay_method: Annotated[str | None, Query(max_length=20)] = None,
-    pg: Annotated[str | None, Query(max_length=40)] = None,
+    pay_method: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
+    pg: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
     since: Annotated[IsoDateTime | None, Query(description="Placed at or after.")] = None,
     until: Annotated[IsoDateTime | None, Query(description="Placed before.")] = None,
     before: Annotated[
@@ -180,7 +180,9 @@ async def list_orders(
 
 @router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail, dependencies=[READ],
             responses=problem_responses(404))  # fmt: skip
-async def order_by_merchant_uid(merchant_uid: str, services: ServicesDep) -> OrderDetail:
+async def order_by_merchant_uid(
+    merchant_uid: Annotated[str, Path(pattern=NO_NUL)], services: ServicesDep
+) -> OrderDetail:
     """One order by its merchant_uid, with its payments and refunds."""
     return OrderDetail.of_view(await _found(services.lookups, merchant_uid=merchant_uid))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from ...services.errors import NotOnRecord
 from ...store.payment_book import PaymentQuery
@@ -18,7 +18,7 @@ from ..auth import AUTH_RESPONSES, READ
 from ..deps import ServicesDep
 from ..problems import Problem, problem_responses
 from ..schemas import PaymentOut, PaymentPageOut, RefundOut
-from .inputs import IsoDateTime, Offset
+from .inputs import NO_NUL, IsoDateTime, Offset
 
 __all__ = ["PaymentDetail", "router"]
 
@@ -37,10 +37,10 @@ router = APIRouter(prefix="/api/payments", tags=["payments"],
 async def search_payments(
     services: ServicesDep,
     status: Annotated[str | None, Query(pattern="^(ready|paid|cancelled|failed)$")] = None,
-    pay_method: Annotated[str | None, Query(max_length=20)] = None,
-    merchant_uid: Annotated[str | None, Query(max_length=40)] = None,
-    apply_num: Annotated[str | None, Query(max_length=20)] = None,
-    pg_tid: Annotated[str | None, Query(max_length=64)] = None,
+    pay_method: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
+    merchant_uid: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
+    apply_num: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
+    pg_tid: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     since: Annotated[IsoDateTime | None, Query(description="Created at or after.")] = None,
     until: Annotated[IsoDateTime | None, Query(description="Created before.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -60,7 +60,9 @@ async def search_payments(
 
 @router.get("/{imp_uid}", response_model=PaymentDetail, dependencies=[READ],
             responses=problem_responses(404))  # fmt: skip
-async def get_payment(imp_uid: str, services: ServicesDep) -> PaymentDetail:
+async def get_payment(
+    imp_uid: Annotated[str, Path(pattern=NO_NUL)], services: ServicesDep
+) -> PaymentDetail:
     """One payment by imp_uid."""
     try:
         record = await services.lookups.payment(imp_uid)

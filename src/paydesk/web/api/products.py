@@ -26,13 +26,13 @@ from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
 from ..problems import Problem, problem_responses
-from .inputs import After, JsonBool, JsonInt, RowId
+from .inputs import NO_NUL, After, JsonBool, JsonInt, RowId
 
 __all__ = ["ProductIn", "ProductOut", "ProductPatch", "router"]
 
 Currency = Annotated[str, Field(pattern="^(" + "|".join(EXPONENTS) + ")$")]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 Units = Annotated[JsonInt, Field(ge=0, le=2**31 - 1)]
 Price = Annotated[JsonInt, Field(ge=0, le=2**53)]
 

@@ -27,6 +27,7 @@ from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
 from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID
+from .inputs import NO_NUL
 
 __all__ = ["AccountIn", "RefundIn", "RefundOut", "router"]
 
@@ -44,7 +45,7 @@ class AccountIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    refund_holder: Annotated[str, Field(min_length=1, max_length=16)]
+    refund_holder: Annotated[str, Field(min_length=1, max_length=16, pattern=NO_NUL)]
     refund_bank: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{2,4}$")]
     refund_account: Annotated[str, Field(pattern=r"^[0-9-]{6,20}$")]
     refund_tel: Annotated[str, Field(pattern=r"^[0-9-]{8,16}$")] | None = None
@@ -59,7 +60,7 @@ class RefundIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, Field(min_length=1, max_length=256)]
+    reason: Annotated[str, Field(min_length=1, max_length=256, pattern=NO_NUL)]
     amount: Amount | None = None
     tax_free: Part | None = None
     vat_amount: Part | None = None
