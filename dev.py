@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -116,6 +117,32 @@ def point_webhooks_at_server(emulator: str, server: str) -> None:
         pass
 
 
+def demo_secret(var: Path) -> str:
+    """The demo server's PAYDESK_SECRET_KEY: made once, kept in var/secret_key (0600)."""
+    path = var / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def demo_api_key(paydesk: str, env: dict[str, str], var: Path) -> str | None:
+    """A fresh API key of every scope for the demo, also written to var/api_key (0600)."""
+    made = subprocess.run(
+        [paydesk, "keys", "create", "--name", "dev.py demo", "--scope", "read",
+         "--scope", "write", "--scope", "refund"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if made.returncode != 0:
+        print(f"dev.py: could not make a demo API key: {made.stderr.strip()}", file=sys.stderr)
+        return None
+    key = made.stdout.strip()
+    path = var / "api_key"
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key
+
+
 def demo() -> int:
     """Emulator + merchant server + worker on SQLite, until Ctrl-C or SIGTERM.
 
@@ -136,11 +163,15 @@ def demo() -> int:
         "PAYDESK_IMP_CODE": "imp00000001",
         "PAYDESK_PUBLIC_BASE_URL": server,
         "PAYDESK_WEBHOOK_ALLOWED_IPS": "",
+        "PAYDESK_SECRET_KEY": demo_secret(var),
     }
     env = {**demo_env, **os.environ}
     paydesk = str(BIN / "paydesk")
     say("migrating the database")
     if run(paydesk, "db", "upgrade", env=env) != 0:
+        return 1
+    key = demo_api_key(paydesk, env, var)
+    if key is None:
         return 1
     processes = [
         (
@@ -162,7 +193,9 @@ def demo() -> int:
         point_webhooks_at_server(emulator, server)
         say("paydesk demo is running (Ctrl-C stops it)")
         print(f"    emulator (i'mport V1):  {emulator}   console: {emulator}/console")
-        print(f"    merchant server API:    {server}/docs", flush=True)
+        print(f"    merchant server API:    {server}/docs")
+        print(f"    demo API key (all scopes, also in {var / 'api_key'}):")
+        print(f"        export KEY={key}", flush=True)
         while all(child.poll() is None for _, child in children):
             time.sleep(0.5)
         for name, child in children:

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from paydesk.core.clock import SystemClock
 from paydesk.core.confirm import ConfirmCall
+from paydesk.core.confirm_tokens import confirm_token
 from paydesk.core.money import Money
 from paydesk.core.orders import Order
 from paydesk.core.stock import Line
@@ -45,6 +46,12 @@ from paydesk.store import Database, async_url
 from paydesk.store.migrate import upgrade
 
 PRICE = Money(39_000)
+BENCH_SECRET = "bench-secret-key-" + "0" * 32
+
+
+def signed_confirm_path(merchant_uid: str) -> str:
+    """The order's own ``confirm_url`` path, as ``POST /api/orders`` hands it out."""
+    return f"/iamport/confirm?token={confirm_token(BENCH_SECRET.encode(), merchant_uid)}"
 
 
 @dataclass(frozen=True)
@@ -201,7 +208,7 @@ async def rush_http(
            "PAYDESK_CONFIRM_BATCH_WINDOW_MS": str(window_ms),
            # the confirm path never calls i'mport; the server still wants credentials
            "PAYDESK_IAMPORT_KEY": "unused", "PAYDESK_IAMPORT_SECRET": "unused",
-           "PAYDESK_IAMPORT_BASE_URL": "http://127.0.0.1:9"}  # fmt: skip
+           "PAYDESK_IAMPORT_BASE_URL": "http://127.0.0.1:9", "PAYDESK_SECRET_KEY": BENCH_SECRET}  # fmt: skip
     port = 18_000 + os.getpid() % 1000
     server = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "--factory", "paydesk.bootstrap:build_server",
@@ -218,7 +225,7 @@ async def rush_http(
                 connection = await idle.get()
                 body = {"imp_uid": f"imp_{i:012d}", "merchant_uid": uid, "amount": PRICE.amount}
                 try:
-                    return await connection.post_json("/iamport/confirm", body) == 200
+                    return await connection.post_json(signed_confirm_path(uid), body) == 200
                 finally:
                     idle.put_nowait(connection)
 
@@ -239,7 +246,7 @@ async def _wait_until_up(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as http:
         for _ in range(200):
             try:
-                if (await http.get("/api/products")).status_code == 200:
+                if (await http.get("/docs")).status_code == 200:
                     return
             except httpx.TransportError:
                 await asyncio.sleep(0.1)

@@ -24,6 +24,7 @@ from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
 from .jobs.runner import JobRunner
 from .jobs.worker import Worker, WorkerPolicy
+from .services.api_keys import ApiKeys
 from .services.billing_keys import BillingKeys
 from .services.billing_port import IamportBilling
 from .services.catalog import Catalog
@@ -58,6 +59,7 @@ from .store import Database
 from .web.app import create_app
 
 __all__ = [
+    "build_api_keys",
     "build_emulator",
     "build_iamport",
     "build_runner",
@@ -183,6 +185,7 @@ def build_services(
         escrows=escrows,
         subscriptions=subscriptions,
         billing_keys=billing_keys,
+        api_keys=ApiKeys(database, clock),
         closers=(client.aclose, database.dispose),
     )
 
@@ -215,3 +218,10 @@ def build_worker(
     services = services or build_services(settings)
     worker = Worker(build_runner(services, "worker"), services.sweep, policy or WorkerPolicy())
     return worker, services.aclose
+
+
+def build_api_keys(settings: Settings | None = None) -> tuple[ApiKeys, Database]:
+    """The API key service alone (no i'mport client needed: ``paydesk keys``), and its database."""
+    settings = settings or Settings()
+    database = Database(settings.database_url)
+    return ApiKeys(database, SystemClock()), database

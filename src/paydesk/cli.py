@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_keys import keys
 from .cli_reconcile import reconcile, webhooks
 from .cli_subscriptions import subscriptions
 from .extras import require
@@ -50,6 +51,8 @@ def emulator(
         raise typer.Exit(2) from exc
     uvicorn.run(asgi, host=host, port=port, log_level="info")
 
+
+app.add_typer(keys, name="keys")
 
 db = typer.Typer(help="The merchant server's database.", no_args_is_help=True)
 app.add_typer(db, name="db")

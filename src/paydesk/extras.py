@@ -23,6 +23,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "server": (
         "typer", "fastapi", "starlette", "uvicorn", "multipart", "sqlalchemy", "aiosqlite",
         "asyncpg", "alembic", "pydantic_settings", "jinja2", "prometheus_client",
+        "fastapi_offline",
     ),
     "emulator": ("typer", "starlette", "uvicorn", "multipart", "jinja2"),
 }  # fmt: skip

@@ -7,6 +7,7 @@ show up in logs or reprs.
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated
 
@@ -21,12 +22,22 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/paydesk.db"
 IAMPORT_WEBHOOK_IPS = ("52.78.100.19", "52.78.48.223", "52.78.5.241")
 
 Networks = Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode]
+Origins = Annotated[tuple[str, ...], NoDecode]
+
+KIB = 1024
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+SECRET_KEY_MIN = 32
 
 
 class Settings(BaseSettings):
     """Everything the server, the worker and the CLI can be told from outside."""
 
-    model_config = SettingsConfigDict(env_prefix="PAYDESK_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a refused secret must not be echoed into a log
+    model_config = SettingsConfigDict(
+        env_prefix="PAYDESK_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = DEFAULT_DATABASE_URL
 
@@ -42,6 +53,23 @@ class Settings(BaseSettings):
         default=tuple(ip_network(ip) for ip in IAMPORT_WEBHOOK_IPS)
     )
     trusted_proxies: Networks = ()
+    # Who may call /iamport/confirm. i'mport documents no source address for the
+    # Confirm Process, so this is empty (no check) unless the operator knows better.
+    confirm_allowed_ips: Networks = ()
+
+    # Signs each order's confirm_url (and anything else the server must recognise
+    # as its own). Required by `paydesk serve`; at least 32 characters.
+    secret_key: SecretStr | None = Field(default=None, min_length=SECRET_KEY_MIN)
+
+    # Largest request body per surface, in bytes: gateway callbacks (/iamport/*),
+    # the merchant API (/api/*), and everything else.
+    max_body_bytes_gateway: int = Field(default=64 * KIB, ge=1)
+    max_body_bytes_api: int = Field(default=256 * KIB, ge=1)
+    max_body_bytes_default: int = Field(default=64 * KIB, ge=1)
+
+    # Origins (scheme://host[:port]) whose pages may call /api/orders and
+    # /iamport/complete from the browser. Empty: no CORS at all.
+    cors_origins: Origins = ()
 
     sales_open: bool = True  # the kill switch: False refuses every confirm
     # A payment on an i'mport test channel (sandbox) moved no money; accept it as
@@ -74,13 +102,26 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
 
-    @field_validator("webhook_allowed_ips", "trusted_proxies", mode="before")
+    @field_validator("webhook_allowed_ips", "trusted_proxies", "confirm_allowed_ips", mode="before")
     @classmethod
     def _networks(cls, value: object) -> object:
         """Accept ``"1.2.3.4, 10.0.0.0/8"`` from the environment as well as lists."""
         if isinstance(value, str):
             return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """``"https://shop.example.com, http://localhost:3000"``; each must be an origin."""
+        parts = value.split(",") if isinstance(value, str) else value
+        if not isinstance(parts, list | tuple):
+            return value
+        origins = tuple(str(part).strip().rstrip("/") for part in parts if str(part).strip())
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        return origins
 
     def confirm_url(self) -> str:
         return self.public_base_url.rstrip("/") + "/iamport/confirm"

@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from paydesk.bootstrap import build_worker
+from tests.support.auth import ALL_SCOPES
 from tests.support.db import database_url, postgres_database, sqlite_template
 from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.servers import free_port, serve
@@ -64,7 +65,8 @@ async def shop(
     with serve(shop_app(settings, clock), port=port):
         services = shop_services(settings, clock)
         worker, _ = build_worker(settings, WORKER_POLICY, services)
-        shop = Shop(url, clock, emulator_url, services.store, services, worker)
+        key = (await services.api_keys.create("e2e", ALL_SCOPES)).token
+        shop = Shop(url, clock, emulator_url, services.store, services, worker, key)
         try:
             yield shop
         finally:

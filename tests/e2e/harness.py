@@ -28,6 +28,7 @@ from paydesk.services.container import Services
 from paydesk.services.hold_sweep import SweepPolicy
 from paydesk.settings import Settings
 from paydesk.store import Database
+from tests.support.auth import TEST_SECRET_KEY, bearer
 from tests.support.emulator import DEMO_CODE, DEMO_KEY, DEMO_SECRET, EmulatorClient
 
 #: Fail fast in tests: one quick retry of reads, then give up.
@@ -64,6 +65,7 @@ def shop_settings(database_url: str, emulator_url: str, public_url: str, **extra
         "imp_code": DEMO_CODE,
         "public_base_url": public_url,
         "webhook_allowed_ips": (),
+        "secret_key": TEST_SECRET_KEY,
         **extra,
     }
     return Settings(**values)
@@ -96,10 +98,11 @@ class Shop:
     database: Database
     services: Services
     worker: Worker
+    key: str  # an API key of every scope, sent by ``http``
     http: httpx.AsyncClient = field(init=False)
 
     def __post_init__(self) -> None:
-        self.http = httpx.AsyncClient(base_url=self.url, timeout=30)
+        self.http = httpx.AsyncClient(base_url=self.url, timeout=30, headers=bearer(self.key))
 
     @property
     def notice_url(self) -> str:

@@ -32,6 +32,7 @@ from paydesk.services.ordering import OrderDesk, OrderRequest
 from paydesk.store import Database
 from paydesk.store.billing import NewPlan
 from paydesk.store.inbox import Delivery
+from tests.support.auth import TEST_SECRET_KEY
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, EmulatorClient, seed
 from tests.support.servers import free_port
 
@@ -48,6 +49,7 @@ def environment(database_url: str, emulator_url: str) -> dict[str, str]:
         "PAYDESK_IAMPORT_KEY": DEMO_KEY,
         "PAYDESK_IAMPORT_SECRET": DEMO_SECRET,
         "PAYDESK_WEBHOOK_ALLOWED_IPS": "",
+        "PAYDESK_SECRET_KEY": TEST_SECRET_KEY,
     }
 
 

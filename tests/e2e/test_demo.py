@@ -8,6 +8,7 @@ the server, and SIGTERM stops every child.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,6 +32,13 @@ def _wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes]) -> No
         time.sleep(0.2)
 
 
+def _printed_key(log: Path) -> str:
+    """The API key the demo printed (``export KEY=pdk_...``), as a reader copies it."""
+    found = re.search(r"export KEY=(pdk_\S+)", log.read_text(errors="replace"))
+    assert found, log.read_text(errors="replace")
+    return found[1]
+
+
 def _refused(port: int) -> bool:
     try:
         httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
@@ -48,9 +56,15 @@ def test_demo_takes_a_payment_by_hand_and_stops_on_sigterm(tmp_path: Path) -> No
         demo = subprocess.Popen([sys.executable, str(ROOT / "dev.py"), "demo"], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        _wait_for_line(log, "paydesk demo is running", demo)
+        _wait_for_line(log, "export KEY=", demo)
+        key = _printed_key(log)
+        assert (tmp_path / "var" / "api_key").read_text().strip() == key
         with (
-            httpx.Client(base_url=f"http://127.0.0.1:{server_port}", timeout=10) as server,
+            httpx.Client(
+                base_url=f"http://127.0.0.1:{server_port}",
+                timeout=10,
+                headers={"Authorization": f"Bearer {key}"},
+            ) as server,  # fmt: skip
             httpx.Client(base_url=f"http://127.0.0.1:{emulator_port}", timeout=10) as emulator,
         ):
             _pay_by_hand(server, emulator, log)

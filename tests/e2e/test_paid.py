@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.auth import confirm_path
 from tests.support.emulator import EmulatorClient
 from tests.support.window_http import WindowClient
 
@@ -34,7 +35,8 @@ async def test_paid_by_webhook_sells_the_held_unit_and_records_the_payment(
     placed = await shop.order((product["id"], 2))
     request_pay = placed["request_pay"]
     assert request_pay["amount"] == 30_000
-    assert request_pay["confirm_url"] == f"{shop.url}/iamport/confirm"
+    # the order's own signed confirm_url: only a call to it can hold this order's stock
+    assert request_pay["confirm_url"] == shop.url + confirm_path(request_pay["merchant_uid"])
     assert request_pay["m_redirect_url"] == f"{shop.url}/iamport/complete"
     assert len(request_pay["merchant_uid"]) <= 40
 

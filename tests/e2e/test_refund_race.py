@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from paydesk.bootstrap import build_runner
+from tests.support.auth import bearer, create_key
 from tests.support.db import empty_postgres
 from tests.support.emulator import EmulatorClient, seed
 from tests.support.servers import free_port
@@ -60,7 +61,8 @@ async def test_concurrent_refunds_on_two_servers_never_exceed_or_repeat(
         while not all(_up(url) for url in urls):
             assert time.monotonic() < deadline, (tmp_path / "a.log").read_text()
             await asyncio.sleep(0.2)
-        async with httpx.AsyncClient(timeout=60) as http:
+        key = await create_key(postgres_url)
+        async with httpx.AsyncClient(timeout=60, headers=bearer(key)) as http:
             order, imp_uid = await _paid_order(http, urls[0], emu)
             emu.fault(path="/payments/cancel", method="POST", kind="no_answer", mode="drop",
                       probability=0.15)  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from paydesk.iamport import Payment
+from tests.support.auth import confirm_path
 from tests.support.emulator import EmulatorClient, seed
 from tests.support.window_http import WindowClient
 
@@ -124,7 +125,7 @@ async def test_a_false_completion_during_an_outage_does_not_block_the_real_buyer
     assert (x_now["status"], x_now["imp_uid"]) == ("pending", None)  # back where it was
     assert y_now["status"] == "paid"
     confirm = await shop.http.post(
-        "/iamport/confirm", json={"imp_uid": "imp_real_buyer", "merchant_uid": x,
+        confirm_path(x), json={"imp_uid": "imp_real_buyer", "merchant_uid": x,
                                   "amount": 20_000},
     )  # fmt: skip
     assert confirm.status_code == 200, confirm.text  # X's real buyer may pay now

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # annotations only: errors.py is imported by the modules it n
     from .orders import Order
 
 __all__ = [
+    "AmountOutOfRange",
     "CurrencyMismatch",
     "DomainError",
     "IllegalTransition",
@@ -28,6 +29,10 @@ class DomainError(Exception):
 
 class CurrencyMismatch(DomainError, ValueError):
     """Two amounts in different currencies were combined or compared."""
+
+
+class AmountOutOfRange(DomainError, ValueError):
+    """An order would cost nothing, or more than any order may (``orders.MAX_ORDER_AMOUNT``)."""
 
 
 class UnknownProduct(DomainError, LookupError):

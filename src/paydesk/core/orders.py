@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from .errors import UnknownProduct
+from .errors import AmountOutOfRange, UnknownProduct
 from .money import Money
 from .stock import Line
 
 __all__ = [
+    "MAX_ORDER_AMOUNT",
     "MERCHANT_UID_MAX",
     "Order",
     "OrderStatus",
@@ -26,6 +27,10 @@ __all__ = [
 ]
 
 MERCHANT_UID_MAX = 40
+#: The most an order may cost, in the currency's smallest unit (10^12: a trillion won).
+#: Far beyond any real basket, far below what a 64-bit column holds — so a total
+#: that would overflow the database is refused as a rule, not crashed into.
+MAX_ORDER_AMOUNT = 10**12
 
 
 class OrderStatus(StrEnum):
@@ -69,7 +74,11 @@ class Order:
 
 
 def price(lines: Sequence[Line], prices: Mapping[int, Money]) -> Money:
-    """The order amount: the sum of quantity × unit price. Raises ``UnknownProduct``."""
+    """The order amount: the sum of quantity × unit price.
+
+    Raises ``UnknownProduct``, and ``AmountOutOfRange`` for nothing to pay (i'mport
+    takes no payment of 0) or more than ``MAX_ORDER_AMOUNT``.
+    """
     if not lines:
         raise ValueError("an order needs at least one line")
     missing = [line.product_id for line in lines if line.product_id not in prices]
@@ -79,6 +88,10 @@ def price(lines: Sequence[Line], prices: Mapping[int, Money]) -> Money:
     total = Money.zero(first.currency)
     for line in lines:
         total += prices[line.product_id] * line.quantity
+    if total.amount > MAX_ORDER_AMOUNT:
+        raise AmountOutOfRange(f"{total} is more than an order may cost")
+    if total.amount <= 0:
+        raise AmountOutOfRange("an order must cost something: i'mport takes no payment of 0")
     return total
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..core.clock import Clock
 from ..store import UnitsOfWork
+from .api_keys import ApiKeys
 from .billing_keys import BillingKeys
 from .catalog import Catalog
 from .confirm import ConfirmDesk
@@ -65,6 +66,7 @@ class Services:
     escrows: Escrows
     subscriptions: Subscriptions
     billing_keys: BillingKeys
+    api_keys: ApiKeys
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

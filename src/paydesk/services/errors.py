@@ -11,6 +11,8 @@
      ├── ProductNotFound        no product has that id
      ├── DuplicateSku           another product uses that SKU
      ├── KeyReused              an Idempotency-Key reused for a different request
+     ├── KeyNotFound            no API key has that id
+     ├── InvalidKeyRequest      an API key cannot be made like that (no name, no scope)
      ├── KeyInFlight            the first request with that Idempotency-Key is still at work
      ├── RegistrationFailed     i'mport could not be told an order's amount
      ├── BillingRefused         i'mport refused a billing key (the card) or a plan/subscription rule
@@ -30,7 +32,9 @@ __all__ = [
     "BillingRefused",
     "ConfirmUnavailable",
     "DuplicateSku",
+    "InvalidKeyRequest",
     "KeyInFlight",
+    "KeyNotFound",
     "KeyReused",
     "NotOnRecord",
     "OrderNotFound",
@@ -109,6 +113,14 @@ class DuplicateSku(ServiceError, ValueError):
 
 class KeyReused(ServiceError, ValueError):
     """The key was used before for a different request."""
+
+
+class KeyNotFound(ServiceError, LookupError):
+    """No API key has that id."""
+
+
+class InvalidKeyRequest(ServiceError, ValueError):
+    """An API key cannot be made like that (empty name, no scope)."""
 
 
 class KeyInFlight(ServiceError):

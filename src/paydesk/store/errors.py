@@ -46,13 +46,21 @@ def translate(error: BaseException) -> StoreError | None:
         return error
     if isinstance(error, sa.IntegrityError):
         return Conflict(_first_line(error))
-    if isinstance(error, sa.DataError):
+    if isinstance(error, sa.DataError) or _sqlstate(error).startswith("22"):
+        # SQLSTATE class 22 is "data exception": asyncpg reports some of them (a NUL
+        # character in text, 22021) as a plain DBAPIError, not a DataError
         return OutOfRange(_first_line(error))
     if isinstance(error, OverflowError):  # sqlite3: "Python int too large to convert"
         return OutOfRange(str(error))
     if isinstance(error, sa.SQLAlchemyError | OSError | TimeoutError):
         return StoreUnavailable(_first_line(error) or type(error).__name__)
     return None
+
+
+def _sqlstate(error: BaseException) -> str:
+    """The SQLSTATE of a PostgreSQL error (``""`` for anything else)."""
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return code if isinstance(code, str) else ""
 
 
 def _first_line(error: BaseException) -> str:

@@ -34,6 +34,8 @@ class Delivery:
     imp_uid: str | None = None
     merchant_uid: str | None = None
     status: str | None = None
+    #: bytes received; differs from ``len(body)`` when the body was not kept (a refusal)
+    body_size: int | None = None
 
 
 class WebhookInbox:
@@ -47,6 +49,7 @@ class WebhookInbox:
         values = {
             "received_at": delivery.received_at, "source_ip": delivery.source_ip[:45],
             "headers": dict(delivery.headers), "body": delivery.body,
+            "body_size": len(delivery.body) if delivery.body_size is None else delivery.body_size,
             "imp_uid": _clip(delivery.imp_uid, 32), "merchant_uid": _clip(delivery.merchant_uid, 40),
             "status": _clip(delivery.status, 16), "outcome": outcome,
             "processed_at": delivery.received_at if outcome else None,

@@ -189,6 +189,7 @@ class InboxRecord:
     processed_at: datetime | None
     outcome: str | None
     error: str | None
+    body_size: int | None = None  # None for rows stored before migration 0004
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> InboxRecord:
@@ -197,5 +198,5 @@ class InboxRecord:
             id=m["id"], received_at=m["received_at"], source_ip=m["source_ip"],
             headers=dict(m["headers"]), body=bytes(m["body"]), imp_uid=m["imp_uid"],
             merchant_uid=m["merchant_uid"], status=m["status"], processed_at=m["processed_at"],
-            outcome=m["outcome"], error=m["error"],
+            outcome=m["outcome"], error=m["error"], body_size=m["body_size"],
         )  # fmt: skip

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from .types import Id, UtcDateTime
 
 __all__ = [
+    "api_keys",
     "billing_key_issuances",
     "billing_keys",
     "cash_receipts",
@@ -239,6 +240,8 @@ webhook_inbox = Table(
     Column("processed_at", UtcDateTime),
     Column("outcome", String(32)),
     Column("error", Text),
+    # migration 0004: bytes received (a refused delivery keeps its size, not its body)
+    Column("body_size", BigInteger),
     Index(None, "imp_uid"),
     Index(None, "processed_at"),
 )
@@ -534,4 +537,19 @@ subscription_charges = Table(
     *_stamps(),
     UniqueConstraint("subscription_id", "period", "attempt"),
     Index(None, "state"),
+)
+
+
+#: Merchant API keys: only a digest of each (migration 0007).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),  # public: finds the key
+    Column("digest", String(64), nullable=False),  # SHA-256 of the whole key, never the key
+    Column("scopes", String(100), nullable=False),  # space-separated, sorted
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
 )

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .api_keys import ApiKeyRepository
 from .billing import BillingBook
 from .decisions import DecisionRepository
 from .escrows import EscrowBook
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.customers = CustomerRepository(connection)
         self.escrows = EscrowBook(connection, dialect)
         self.billing = BillingBook(connection)
+        self.api_keys = ApiKeyRepository(connection)
 
 
 class UnitsOfWork(Protocol):

@@ -2,7 +2,12 @@
 
 ``bootstrap.build_server`` (or a test) builds the ``Services`` and passes them
 with the ``Settings``; every router reads them from ``app.state`` (``deps``).
-The services are closed when the app shuts down. OpenAPI is served at ``/docs``.
+The services are closed when the app shuts down. OpenAPI is served at
+``/docs``, with no asset from another host.
+
+Around the routers, outermost first: CORS for the two cross-origin paths
+(only when ``PAYDESK_CORS_ORIGINS`` is set), then the body limit of each
+surface (``/iamport/*``, ``/api/*``, everything else).
 """
 
 from __future__ import annotations
@@ -16,13 +21,21 @@ from .. import __version__
 from ..services.container import Services
 from ..settings import Settings
 from . import api, iamport
+from .confirm_guard import ConfirmGuard
+from .cors import ScopedCors
+from .docs import install_docs
+from .limits import BodyLimit, Surface
 from .problems import install_problem_handlers
 
 __all__ = ["create_app"]
 
 
 def create_app(services: Services, settings: Settings) -> FastAPI:
-    """The merchant server over ``services``, configured by ``settings``."""
+    """The merchant server over ``services``, configured by ``settings``.
+
+    Raises ``ValueError`` without ``PAYDESK_SECRET_KEY`` (it signs confirm URLs).
+    """
+    guard = ConfirmGuard.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -31,10 +44,26 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
         finally:
             await services.aclose()
 
-    app = FastAPI(title="paydesk merchant server", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="paydesk merchant server", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # fmt: skip
     app.state.services = services
     app.state.settings = settings
+    app.state.confirm_guard = guard
     install_problem_handlers(app)
+    install_docs(app)
     app.include_router(iamport.router)
     app.include_router(api.router)
+    app.add_middleware(BodyLimit, surfaces=_surfaces(settings),
+                       default=settings.max_body_bytes_default)  # fmt: skip
+    if settings.cors_origins:
+        app.add_middleware(ScopedCors, origins=settings.cors_origins)
     return app
+
+
+def _surfaces(settings: Settings) -> list[Surface]:
+    gateway = settings.max_body_bytes_gateway
+    return [
+        Surface("/iamport/", gateway),
+        Surface("/iamport/confirm", gateway, reason_shape=True),
+        Surface("/api/", settings.max_body_bytes_api),
+    ]

@@ -12,8 +12,16 @@ from fastapi import Depends, Request
 
 from ..services.container import Services
 from ..settings import Settings
+from .confirm_guard import ConfirmGuard
 
-__all__ = ["ServicesDep", "SettingsDep", "get_services", "get_settings"]
+__all__ = [
+    "ConfirmGuardDep",
+    "ServicesDep",
+    "SettingsDep",
+    "get_confirm_guard",
+    "get_services",
+    "get_settings",
+]
 
 
 def get_services(request: Request) -> Services:
@@ -26,5 +34,11 @@ def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
+def get_confirm_guard(request: Request) -> ConfirmGuard:
+    """Signs confirm URLs and checks confirm calls (built from the settings by ``create_app``)."""
+    return cast(ConfirmGuard, request.app.state.confirm_guard)
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ConfirmGuardDep = Annotated[ConfirmGuard, Depends(get_confirm_guard)]

@@ -15,12 +15,67 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
-__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
+from ..store.errors import OutOfRange
+
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_SCHEMA",
+    "Problem",
+    "install_problem_handlers",
+    "problem_response",
+    "problem_responses",
+]
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
+
+#: The JSON schema of a problem document, for the OpenAPI description.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_DESCRIPTIONS = {
+    400: "Bad request.",
+    401: "No API key, or not a valid one (`WWW-Authenticate: Bearer`).",
+    403: "The API key lacks the scope this operation needs.",
+    404: "Not found.",
+    409: "Conflict with the current state.",
+    413: "The request body is larger than this surface accepts.",
+    422: "The request does not match the schema.",
+    502: "i'mport could not be reached or refused.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries declaring problem documents for ``statuses``."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, _title(status)),
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
 
 
 class Problem(Exception):
@@ -61,12 +116,24 @@ async def _problem(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     response = problem_response(exc.status_code, _title(exc.status_code), _detail(exc))
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(sorted(_methods_of(request)))
     return response
+
+
+def _methods_of(request: Request) -> set[str]:
+    """Every method some route takes at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return methods
 
 
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:
@@ -79,6 +146,20 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
                             errors=errors)  # fmt: skip
 
 
+async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    """A value from the request the database cannot hold: the caller's mistake, never a 500.
+
+    The bounds of the API's schemas catch most (ids past 64 bits); this catches
+    what only the database knows, e.g. a NUL character in a query parameter,
+    which PostgreSQL refuses in any text.
+    """
+    log.info("%s %s: a value out of the database's range: %s", request.method,
+             request.url.path, exc)  # fmt: skip
+    return problem_response(400, "Bad Request",
+                            "A value in the request cannot be stored or searched for "
+                            "(a NUL character, or a number out of range).")  # fmt: skip
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "Internal Server Error")
@@ -89,6 +170,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(OutOfRange, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from paydesk.core.stock import Line
 from paydesk.services.ordering import OrderDesk, OrderRequest, PlacedOrder
 from paydesk.settings import Settings
 from paydesk.store import Database
+from tests.support.auth import TEST_SECRET_KEY, bearer, create_key
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET
 from tests.support.servers import serve
 
@@ -53,6 +54,7 @@ UNUSED_IAMPORT = {
     "PAYDESK_IAMPORT_BASE_URL": "http://127.0.0.1:9",
     "PAYDESK_IAMPORT_KEY": "unused",
     "PAYDESK_IAMPORT_SECRET": "unused",
+    "PAYDESK_SECRET_KEY": TEST_SECRET_KEY,
 }
 UNUSED_IAMPORT_SETTINGS = {
     name.removeprefix("PAYDESK_").lower(): value for name, value in UNUSED_IAMPORT.items()
@@ -61,13 +63,24 @@ UNUSED_IAMPORT_SETTINGS = {
 
 @contextmanager
 def merchant_app(
-    database_url: str, *, clock: Clock | None = None, **settings: Any
+    database_url: str, *, clock: Clock | None = None, port: int | None = None, **settings: Any
 ) -> Iterator[tuple[str, FastAPI]]:
     """The merchant app on a real socket, with its own ``Database`` on the server's loop."""
     config = Settings(database_url=database_url, **{**UNUSED_IAMPORT_SETTINGS, **settings})
     app = build_server(config, build_services(config, clock=clock))
-    with serve(app) as url:
+    with serve(app, port=port) as url:
         yield url, app
+
+
+@asynccontextmanager
+async def merchant_api(
+    database_url: str, *, clock: Clock | None = None, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """``merchant_server``, and a client for it that sends an API key of every scope."""
+    with merchant_server(database_url, clock=clock, **settings) as url:
+        key = await create_key(database_url)
+        async with httpx.AsyncClient(base_url=url, timeout=15, headers=bearer(key)) as http:
+            yield http
 
 
 @contextmanager

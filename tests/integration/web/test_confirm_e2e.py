@@ -13,6 +13,7 @@ import pytest
 
 from paydesk.core.orders import OrderStatus
 from paydesk.store import Database
+from tests.support.auth import bearer, confirm_path, create_key
 from tests.support.emulator import EmulatorClient
 from tests.support.window_http import WindowClient, card_params
 
@@ -31,14 +32,17 @@ async def test_last_unit_goes_to_the_first_confirm_and_the_next_payment_fails_wi
 ) -> None:
     desk = order_desk(database, registrar)
     with merchant_server(database_url) as shop:
-        async with httpx.AsyncClient(base_url=shop) as api:
+        key = await create_key(database_url)
+        async with httpx.AsyncClient(base_url=shop, headers=bearer(key)) as api:
             product = await add_product(api, "limited", stock=1, price=34_000)
             first = await place(desk, (product["id"], 1))
             second = await place(desk, (product["id"], 1))
 
             def pay(order_uid: str) -> dict[str, object]:
                 params = card_params(
-                    merchant_uid=order_uid, amount=34_000, confirm_url=f"{shop}/iamport/confirm"
+                    merchant_uid=order_uid,
+                    amount=34_000,
+                    confirm_url=shop + confirm_path(order_uid),
                 )
                 return window.pay_card(params)
 

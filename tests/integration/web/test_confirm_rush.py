@@ -23,6 +23,7 @@ import pytest
 
 from paydesk.services.ordering import PlacedOrder
 from paydesk.store import Database
+from tests.support.auth import bearer, confirm_path, create_key
 from tests.support.servers import free_port
 
 from .shop import (
@@ -55,7 +56,7 @@ async def rush(
     async with httpx.AsyncClient(timeout=20, limits=limits) as http:
         calls = [
             http.post(
-                f"{urls[i % len(urls)]}/iamport/confirm",
+                urls[i % len(urls)] + confirm_path(order.merchant_uid),
                 json=confirm_body(order, f"{prefix}{i:06d}"),
             )
             for i, order in enumerate(orders)
@@ -71,7 +72,8 @@ async def test_exactly_k_of_n_concurrent_confirms_win(
     database_url: str, database: Database, registrar: EmulatorRegistrar
 ) -> None:
     with merchant_app(database_url) as (url, app):
-        async with httpx.AsyncClient(base_url=url) as api:
+        key = await create_key(database_url)
+        async with httpx.AsyncClient(base_url=url, headers=bearer(key)) as api:
             product = await add_product(api, "hot", stock=K)
             orders = await place_orders(database, registrar, [((product["id"], 1),)] * N)
             answers = await rush([url], orders, "imp_rush_")
@@ -104,7 +106,8 @@ async def test_multi_item_rush_neither_oversells_nor_undersells(
 ) -> None:
     rng = random.Random(20300101)
     with merchant_app(database_url) as (url, _):
-        async with httpx.AsyncClient(base_url=url) as api:
+        key = await create_key(database_url)
+        async with httpx.AsyncClient(base_url=url, headers=bearer(key)) as api:
             a = await add_product(api, "a", stock=10)
             b = await add_product(api, "b", stock=7)
             shapes = [
@@ -149,7 +152,7 @@ def server_process(database_url: str) -> Iterator[str]:
         while True:
             assert process.poll() is None, "server process exited"
             try:
-                if httpx.get(f"{url}/api/products", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/docs", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -170,7 +173,8 @@ async def test_two_server_processes_on_one_database_still_sell_exactly_k(
 ) -> None:
     with ExitStack() as stack:
         urls = [stack.enter_context(server_process(database_url)) for _ in range(2)]
-        async with httpx.AsyncClient(base_url=urls[0]) as api:
+        key = await create_key(database_url)
+        async with httpx.AsyncClient(base_url=urls[0], headers=bearer(key)) as api:
             product = await add_product(api, "hot", stock=K)
             orders = await place_orders(database, registrar, [((product["id"], 1),)] * N)
             answers = await rush(urls, orders, "imp_two_")

@@ -8,16 +8,15 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from .shop import merchant_server
+from .shop import merchant_api
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest_asyncio.fixture
 async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    with merchant_server(database_url) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-            yield http
+    async with merchant_api(database_url) as http:
+        yield http
 
 
 NEW = {"sku": "tee-black-m", "name": "검정 티셔츠 M", "price": 19_000, "stock": 5}

@@ -23,15 +23,19 @@ from ...services.errors import BillingRefused, NotOnRecord, TryLater
 from ...services.idempotency import Answer
 from ...services.subscriptions import SubscriptionView
 from ...store.billing import ChargeRecord, KeyRecord, NewPlan, PlanRecord, SubscriptionRecord
+from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..deps import ServicesDep, SettingsDep
 from ..idempotency import IdempotentDep
-from ..problems import Problem
+from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID
 
 __all__ = ["router"]
 
 T = TypeVar("T")
-router = APIRouter(tags=["billing"])
+router = APIRouter(
+    tags=["billing"],
+    responses=AUTH_RESPONSES | problem_responses(400, 404, 409, 413, 422, 502, 503),
+)
 INLINE_SECONDS = 8.0
 
 CustomerUid = Annotated[
@@ -248,7 +252,13 @@ class CancelIn(BaseModel):
 
 
 # -- billing keys ----------------------------------------------------------------------
-@router.post("/api/customers/{customer_uid}/billing-key", status_code=201, response_model=KeyOut)
+@router.post(
+    "/api/customers/{customer_uid}/billing-key",
+    status_code=201,
+    response_model=KeyOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def issue_key(
     customer_uid: CustomerUid, body: CardIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
@@ -267,13 +277,23 @@ async def issue_key(
     return await idem.once(body.fingerprint(), action)
 
 
-@router.get("/api/customers/{customer_uid}/billing-key", response_model=KeyOut)
+@router.get(
+    "/api/customers/{customer_uid}/billing-key",
+    response_model=KeyOut,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def get_key(customer_uid: CustomerUid, services: ServicesDep) -> KeyOut:
     """The customer's billing key (masked card)."""
     return KeyOut.of(await _found(services.billing_keys.key(customer_uid)))
 
 
-@router.delete("/api/customers/{customer_uid}/billing-key", response_model=KeyOut)
+@router.delete(
+    "/api/customers/{customer_uid}/billing-key",
+    response_model=KeyOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def delete_key(customer_uid: CustomerUid, services: ServicesDep, idem: IdempotentDep) -> Any:
     """Delete the billing key at i'mport and here; its subscriptions then need a new card."""
 
@@ -286,7 +306,7 @@ async def delete_key(customer_uid: CustomerUid, services: ServicesDep, idem: Ide
 
 
 @router.post("/api/customers/{customer_uid}/billing-key/window", status_code=201,
-             response_model=WindowOut)  # fmt: skip
+             response_model=WindowOut, dependencies=[WRITE])  # fmt: skip
 async def start_window(
     customer_uid: CustomerUid, body: WindowIn, services: ServicesDep, settings: SettingsDep,
     idem: IdempotentDep,
@@ -313,7 +333,7 @@ async def start_window(
 
 
 @router.post("/api/customers/{customer_uid}/billing-key/window/complete",
-             response_model=CompleteOut)  # fmt: skip
+             response_model=CompleteOut, dependencies=[WRITE])  # fmt: skip
 async def complete_window(
     customer_uid: CustomerUid, body: CompleteIn, services: ServicesDep
 ) -> CompleteOut:
@@ -325,7 +345,13 @@ async def complete_window(
 
 
 # -- plans -----------------------------------------------------------------------------
-@router.post("/api/plans", status_code=201, response_model=PlanOut)
+@router.post(
+    "/api/plans",
+    status_code=201,
+    response_model=PlanOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def add_plan(body: PlanIn, services: ServicesDep, idem: IdempotentDep) -> Any:
     """A plan: what is charged how often, how failed charges are retried."""
 
@@ -338,18 +364,28 @@ async def add_plan(body: PlanIn, services: ServicesDep, idem: IdempotentDep) -> 
                            location=lambda made: f"/api/plans/{made['id']}")  # fmt: skip
 
 
-@router.get("/api/plans", response_model=list[PlanOut])
+@router.get(
+    "/api/plans", response_model=list[PlanOut], dependencies=[READ], responses=AUTH_RESPONSES
+)
 async def list_plans(services: ServicesDep) -> list[PlanOut]:
     return [PlanOut.of(p) for p in await services.subscriptions.plans()]
 
 
-@router.get("/api/plans/{plan_id}", response_model=PlanOut)
+@router.get(
+    "/api/plans/{plan_id}", response_model=PlanOut, dependencies=[READ], responses=AUTH_RESPONSES
+)
 async def get_plan(plan_id: Id, services: ServicesDep) -> PlanOut:
     return PlanOut.of(await _found(services.subscriptions.plan(plan_id)))
 
 
 # -- subscriptions ---------------------------------------------------------------------
-@router.post("/api/subscriptions", status_code=201, response_model=SubscriptionOut)
+@router.post(
+    "/api/subscriptions",
+    status_code=201,
+    response_model=SubscriptionOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def subscribe(body: SubscribeIn, services: ServicesDep, idem: IdempotentDep) -> Any:
     """Subscribe a customer with a billing key to a plan; the first period is charged at once."""
 
@@ -366,7 +402,12 @@ async def subscribe(body: SubscribeIn, services: ServicesDep, idem: IdempotentDe
                            location=lambda made: f"/api/subscriptions/{made['id']}")  # fmt: skip
 
 
-@router.get("/api/subscriptions", response_model=list[SubscriptionOut])
+@router.get(
+    "/api/subscriptions",
+    response_model=list[SubscriptionOut],
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def list_subscriptions(
     services: ServicesDep,
     customer_uid: Annotated[str | None, Query(max_length=80)] = None,
@@ -379,20 +420,35 @@ async def list_subscriptions(
     return [SubscriptionOut.of(record) for record in found]
 
 
-@router.get("/api/subscriptions/{subscription_id}", response_model=SubscriptionOut)
+@router.get(
+    "/api/subscriptions/{subscription_id}",
+    response_model=SubscriptionOut,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def get_subscription(subscription_id: Id, services: ServicesDep) -> SubscriptionOut:
     """One subscription with its charge history."""
     return SubscriptionOut.of_view(await _found(services.subscriptions.view(subscription_id)))
 
 
-@router.get("/api/subscriptions/{subscription_id}/charges", response_model=list[ChargeOut])
+@router.get(
+    "/api/subscriptions/{subscription_id}/charges",
+    response_model=list[ChargeOut],
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def list_charges(subscription_id: Id, services: ServicesDep) -> list[ChargeOut]:
     """Every attempt to charge the subscription, oldest first."""
     view = await _found(services.subscriptions.view(subscription_id))
     return [ChargeOut.of(c) for c in view.charges]
 
 
-@router.post("/api/subscriptions/{subscription_id}/cancel", response_model=SubscriptionOut)
+@router.post(
+    "/api/subscriptions/{subscription_id}/cancel",
+    response_model=SubscriptionOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def cancel_subscription(
     subscription_id: Id, body: CancelIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:

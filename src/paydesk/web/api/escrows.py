@@ -19,14 +19,17 @@ from ...iamport import EscrowParty, EscrowProduct
 from ...services.escrow import Delivery
 from ...services.idempotency import Answer
 from ...store.escrows import EscrowRecord
+from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
-from ..problems import Problem
+from ..problems import Problem, problem_responses
 from .refused import answered
 
 __all__ = ["DeliveryIn", "EscrowOut", "router"]
 
-router = APIRouter(tags=["escrow"])
+router = APIRouter(
+    tags=["escrow"], responses=AUTH_RESPONSES | problem_responses(400, 404, 409, 413, 422, 502, 503)
+)
 ImpUid = Annotated[str, Path(pattern=r"^imp_[0-9A-Za-z]{1,28}$")]
 Short = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -131,7 +134,13 @@ async def _register(
     return await idem.once(body.model_dump(mode="json"), action)
 
 
-@router.post("/api/escrows/{imp_uid}", status_code=201, response_model=EscrowOut)
+@router.post(
+    "/api/escrows/{imp_uid}",
+    status_code=201,
+    response_model=EscrowOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def register_delivery(
     imp_uid: ImpUid, body: DeliveryIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
@@ -139,7 +148,12 @@ async def register_delivery(
     return await _register(imp_uid, body, services, idem, update=False)
 
 
-@router.put("/api/escrows/{imp_uid}", response_model=EscrowOut)
+@router.put(
+    "/api/escrows/{imp_uid}",
+    response_model=EscrowOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def change_delivery(
     imp_uid: ImpUid, body: DeliveryIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
@@ -158,7 +172,12 @@ class EscrowLookup(EscrowOut):
     at_iamport: EscrowAtIamport | None = None
 
 
-@router.get("/api/escrows/{imp_uid}", response_model=EscrowLookup)
+@router.get(
+    "/api/escrows/{imp_uid}",
+    response_model=EscrowLookup,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def get_escrow(
     imp_uid: ImpUid,
     services: ServicesDep,

@@ -20,14 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...services.idempotency import Answer
 from ...services.identity import Verified
 from ...store.identities import IdentityRecord
+from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
+from ..problems import problem_responses
 from ..schemas import MAX_ID
 from .refused import answered
 
 __all__ = ["AgeGateIn", "CertificationIn", "IdentityOut", "router"]
 
-router = APIRouter(tags=["identity verification"])
+router = APIRouter(
+    tags=["identity verification"],
+    responses=AUTH_RESPONSES | problem_responses(400, 404, 409, 413, 422, 502, 503),
+)
 CUSTOMER_REF = r"^[A-Za-z0-9._:@-]{1,64}$"
 CustomerRef = Annotated[
     str, Path(pattern=CUSTOMER_REF, description="The shop's id of the customer.")
@@ -91,7 +96,12 @@ class IdentityOut(BaseModel):
         return cls.of(verified.identity, list(verified.same_person))
 
 
-@router.post("/api/customers/{customer_ref}/identity", response_model=IdentityOut)
+@router.post(
+    "/api/customers/{customer_ref}/identity",
+    response_model=IdentityOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def store_identity(
     customer_ref: CustomerRef, body: CertificationIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
@@ -106,7 +116,12 @@ async def store_identity(
     return await idem.once(body.model_dump(mode="json"), action)
 
 
-@router.get("/api/customers/{customer_ref}/identity", response_model=IdentityOut)
+@router.get(
+    "/api/customers/{customer_ref}/identity",
+    response_model=IdentityOut,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def get_identity(customer_ref: CustomerRef, services: ServicesDep) -> IdentityOut:
     """The customer's verified identity."""
     return IdentityOut.of(await answered(services.identities.customer(customer_ref)))
@@ -125,14 +140,24 @@ class AgeGateOut(BaseModel):
     min_age: int | None
 
 
-@router.put("/api/products/{product_id}/age-gate", response_model=AgeGateOut)
+@router.put(
+    "/api/products/{product_id}/age-gate",
+    response_model=AgeGateOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def set_age_gate(product_id: ProductId, body: AgeGateIn, services: ServicesDep) -> AgeGateOut:
     """Require a minimum age to buy the product (e.g. 19 for alcohol)."""
     min_age = await answered(services.identities.set_age_gate(product_id, body.min_age))
     return AgeGateOut(product_id=product_id, min_age=min_age)
 
 
-@router.get("/api/products/{product_id}/age-gate", response_model=AgeGateOut)
+@router.get(
+    "/api/products/{product_id}/age-gate",
+    response_model=AgeGateOut,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def get_age_gate(product_id: ProductId, services: ServicesDep) -> AgeGateOut:
     """The minimum age the product requires (null: none)."""
     return AgeGateOut(product_id=product_id,

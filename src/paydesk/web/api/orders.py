@@ -8,15 +8,15 @@ buyer chooses products and quantities; never the price.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from ...core.errors import AmountOutOfRange
 from ...core.money import CurrencyMismatch
-from ...core.orders import OrderStatus, UnknownProduct
+from ...core.orders import MAX_ORDER_AMOUNT, OrderStatus, UnknownProduct
 from ...core.stock import Line
 from ...services.container import Services
 from ...services.iamport_port import wire_amount
@@ -26,10 +26,13 @@ from ...services.ordering import OrderDesk, OrderRequest, PlacedOrder, Registrat
 from ...services.refusals import Refused
 from ...settings import Settings
 from ...store.orders import OrderQuery
-from ..deps import ServicesDep, SettingsDep
+from ..auth import AUTH_RESPONSES, READ, WRITE
+from ..confirm_guard import ConfirmGuard
+from ..deps import ConfirmGuardDep, ServicesDep, SettingsDep
 from ..idempotency import IdempotentDep
-from ..problems import Problem
-from ..schemas import MAX_ID, OrderDetail, OrderPageOut
+from ..problems import Problem, problem_responses
+from ..schemas import OrderDetail, OrderPageOut
+from .inputs import MAX_ID, NO_NUL, IsoDateTime, JsonInt, RowId
 
 __all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router"]
 
@@ -40,14 +43,14 @@ def _number(value: int | Decimal) -> int | float:
 
 
 WireAmount = Annotated[int | Decimal, PlainSerializer(_number, when_used="json")]
-Text = Annotated[str, Field(max_length=100)]
+Text = Annotated[str, Field(max_length=100, pattern=NO_NUL)]
 
 
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    product_id: int = Field(ge=1)
-    quantity: int = Field(ge=1, le=10_000)
+    product_id: JsonInt = Field(ge=1, le=MAX_ID)
+    quantity: JsonInt = Field(ge=1, le=10_000)
 
 
 class BuyerIn(BaseModel):
@@ -56,8 +59,8 @@ class BuyerIn(BaseModel):
     name: Text | None = None
     email: Text | None = None
     tel: Text | None = None
-    addr: Annotated[str, Field(max_length=200)] | None = None
-    postcode: Annotated[str, Field(max_length=10)] | None = None
+    addr: Annotated[str, Field(max_length=200, pattern=NO_NUL)] | None = None
+    postcode: Annotated[str, Field(max_length=10, pattern=NO_NUL)] | None = None
 
 
 class OrderIn(BaseModel):
@@ -104,7 +107,9 @@ class OrderPlaced(BaseModel):
     request_pay: RequestPay
 
 
-def _request_pay(placed: PlacedOrder, body: OrderIn, settings: Settings) -> RequestPay:
+def _request_pay(
+    placed: PlacedOrder, body: OrderIn, settings: Settings, guard: ConfirmGuard
+) -> RequestPay:
     base = settings.public_base_url.rstrip("/")
     buyer = body.buyer
     return RequestPay(
@@ -112,17 +117,23 @@ def _request_pay(placed: PlacedOrder, body: OrderIn, settings: Settings) -> Requ
         name=placed.name, amount=wire_amount(placed.amount), currency=placed.amount.currency,
         buyer_name=buyer.name, buyer_email=buyer.email, buyer_tel=buyer.tel,
         buyer_addr=buyer.addr, buyer_postcode=buyer.postcode,
-        confirm_url=settings.confirm_url(), notice_url=settings.notice_url(),
+        confirm_url=guard.url_for(placed.merchant_uid), notice_url=settings.notice_url(),
         m_redirect_url=f"{base}/iamport/complete",
     )  # fmt: skip
 
 
-router = APIRouter(prefix="/api/orders", tags=["orders"])
+router = APIRouter(prefix="/api/orders", tags=["orders"],
+                   responses=AUTH_RESPONSES | problem_responses(400, 422))  # fmt: skip
 
 
-@router.post("", status_code=201, response_model=OrderPlaced)
+@router.post("", status_code=201, response_model=OrderPlaced, dependencies=[WRITE],
+             responses=problem_responses(409, 413, 502))  # fmt: skip
 async def place_order(
-    body: OrderIn, services: ServicesDep, settings: SettingsDep, idem: IdempotentDep
+    body: OrderIn,
+    services: ServicesDep,
+    settings: SettingsDep,
+    guard: ConfirmGuardDep,
+    idem: IdempotentDep,
 ) -> Any:
     """Place an order: priced from the catalog, amount registered with i'mport.
 
@@ -139,23 +150,23 @@ async def place_order(
         placed = await _place(services.orders, request, idem.token)
         view = await services.lookups.order(order_id=placed.id)
         made = OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
-                           request_pay=_request_pay(placed, body, settings))  # fmt: skip
+                           request_pay=_request_pay(placed, body, settings, guard))  # fmt: skip
         return Answer(201, made.model_dump(mode="json"))
 
     return await idem.once(body.model_dump(mode="json"), action,
                            location=lambda made: f"/api/orders/{made['order']['id']}")  # fmt: skip
 
 
-@router.get("", response_model=OrderPageOut)
+@router.get("", response_model=OrderPageOut, dependencies=[READ])
 async def list_orders(
     services: ServicesDep,
     status: Annotated[
         str | None, Query(pattern=f"^({'|'.join(s.value for s in OrderStatus)})$")
     ] = None,
-    pay_method: Annotated[str | None, Query(max_length=20)] = None,
-    pg: Annotated[str | None, Query(max_length=40)] = None,
-    since: Annotated[datetime | None, Query(description="Placed at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Placed before.")] = None,
+    pay_method: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
+    pg: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Placed at or after.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Placed before.")] = None,
     before: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="The `next_before` of the previous page.")
     ] = None,
@@ -173,15 +184,19 @@ async def list_orders(
     return OrderPageOut.of(await services.lookups.orders(query), limit)
 
 
-@router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail)
-async def order_by_merchant_uid(merchant_uid: str, services: ServicesDep) -> OrderDetail:
+@router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail, dependencies=[READ],
+            responses=problem_responses(404))  # fmt: skip
+async def order_by_merchant_uid(
+    merchant_uid: Annotated[str, Path(pattern=NO_NUL)], services: ServicesDep
+) -> OrderDetail:
     """One order by its merchant_uid, with its payments and refunds."""
     view = await _found(services.lookups, merchant_uid=merchant_uid)
     return OrderDetail.of_view(view, await _bank_names(services, view))
 
 
-@router.get("/{order_id}", response_model=OrderDetail)
-async def order_by_id(order_id: int, services: ServicesDep) -> OrderDetail:
+@router.get("/{order_id}", response_model=OrderDetail, dependencies=[READ],
+            responses=problem_responses(404))  # fmt: skip
+async def order_by_id(order_id: RowId, services: ServicesDep) -> OrderDetail:
     """One order by id, with its payments and refunds."""
     view = await _found(services.lookups, order_id=order_id)
     return OrderDetail.of_view(view, await _bank_names(services, view))
@@ -198,6 +213,10 @@ async def _place(desk: OrderDesk, request: OrderRequest, key: str | None) -> Pla
         return await desk.place(request, key=key)
     except UnknownProduct as exc:
         raise Problem(422, "Unknown product", str(exc)) from exc
+    except AmountOutOfRange as exc:
+        raise Problem(422, "Order amount out of range",
+                      f"An order must cost between 1 and {MAX_ORDER_AMOUNT} (smallest unit): "
+                      f"{exc}.") from exc  # fmt: skip
     except CurrencyMismatch as exc:
         raise Problem(
             422, "Mixed currencies", "All products of an order need one currency."

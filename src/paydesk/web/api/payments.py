@@ -8,16 +8,17 @@ by merchant_uid, approval number (``apply_num``) or PG transaction id
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from ...services.errors import NotOnRecord
 from ...store.payment_book import PaymentQuery
+from ..auth import AUTH_RESPONSES, READ
 from ..deps import ServicesDep
-from ..problems import Problem
+from ..problems import Problem, problem_responses
 from ..schemas import PaymentOut, PaymentPageOut, RefundOut
+from .inputs import NO_NUL, IsoDateTime, Offset
 
 __all__ = ["PaymentDetail", "router"]
 
@@ -28,21 +29,22 @@ class PaymentDetail(PaymentOut):
     refunds: list[RefundOut]
 
 
-router = APIRouter(prefix="/api/payments", tags=["payments"])
+router = APIRouter(prefix="/api/payments", tags=["payments"],
+                   responses=AUTH_RESPONSES | problem_responses(400, 422))  # fmt: skip
 
 
-@router.get("", response_model=PaymentPageOut)
+@router.get("", response_model=PaymentPageOut, dependencies=[READ])
 async def search_payments(
     services: ServicesDep,
     status: Annotated[str | None, Query(pattern="^(ready|paid|cancelled|failed)$")] = None,
-    pay_method: Annotated[str | None, Query(max_length=20)] = None,
-    merchant_uid: Annotated[str | None, Query(max_length=40)] = None,
-    apply_num: Annotated[str | None, Query(max_length=20)] = None,
-    pg_tid: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Created before.")] = None,
+    pay_method: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
+    merchant_uid: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
+    apply_num: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
+    pg_tid: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Created at or after.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Created before.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> PaymentPageOut:
     """Payments matching every filter given, newest first."""
     for name, moment in (("since", since), ("until", until)):
@@ -56,8 +58,11 @@ async def search_payments(
     return PaymentPageOut.of(await services.lookups.payments(query))
 
 
-@router.get("/{imp_uid}", response_model=PaymentDetail)
-async def get_payment(imp_uid: str, services: ServicesDep) -> PaymentDetail:
+@router.get("/{imp_uid}", response_model=PaymentDetail, dependencies=[READ],
+            responses=problem_responses(404))  # fmt: skip
+async def get_payment(
+    imp_uid: Annotated[str, Path(pattern=NO_NUL)], services: ServicesDep
+) -> PaymentDetail:
     """One payment by imp_uid."""
     try:
         record = await services.lookups.payment(imp_uid)

@@ -22,17 +22,19 @@ from ...services.catalog import (
 )
 from ...services.idempotency import Answer
 from ...store import ProductRecord, UnitOfWork
+from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
-from ..problems import Problem
+from ..problems import Problem, problem_responses
+from .inputs import NO_NUL, After, JsonBool, JsonInt, RowId
 
 __all__ = ["ProductIn", "ProductOut", "ProductPatch", "router"]
 
 Currency = Annotated[str, Field(pattern="^(" + "|".join(EXPONENTS) + ")$")]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Units = Annotated[int, Field(ge=0, le=2**31 - 1)]
-Price = Annotated[int, Field(ge=0, le=2**53)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+Units = Annotated[JsonInt, Field(ge=0, le=2**31 - 1)]
+Price = Annotated[JsonInt, Field(ge=0, le=2**53)]
 
 
 class ProductIn(BaseModel):
@@ -45,7 +47,7 @@ class ProductIn(BaseModel):
     price: Price
     currency: Currency = "KRW"
     stock: Units = Field(description="Units available for sale.")
-    on_sale: bool = True
+    on_sale: JsonBool = True
 
 
 class ProductPatch(BaseModel):
@@ -57,7 +59,7 @@ class ProductPatch(BaseModel):
     price: Price | None = None
     currency: Currency | None = None
     stock: Units | None = Field(default=None, description="New number of available units.")
-    on_sale: bool | None = None
+    on_sale: JsonBool | None = None
 
 
 class StockOut(BaseModel):
@@ -103,10 +105,12 @@ def _changes(patch: ProductPatch, current: ProductRecord) -> ProductChanges:
     )
 
 
-router = APIRouter(prefix="/api/products", tags=["products"])
+router = APIRouter(prefix="/api/products", tags=["products"],
+                   responses=AUTH_RESPONSES | problem_responses(400, 422))  # fmt: skip
 
 
-@router.post("", status_code=201, response_model=ProductOut)
+@router.post("", status_code=201, response_model=ProductOut, dependencies=[WRITE],
+             responses=problem_responses(409, 413))  # fmt: skip
 async def create_product(body: ProductIn, services: ServicesDep, idem: IdempotentDep) -> Any:
     """Add a product. Send an `Idempotency-Key` to make retries safe."""
     new = NewProduct(body.sku, body.name, Money(body.price, body.currency), body.stock,
@@ -124,11 +128,11 @@ async def create_product(body: ProductIn, services: ServicesDep, idem: Idempoten
     )
 
 
-@router.get("", response_model=ProductPage)
+@router.get("", response_model=ProductPage, dependencies=[READ])
 async def list_products(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: After = 0,
 ) -> ProductPage:
     """Products by ascending id."""
     records = await services.catalog.listing(limit=limit, after=after)
@@ -136,14 +140,18 @@ async def list_products(
     return ProductPage(items=[ProductOut.of(r) for r in records], next_after=next_after)
 
 
-@router.get("/{product_id}", response_model=ProductOut)
-async def get_product(product_id: int, services: ServicesDep) -> ProductOut:
+@router.get("/{product_id}", response_model=ProductOut, dependencies=[READ],
+            responses=problem_responses(404))  # fmt: skip
+async def get_product(product_id: RowId, services: ServicesDep) -> ProductOut:
     """One product."""
     return ProductOut.of(await _found(services.catalog.get(product_id)))
 
 
-@router.patch("/{product_id}", response_model=ProductOut)
-async def change_product(product_id: int, body: ProductPatch, services: ServicesDep) -> ProductOut:
+@router.patch("/{product_id}", response_model=ProductOut, dependencies=[WRITE],
+              responses=problem_responses(404, 413))  # fmt: skip
+async def change_product(
+    product_id: RowId, body: ProductPatch, services: ServicesDep
+) -> ProductOut:
     """Change a product; `stock` sets the available units (held and sold stay)."""
     catalog = services.catalog
     current = await _found(catalog.get(product_id))

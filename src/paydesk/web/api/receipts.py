@@ -20,15 +20,20 @@ from ...core.receipts import IdentifierType, InvalidIdentifier, ReceiptState, re
 from ...services.idempotency import Answer
 from ...services.receipts import ExternalAsk, ReceiptAsk
 from ...store.receipts import ReceiptKind, ReceiptQuery, ReceiptRecord
+from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
-from ..problems import Problem
+from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID
+from .inputs import IsoDateTime
 from .refused import answered
 
 __all__ = ["ExternalReceiptIn", "ReceiptIn", "ReceiptOut", "router"]
 
-router = APIRouter(tags=["cash receipts"])
+router = APIRouter(
+    tags=["cash receipts"],
+    responses=AUTH_RESPONSES | problem_responses(400, 404, 409, 413, 422, 502, 503),
+)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 ImpUid = Annotated[str, Field(pattern=r"^imp_[0-9A-Za-z]{1,28}$")]
 Identifier = Annotated[str, Field(min_length=8, max_length=24, pattern=r"^[0-9 -]+$",
@@ -138,7 +143,13 @@ def _fingerprint(body: BaseModel) -> dict[str, Any]:
 
 
 # -- receipts of i'mport payments -------------------------------------------------------
-@router.post("/api/receipts", status_code=201, response_model=ReceiptOut)
+@router.post(
+    "/api/receipts",
+    status_code=201,
+    response_model=ReceiptOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def issue_receipt(body: ReceiptIn, services: ServicesDep, idem: IdempotentDep) -> Any:
     """Issue a cash receipt for a paid transfer or virtual-account payment of ours."""
     who = _recipient(body.identifier_type, body.identifier)
@@ -181,14 +192,16 @@ def _page(records: list[ReceiptRecord], limit: int) -> ReceiptPage:
     return ReceiptPage(items=[ReceiptOut.of(r) for r in records], next_before=next_before)
 
 
-@router.get("/api/receipts", response_model=ReceiptPage)
+@router.get(
+    "/api/receipts", response_model=ReceiptPage, dependencies=[READ], responses=AUTH_RESPONSES
+)
 async def search_receipts(
     services: ServicesDep,
     imp_uid: Annotated[str | None, Query(max_length=32)] = None,
     state: ReceiptState | None = None,
     identifier_type: IdentifierType | None = None,
-    since: Annotated[datetime | None, Query(description="Asked for at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Asked for before.")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Asked for at or after.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Asked for before.")] = None,
     before: Before = None,
     limit: Limit = 50,
 ) -> ReceiptPage:
@@ -197,7 +210,12 @@ async def search_receipts(
     return _page(await services.receipts.search("payment", query), limit)
 
 
-@router.get("/api/receipts/{receipt_id}", response_model=ReceiptOut)
+@router.get(
+    "/api/receipts/{receipt_id}",
+    response_model=ReceiptOut,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def get_receipt(receipt_id: Id, services: ServicesDep) -> ReceiptOut:
     """One receipt of an i'mport payment."""
     return ReceiptOut.of(await answered(services.receipts.get("payment", receipt_id)))
@@ -211,20 +229,36 @@ async def _cancel(kind: ReceiptKind, receipt_id: int, services: Any, idem: Any) 
     return await idem.once({"cancel": receipt_id}, action)
 
 
-@router.post("/api/receipts/{receipt_id}/cancel", response_model=ReceiptOut)
+@router.post(
+    "/api/receipts/{receipt_id}/cancel",
+    response_model=ReceiptOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def cancel_receipt(receipt_id: Id, services: ServicesDep, idem: IdempotentDep) -> Any:
     """Cancel an issued receipt; a cancelled one is refused (409) and stays as it is."""
     return await _cancel("payment", receipt_id, services, idem)
 
 
-@router.post("/api/receipts/{receipt_id}/refresh", response_model=ReceiptOut)
+@router.post(
+    "/api/receipts/{receipt_id}/refresh",
+    response_model=ReceiptOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def refresh_receipt(receipt_id: Id, services: ServicesDep) -> ReceiptOut:
     """Bring the receipt in line with i'mport (settles one whose answer was lost)."""
     return ReceiptOut.of(await answered(services.receipts.refresh("payment", receipt_id)))
 
 
 # -- external receipts ----------------------------------------------------------------
-@router.post("/api/external-receipts", status_code=201, response_model=ReceiptOut)
+@router.post(
+    "/api/external-receipts",
+    status_code=201,
+    response_model=ReceiptOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def issue_external_receipt(
     body: ExternalReceiptIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
@@ -242,14 +276,19 @@ async def issue_external_receipt(
                            location=lambda made: f"/api/external-receipts/{made['id']}")  # fmt: skip
 
 
-@router.get("/api/external-receipts", response_model=ReceiptPage)
+@router.get(
+    "/api/external-receipts",
+    response_model=ReceiptPage,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def search_external_receipts(
     services: ServicesDep,
     merchant_uid: Annotated[str | None, Query(max_length=40)] = None,
     state: ReceiptState | None = None,
     identifier_type: IdentifierType | None = None,
-    since: Annotated[datetime | None, Query(description="Asked for at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Asked for before.")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Asked for at or after.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Asked for before.")] = None,
     before: Before = None,
     limit: Limit = 50,
 ) -> ReceiptPage:
@@ -258,13 +297,23 @@ async def search_external_receipts(
     return _page(await services.receipts.search("external", query), limit)
 
 
-@router.get("/api/external-receipts/{receipt_id}", response_model=ReceiptOut)
+@router.get(
+    "/api/external-receipts/{receipt_id}",
+    response_model=ReceiptOut,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def get_external_receipt(receipt_id: Id, services: ServicesDep) -> ReceiptOut:
     """One external receipt."""
     return ReceiptOut.of(await answered(services.receipts.get("external", receipt_id)))
 
 
-@router.post("/api/external-receipts/{receipt_id}/cancel", response_model=ReceiptOut)
+@router.post(
+    "/api/external-receipts/{receipt_id}/cancel",
+    response_model=ReceiptOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def cancel_external_receipt(
     receipt_id: Id, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
@@ -272,7 +321,12 @@ async def cancel_external_receipt(
     return await _cancel("external", receipt_id, services, idem)
 
 
-@router.post("/api/external-receipts/{receipt_id}/refresh", response_model=ReceiptOut)
+@router.post(
+    "/api/external-receipts/{receipt_id}/refresh",
+    response_model=ReceiptOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def refresh_external_receipt(receipt_id: Id, services: ServicesDep) -> ReceiptOut:
     """Bring the external receipt in line with i'mport."""
     return ReceiptOut.of(await answered(services.receipts.refresh("external", receipt_id)))

@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 
 from ...services.reconciliation import counts_of
 from ...store.reconciliations import DriftItem, ReconciliationRecord
+from ..auth import AUTH_RESPONSES, READ
 from ..deps import ServicesDep
-from ..problems import Problem
+from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID
 
 __all__ = ["DriftItemOut", "ReconciliationDetail", "ReconciliationOut", "router"]
@@ -80,10 +81,16 @@ class ReconciliationDetail(ReconciliationOut):
     items: list[DriftItemOut]
 
 
-router = APIRouter(prefix="/api/reconciliations", tags=["reconciliations"])
+router = APIRouter(
+    prefix="/api/reconciliations",
+    tags=["reconciliations"],
+    responses=AUTH_RESPONSES | problem_responses(400, 404, 409, 413, 422, 502, 503),
+)
 
 
-@router.get("", response_model=list[ReconciliationOut])
+@router.get(
+    "", response_model=list[ReconciliationOut], dependencies=[READ], responses=AUTH_RESPONSES
+)
 async def list_reconciliations(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -96,7 +103,9 @@ async def list_reconciliations(
     return [ReconciliationOut.of(record) for record in records]
 
 
-@router.get("/orphans", response_model=list[DriftItemOut])
+@router.get(
+    "/orphans", response_model=list[DriftItemOut], dependencies=[READ], responses=AUTH_RESPONSES
+)
 async def list_orphans(
     services: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[DriftItemOut]:
@@ -104,7 +113,12 @@ async def list_orphans(
     return [DriftItemOut.of(item) for item in await services.reconciler.orphans(limit=limit)]
 
 
-@router.get("/{reconciliation_id}", response_model=ReconciliationDetail)
+@router.get(
+    "/{reconciliation_id}",
+    response_model=ReconciliationDetail,
+    dependencies=[READ],
+    responses=AUTH_RESPONSES,
+)
 async def get_reconciliation(
     reconciliation_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: ServicesDep
 ) -> ReconciliationDetail:

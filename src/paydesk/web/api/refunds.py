@@ -22,15 +22,18 @@ from ...services.errors import NotOnRecord, RefundRefused
 from ...services.idempotency import Answer
 from ...services.refunds import RefundAsk, RefundView
 from ...store.ledger_records import AttemptRecord, RefundAccount
+from ..auth import AUTH_RESPONSES, READ, REFUND
 from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
-from ..problems import Problem
+from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID
+from .inputs import NO_NUL
 
 __all__ = ["AccountIn", "RefundIn", "RefundOut", "router"]
 
 T = TypeVar("T")
-router = APIRouter(tags=["refunds"])
+router = APIRouter(tags=["refunds"],
+                   responses=AUTH_RESPONSES | problem_responses(400, 404, 422))  # fmt: skip
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Amount = Annotated[int, Field(ge=1, le=10**12)]
 Part = Annotated[int, Field(ge=0, le=10**12)]
@@ -42,7 +45,7 @@ class AccountIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    refund_holder: Annotated[str, Field(min_length=1, max_length=16)]
+    refund_holder: Annotated[str, Field(min_length=1, max_length=16, pattern=NO_NUL)]
     refund_bank: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{2,4}$")]
     refund_account: Annotated[str, Field(pattern=r"^[0-9-]{6,20}$")]
     refund_tel: Annotated[str, Field(pattern=r"^[0-9-]{8,16}$")] | None = None
@@ -57,7 +60,7 @@ class RefundIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, Field(min_length=1, max_length=256)]
+    reason: Annotated[str, Field(min_length=1, max_length=256, pattern=NO_NUL)]
     amount: Amount | None = None
     tax_free: Part | None = None
     vat_amount: Part | None = None
@@ -145,7 +148,8 @@ class RefundOut(BaseModel):
         )  # fmt: skip
 
 
-@router.post("/api/orders/{order_id}/refunds", status_code=201, response_model=RefundOut)
+@router.post("/api/orders/{order_id}/refunds", status_code=201, response_model=RefundOut,
+             dependencies=[REFUND], responses=problem_responses(409, 413))  # fmt: skip
 async def ask_refund(
     order_id: Id, body: RefundIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
@@ -165,20 +169,22 @@ async def ask_refund(
                            location=lambda made: f"/api/refunds/{made['id']}")  # fmt: skip
 
 
-@router.get("/api/orders/{order_id}/refunds", response_model=list[RefundOut])
+@router.get("/api/orders/{order_id}/refunds", response_model=list[RefundOut],
+            dependencies=[READ])  # fmt: skip
 async def list_refunds(order_id: Id, services: ServicesDep) -> list[RefundOut]:
     """Every refund of the order (ours and those seen at i'mport) with their attempts."""
     views = await _found(services.refunds.of_order(order_id))
     return [RefundOut.of(view) for view in views]
 
 
-@router.get("/api/refunds/{refund_id}", response_model=RefundOut)
+@router.get("/api/refunds/{refund_id}", response_model=RefundOut, dependencies=[READ])
 async def get_refund(refund_id: Id, services: ServicesDep) -> RefundOut:
     """One refund with its attempts."""
     return RefundOut.of(await _found(services.refunds.view(refund_id)))
 
 
-@router.post("/api/refunds/{refund_id}/account", response_model=RefundOut)
+@router.post("/api/refunds/{refund_id}/account", response_model=RefundOut,
+             dependencies=[REFUND], responses=problem_responses(409, 413))  # fmt: skip
 async def supply_account(
     refund_id: Id, body: AccountIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:

@@ -21,15 +21,19 @@ from ...services.errors import NotOnRecord
 from ...services.idempotency import Answer
 from ...services.job_kinds import VBANK_NOTIFY
 from ...services.virtual_accounts import IssueAsk, VbankRefused, VbankUnavailable
+from ..auth import AUTH_RESPONSES, READ, WRITE
 from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
-from ..problems import Problem
+from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID, OrderDetail, PaymentOut
 
 __all__ = ["BankOut", "VbankIn", "VbankIssued", "router"]
 
 T = TypeVar("T")
-router = APIRouter(tags=["virtual accounts"])
+router = APIRouter(
+    tags=["virtual accounts"],
+    responses=AUTH_RESPONSES | problem_responses(400, 404, 409, 413, 422, 502, 503),
+)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 ImpUid = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 BankCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z]{2,4}$")]
@@ -61,7 +65,13 @@ class BankOut(BaseModel):
     name: str
 
 
-@router.post("/api/orders/{order_id}/vbank", status_code=201, response_model=VbankIssued)
+@router.post(
+    "/api/orders/{order_id}/vbank",
+    status_code=201,
+    response_model=VbankIssued,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def issue_vbank(
     order_id: Id, body: VbankIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
@@ -88,7 +98,12 @@ async def issue_vbank(
                            location=lambda made: f"/api/payments/{made['imp_uid']}")  # fmt: skip
 
 
-@router.delete("/api/vbanks/{imp_uid}", response_model=PaymentOut)
+@router.delete(
+    "/api/vbanks/{imp_uid}",
+    response_model=PaymentOut,
+    dependencies=[WRITE],
+    responses=AUTH_RESPONSES,
+)
 async def delete_vbank(imp_uid: ImpUid, services: ServicesDep, idem: IdempotentDep) -> Any:
     """Delete (revoke at i'mport) an unpaid virtual account; the stock it held is released."""
 
@@ -100,7 +115,9 @@ async def delete_vbank(imp_uid: ImpUid, services: ServicesDep, idem: IdempotentD
     return await idem.once({"imp_uid": imp_uid}, action)
 
 
-@router.get("/api/banks/{code}", response_model=BankOut)
+@router.get(
+    "/api/banks/{code}", response_model=BankOut, dependencies=[READ], responses=AUTH_RESPONSES
+)
 async def bank(
     code: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{2,4}$")], services: ServicesDep
 ) -> BankOut:

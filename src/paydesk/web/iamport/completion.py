@@ -32,6 +32,8 @@ from .webhooks import read_notification
 
 __all__ = ["CompletionOut", "router"]
 
+IMP_UID_MAX = 32
+
 _HEADLINES = {
     "paid": "결제가 완료되었습니다.",
     "failed": "결제가 완료되지 않았습니다.",
@@ -66,6 +68,8 @@ async def _complete(
     services: Services, imp_uid: str | None, merchant_uid: str | None
 ) -> _Completed:
     verifier, lookups = services.verifier, services.lookups
+    if imp_uid and len(imp_uid) > IMP_UID_MAX:
+        raise Problem(400, "Bad Request", "That is not an imp_uid.")
     if not imp_uid:
         return _Completed("none", await _order(lookups, merchant_uid))
     try:

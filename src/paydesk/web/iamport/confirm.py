@@ -5,11 +5,15 @@ shows our ``{"reason": ...}`` to the buyer. So this endpoint never answers 5xx:
 a request it cannot read gets 400, a database it cannot reach gets 429
 "temporarily unavailable" (logged), and every refusal carries its reason.
 Accepts JSON or form bodies, with ``amount`` (current) or ``status`` (older).
+
+Before anything is held or stored, the call must come to the order's own
+signed ``confirm_url`` (``?token=`` the HMAC of its merchant_uid) and, when
+``PAYDESK_CONFIRM_ALLOWED_IPS`` is set, from a listed address
+(``confirm_guard``); otherwise it is refused 403 ``{"reason": "forbidden"}``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -19,7 +23,10 @@ from fastapi.responses import JSONResponse
 
 from ...core.confirm import ConfirmCall, Refusal
 from ...services.errors import ConfirmUnavailable
-from ..deps import ServicesDep
+from ..confirm_guard import ConfirmGuard
+from ..deps import ConfirmGuardDep, ServicesDep
+from ..forwarding import sender
+from ..limits import load_json, storable
 
 __all__ = ["REFUSAL_STATUS", "parse_call", "router"]
 
@@ -38,6 +45,7 @@ REFUSAL_STATUS: Final[dict[Refusal, int]] = {
 }
 UNAVAILABLE = "temporarily unavailable"
 INVALID = "invalid request"
+FORBIDDEN = "forbidden"
 
 _SCHEMA = {
     "type": "object",
@@ -50,6 +58,15 @@ _SCHEMA = {
     },
 }
 _OPENAPI = {
+    "parameters": [
+        {
+            "name": "token",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "The HMAC of the order's merchant_uid, as in its `confirm_url`.",
+        }
+    ],
     "requestBody": {
         "required": True,
         "content": {
@@ -85,12 +102,14 @@ def parse_call(fields: dict[str, Any]) -> ConfirmCall | None:
 async def _fields(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
-        data = json.loads(await request.body())
+        data = load_json(await request.body())  # nesting limited
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        return data
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    else:
+        form = await request.form()
+        data = {key: value for key, value in form.items() if isinstance(value, str)}
+    return {key: storable(value) if isinstance(value, str) else value
+            for key, value in data.items()}  # fmt: skip
 
 
 def _refused(status: int, reason: str) -> JSONResponse:
@@ -101,14 +120,22 @@ router = APIRouter(tags=["i'mport"])
 
 
 @router.post("/iamport/confirm", openapi_extra=_OPENAPI, response_model=None)
-async def confirm(request: Request, services: ServicesDep) -> JSONResponse:
+async def confirm(request: Request, services: ServicesDep, guard: ConfirmGuardDep) -> JSONResponse:
     """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason."""
+    source = sender(request, guard.trusted_proxies)
+    if not guard.source_allowed(source):
+        log.warning("confirm from %s refused: not on the allow-list", source)
+        return _refused(403, FORBIDDEN)
     try:
         call = parse_call(await _fields(request))
     except Exception:  # unreadable body
         call = None
     if call is None:
         return _refused(400, INVALID)
+    if not _signed(guard, request, call):
+        log.warning("confirm %r for %r from %s refused: bad confirm_url token",
+                    call.imp_uid, call.merchant_uid, source)  # fmt: skip
+        return _refused(403, FORBIDDEN)
     try:
         decision = await services.confirm.confirm(call, _as_stored(call))
     except ConfirmUnavailable:
@@ -119,6 +146,11 @@ async def confirm(request: Request, services: ServicesDep) -> JSONResponse:
     if decision.refusal is None:
         return JSONResponse({}, status_code=200)
     return _refused(REFUSAL_STATUS[decision.refusal], decision.refusal.value)
+
+
+def _signed(guard: ConfirmGuard, request: Request, call: ConfirmCall) -> bool:
+    tokens = request.query_params.getlist("token")
+    return len(tokens) == 1 and guard.token_valid(call.merchant_uid, tokens[0])
 
 
 def _as_stored(call: ConfirmCall) -> dict[str, Any]:

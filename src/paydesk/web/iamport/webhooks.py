@@ -9,7 +9,14 @@ The sender must be on the allow-list (``PAYDESK_WEBHOOK_ALLOWED_IPS``, by
 default i'mport's official addresses; empty = no check, as in the demo where
 the emulator posts from 127.0.0.1). Behind a reverse proxy, list it in
 ``PAYDESK_TRUSTED_PROXIES`` so its ``X-Forwarded-For`` is believed. A refused
-delivery is stored too (for the audit) and answered 403.
+delivery is recorded for the audit — address, headers, size and time, never
+its body — and answered 403.
+
+Whatever the body holds, a delivery that fits the size limit is stored: JSON
+nested too deeply is not parsed (``load_json``), and lone surrogates, NUL or
+invalid UTF-8 in the fields we read are stored escaped (``storable``); the
+raw body is kept as bytes. Such a delivery is no payment notification, so it
+is answered 400 — never a 5xx that i'mport would redeliver forever.
 
 After the commit the job is run right away, within ``inline_seconds``; if
 that fails or takes too long the worker finishes it. Either way it is the same
@@ -18,7 +25,6 @@ idempotent job.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +37,8 @@ from fastapi.responses import JSONResponse
 from ...core.clock import Clock
 from ...store.inbox import Delivery
 from ..deps import ServicesDep, SettingsDep
-from ..forwarding import Network, allowed, source_address
+from ..forwarding import Network, allowed, sender
+from ..limits import load_json, storable
 from ..problems import problem_response
 
 __all__ = ["WebhookGate", "read_notification", "router"]
@@ -56,7 +63,9 @@ _OPENAPI = {
     },
     "responses": {
         "200": {"description": "Stored (and usually processed)."},
-        "403": {"description": "Sender not on the allow-list (stored, not processed)."},
+        "400": {"description": "Stored, but not a payment notification (nothing to process)."},
+        "403": {"description": "Sender not on the allow-list (recorded without its body)."},
+        "413": {"description": "Body over the gateway limit: refused unread, nothing stored."},
         "503": {"description": "Could not be stored: deliver again."},
     },
 }
@@ -72,28 +81,40 @@ class WebhookGate:
 
 
 def read_notification(content_type: str, body: bytes) -> dict[str, str]:
-    """The string fields of a JSON or form body; empty when it is neither."""
+    """The string fields of a JSON or form body, storable; empty when it is neither.
+
+    JSON nested past ``MAX_JSON_DEPTH`` is not parsed; invalid UTF-8 reads as
+    U+FFFD; lone surrogates and NUL come back escaped.
+    """
     try:
         if content_type.startswith("application/json"):
-            loaded: Any = json.loads(body)
+            loaded: Any = load_json(body)
             items = loaded.items() if isinstance(loaded, dict) else []
         else:
-            items = parse_qsl(body.decode(), keep_blank_values=True)
-    except (ValueError, UnicodeDecodeError):
+            items = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    except ValueError:
         return {}
-    return {str(k): v for k, v in items if isinstance(v, str)}
+    return {storable(str(k)): storable(v) for k, v in items if isinstance(v, str)}
 
 
-def _delivery(request: Request, body: bytes, clock: Clock, gate: WebhookGate) -> Delivery:
-    peer = request.client.host if request.client else None
-    source = source_address(peer, request.headers.get("x-forwarded-for"), gate.trusted_proxies)
+def _headers(request: Request) -> dict[str, str]:
+    return {name: storable(value) for name, value in request.headers.items()}
+
+
+def _delivery(request: Request, body: bytes, source: str, clock: Clock) -> Delivery:
     fields = read_notification(request.headers.get("content-type", ""), body)
     imp_uid = fields.get("imp_uid", "")
     return Delivery(
-        received_at=clock.now(), source_ip=source, headers=dict(request.headers), body=body,
+        received_at=clock.now(), source_ip=source, headers=_headers(request), body=body,
         imp_uid=imp_uid if 0 < len(imp_uid) <= 32 else None,
         merchant_uid=fields.get("merchant_uid") or None, status=fields.get("status") or None,
     )  # fmt: skip
+
+
+def _refused_delivery(request: Request, size: int, source: str, clock: Clock) -> Delivery:
+    """What is kept of a refused delivery: who, when, headers and size — not the body."""
+    return Delivery(received_at=clock.now(), source_ip=source, headers=_headers(request),
+                    body=b"", body_size=size)  # fmt: skip
 
 
 router = APIRouter(tags=["i'mport"])
@@ -103,8 +124,13 @@ router = APIRouter(tags=["i'mport"])
 async def webhook(request: Request, services: ServicesDep, settings: SettingsDep) -> JSONResponse:
     """A payment notification from i'mport: stored, then verified with i'mport."""
     gate = WebhookGate(settings.webhook_allowed_ips, settings.trusted_proxies)
-    delivery = _delivery(request, await request.body(), services.clock, gate)
-    refused = None if allowed(delivery.source_ip, gate.allow_list) else "forbidden source"
+    source = sender(request, gate.trusted_proxies)
+    body = await request.body()  # at most the gateway limit: BodyLimit refuses more with 413
+    if allowed(source, gate.allow_list):
+        refused, delivery = None, _delivery(request, body, source, services.clock)
+    else:
+        refused = "forbidden source"
+        delivery = _refused_delivery(request, len(body), source, services.clock)
     try:
         receipt = await services.webhooks.receive(delivery, refused=refused)
     except Exception:

@@ -260,6 +260,7 @@ class InMemoryInbox:
             "merchant_uid": _clip(delivery.merchant_uid, 40),
             "status": _clip(delivery.status, 16), "outcome": outcome, "error": None,
             "processed_at": aware(delivery.received_at) if outcome else None,
+            "body_size": len(delivery.body) if delivery.body_size is None else delivery.body_size,
         }  # fmt: skip
         return inbox_id
 

@@ -1,0 +1,181 @@
+"""Every route of the real app belongs to an audience, and its audience's policy holds.
+
+The walk starts from ``app.routes`` of the app ``bootstrap.build_server`` makes,
+so a route added tomorrow is either classified here — and then checked — or
+fails ``test_every_route_has_an_audience``.
+
+- merchant API (``/api/*``): each operation depends on exactly one scope;
+  without a key it answers 401, with a bad or revoked key 401, with a key of
+  every *other* scope 403 — each a problem document with ``WWW-Authenticate``.
+- gateway callbacks (``/iamport/*``): no API key; the source allow-list and
+  the signed ``confirm_url`` guard them (tested in ``test_attacks``).
+- admin (``/admin/*``, none yet): a page without a session redirects to login.
+- docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import RouteContext, iter_route_contexts
+from starlette.routing import BaseRoute, Mount
+
+from paydesk.core.api_keys import Scope
+from paydesk.core.clock import SystemClock
+from paydesk.services.api_keys import ApiKeys
+from paydesk.store import Database
+
+from .conftest import Server
+
+pytestmark = pytest.mark.asyncio
+
+#: path prefix → audience; the longest matching prefix wins.
+AUDIENCES = {
+    "/api/": "merchant-api",
+    "/iamport/": "gateway",
+    "/admin": "admin",
+    "/docs": "docs",
+    "/openapi.json": "docs",
+}
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def audience(path: str) -> str | None:
+    matches = [prefix for prefix in AUDIENCES if path == prefix or path.startswith(prefix)]
+    return AUDIENCES[max(matches, key=len)] if matches else None
+
+
+def walk(routes: list[BaseRoute]) -> list[tuple[str, set[str], RouteContext]]:
+    """(path, methods, route) of every route, through included routers and mounts."""
+    found = []
+    for route in iter_route_contexts(routes):
+        assert route.path is not None, f"a route without a path: {route!r}"
+        if isinstance(route.original_route, Mount):
+            found.append((route.path + "/", {"GET"}, route))
+        else:
+            found.append((route.path, set(route.methods or {"GET"}), route))
+    return found
+
+
+def required_scope(route: RouteContext) -> Scope:
+    dependant = getattr(route, "dependant", None)
+    assert dependant is not None, f"{route.path} is not a FastAPI route"
+    names = [d.call.__name__ for d in dependant.dependencies if d.call is not None]
+    scopes = [Scope(name.removeprefix("require_")) for name in names if name.startswith("require_")]
+    assert len(scopes) == 1, f"{route.path} {route.methods} must need exactly one scope: {names}"
+    return scopes[0]
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def api_routes(server: Server) -> list[tuple[str, str, Scope]]:
+    operations = []
+    for path, methods, route in walk(server.app.routes):
+        if audience(path) == "merchant-api":
+            operations += [(method, path, required_scope(route)) for method in sorted(methods)]
+    return operations
+
+
+async def test_every_route_has_an_audience(server: Server) -> None:
+    unclassified = [path for path, _, _ in walk(server.app.routes) if audience(path) is None]
+    assert unclassified == [], (
+        f"routes of no known audience (add them to AUDIENCES): {unclassified}"
+    )
+    audiences = {audience(path) for path, _, _ in walk(server.app.routes)}
+    assert {"merchant-api", "gateway", "docs"} <= audiences
+
+
+async def test_scopes_follow_the_method(server: Server) -> None:
+    operations = api_routes(server)
+    assert len(operations) >= 8
+    for method, path, scope in operations:
+        expected = Scope.WRITE if method in WRITES else Scope.READ
+        if "/refunds" in path and method in WRITES:  # giving money back (or where to)
+            expected = Scope.REFUND
+        assert scope is expected, (method, path, scope)
+
+
+def _assert_refusal(answer: httpx.Response, status: int, what: str) -> None:
+    assert answer.status_code == status, (what, answer.status_code, answer.text)
+    assert answer.headers["content-type"] == "application/problem+json", what
+    assert answer.json()["status"] == status, what
+    assert answer.headers["www-authenticate"].startswith("Bearer"), what
+
+
+async def _call(client: httpx.AsyncClient, method: str, path: str) -> httpx.Response:
+    body: dict[str, Any] | None = {} if method in WRITES else None
+    return await client.request(method, concrete(path), json=body)
+
+
+async def test_every_api_route_needs_a_key_with_its_scope(server: Server) -> None:
+    revoked = await _revoked_key(server)
+    anonymous, bogus = server.client(None), server.client(None, authorization="Bearer pdk_x")
+    forged = server.client(None, authorization=f"Bearer pdk_{'0' * 12}_{'A' * 43}")
+    wrong_scheme = server.client(None, authorization=f"Basic {server.keys['all']}")
+    old = server.client(None, authorization=f"Bearer {revoked}")
+    async with anonymous, bogus, forged, wrong_scheme, old:
+        for method, path, scope in api_routes(server):
+            what = f"{method} {path}"
+            for client in (anonymous, bogus, forged, wrong_scheme, old):
+                _assert_refusal(await _call(client, method, path), 401, what)
+            for other in Scope:
+                if other is scope:
+                    continue
+                async with server.client(other.value) as lacking:
+                    answer = await _call(lacking, method, path)
+                _assert_refusal(answer, 403, f"{what} with a {other} key")
+                assert f'scope="{scope}"' in answer.headers["www-authenticate"]
+            async with server.client(scope.value) as allowed:
+                answer = await _call(allowed, method, path)
+            assert answer.status_code not in (401, 403), (what, answer.text)
+
+
+async def _revoked_key(server: Server) -> str:
+    database = Database(server.database_url)
+    try:
+        keys = ApiKeys(database, SystemClock())
+        made = await keys.create("revoked", list(Scope))
+        await keys.revoke(made.record.id)
+    finally:
+        await database.dispose()
+    return made.token
+
+
+async def test_openapi_declares_the_bearer_scheme_on_every_api_operation(server: Server) -> None:
+    async with server.client(None) as http:
+        spec = (await http.get("/openapi.json")).json()
+    scheme = spec["components"]["securitySchemes"]["ApiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if audience(path) == "merchant-api":
+                assert operation["security"] == [{"ApiKey": []}], (method, path)
+                problems = {code for code, answer in operation["responses"].items()
+                            if "application/problem+json" in answer.get("content", {})}  # fmt: skip
+                assert {"401", "403", "422"} <= problems, (method, path, problems)
+            else:
+                assert "security" not in operation, (method, path)
+
+
+async def test_admin_pages_redirect_to_login(server: Server) -> None:
+    pages = [(path, route) for path, _, route in walk(server.app.routes)
+             if audience(path) == "admin" and not path.startswith("/admin/login")]  # fmt: skip
+    async with server.client(None) as http:
+        for path, _ in pages:
+            answer = await http.get(concrete(path), follow_redirects=False)
+            assert answer.status_code in (302, 303, 307), path
+            assert answer.headers["location"].startswith("/admin/login"), path
+
+
+async def test_docs_are_public_and_the_gateway_takes_no_api_key(server: Server) -> None:
+    async with server.client(None) as http:
+        for path in ("/docs", "/openapi.json"):
+            assert (await http.get(path)).status_code == 200, path
+        # the gateway callbacks answer for themselves (refusals, never an auth challenge)
+        complete = await http.post("/iamport/complete", json={})
+        assert complete.status_code == 400 and "www-authenticate" not in complete.headers
