@@ -35,6 +35,7 @@ from .services.iamport_port import IamportPayments
 from .services.idempotency import IdempotencyKeys
 from .services.lookups import Lookups
 from .services.ordering import OrderDesk
+from .services.retries import Retries
 from .services.settlement import Settlement, SettlementPolicy
 from .services.verification import Verifier
 from .services.webhooks import WebhookDesk
@@ -45,11 +46,13 @@ from .web.app import create_app
 __all__ = [
     "build_emulator",
     "build_iamport",
+    "build_retries",
     "build_runner",
     "build_server",
     "build_services",
     "build_worker",
     "confirm_policy",
+    "worker_policy",
 ]
 
 
@@ -129,14 +132,16 @@ def build_services(
         refunds=AutoRefunds(database, clock, api, settlement),
         sweep=HoldSweep(database, clock, sweep or SweepPolicy(check_after=check_after)),
         lookups=Lookups(database),
+        retries=Retries(database, clock),
         closers=(client.aclose, database.dispose),
     )
 
 
-def build_runner(services: Services, role: str) -> JobRunner:
+def build_runner(services: Services, role: str, settings: Settings) -> JobRunner:
     """A job runner over ``services``, named after this host and process."""
     name = f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
-    return JobRunner(services.store, services.clock, job_handlers(services), name=name)
+    return JobRunner(services.store, services.clock, job_handlers(services), name=name,
+                     lease=timedelta(seconds=settings.job_lease_seconds))  # fmt: skip
 
 
 def build_server(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -147,8 +152,18 @@ def build_server(settings: Settings | None = None, services: Services | None = N
     """
     settings = settings or Settings()
     services = services or build_services(settings)
-    services.run_job = build_runner(services, "web").run_keyed
+    services.run_job = build_runner(services, "web", settings).run_keyed
     return create_app(services, settings)
+
+
+def worker_policy(
+    settings: Settings, *, poll: float = 1.0, sweep_every: float = 60.0
+) -> WorkerPolicy:
+    """The worker's knobs: ``poll`` and ``sweep_every`` from the command line, the rest
+    from ``settings``."""
+    return WorkerPolicy(poll=poll, sweep_every=sweep_every,
+                        concurrency=settings.worker_concurrency,
+                        grace=settings.worker_grace_seconds)  # fmt: skip
 
 
 def build_worker(
@@ -159,5 +174,16 @@ def build_worker(
     """The worker, and the coroutine function that releases its resources."""
     settings = settings or Settings()
     services = services or build_services(settings)
-    worker = Worker(build_runner(services, "worker"), services.sweep, policy or WorkerPolicy())
+    runner = build_runner(services, "worker", settings)
+    worker = Worker(runner, services.sweep, policy or worker_policy(settings))
     return worker, services.aclose
+
+
+def build_retries(
+    settings: Settings | None = None, *, clock: Clock | None = None
+) -> tuple[Retries, Callable[[], Awaitable[None]]]:
+    """The dead-letter list over ``settings``' database alone (no i'mport credentials
+    needed), and the coroutine function that closes its connections."""
+    settings = settings or Settings()
+    database = Database(settings.database_url)
+    return Retries(database, clock or SystemClock()), database.dispose

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     order_ttl_seconds: int = Field(default=1800, gt=0)
     hold_check_after_seconds: int = Field(default=120, gt=0)
 
+    # The worker (and the web app's inline jobs): a claimed job's lease, renewed by
+    # a heartbeat every third of it; how many jobs one worker runs at once; on
+    # SIGTERM, how long jobs in hand may take before they are released.
+    job_lease_seconds: float = Field(default=20.0, ge=1)
+    worker_concurrency: int = Field(default=4, ge=1, le=256)
+    worker_grace_seconds: float = Field(default=10.0, ge=0)
+
     @field_validator("webhook_allowed_ips", "trusted_proxies", mode="before")
     @classmethod
     def _networks(cls, value: object) -> object:

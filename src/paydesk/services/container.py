@@ -20,6 +20,7 @@ from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
 from .lookups import Lookups
 from .ordering import OrderDesk
+from .retries import Retries
 from .settlement import Settlement
 from .verification import Verifier
 from .webhooks import WebhookDesk
@@ -47,6 +48,7 @@ class Services:
     refunds: AutoRefunds
     sweep: HoldSweep
     lookups: Lookups
+    retries: Retries  # the dead-letter list of jobs
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

@@ -11,7 +11,9 @@
      ├── DuplicateSku           another product uses that SKU
      ├── KeyReused              an Idempotency-Key reused for a different request
      ├── RegistrationFailed     i'mport could not be told an order's amount
-     └── UnreadablePayment      a payment status or currency the domain does not know
+     ├── UnreadablePayment      a payment status or currency the domain does not know
+     ├── JobNotFound            no job has that id (the dead-letter list)
+     └── JobNotActionable       the job is not in a state the action applies to
 
 The job runner logs a ``TryLater`` without a traceback: it is the queue's normal
 business, not a fault. Each error keeps the built-in base it always had
@@ -23,6 +25,8 @@ from __future__ import annotations
 __all__ = [
     "ConfirmUnavailable",
     "DuplicateSku",
+    "JobNotActionable",
+    "JobNotFound",
     "KeyReused",
     "NotOnRecord",
     "OrderNotFound",
@@ -82,3 +86,11 @@ class RegistrationFailed(ServiceError):
 
 class UnreadablePayment(ServiceError, ValueError):
     """The payment uses a status or currency the domain does not know."""
+
+
+class JobNotFound(ServiceError, LookupError):
+    """No job has that id."""
+
+
+class JobNotActionable(ServiceError, ValueError):
+    """The job is not in a state the action applies to (e.g. retrying a job that is done)."""
