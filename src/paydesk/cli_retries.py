@@ -55,15 +55,23 @@ def list_jobs(
 
 
 @retries_app.command("retry")
-def retry(job_id: Annotated[int, typer.Argument(metavar="ID", help="The job's id.")]) -> None:
+def retry(
+    job_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The job's id (from `paydesk retries list`).")
+    ],
+) -> None:
     """Queue a dead (or dismissed) job again: fresh attempts, due now."""
     entry = _run("retry", lambda retries: retries.retry(job_id))
-    typer.echo(f"job {entry.id} ({entry.kind}) queued again: {entry.max_attempts} fresh "
-               "attempts, due now")  # fmt: skip
+    typer.echo(f"job {entry.id} ({entry.kind}) queued again: due now, "
+               f"attempts {entry.attempts}/{entry.max_attempts}")  # fmt: skip
 
 
 @retries_app.command("dismiss")
-def dismiss(job_id: Annotated[int, typer.Argument(metavar="ID", help="The job's id.")]) -> None:
+def dismiss(
+    job_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The job's id (from `paydesk retries list`).")
+    ],
+) -> None:
     """Close a dead job for good (kept as dismissed; never run again unless retried)."""
     entry = _run("dismiss", lambda retries: retries.dismiss(job_id))
     typer.echo(f"job {entry.id} ({entry.kind}) dismissed")
