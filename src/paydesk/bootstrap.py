@@ -14,19 +14,15 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.applications import Starlette
 
 from .core.clock import Clock, SystemClock
-from .emulator import DEFAULT_MERCHANTS, Gateway, load_merchants, load_state
-from .emulator import create_app as create_emulator_app
+from .emulator_factory import build_emulator
 from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
 from .jobs.runner import JobRunner
 from .jobs.worker import Worker, WorkerPolicy
-from .services.auto_refunds import AutoRefunds
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
@@ -35,6 +31,7 @@ from .services.iamport_port import IamportPayments
 from .services.idempotency import IdempotencyKeys
 from .services.lookups import Lookups
 from .services.ordering import OrderDesk
+from .services.refunds import Refunds
 from .services.retries import Retries
 from .services.settlement import Settlement, SettlementPolicy
 from .services.verification import Verifier
@@ -54,24 +51,6 @@ __all__ = [
     "confirm_policy",
     "worker_policy",
 ]
-
-
-def build_emulator(
-    *,
-    state_file: Path | None = None,
-    merchants_file: Path | None = None,
-    public_url: str = "http://127.0.0.1:8099",
-) -> Starlette:
-    """The emulator app: in-memory state, or ``state_file`` kept across restarts."""
-    merchants = load_merchants(merchants_file) if merchants_file else list(DEFAULT_MERCHANTS)
-    state = load_state(state_file) if state_file else None
-    gateway = Gateway(
-        [m.model_copy(deep=True) for m in merchants],
-        state=state,
-        state_path=state_file,
-        public_url=public_url,
-    )
-    return create_emulator_app(gateway)
 
 
 def build_iamport(settings: Settings) -> AsyncIamport:
@@ -129,7 +108,7 @@ def build_services(
         settlement=settlement,
         verifier=verifier,
         webhooks=WebhookDesk(database, clock, verifier),
-        refunds=AutoRefunds(database, clock, api, settlement),
+        refunds=Refunds(database, clock, api, settlement),
         sweep=HoldSweep(database, clock, sweep or SweepPolicy(check_after=check_after)),
         lookups=Lookups(database),
         retries=Retries(database, clock),

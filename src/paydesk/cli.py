@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .cli_retries import retries_app
+from .extras import require
 
 __all__ = ["app", "main"]
 
@@ -30,9 +31,10 @@ def emulator(
     ] = None,
 ) -> None:
     """Run the local i'mport V1 gateway emulator."""
+    require("emulator", "paydesk emulator")
     import uvicorn
 
-    from .bootstrap import build_emulator
+    from .emulator_factory import build_emulator
 
     if merchants is not None and not merchants.is_file():
         raise typer.BadParameter(f"no such file: {merchants}", param_hint="--merchants")
@@ -57,6 +59,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Alembic revision to migrate to.")] = "head",
 ) -> None:
     """Apply the schema migrations to PAYDESK_DATABASE_URL (default: ./var/paydesk.db)."""
+    require("server", "paydesk db upgrade")
     from .settings import Settings
     from .store.migrate import upgrade
 
@@ -71,6 +74,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run the merchant server (PAYDESK_* variables; see README.md, "The merchant server")."""
+    require("server", "paydesk serve")
     import uvicorn
 
     from .bootstrap import build_server
@@ -96,6 +100,7 @@ def worker(
     Runs PAYDESK_WORKER_CONCURRENCY jobs at once under PAYDESK_JOB_LEASE_SECONDS leases;
     on SIGTERM, jobs in hand get PAYDESK_WORKER_GRACE_SECONDS, then are released.
     """
+    require("server", "paydesk worker")
     import asyncio
     import logging
 

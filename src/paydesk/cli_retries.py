@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
+from .extras import require
+
 if TYPE_CHECKING:
     from .services.retries import JobEntry, Retries
 
@@ -43,10 +45,10 @@ def list_jobs(
     ] = 50,
 ) -> None:
     """List dead jobs (or retrying/dismissed ones) with their attempts and last error."""
-    from rich.console import Console
-
     states = state or ["dead"]
     entries = _run("list", lambda retries: retries.listing(states, limit=limit))
+    from rich.console import Console
+
     console = Console()
     if not entries:
         console.print(f"No {' or '.join(states)} jobs.")
@@ -79,6 +81,7 @@ def dismiss(
 
 def _run(command: str, action: Callable[[Retries], Awaitable[T]]) -> T:
     """Do ``action`` on the dead-letter list; its errors become one line and an exit status."""
+    require("server", f"paydesk retries {command}")
     from .bootstrap import build_retries
     from .services.errors import JobNotActionable, JobNotFound
     from .store import StoreError

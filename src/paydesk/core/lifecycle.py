@@ -36,6 +36,7 @@ __all__ = [
     "HoldGranted",
     "IllegalTransition",
     "OrderCancelled",
+    "PaymentDisowned",
     "PaymentFailed",
     "PaymentPaid",
     "PaymentPending",
@@ -115,6 +116,13 @@ class VerificationFailed:
 
 
 @dataclass(frozen=True)
+class PaymentDisowned:
+    """i'mport says ``imp_uid`` pays another order: a claim that it paid this one was false."""
+
+    imp_uid: str
+
+
+@dataclass(frozen=True)
 class RefundRecorded:
     """i'mport confirmed a refund of ``amount`` on ``imp_uid``."""
 
@@ -133,6 +141,7 @@ Fact = (
     | PaymentPending
     | PaymentFailed
     | VerificationFailed
+    | PaymentDisowned
     | RefundRecorded
     | OrderCancelled
 )
@@ -200,6 +209,8 @@ def _decide(order: Order, fact: Fact) -> Transition:
             return _failed(order, fact)
         case VerificationFailed():
             return _unverified(order, fact)
+        case PaymentDisowned():
+            return _disowned(order, fact)
         case RefundRecorded():
             return _refunded(order, fact)
         case OrderCancelled():
@@ -257,6 +268,14 @@ def _unverified(order: Order, fact: VerificationFailed) -> Transition:
     if order.status == S.HELD and fact.imp_uid != order.imp_uid:
         return Transition(order)  # the held attempt is still the one to follow
     return Transition(replace(order, status=S.UNVERIFIED, imp_uid=fact.imp_uid))
+
+
+def _disowned(order: Order, fact: PaymentDisowned) -> Transition:
+    if order.status != S.UNVERIFIED or order.imp_uid != fact.imp_uid:
+        return Transition(order)  # the order never followed that payment
+    if order.holding:  # a hold is granted for the order's own payment: it stays held
+        return Transition(replace(order, status=S.HELD))
+    return Transition(replace(order, status=S.PENDING, imp_uid=None))  # where the claim found it
 
 
 def _refunded(order: Order, fact: RefundRecorded) -> Transition:

@@ -27,7 +27,7 @@ from .lifecycle import Fact, PaymentFailed, PaymentPaid, PaymentPending, RefundR
 from .money import Money
 from .orders import Order, OrderStatus
 
-__all__ = ["Cancellation", "PaymentReport", "ReportStatus", "facts", "kept"]
+__all__ = ["Cancellation", "PaymentReport", "Progress", "ReportStatus", "facts", "kept", "progress"]
 
 _KEPT = frozenset(
     {OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.FLAGGED}
@@ -76,6 +76,28 @@ class PaymentReport:
         return self.status == ReportStatus.CANCELLED and self.cancelled >= self.amount
 
 
+#: How far a payment has come at i'mport: it only ever moves forward.
+_STAGE: dict[ReportStatus, int] = {
+    ReportStatus.READY: 0,
+    ReportStatus.FAILED: 1,  # a failed payment may still be approved late (Paymentwall, PayPal)
+    ReportStatus.PAID: 2,
+    ReportStatus.CANCELLED: 3,
+}
+
+#: (refunded so far, cancel entries, stage): compared as a tuple, a later snapshot is never less.
+Progress = tuple[int, int, int]
+
+
+def progress(status: ReportStatus, cancelled: Money, entries: int) -> Progress:
+    """Where a snapshot stands; an older snapshot of the same payment compares less.
+
+    Two snapshots of one payment can arrive in any order (two workers, a slow
+    answer): applying the older one last would move the order backwards, so
+    settlement skips a snapshot whose progress is below the one on record.
+    """
+    return (cancelled.amount, entries, _STAGE[status])
+
+
 def kept(order: Order, imp_uid: str) -> bool:
     """Whether ``order`` settled on the payment ``imp_uid`` (kept it, refunded or not)."""
     return order.imp_uid == imp_uid and order.status in _KEPT
@@ -102,8 +124,12 @@ def facts(
             return (PaymentPending(report.imp_uid),)
         case ReportStatus.FAILED:
             return (PaymentFailed(report.imp_uid, report.fail_reason),)
-        case ReportStatus.PAID:
-            return (PaymentPaid(report.imp_uid, report.amount, stock_available),)
+        case ReportStatus.PAID:  # a partial cancel may be reported while still ``paid``
+            paid = PaymentPaid(report.imp_uid, report.amount, stock_available)
+            return (
+                paid,
+                *(RefundRecorded(report.imp_uid, entry.amount) for entry in new_cancellations),
+            )
         case ReportStatus.CANCELLED:
             return _cancelled(order, report, tuple(new_cancellations), stock_available)
 

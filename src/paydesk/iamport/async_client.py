@@ -8,6 +8,7 @@ of reads.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar, Unpack
@@ -17,7 +18,7 @@ import httpx
 from .core import TOKEN_TROUBLE, ClientCore, ClientOptions
 from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
-from .mapping import read_envelope, translate
+from .mapping import read_envelope, request_id, translate
 from .paging import Pager
 from .surface import Operations
 
@@ -32,6 +33,11 @@ class AsyncIamport(ClientCore, Operations):
     Arguments are those of ``Iamport``, except ``http`` (an ``httpx.AsyncClient``),
     ``transport`` (an ``httpx.AsyncBaseTransport``) and ``sleep`` (a coroutine
     function, ``asyncio.sleep`` by default).
+
+    A client belongs to the event loop it is first used on (its connections and
+    locks do): using it from another loop raises ``RuntimeError`` at once, on
+    the first call, not only under contention.  Make one client per loop; to
+    share the access token between them, pass them one ``TokenCache``.
     """
 
     def __init__(
@@ -48,8 +54,9 @@ class AsyncIamport(ClientCore, Operations):
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(transport=transport)
         self._sleep = sleep
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def call(self, flow: Flow[T]) -> T:
+    async def _call(self, flow: Flow[T]) -> T:
         """Run an operation flow to its result (the methods do this for you)."""
         try:
             request = next(flow)
@@ -64,62 +71,83 @@ class AsyncIamport(ClientCore, Operations):
             result: T = stop.value
             return result
 
-    async def iterate(self, pager: Pager[Any, T]) -> AsyncIterator[T]:
+    async def _iterate(self, pager: Pager[Any, T]) -> AsyncIterator[T]:
         """Yield every item of a paged listing (the ``iter_*`` methods do this)."""
         flow = pager.next_flow()
         while flow is not None:
-            for item in pager.accept(await self.call(flow)):
+            for item in pager.accept(await self._call(flow)):
                 yield item
             flow = pager.next_flow()
 
+    def _check_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise RuntimeError(
+                "this AsyncIamport was first used on another event loop; its connections "
+                "belong to that loop: make one AsyncIamport per event loop (share a "
+                "TokenCache between them to share the access token)"
+            )
+
     async def _send(self, request: ApiRequest) -> Envelope:
-        cached = self.cached(request)
+        self._check_open()
+        self._check_loop()
+        cached = self._cached(request)
         if cached is not None:
             return cached
-        started, attempt = self.clock(), 0
+        started, attempt = self._clock(), 0
+        deadline = started + self._retry.total
         while True:
             attempt += 1
             try:
-                return self.remember(request, await self._authorized(request))
+                return self._remember(request, await self._authorized(request, deadline))
             except IamportError as error:
-                delay = self.retry_after(request, error, attempt, started)
+                delay = self._retry_after(request, error, attempt, started)
                 if delay is None:
                     raise
                 await self._sleep(delay)
 
-    async def _authorized(self, request: ApiRequest) -> Envelope:
+    async def _authorized(self, request: ApiRequest, deadline: float) -> Envelope:
         if not request.auth:
-            return await self._exchange(request, None)
-        token = await self._token(request)
+            return await self._exchange(request, None, deadline)
+        token = await self._token(request, deadline)
         try:
-            return await self._exchange(request, token)
+            return await self._exchange(request, token, deadline)
         except Unauthorized:  # refused, so not executed: refresh once and resend once
-            self.drop_token(token)
-            return await self._exchange(request, await self._token(request))
+            self._drop_token(token)
+            return await self._exchange(request, await self._token(request, deadline), deadline)
 
-    async def _token(self, request: ApiRequest) -> str:
+    async def _token(self, request: ApiRequest, deadline: float) -> str:
         try:
-            token = self.usable_token()
+            token = self._usable_token()
             if token is not None:
                 return token
-            async with self.tokens.async_lock(self.token_key):
-                token = self.usable_token()
+            async with self._tokens.async_lock(self._token_key):
+                token = self._usable_token()
                 if token is not None:
                     return token
-                sent_at = self.clock()
-                return self.store_token(await self._exchange(self.token_request, None), sent_at)
+                sent_at = self._clock()
+                answer = await self._exchange(self._token_request, None, deadline)
+                return self._store_token(answer, sent_at)
         except TOKEN_TROUBLE as error:
-            raise self.not_sent(request, error) from error
+            raise self._not_sent(request, error) from error
 
-    async def _exchange(self, request: ApiRequest, token: str | None) -> Envelope:
+    async def _exchange(self, request: ApiRequest, token: str | None, deadline: float) -> Envelope:
+        arguments = self._http_arguments(request, token, deadline)
+        began = time.monotonic()
         try:
-            response = await self._http.request(**self.http_arguments(request, token))
+            response = await self._http.request(**arguments)
         except httpx.HTTPError as exc:
             raise translate(exc, request) from exc
+        self._log_answer(
+            request, response.status_code, request_id(response.headers), time.monotonic() - began
+        )
         return read_envelope(request, response.status_code, response.headers, response.content)
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this client created it."""
+        """Close the HTTP client if this client created it; later calls raise ``ClientClosed``."""
+        self._closed = True
         if self._owns_http:
             await self._http.aclose()
 

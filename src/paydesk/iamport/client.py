@@ -1,7 +1,8 @@
 """``Iamport``: the synchronous client — only the I/O around ``ClientCore``.
 
 It drives operation flows over an ``httpx.Client``: one token refresh at a
-time (a threading lock), one resend after a 401, bounded retries of reads.
+time (a threading lock), one resend after a 401, bounded retries of reads,
+all within the deadline ``retry.total``.  Safe to share between threads.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import httpx
 from .core import TOKEN_TROUBLE, ClientCore, ClientOptions
 from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
-from .mapping import read_envelope, translate
+from .mapping import read_envelope, request_id, translate
 from .paging import Pager
 from .surface import Operations
 
@@ -32,8 +33,10 @@ class Iamport(ClientCore, Operations):
         imp_key: REST API key.
         imp_secret: REST API secret.
         base_url: ``https://api.iamport.kr`` by default (or an emulator's URL).
-        timeout: ``httpx.Timeout`` with all four phases set, or one number for all.
-        retry: bounds for retrying reads (``RetryPolicy``).
+        timeout: ``httpx.Timeout`` with all four phases set, or one number for all
+            (every method also takes ``timeout=`` for one call).
+        retry: bounds for retrying reads and the deadline of a call (``RetryPolicy``).
+        tier: a sub-merchant's tier code, sent as the ``Tier`` header (agency accounts).
         token_margin: refresh tokens this many seconds before they expire.
         clock: monotonic seconds, for token deadlines and retry bounds.
         rng: jitter source.
@@ -58,7 +61,7 @@ class Iamport(ClientCore, Operations):
         self._http = http or httpx.Client(transport=transport)
         self._sleep = sleep
 
-    def call(self, flow: Flow[T]) -> T:
+    def _call(self, flow: Flow[T]) -> T:
         """Run an operation flow to its result (the methods do this for you)."""
         try:
             request = next(flow)
@@ -73,61 +76,70 @@ class Iamport(ClientCore, Operations):
             result: T = stop.value
             return result
 
-    def iterate(self, pager: Pager[Any, T]) -> Iterator[T]:
+    def _iterate(self, pager: Pager[Any, T]) -> Iterator[T]:
         """Yield every item of a paged listing (the ``iter_*`` methods do this)."""
         flow = pager.next_flow()
         while flow is not None:
-            yield from pager.accept(self.call(flow))
+            yield from pager.accept(self._call(flow))
             flow = pager.next_flow()
 
     def _send(self, request: ApiRequest) -> Envelope:
-        cached = self.cached(request)
+        self._check_open()
+        cached = self._cached(request)
         if cached is not None:
             return cached
-        started, attempt = self.clock(), 0
+        started, attempt = self._clock(), 0
+        deadline = started + self._retry.total
         while True:
             attempt += 1
             try:
-                return self.remember(request, self._authorized(request))
+                return self._remember(request, self._authorized(request, deadline))
             except IamportError as error:
-                delay = self.retry_after(request, error, attempt, started)
+                delay = self._retry_after(request, error, attempt, started)
                 if delay is None:
                     raise
                 self._sleep(delay)
 
-    def _authorized(self, request: ApiRequest) -> Envelope:
+    def _authorized(self, request: ApiRequest, deadline: float) -> Envelope:
         if not request.auth:
-            return self._exchange(request, None)
-        token = self._token(request)
+            return self._exchange(request, None, deadline)
+        token = self._token(request, deadline)
         try:
-            return self._exchange(request, token)
+            return self._exchange(request, token, deadline)
         except Unauthorized:  # refused, so not executed: refresh once and resend once
-            self.drop_token(token)
-            return self._exchange(request, self._token(request))
+            self._drop_token(token)
+            return self._exchange(request, self._token(request, deadline), deadline)
 
-    def _token(self, request: ApiRequest) -> str:
+    def _token(self, request: ApiRequest, deadline: float) -> str:
         try:
-            token = self.usable_token()
+            token = self._usable_token()
             if token is not None:
                 return token
-            with self.tokens.lock(self.token_key):
-                token = self.usable_token()
+            with self._tokens.lock(self._token_key):
+                token = self._usable_token()
                 if token is not None:
                     return token
-                sent_at = self.clock()
-                return self.store_token(self._exchange(self.token_request, None), sent_at)
+                sent_at = self._clock()
+                answer = self._exchange(self._token_request, None, deadline)
+                return self._store_token(answer, sent_at)
         except TOKEN_TROUBLE as error:
-            raise self.not_sent(request, error) from error
+            raise self._not_sent(request, error) from error
 
-    def _exchange(self, request: ApiRequest, token: str | None) -> Envelope:
+    def _exchange(self, request: ApiRequest, token: str | None, deadline: float) -> Envelope:
+        arguments = self._http_arguments(request, token, deadline)
+        began = time.monotonic()
         try:
-            response = self._http.request(**self.http_arguments(request, token))
+            response = self._http.request(**arguments)
         except httpx.HTTPError as exc:
             raise translate(exc, request) from exc
+        self._log_answer(
+            request, response.status_code, request_id(response.headers), time.monotonic() - began
+        )
         return read_envelope(request, response.status_code, response.headers, response.content)
 
     def close(self) -> None:
-        """Close the HTTP client if this client created it."""
+        """Close the HTTP client if this client created it; later calls raise ``ClientClosed``."""
+        self._closed = True
         if self._owns_http:
             self._http.close()
 

@@ -1,13 +1,17 @@
 """What the sync and async clients share: configuration and every decision without I/O.
 
 Like httpx's ``BaseClient``: building the HTTP request, reading the answer,
-deciding about tokens and retries all live here; ``client.py`` and
-``async_client.py`` only move bytes, hold locks and sleep.
+deciding about tokens, deadlines and retries all live here; ``client.py`` and
+``async_client.py`` only move bytes, hold locks and sleep.  Nothing here is
+public API: the clients' public surface is their operations (``surface.py``)
+plus ``close``/``aclose``.
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypedDict
@@ -15,7 +19,7 @@ from typing import Any, TypedDict
 import httpx
 
 from .errors import IamportError, NotSent, OutcomeUnknown, ServerError
-from .exchange import ApiRequest, Envelope, encode_body
+from .exchange import ApiRequest, Envelope, Timeout, encode_body, redacted
 from .operations.auth import read_token, token_request
 from .retry import RetryPolicy, retry_delay
 from .tokens import DEFAULT_MARGIN, TokenCache, grant_for
@@ -24,9 +28,11 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "TOKEN_TROUBLE",
+    "ClientClosed",
     "ClientCore",
     "ClientOptions",
     "check_timeout",
+    "log",
 ]
 
 DEFAULT_BASE_URL = "https://api.iamport.kr"
@@ -35,9 +41,17 @@ USER_AGENT = "paydesk-iamport/0.1"
 # A getToken failing like this leaves the request it was for unsent (NotSent);
 # rejected credentials (Unauthorized) and other refusals are raised as they are.
 TOKEN_TROUBLE = (NotSent, OutcomeUnknown, ServerError)
+TIER = re.compile(r"[A-Z0-9]{3}")
+
+log = logging.getLogger("paydesk.iamport")
+"""DEBUG: every request (secrets redacted), answer, retry and token fetch."""
 
 
-def check_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
+class ClientClosed(RuntimeError):
+    """The client was closed (``close()``/``aclose()``); make a new one."""
+
+
+def check_timeout(timeout: Timeout) -> httpx.Timeout:
     """A complete ``httpx.Timeout``: a number applies to all four phases.
 
     Raises:
@@ -50,12 +64,25 @@ def check_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
     return value
 
 
+def _capped(timeout: httpx.Timeout, left: float) -> httpx.Timeout:
+    def cap(phase: float | None) -> float:
+        return left if phase is None else min(phase, left)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
+        pool=cap(timeout.pool),
+    )
+
+
 class ClientOptions(TypedDict, total=False):
     """The options both clients accept besides credentials and I/O (see ``ClientCore``)."""
 
     base_url: str
-    timeout: httpx.Timeout | float
+    timeout: Timeout
     retry: RetryPolicy | None
+    tier: str | None
     token_margin: float
     clock: Callable[[], float]
     rng: random.Random | None
@@ -71,8 +98,9 @@ class ClientCore:
         imp_secret: str,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        timeout: Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        tier: str | None = None,
         token_margin: float = DEFAULT_MARGIN,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -80,88 +108,145 @@ class ClientCore:
     ) -> None:
         if not imp_key or not imp_secret:
             raise ValueError("imp_key and imp_secret are required")
-        self.base_url = base_url.rstrip("/")
-        self.timeout = check_timeout(timeout)
-        self.retry = retry or RetryPolicy()
-        self.token_margin = token_margin
-        self.clock = clock
-        self.rng = rng or random.Random()
-        self.tokens = tokens or TokenCache()
-        self.token_key = (self.base_url, imp_key)
+        if tier is not None and not TIER.fullmatch(tier):
+            raise ValueError("tier must be 3 uppercase letters or digits (reference §1.1)")
+        self._base_url = base_url.rstrip("/")
+        self._timeout = check_timeout(timeout)
+        self._retry = retry or RetryPolicy()
+        self._tier = tier
+        self._token_margin = token_margin
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._tokens = tokens or TokenCache()
+        self._imp_key = imp_key
+        self._token_key = (self._base_url, imp_key)
         self._token_request = token_request(imp_key, imp_secret)
         self._answers: dict[tuple[str, str], Envelope] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        tier = f", tier={self._tier!r}" if self._tier else ""
+        closed = ", closed" if self._closed else ""
+        return (
+            f"{type(self).__name__}({self._imp_key!r}, base_url={self._base_url!r}{tier}{closed})"
+        )
+
+    def forget_cached(self) -> None:
+        """Drop kept answers (the bank and card code tables are read again on next use)."""
+        self._answers.clear()
 
     # -- requests ---------------------------------------------------------------
-    def http_arguments(self, request: ApiRequest, token: str | None) -> dict[str, Any]:
-        """Keyword arguments for ``httpx.Client.request`` (timeouts always set)."""
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosed(f"{type(self).__name__} is closed; make a new client")
+
+    def _deadline(self) -> float:
+        return self._clock() + self._retry.total
+
+    def _http_arguments(
+        self, request: ApiRequest, token: str | None, deadline: float
+    ) -> dict[str, Any]:
+        """Keyword arguments for ``httpx.Client.request`` (timeouts cut to the deadline).
+
+        Raises:
+            NotSent: the deadline has passed: the request is not sent at all.
+        """
+        left = deadline - self._clock()
+        if left <= 0:
+            raise NotSent(
+                f"deadline of {self._retry.total:g}s reached before sending", **request.context()
+            )
+        timeout = check_timeout(request.timeout) if request.timeout is not None else self._timeout
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+            if self._tier is not None:
+                headers["Tier"] = self._tier
         arguments: dict[str, Any] = {
             "method": request.method,
-            "url": self.base_url + request.path,
+            "url": self._base_url + request.path,
             "params": list(request.query),
             "headers": headers,
-            "timeout": self.timeout,
+            "timeout": _capped(timeout, left),
         }
         if request.body is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
             arguments["content"] = encode_body(request.body)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "-> %s %s%s (%s) query=%s body=%s",
+                request.method,
+                self._base_url,
+                request.path,
+                request.operation,
+                list(request.query),
+                redacted(request.body),
+            )
         return arguments
 
+    @staticmethod
+    def _log_answer(request: ApiRequest, status: int, request_id: str | None, took: float) -> None:
+        log.debug(
+            "<- %s %s: HTTP %d request_id=%s in %.3fs",
+            request.method,
+            request.path,
+            status,
+            request_id,
+            took,
+        )
+
     # -- answers cache (code tables) -------------------------------------------------
-    def cached(self, request: ApiRequest) -> Envelope | None:
-        """A kept answer for a cacheable request."""
+    def _cached(self, request: ApiRequest) -> Envelope | None:
         return self._answers.get((request.path, str(request.query))) if request.cache else None
 
-    def remember(self, request: ApiRequest, envelope: Envelope) -> Envelope:
-        """Keep the answer of a cacheable request; returns it."""
+    def _remember(self, request: ApiRequest, envelope: Envelope) -> Envelope:
         if request.cache:
             self._answers[(request.path, str(request.query))] = envelope
         return envelope
 
-    def forget_cached(self) -> None:
-        """Drop kept answers (the code tables are read again on next use)."""
-        self._answers.clear()
-
     # -- tokens --------------------------------------------------------------------
-    @property
-    def token_request(self) -> ApiRequest:
-        """The getToken request for these credentials."""
-        return self._token_request
-
-    def usable_token(self) -> str | None:
-        """The cached token if more than ``token_margin`` seconds are left."""
-        grant = self.tokens.get(self.token_key)
-        if grant is not None and grant.usable(self.clock(), self.token_margin):
+    def _usable_token(self) -> str | None:
+        grant = self._tokens.get(self._token_key)
+        if grant is not None and grant.usable(self._clock(), self._token_margin):
             return grant.access_token
         return None
 
-    def store_token(self, envelope: Envelope, sent_at: float) -> str:
-        """Cache the token of a getToken answer; returns the access token."""
+    def _store_token(self, envelope: Envelope, sent_at: float) -> str:
         grant = grant_for(read_token(envelope), sent_at)
-        self.tokens.put(self.token_key, grant)
+        self._tokens.put(self._token_key, grant)
+        log.debug("access token for %s cached until monotonic %.0f", self._imp_key, grant.deadline)
         return grant.access_token
 
-    def drop_token(self, access_token: str) -> None:
-        """Forget a token i'mport refused (only if it is still the cached one)."""
-        self.tokens.invalidate(self.token_key, access_token)
+    def _drop_token(self, access_token: str) -> None:
+        log.debug("access token refused by i'mport; fetching a new one")
+        self._tokens.invalidate(self._token_key, access_token)
 
     @staticmethod
-    def not_sent(request: ApiRequest, error: IamportError) -> NotSent:
+    def _not_sent(request: ApiRequest, error: IamportError) -> NotSent:
         """What a token fetch lost to ``TOKEN_TROUBLE`` means for ``request``: not sent."""
         return NotSent(f"no access token: {error}", **request.context())
 
     # -- retries -------------------------------------------------------------------
-    def retry_after(
+    def _retry_after(
         self, request: ApiRequest, error: IamportError, attempt: int, started: float
     ) -> float | None:
         """Seconds to wait before resending ``request``, or None to raise ``error``."""
-        return retry_delay(
-            self.retry,
+        delay = retry_delay(
+            self._retry,
             request,
             error,
             attempt=attempt,
-            elapsed=self.clock() - started,
-            rng=self.rng,
+            elapsed=self._clock() - started,
+            rng=self._rng,
         )
+        if delay is None:
+            log.debug("%s failed (attempt %d): %s", request.operation, attempt, error)
+        else:
+            log.debug(
+                "%s attempt %d failed (%s); retrying in %.2fs",
+                request.operation,
+                attempt,
+                type(error).__name__,
+                delay,
+            )
+        return delay

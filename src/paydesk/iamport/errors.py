@@ -11,25 +11,34 @@ safe) and ``reconcile`` (look the state up before doing anything else)::
     ├── OutcomeUnknown              sent, but no (readable) answer came back
     │   │                           writes: retryable=False, reconcile=True
     │   │                           reads:  retryable=True,  reconcile=False
-    │   └── UnreadableAnswer        an answer came back that is not an i'mport envelope
+    │   ├── UnreadableAnswer        a 2xx answer that is not an i'mport envelope / model
+    │   └── ForeignAnswer           a 3xx/4xx answer that is not an i'mport envelope:
+    │       │                       a proxy, load balancer or firewall answered
+    │       └── RateLimited         429 (``retry_after`` from the Retry-After header)
     └── ApiError                    i'mport answered and refused (http_status, code, message)
         ├── Unauthorized            401: bad credentials or a token i'mport rejects
-        ├── BadRequest              400: invalid parameters or state
+        ├── BadRequest              400, or a documented "missing/invalid parameter" text
         ├── NotFound                404, or a known "not found" text with HTTP 200
-        ├── Conflict                409
-        ├── NotSupported            501: the PG does not offer this
+        ├── Conflict                409: the request conflicts with existing state
+        │   └── DuplicateMerchantUid  the merchant_uid is already registered / paid / used
+        ├── NotSupported            501, or no PG contract / API channel for this
         ├── ServerError             5xx: reads retryable; writes must be reconciled
         ├── Declined                the PG/card company refused a charge
         └── PaymentNotCancellable   a cancel (refund) was refused
             ├── AlreadyCancelled    nothing left to refund
             ├── ChecksumMismatch    our known balance differs from i'mport's
-            └── CancelAmountExceeded  asked to refund more than is left
+            ├── CancelAmountExceeded  asked to refund more than is left
+            └── RefundAccountRequired  a vbank (or similar) refund needs refund_* fields
 
 An ``ApiError`` is an explicit answer: the request was refused, nothing
 happened, so ``reconcile`` is False (except ``ServerError`` on a write, where a
 PG may have acted before the failure).  Which response becomes which error is
 decided in one place, ``mapping.py``; so is the translation of httpx's
 exceptions.  No class here shadows a builtin name.
+
+Every error pickles with its whole context (Celery, process pools and
+``multiprocessing`` move errors between processes; the one that says
+"reconcile" must survive the trip).
 """
 
 from __future__ import annotations
@@ -44,12 +53,16 @@ __all__ = [
     "ChecksumMismatch",
     "Conflict",
     "Declined",
+    "DuplicateMerchantUid",
+    "ForeignAnswer",
     "IamportError",
     "NotFound",
     "NotSent",
     "NotSupported",
     "OutcomeUnknown",
     "PaymentNotCancellable",
+    "RateLimited",
+    "RefundAccountRequired",
     "ServerError",
     "Unauthorized",
     "UnreadableAnswer",
@@ -92,6 +105,31 @@ class IamportError(Exception):
         where = f"{self.operation} ({self.method} {self.path})" if self.operation else ""
         return f"{self.message} [{where}]" if where else self.message
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, operation={self.operation!r}, keys={self.keys!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors do not survive ``BaseException.__reduce__``
+        # (it replays ``args`` only); rebuild from the instance state instead.
+        return _restore, (type(self), self.args, self.__dict__.copy())
+
+    @property
+    def checksum(self) -> Any:
+        """The ``checksum`` the failed request carried (cancels), else None.
+
+        After ``OutcomeUnknown`` on a cancel, resend the *same* intent with this
+        checksum (``cancel(imp_uid, amount=..., checksum=error.checksum)``):
+        i'mport refuses it (``ChecksumMismatch``) if the first attempt went through.
+        """
+        return self.keys.get("checksum")
+
+
+def _restore(kind: type[IamportError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class NotSent(IamportError):
     """The request provably never reached i'mport (connect or pool failure).
@@ -117,11 +155,44 @@ class OutcomeUnknown(IamportError):
 
 
 class UnreadableAnswer(OutcomeUnknown):
-    """An answer arrived but is not an i'mport envelope or not the expected shape."""
+    """A success-looking answer arrived but is not an i'mport envelope or not the expected shape."""
 
     def __init__(self, message: str, *, write: bool, http_status: int, **context: Any) -> None:
         super().__init__(message, write=write, **context)
         self.http_status = http_status
+
+
+class ForeignAnswer(OutcomeUnknown):
+    """An error status (3xx/4xx) whose body is not an i'mport envelope.
+
+    Something between us and i'mport answered (a proxy, load balancer, firewall
+    or a wrong ``base_url``), so it says nothing about the payment: it is not
+    ``NotFound`` nor a refused cancel.  A write may or may not have reached
+    i'mport: reconcile.  Reads are retried only for 429 (see ``RateLimited``).
+
+    Attributes:
+        retry_after: seconds from a ``Retry-After`` header, if there was one.
+        location: the ``Location`` header of a redirect, if there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        write: bool,
+        http_status: int,
+        retry_after: float | None = None,
+        location: str | None = None,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, write=write, **context)
+        self.http_status = http_status
+        self.retry_after = retry_after
+        self.location = location
+
+
+class RateLimited(ForeignAnswer):
+    """429 Too Many Requests: reads are retried after ``retry_after`` (within the deadline)."""
 
 
 class ApiError(IamportError):
@@ -142,6 +213,7 @@ class ApiError(IamportError):
         code: int | None,
         request_id: str | None = None,
         response: Any = None,
+        retry_after: float | None = None,
         **context: Any,
     ) -> None:
         super().__init__(message, **context)
@@ -149,6 +221,7 @@ class ApiError(IamportError):
         self.code = code
         self.request_id = request_id
         self.response = response
+        self.retry_after = retry_after
 
 
 class Unauthorized(ApiError):
@@ -156,7 +229,10 @@ class Unauthorized(ApiError):
 
 
 class BadRequest(ApiError):
-    """400: invalid or missing parameters, or an operation not allowed in this state."""
+    """400 (or a documented text): invalid or missing parameters, or not allowed in this state.
+
+    A bug on our side or bad input: fix the request; resending it as is fails again.
+    """
 
 
 class NotFound(ApiError):
@@ -164,11 +240,23 @@ class NotFound(ApiError):
 
 
 class Conflict(ApiError):
-    """409: e.g. escrow delivery already registered or not registered yet."""
+    """409 (or a documented text): the request conflicts with what already exists.
+
+    E.g. an escrow delivery already registered or not registered yet.
+    """
+
+
+class DuplicateMerchantUid(Conflict):
+    """The ``merchant_uid`` is already registered (prepare), paid or scheduled.
+
+    Nothing new happened.  After a lost answer this usually means *your first
+    attempt worked*: look the order up (``prepared``/``find_payment``/``scheduled``)
+    instead of trying again under the same id.
+    """
 
 
 class NotSupported(ApiError):
-    """501: the PG (or this emulator) does not offer the operation."""
+    """501, or no contract / API channel: the PG or the merchant's setup does not offer this."""
 
 
 class ServerError(ApiError):
@@ -214,3 +302,8 @@ class ChecksumMismatch(PaymentNotCancellable):
 
 class CancelAmountExceeded(PaymentNotCancellable):
     """The cancel amount is larger than what is left to refund."""
+
+
+class RefundAccountRequired(PaymentNotCancellable):
+    """The refund needs the buyer's account (``refund_holder``, ``refund_bank``,
+    ``refund_account``, sometimes ``refund_tel``): vbank refunds and similar."""

@@ -10,24 +10,60 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import httpx
+
 __all__ = [
+    "SECRET_FIELDS",
     "ApiRequest",
     "Envelope",
     "Flow",
+    "Timeout",
     "decode_json",
     "encode_body",
+    "merged",
     "query_pairs",
+    "redacted",
     "segment",
+    "timed",
 ]
 
 T = TypeVar("T")
 
 QueryValue = str | int | bool | Decimal | None
+Timeout = float | httpx.Timeout
+"""A per-call timeout: seconds for every phase, or an ``httpx.Timeout``."""
+
+SECRET_FIELDS = frozenset(
+    {
+        "imp_secret",
+        "access_token",
+        "card_number",
+        "expiry",
+        "pwd_2digit",
+        "birth",
+        "cvc",
+        "identifier",
+    }
+)
+"""Body fields never shown in a ``repr``, a log line or an error text."""
+REDACTED = "<redacted>"
+
+
+def redacted(value: Any) -> Any:
+    """``value`` with every ``SECRET_FIELDS`` entry (at any depth) replaced."""
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if k in SECRET_FIELDS and v is not None else redacted(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redacted(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -44,6 +80,9 @@ class ApiRequest:
         auth: whether the request needs an access token.
         cache: whether the answer may be cached for the client's lifetime.
         idempotent: a non-GET that may be resent all the same (getToken).
+        timeout: this call's timeout (``timeout=`` of a method), else the client's.
+
+    Its ``repr`` hides secrets (``SECRET_FIELDS``): card data, ``imp_secret``.
     """
 
     operation: str
@@ -55,6 +94,14 @@ class ApiRequest:
     auth: bool = True
     cache: bool = False
     idempotent: bool = False
+    timeout: Timeout | None = None
+
+    def __repr__(self) -> str:
+        body = None if self.body is None else redacted(self.body)
+        return (
+            f"ApiRequest({self.operation!r}, {self.method!r}, {self.path!r}, "
+            f"query={self.query!r}, body={body!r}, keys={dict(self.keys)!r})"
+        )
 
     @property
     def safe(self) -> bool:
@@ -82,9 +129,41 @@ class Envelope:
     response: Any
     request_id: str | None = None
 
+    def __repr__(self) -> str:
+        return (
+            f"Envelope({self.request!r}, http_status={self.http_status}, code={self.code!r}, "
+            f"message={self.message!r}, response={redacted(self.response)!r}, "
+            f"request_id={self.request_id!r})"
+        )
+
 
 Flow = Generator[ApiRequest, Envelope, T]
 """An operation: yields requests, receives their envelopes, returns the result."""
+
+
+def timed(flow: Flow[T], timeout: Timeout | None) -> Flow[T]:
+    """``flow`` with ``timeout`` set on every request it makes (None: unchanged)."""
+    if timeout is None:
+        return flow
+    return _timed(flow, timeout)
+
+
+def _timed(flow: Flow[T], timeout: Timeout) -> Flow[T]:
+    try:
+        request = next(flow)
+        while True:
+            try:
+                envelope = yield replace(request, timeout=timeout)
+            except GeneratorExit:
+                flow.close()
+                raise
+            except Exception as error:  # a client error thrown in: the inner flow decides
+                request = flow.throw(error)
+            else:
+                request = flow.send(envelope)
+    except StopIteration as stop:
+        result: T = stop.value
+        return result
 
 
 def segment(value: str) -> str:
@@ -113,6 +192,20 @@ def query_pairs(
     for name, values in (repeated or {}).items():
         pairs.extend((f"{name}[]", str(value)) for value in values)
     return tuple(pairs)
+
+
+def merged(body: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``body`` plus the caller's ``extra={}`` fields (for fields without a parameter).
+
+    Raises:
+        ValueError: ``extra`` repeats a field the operation has a parameter for.
+    """
+    if not extra:
+        return dict(body)
+    clash = sorted(set(extra) & set(body))
+    if clash:
+        raise ValueError(f"give {', '.join(clash)} as keyword argument(s), not in extra")
+    return {**body, **extra}
 
 
 def _plain(value: Any) -> Any:

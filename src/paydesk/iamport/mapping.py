@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -23,19 +25,23 @@ from .errors import (
     ChecksumMismatch,
     Conflict,
     Declined,
+    DuplicateMerchantUid,
+    ForeignAnswer,
     IamportError,
     NotFound,
     NotSent,
     NotSupported,
     OutcomeUnknown,
     PaymentNotCancellable,
+    RateLimited,
+    RefundAccountRequired,
     ServerError,
     Unauthorized,
     UnreadableAnswer,
 )
 from .exchange import ApiRequest, Envelope, decode_json
 
-__all__ = ["error_for", "read_envelope", "translate"]
+__all__ = ["error_for", "foreign", "read_envelope", "request_id", "retry_after", "translate"]
 
 CANCEL_OPERATIONS = frozenset({"payments.cancel"})
 REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-amz-request-id")
@@ -56,6 +62,25 @@ AMOUNT_EXCEEDED = re.compile(
     r"취소요청금액.*취소가능잔액.*보다 큽니다"  # emulator: 취소요청금액 X이 취소가능잔액 Y보다 큽니다
     r"|bigger than cancelable amount"  # Kakao Pay through i'mport [ISS-java20]
 )
+DUPLICATE_TEXTS = (
+    "이미 등록된 merchant_uid",  # POST /payments/prepare again (§10)
+    "이미 결제가 완료된 merchant_uid",  # onetime/again/vbanks on a paid order
+    "이미 사용된 merchant_uid",  # schedule with a merchant_uid already scheduled
+)
+BAD_REQUEST_TEXTS = (
+    "파라메터가 누락되었습니다",  # missing parameter (§10, getToken and others)
+    "파라미터가 누락되었습니다",
+    "지정해주셔야합니다",  # cancel without imp_uid/merchant_uid (§10)
+    "파라메터가 올바르지 않습니다",
+    "지원되지 않는 상태값",  # bad payment_status (§10)
+    "범위를 벗어났습니다",  # page beyond the end of a listing
+    "사전등록된 결제정보와 금액이 일치하지 않습니다",
+)
+NOT_SUPPORTED_TEXTS = (
+    "계약이 필요합니다",  # POST /vbanks without a vbank contract (§10)
+    "비인증결제모듈 사용정보를 찾을 수 없습니다",  # no API-type PG channel (§10)
+)
+REFUND_ACCOUNT = re.compile(r"환불계좌.*필요합니다|refund_tel\)?가 필요합니다")
 DECLINED_TEXTS = (
     "카드정보 인증에 실패",
     "유효하지않은 카드번호",
@@ -75,8 +100,41 @@ def _has(message: str, texts: tuple[str, ...]) -> bool:
     return any(text in message for text in texts)
 
 
-def _request_id(headers: Mapping[str, str]) -> str | None:
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The request id header of an answer, if it has one."""
     return next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None)
+
+
+def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def foreign(
+    request: ApiRequest, http_status: int, headers: Mapping[str, str], content: bytes
+) -> ForeignAnswer:
+    """The error for a 3xx/4xx answer that is not an i'mport envelope."""
+    kind = RateLimited if http_status == 429 else ForeignAnswer
+    return kind(
+        f"HTTP {http_status} that is not an i'mport answer (a proxy?): {_excerpt(content)}",
+        write=not request.safe,
+        http_status=http_status,
+        retry_after=retry_after(headers),
+        location=headers.get("location"),
+        **request.context(),
+    )
 
 
 def read_envelope(
@@ -95,15 +153,21 @@ def read_envelope(
 
     Raises:
         ApiError: a subclass chosen by ``error_for``.
-        UnreadableAnswer: the body is not an i'mport envelope (and the status
-            says nothing clearer).
+        ForeignAnswer: a 3xx/4xx (but 401) whose body is not an i'mport envelope,
+            or any 429 (``RateLimited``).
+        UnreadableAnswer: a 2xx whose body is not an i'mport envelope.
     """
-    request_id = _request_id(headers)
+    request_id_ = request_id(headers)
     try:
         data = decode_json(content)
     except ValueError:
         data = None
-    if not isinstance(data, dict) or "code" not in data:
+    envelope_like = isinstance(data, dict) and "code" in data
+    if http_status == 429 or (
+        not envelope_like and 300 <= http_status < 500 and http_status != 401
+    ):
+        raise foreign(request, http_status, headers, content)
+    if not isinstance(data, dict) or not envelope_like:
         data = {"code": None, "message": _excerpt(content), "response": None}
     code = data.get("code")
     envelope = Envelope(
@@ -112,10 +176,12 @@ def read_envelope(
         code=code if isinstance(code, int) else None,
         message=data.get("message") if isinstance(data.get("message"), str) else None,
         response=data.get("response"),
-        request_id=request_id,
+        request_id=request_id_,
     )
     error = error_for(envelope)
     if error is not None:
+        if isinstance(error, ApiError):
+            error.retry_after = retry_after(headers)
         raise error
     return envelope
 
@@ -130,11 +196,11 @@ def error_for(envelope: Envelope) -> IamportError | None:
     207 (partial multi-lookup) counts as a success; the caller reads what was found.
     """
     status, code = envelope.http_status, envelope.code
-    if status == 207 or (status == 200 and code == 0):
+    if (status == 207 and code is not None) or (status == 200 and code == 0):
         return None
     request = envelope.request
     message = envelope.message or f"HTTP {status}"
-    if status == 200 and code is None:
+    if 200 <= status < 300 and code is None:
         return UnreadableAnswer(
             f"not an i'mport answer: {message}",
             write=not request.safe,
@@ -169,6 +235,12 @@ def _kind(request: ApiRequest, status: int, message: str) -> type[ApiError]:
 def _kind_by_text(request: ApiRequest, message: str) -> type[ApiError] | None:
     if _has(message, NOT_FOUND_TEXTS):
         return NotFound
+    if _has(message, DUPLICATE_TEXTS):
+        return DuplicateMerchantUid
+    if _has(message, BAD_REQUEST_TEXTS):
+        return BadRequest
+    if _has(message, NOT_SUPPORTED_TEXTS):
+        return NotSupported
     if _has(message, DECLINED_TEXTS):
         return Declined
     if request.operation not in CANCEL_OPERATIONS:
@@ -179,6 +251,8 @@ def _kind_by_text(request: ApiRequest, message: str) -> type[ApiError] | None:
         return ChecksumMismatch
     if AMOUNT_EXCEEDED.search(message):
         return CancelAmountExceeded
+    if REFUND_ACCOUNT.search(message):
+        return RefundAccountRequired
     return PaymentNotCancellable
 
 

@@ -5,7 +5,9 @@ a 5xx.  Writes are retried only when the request provably never left
 (``NotSent``); a write that may have reached i'mport is never resent here —
 the caller gets ``OutcomeUnknown`` and reconciles (i'mport V1 has no
 idempotency key).  Backoff is exponential with full jitter, bounded both in
-attempts and in total time.
+attempts and by a deadline: ``total`` seconds after a call starts, it is over —
+every attempt's timeouts are cut to the time left (``ClientCore``), and no wait
+reaches past it.  A ``Retry-After`` (429, 503) is honoured when it fits.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .errors import IamportError, NotSent, OutcomeUnknown, ServerError
+from .errors import ForeignAnswer, IamportError, NotSent, OutcomeUnknown, RateLimited, ServerError
 from .exchange import ApiRequest
 
 __all__ = ["RetryPolicy", "retry_delay", "retryable"]
@@ -27,16 +29,18 @@ class RetryPolicy:
         attempts: total tries including the first (1 = never retry).
         base: backoff base in seconds; try ``n`` waits up to ``base * 2**(n-1)``.
         cap: the longest single wait, in seconds.
-        total: no retry starts later than this many seconds after the first try.
+        total: the deadline of a whole call, in seconds, over all its attempts and
+            waits (the token fetch included).  With the default timeouts (read 30 s)
+            a read that timed out once still gets a second attempt of up to 15 s.
     """
 
     attempts: int = 3
     base: float = 0.25
     cap: float = 4.0
-    total: float = 20.0
+    total: float = 45.0
 
     def __post_init__(self) -> None:
-        if self.attempts < 1 or self.base < 0 or self.cap < 0 or self.total < 0:
+        if self.attempts < 1 or self.base < 0 or self.cap < 0 or self.total <= 0:
             raise ValueError("retry bounds must be non-negative and attempts >= 1")
 
 
@@ -47,12 +51,16 @@ def retryable(request: ApiRequest, error: IamportError) -> bool:
     """Whether ``error`` on ``request`` may be answered by sending it again.
 
     ``NotSent`` always; for a GET also ``OutcomeUnknown`` (a lost or unreadable
-    answer, a read timeout) and ``ServerError``.  Never an explicit refusal such as 400 or 404.
+    answer, a read timeout), ``RateLimited`` and ``ServerError``.  Never an explicit
+    refusal such as 400 or 404, nor a proxy's 403/404/redirect (``ForeignAnswer``),
+    which the same request would meet again.
     """
     if isinstance(error, NotSent):
         return True
     if not request.safe:
         return False
+    if isinstance(error, ForeignAnswer):
+        return isinstance(error, RateLimited)
     return isinstance(error, OutcomeUnknown | ServerError)
 
 
@@ -80,10 +88,16 @@ def retry_delay(
         attempt: how many tries were made so far (1 after the first).
         elapsed: seconds since the first try started.
         rng: source of the jitter (inject a seeded one in tests).
+
+    A ``Retry-After`` the error carries is a lower bound of the wait; a wait that
+    would end past the deadline (``policy.total``) is not made at all.
     """
     if attempt >= policy.attempts or not retryable(request, error):
         return None
     delay = backoff(policy, attempt, rng)
-    if elapsed + delay > policy.total:
+    hinted = getattr(error, "retry_after", None)
+    if hinted is not None:
+        delay = max(delay, hinted)
+    if elapsed + delay >= policy.total:
         return None
     return delay

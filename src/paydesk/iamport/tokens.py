@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 
 from .models.token import Token
 
@@ -26,7 +27,7 @@ CacheKey = tuple[str, str]
 class Grant:
     """An access token and the local monotonic time at which it stops being used."""
 
-    access_token: str
+    access_token: str = field(repr=False)
     deadline: float
 
     def usable(self, now: float, margin: float) -> bool:
@@ -46,17 +47,20 @@ def grant_for(token: Token, sent_at: float) -> Grant:
 
 
 class TokenCache:
-    """Grants per ``(base_url, imp_key)``, and one sync and one async lock per key.
+    """Grants per ``(base_url, imp_key)``, and the locks that make a refresh single-flight.
 
-    Share one cache between clients to share tokens.  The async locks belong to
-    the event loop that first uses them: share a cache between async clients
-    only within one loop.
+    Share one cache between clients to share tokens, across threads and across
+    event loops: sync callers share one ``threading.Lock`` per key, async callers
+    one ``asyncio.Lock`` per key *and event loop* (an asyncio lock cannot be
+    awaited from another loop), so each loop refreshes at most once at a time.
     """
 
     def __init__(self) -> None:
         self._grants: dict[CacheKey, Grant] = {}
         self._locks: dict[CacheKey, threading.Lock] = {}
-        self._async_locks: dict[CacheKey, asyncio.Lock] = {}
+        self._async_locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[CacheKey, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
         self._guard = threading.Lock()
 
     def get(self, key: CacheKey) -> Grant | None:
@@ -80,6 +84,8 @@ class TokenCache:
             return self._locks.setdefault(key, threading.Lock())
 
     def async_lock(self, key: CacheKey) -> asyncio.Lock:
-        """The lock async callers hold while refreshing ``key``."""
+        """The lock async callers of the running event loop hold while refreshing ``key``."""
+        loop = asyncio.get_running_loop()
         with self._guard:
-            return self._async_locks.setdefault(key, asyncio.Lock())
+            per_loop = self._async_locks.setdefault(loop, {})
+            return per_loop.setdefault(key, asyncio.Lock())

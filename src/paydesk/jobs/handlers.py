@@ -9,7 +9,13 @@ a traceback.
 from __future__ import annotations
 
 from ..services.container import Services
-from ..services.job_kinds import AUTO_REFUND, HOLD_CHECK, PROCESS_WEBHOOK, REVERIFY_PAYMENT
+from ..services.job_kinds import (
+    HOLD_CHECK,
+    LEGACY_AUTO_REFUND,
+    PROCESS_WEBHOOK,
+    REVERIFY_PAYMENT,
+    RUN_REFUND,
+)
 from ..store import JobRecord
 from .runner import Handler
 
@@ -28,12 +34,13 @@ def job_handlers(services: Services) -> dict[str, Handler]:
             str(job.payload["imp_uid"]), str(merchant_uid) if merchant_uid else None
         )
 
-    async def auto_refund(job: JobRecord) -> object:
+    async def run_refund(job: JobRecord) -> object:
         return await services.refunds.run(int(job.payload["refund_id"]))
 
     return {
         PROCESS_WEBHOOK: process_webhook,
         REVERIFY_PAYMENT: recheck,
         HOLD_CHECK: recheck,
-        AUTO_REFUND: auto_refund,
+        RUN_REFUND: run_refund,
+        LEGACY_AUTO_REFUND: run_refund,
     }

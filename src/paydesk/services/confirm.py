@@ -164,7 +164,8 @@ class ConfirmDesk:
         async with self._db.transaction() as uow:
             batch = await self._load(uow, items)
             for item in items:
-                batch.decided.setdefault(item.call.imp_uid, self._decide(batch, item))
+                if item.call.imp_uid not in batch.decided:  # a replay holds nothing again
+                    batch.decided[item.call.imp_uid] = self._decide(batch, item)
             await self._store(uow, batch, items)
             stored = await uow.decisions.many(batch.decided)
         return [

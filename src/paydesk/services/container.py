@@ -8,24 +8,28 @@ service directly.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..core.clock import Clock
 from ..store import UnitsOfWork
-from .auto_refunds import AutoRefunds
 from .catalog import Catalog
 from .confirm import ConfirmDesk
 from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
 from .lookups import Lookups
 from .ordering import OrderDesk
+from .refunds import Refunds
 from .retries import Retries
 from .settlement import Settlement
 from .verification import Verifier
 from .webhooks import WebhookDesk
 
 __all__ = ["Closer", "RunJob", "Services"]
+
+log = logging.getLogger(__name__)
 
 #: Runs the queued job with this dedupe key now, if nobody claimed it; True if it ran.
 RunJob = Callable[[str], Awaitable[bool]]
@@ -45,13 +49,23 @@ class Services:
     settlement: Settlement
     verifier: Verifier
     webhooks: WebhookDesk
-    refunds: AutoRefunds
+    refunds: Refunds
     sweep: HoldSweep
     lookups: Lookups
     retries: Retries  # the dead-letter list of jobs
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)
+
+    async def try_now(self, job_key: str, seconds: float = 10.0) -> None:
+        """Do a just-queued job at once, if this process may; any trouble leaves it to the worker."""
+        if self.run_job is None:
+            return
+        try:
+            async with asyncio.timeout(seconds):
+                await self.run_job(job_key)
+        except Exception:
+            log.exception("job %s: inline run failed; the worker will retry", job_key)
 
     async def aclose(self) -> None:
         """Release what the services hold (the i'mport client, database connections)."""

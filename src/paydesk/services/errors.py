@@ -6,10 +6,12 @@
      │    ├── Unreachable       i'mport could not be asked; nothing was concluded
      │    └── RefundPending     a refund's outcome is not settled yet
      ├── ConfirmUnavailable     no confirm decision in time (the endpoint answers 429)
+     ├── RefundRefused          a refund the rules do not allow (names the rule)
      ├── NotOnRecord            no order or payment matches a lookup
      ├── ProductNotFound        no product has that id
      ├── DuplicateSku           another product uses that SKU
      ├── KeyReused              an Idempotency-Key reused for a different request
+     ├── KeyInFlight            the first request with that Idempotency-Key is still at work
      ├── RegistrationFailed     i'mport could not be told an order's amount
      ├── UnreadablePayment      a payment status or currency the domain does not know
      ├── JobNotFound            no job has that id (the dead-letter list)
@@ -22,16 +24,21 @@ business, not a fault. Each error keeps the built-in base it always had
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 __all__ = [
     "ConfirmUnavailable",
     "DuplicateSku",
     "JobNotActionable",
     "JobNotFound",
+    "KeyInFlight",
     "KeyReused",
     "NotOnRecord",
     "OrderNotFound",
     "ProductNotFound",
     "RefundPending",
+    "RefundRefused",
     "RegistrationFailed",
     "ServiceError",
     "TryLater",
@@ -64,6 +71,32 @@ class ConfirmUnavailable(ServiceError):
     """No decision could be made (database trouble or the deadline passed)."""
 
 
+class RefundRefused(ServiceError):
+    """A refund the rules do not allow; nothing was recorded or sent.
+
+    ``rule`` names the rule (stable, for programs), ``status`` is the HTTP status
+    the API answers with, ``retry_after`` is set when the rule holds only for now.
+    """
+
+    def __init__(
+        self, rule: str, message: str, *, status: int = 422, retry_after: timedelta | None = None
+    ) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_refund_refused, (self.rule, self.message, self.status, self.retry_after))
+
+
+def _refund_refused(
+    rule: str, message: str, status: int, retry_after: timedelta | None
+) -> RefundRefused:
+    return RefundRefused(rule, message, status=status, retry_after=retry_after)
+
+
 class NotOnRecord(ServiceError, LookupError):
     """No order or payment matches."""
 
@@ -78,6 +111,10 @@ class DuplicateSku(ServiceError, ValueError):
 
 class KeyReused(ServiceError, ValueError):
     """The key was used before for a different request."""
+
+
+class KeyInFlight(ServiceError):
+    """The first request with this Idempotency-Key is still at work; ask again shortly."""
 
 
 class RegistrationFailed(ServiceError):

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..core.clock import Clock
-from ..store import NewJob, UnitsOfWork
+from ..core.refund_lifecycle import RefundState
+from ..store import NewJob, UnitOfWork, UnitsOfWork
 from ..store.sweeps import Awaited
-from .job_kinds import HOLD_CHECK, REVERIFY_PAYMENT
+from .job_kinds import HOLD_CHECK, REVERIFY_PAYMENT, RUN_REFUND, refund_job
 
 __all__ = ["HoldSweep", "SweepPolicy"]
 
@@ -55,8 +56,27 @@ class HoldSweep:
             unverified = await uow.sweeps.unverified_orders()
             jobs = [self._job(HOLD_CHECK, waiting, now) for waiting in holds]
             jobs += [self._job(REVERIFY_PAYMENT, waiting, now) for waiting in unverified]
+            jobs += await self._orphaned_refunds(uow, now)
             await uow.jobs.enqueue(jobs, now)
         return len(jobs)
+
+    async def _orphaned_refunds(self, uow: UnitOfWork, now: datetime) -> list[NewJob]:
+        """A job for every open refund that has none left (its job died, or was lost).
+
+        A refund is never abandoned: after its job ran out of attempts (and is
+        listed with the dead jobs), the sweep gives it a new one each interval.
+        A refund waiting for the merchant's input has nothing to run.
+        """
+        interval = int(now.timestamp() // self._policy.every.total_seconds())
+        jobs = []
+        for refund in await uow.refunds.open_ones():
+            if refund.state == RefundState.NEEDS_INPUT:
+                continue
+            if await uow.jobs.live(f"{RUN_REFUND}:{refund.id}"):
+                continue
+            key = f"{RUN_REFUND}:{refund.id}:sweep:{interval}"
+            jobs.append(refund_job(refund.id, now, self._policy.attempts, key=key))
+        return jobs
 
     def _job(self, kind: str, waiting: Awaited, now: datetime) -> NewJob:
         interval = int(now.timestamp() // self._policy.every.total_seconds())

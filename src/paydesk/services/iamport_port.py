@@ -8,13 +8,15 @@ side, exact major-unit amounts on the wire.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
 from ..core.money import EXPONENTS, Money
 from ..iamport import ApiError, AsyncIamport, OutcomeUnknown, Payment
+from ..store.ledger_records import RefundAccount
 
-__all__ = ["IamportPayments", "PaymentsApi", "wire_amount"]
+__all__ = ["IamportPayments", "PaymentsApi", "RefundParts", "wire_amount"]
 
 
 class PaymentsApi(Protocol):
@@ -23,8 +25,25 @@ class PaymentsApi(Protocol):
     async def fetch(self, imp_uid: str) -> Payment: ...
 
     async def refund(
-        self, imp_uid: str, *, amount: Money, checksum: Money, reason: str
+        self,
+        imp_uid: str,
+        *,
+        amount: Money,
+        checksum: Money,
+        reason: str,
+        parts: RefundParts | None = None,
     ) -> Payment: ...
+
+    async def account_holder(self, bank: str, account: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class RefundParts:
+    """What a cancel may carry besides the amount: tax parts and a virtual account's refund account."""
+
+    tax_free: Money | None = None
+    vat_amount: Money | None = None
+    account: RefundAccount | None = None
 
 
 def wire_amount(money: Money) -> int | Decimal:
@@ -47,11 +66,32 @@ class IamportPayments:
         """``GET /payments/{imp_uid}``. Raises ``NotFound`` or a communication error."""
         return await self._client.payment(imp_uid, include_sandbox=self._include_sandbox)
 
-    async def refund(self, imp_uid: str, *, amount: Money, checksum: Money, reason: str) -> Payment:
+    async def refund(
+        self,
+        imp_uid: str,
+        *,
+        amount: Money,
+        checksum: Money,
+        reason: str,
+        parts: RefundParts | None = None,
+    ) -> Payment:
         """``POST /payments/cancel`` of ``amount`` guarded by ``checksum`` (our balance)."""
+        parts = parts or RefundParts()
+        account = parts.account
         return await self._client.cancel(
-            imp_uid, amount=wire_amount(amount), checksum=wire_amount(checksum), reason=reason
-        )
+            imp_uid, amount=wire_amount(amount), checksum=wire_amount(checksum), reason=reason,
+            tax_free=wire_amount(parts.tax_free) if parts.tax_free else None,
+            vat_amount=wire_amount(parts.vat_amount) if parts.vat_amount else None,
+            refund_holder=account.holder if account else None,
+            refund_bank=account.bank if account else None,
+            refund_account=account.account if account else None,
+            refund_tel=account.tel if account else None,
+        )  # fmt: skip
+
+    async def account_holder(self, bank: str, account: str) -> str:
+        """The holder name of a bank account (``GET /vbanks/holder``)."""
+        found = await self._client.vbank_holder(bank, account)
+        return found.bank_holder
 
     async def prepare(self, merchant_uid: str, amount: Money) -> None:
         """Register ``amount`` for ``merchant_uid`` (``POST /payments/prepare``).

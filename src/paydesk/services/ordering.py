@@ -8,6 +8,7 @@ interface; the i'mport client provides the real one.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ __all__ = [
     "OrderRequest",
     "PlacedOrder",
     "RegistrationFailed",
+    "keyed_uid",
     "order_name",
 ]
 
@@ -67,6 +69,11 @@ def order_name(products: Sequence[ProductRecord]) -> str:
     return first[: NAME_MAX - len(suffix)] + suffix
 
 
+def keyed_uid(key: str) -> str:
+    """The merchant_uid of the order placed under idempotency token ``key`` (≤ 40 chars)."""
+    return "ord_k" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 def _random_uid(now: datetime) -> str:
     return new_merchant_uid(now, secrets.token_bytes(8))
 
@@ -89,8 +96,12 @@ class OrderDesk:
         self._ttl = ttl
         self._new_uid = new_uid
 
-    async def place(self, request: OrderRequest) -> PlacedOrder:
+    async def place(self, request: OrderRequest, *, key: str | None = None) -> PlacedOrder:
         """Price, store and register an order.
+
+        ``key`` (an idempotency token) names the order: placing again with the
+        same key finds the order the first attempt stored and only registers its
+        amount (again), so a retry after a crash never makes a second order.
 
         Raises ``UnknownProduct`` for a line naming no product, ``CurrencyMismatch``
         for products priced in different currencies, ``RegistrationFailed`` when
@@ -98,16 +109,22 @@ class OrderDesk:
         """
         lines = merge_lines(request.items)
         async with self._db.transaction() as uow:
-            products = await uow.products.many(line.product_id for line in lines)
-            prices = {p.id: p.price for p in products}
-            amount = price(lines, prices)  # raises UnknownProduct
             now = self._clock.now()
-            order = Order.open(self._new_uid(now), amount, lines, now + self._ttl)
-            name = order_name(products)
-            order_id = await uow.orders.add(
-                order, name=name, unit_prices=prices, buyer=request.buyer,
-                pay_method=request.pay_method, pg=request.pg, now=now,
-            )  # fmt: skip
+            merchant_uid = keyed_uid(key) if key else self._new_uid(now)
+            found = await uow.orders.get(merchant_uid)
+            if found is not None:
+                order, name, order_id = found.order, found.name, found.id
+            else:
+                products = await uow.products.many(line.product_id for line in lines)
+                prices = {p.id: p.price for p in products}
+                amount = price(lines, prices)  # raises UnknownProduct
+                order = Order.open(merchant_uid, amount, lines, now + self._ttl)
+                name = order_name(products)
+                order_id = await uow.orders.add(
+                    order, name=name, unit_prices=prices, buyer=request.buyer,
+                    pay_method=request.pay_method, pg=request.pg, now=now,
+                )  # fmt: skip
+        amount = order.amount
         try:
             await self._registrar.prepare(order.merchant_uid, amount)
         except Exception as exc:

@@ -8,16 +8,26 @@ its columns. Both come from here, so a wire detail never leaks further in.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ..core.money import Money
-from ..core.outcomes import Cancellation, PaymentReport, ReportStatus
-from ..iamport import Payment
+from ..core.outcomes import Cancellation, PaymentReport, Progress, ReportStatus, progress
+from ..iamport import CancelEntry, Payment
+from ..store.ledger_records import PaymentRecord
 from .errors import UnreadablePayment
 
-__all__ = ["TEST_PAYMENT_REFUSED", "UnreadablePayment", "money_of", "payment_columns", "report_of"]
+__all__ = [
+    "TEST_PAYMENT_REFUSED",
+    "UnreadablePayment",
+    "money_of",
+    "payment_columns",
+    "report_of",
+    "snapshot_progress",
+    "stored_progress",
+]
 
 
 def money_of(amount: int | Decimal, currency: str) -> Money:
@@ -51,12 +61,10 @@ def report_of(payment: Payment, *, accept_test_payments: bool = False) -> Paymen
             fail_reason=TEST_PAYMENT_REFUSED,
         )
     cancellations = tuple(
-        Cancellation(
-            entry.cancellation_id or f"{payment.imp_uid}:{index}",
-            money_of(entry.amount, payment.currency),
-        )
-        for index, entry in enumerate(payment.cancel_history)
-    )
+        Cancellation(entry.cancellation_id or _content_key(entry),
+                     money_of(entry.amount, payment.currency))
+        for entry in payment.cancel_history
+    )  # fmt: skip
     return PaymentReport(
         imp_uid=payment.imp_uid,
         merchant_uid=payment.merchant_uid,
@@ -66,6 +74,39 @@ def report_of(payment: Payment, *, accept_test_payments: bool = False) -> Paymen
         was_paid=payment.paid_at is not None,
         fail_reason=payment.fail_reason or "",
     )
+
+
+def _content_key(entry: CancelEntry) -> str:
+    """A stable id for a cancel entry i'mport gave none: what it says, not where it stands.
+
+    The history's order is not documented (newest first or last), so a position
+    would book one cancel twice and another never; the entry's content does not move.
+    """
+    when = entry.cancelled_at.isoformat() if entry.cancelled_at else ""
+    content = f"{entry.pg_tid or ''}|{when}|{entry.amount}"
+    return "content:" + hashlib.sha256(content.encode()).hexdigest()[:48]
+
+
+def stored_progress(record: PaymentRecord) -> Progress | None:
+    """The progress of the payment on record; None for a status the domain does not know."""
+    try:
+        status = ReportStatus(record.status)
+    except ValueError:
+        return None
+    return progress(status, record.cancelled, record.cancellations)
+
+
+def snapshot_progress(payment: Payment) -> Progress:
+    """The progress of a fresh snapshot (by i'mport's status, even for a refused test payment).
+
+    Raises ``UnreadablePayment`` for a status the domain does not know.
+    """
+    try:
+        status = ReportStatus(payment.status)
+    except ValueError as exc:
+        raise UnreadablePayment(f"unknown status {payment.status!r}") from exc
+    return progress(status, money_of(payment.cancel_amount, payment.currency),
+                    len(payment.cancel_history))  # fmt: skip
 
 
 def payment_columns(payment: Payment, report: PaymentReport, now: datetime) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from ..core.lifecycle import (
     Effect,
     Fact,
     IllegalTransition,
+    PaymentDisowned,
     PaymentFailed,
     RefundOwed,
     ReleaseHeldStock,
@@ -42,8 +43,8 @@ from ..core.stock import allocate, merge_lines
 from ..iamport import Payment
 from ..store import NewJob, OrderRecord, ProductRecord, UnitOfWork, UnitsOfWork
 from .errors import OrderNotFound
-from .job_kinds import AUTO_REFUND, REVERIFY_PAYMENT
-from .payment_reports import payment_columns, report_of
+from .job_kinds import REVERIFY_PAYMENT, refund_job
+from .payment_reports import payment_columns, report_of, snapshot_progress, stored_progress
 
 __all__ = ["OrderNotFound", "Settled", "Settlement", "SettlementPolicy"]
 
@@ -88,8 +89,17 @@ class Settlement:
         status or currency the domain does not know.
         """
         report = report_of(payment, accept_test_payments=self._policy.accept_test_payments)
+        fresh = snapshot_progress(payment)
         async with self._db.transaction() as uow:
             record, products = await _lock(uow, report.merchant_uid)
+            stored = await uow.payments.get(report.imp_uid)
+            known = stored_progress(stored) if stored is not None else None
+            if known is not None and fresh < known:
+                # an older snapshot arrived last (two workers, a slow answer): what we
+                # have is newer, and the order and the payment row never move backwards
+                log.info("payment %s: stale snapshot %s < %s skipped", report.imp_uid,
+                         fresh, known)  # fmt: skip
+                return Settled(record, report)
             now = self._clock.now()
             await uow.payments.put(payment_columns(payment, report, now), record.id, now)
             booked = await uow.refunds.book(record.id, report.imp_uid, report.cancellations, now)
@@ -118,6 +128,21 @@ class Settlement:
                 record = _with(record, order)
             await uow.jobs.enqueue([self._reverify(imp_uid, merchant_uid, now)], now)
         return record
+
+    async def disowned(self, imp_uid: str, merchant_uid: str) -> OrderRecord | None:
+        """i'mport says ``imp_uid`` pays another order than ``merchant_uid``.
+
+        An order left ``unverified`` by that false claim (a completion call made
+        while i'mport was unreachable) goes back to where it was, so its real
+        buyer can pay. Any other order is left alone.
+        """
+        async with self._db.transaction() as uow:
+            record = await uow.orders.get(merchant_uid, lock=True)
+            if record is None or record.order.imp_uid != imp_uid:
+                return record
+            order, _ = _transition(record.order, [PaymentDisowned(imp_uid)])
+            await uow.orders.save(record.id, order, self._clock.now())
+        return _with(record, order)
 
     async def unknown(self, imp_uid: str, merchant_uid: str | None) -> OrderRecord | None:
         """i'mport says ``imp_uid`` does not exist: an order waiting for it stops waiting.
@@ -179,10 +204,7 @@ class Settlement:
             return None
         log.warning("payment %s cannot be kept (%s): refund %d owed", owed.imp_uid, owed.reason,
                     refund_id)  # fmt: skip
-        job = NewJob(AUTO_REFUND, {"refund_id": refund_id}, now,
-                     dedupe_key=f"{AUTO_REFUND}:{refund_id}",
-                     max_attempts=self._policy.refund_attempts)  # fmt: skip
-        await uow.jobs.enqueue([job], now)
+        await uow.jobs.enqueue([refund_job(refund_id, now, self._policy.refund_attempts)], now)
         return refund_id
 
 

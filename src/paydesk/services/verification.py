@@ -76,7 +76,7 @@ class Verifier:
             log.warning("payment %s could not be verified: %s", imp_uid, trouble)
             await self._settlement.unverified(imp_uid, merchant_uid)
             return Checked(Outcome.UNVERIFIED)
-        return Checked(Outcome.SETTLED, await self._settlement.apply(payment))
+        return Checked(Outcome.SETTLED, await self._settle(payment, merchant_uid))
 
     async def recheck(self, imp_uid: str, merchant_uid: str | None) -> Checked:
         """Ask i'mport again in the background (re-verification, hold check).
@@ -90,7 +90,14 @@ class Verifier:
         except NotFound:
             await self._settlement.unknown(imp_uid, merchant_uid)
             return Checked(Outcome.UNKNOWN_PAYMENT)
-        return Checked(Outcome.SETTLED, await self._settlement.apply(payment))
+        return Checked(Outcome.SETTLED, await self._settle(payment, merchant_uid))
+
+    async def _settle(self, payment: Payment, claimed: str | None) -> Settled:
+        """Apply ``payment`` to its own order; an order it was falsely claimed for is freed."""
+        settled = await self._settlement.apply(payment)
+        if claimed and claimed != payment.merchant_uid:
+            await self._settlement.disowned(payment.imp_uid, claimed)
+        return settled
 
     async def _fetch(self, imp_uid: str) -> Payment:
         """The payment; ``NotFound`` passes through, every other client error is ``Unreachable``."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .tables import idempotency_keys
@@ -25,8 +25,9 @@ class StoredAnswer:
     """The first answer given for a key, and a hash of the request it answered."""
 
     request_hash: str
-    status_code: int
+    status_code: int  # 0 while the first request is still at work
     response: Any
+    created_at: datetime | None = None
 
 
 class IdempotencyRepository:
@@ -43,7 +44,7 @@ class IdempotencyRepository:
         if row is None:
             return None
         m = row._mapping
-        return StoredAnswer(m["request_hash"], m["status_code"], m["response"])
+        return StoredAnswer(m["request_hash"], m["status_code"], m["response"], m["created_at"])
 
     async def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> None:
         """Take the key before doing the work; raises ``Conflict`` if it is taken.
@@ -54,6 +55,24 @@ class IdempotencyRepository:
         values = {"scope": scope, "key": key, "request_hash": request_hash, "status_code": 0,
                   "response": {}, "created_at": now}  # fmt: skip
         await self._db.execute(insert(idempotency_keys).values(values))
+
+    async def release(self, scope: str, key: str) -> None:
+        """Give up a claim whose work failed (an answered key is kept)."""
+        statement = delete(idempotency_keys).where(
+            idempotency_keys.c.scope == scope, idempotency_keys.c.key == key,
+            idempotency_keys.c.status_code == 0,
+        )  # fmt: skip
+        await self._db.execute(statement)
+
+    async def retake(self, scope: str, key: str, before: datetime, now: datetime) -> bool:
+        """Take over a claim made before ``before`` and never answered (its holder died)."""
+        statement = (
+            update(idempotency_keys)
+            .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key,
+                   idempotency_keys.c.status_code == 0, idempotency_keys.c.created_at < before)
+            .values(created_at=now)
+        )  # fmt: skip
+        return bool((await self._db.execute(statement)).rowcount == 1)
 
     async def answer(self, scope: str, key: str, status_code: int, response: Any) -> None:
         """Record the answer of a claimed key."""

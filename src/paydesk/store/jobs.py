@@ -314,6 +314,16 @@ class JobQueue:
         row = (await self._db.execute(statement)).first()
         return JobEntry.from_row(row) if row else None
 
+    async def live(self, key_prefix: str) -> bool:
+        """Whether a job whose dedupe key is ``key_prefix`` (or starts with ``key_prefix:``)
+        is queued or running."""
+        keyed = or_(
+            jobs.c.dedupe_key == key_prefix,
+            jobs.c.dedupe_key.startswith(key_prefix + ":", autoescape=True),
+        )
+        query = select(jobs.c.id).where(keyed, jobs.c.state.in_(("queued", "running"))).limit(1)
+        return (await self._db.execute(query)).first() is not None
+
     async def counts(self) -> dict[str, int]:
         """How many jobs are in each state (for health pages and tests)."""
         query = select(jobs.c.state, func.count()).group_by(jobs.c.state)

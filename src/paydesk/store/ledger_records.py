@@ -15,7 +15,14 @@ from sqlalchemy import Row
 
 from ..core.money import Money
 
-__all__ = ["InboxRecord", "PaymentRecord", "RefundRecord", "VbankAccount"]
+__all__ = [
+    "AttemptRecord",
+    "InboxRecord",
+    "PaymentRecord",
+    "RefundAccount",
+    "RefundRecord",
+    "VbankAccount",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class PaymentRecord:
     verified_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    cancellations: int = 0  # entries of i'mport's cancel history
 
     @property
     def balance(self) -> Money:
@@ -72,6 +80,7 @@ class PaymentRecord:
             paid_at=m["paid_at"], failed_at=m["failed_at"], cancelled_at=m["cancelled_at"],
             fail_reason=m["fail_reason"], vbank=vbank, verified_at=m["verified_at"],
             created_at=m["created_at"], updated_at=m["updated_at"],
+            cancellations=len((m["raw"] or {}).get("cancel_history") or []),
         )  # fmt: skip
 
 
@@ -91,15 +100,73 @@ class RefundRecord:
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    tax_free: Money | None = None
+    vat_amount: Money | None = None
+    account: RefundAccount | None = None  # where a virtual account's refund goes
+    requested_by: str | None = None
+    attempts: int = 0
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> RefundRecord:
         m = row._mapping
+        currency = m["currency"]
+
+        def money(column: str) -> Money | None:
+            value = m.get(column)
+            return None if value is None else Money(value, currency)
+
+        account = None
+        if m.get("refund_account"):
+            account = RefundAccount(m["refund_holder"] or "", m["refund_bank"] or "",
+                                    m["refund_account"], m.get("refund_tel"))  # fmt: skip
         return cls(
             id=m["id"], order_id=m["order_id"], imp_uid=m["imp_uid"],
-            amount=Money(m["amount"], m["currency"]), checksum=m["checksum"], reason=m["reason"],
+            amount=Money(m["amount"], currency), checksum=m["checksum"], reason=m["reason"],
             state=m["state"], origin=m["origin"], cancellation_id=m["cancellation_id"],
             last_error=m["last_error"], created_at=m["created_at"], updated_at=m["updated_at"],
+            tax_free=money("tax_free"), vat_amount=money("vat_amount"), account=account,
+            requested_by=m.get("requested_by"), attempts=m.get("attempts") or 0,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RefundAccount:
+    """The buyer's account a virtual account's refund is paid into (PII: never logged)."""
+
+    holder: str
+    bank: str
+    account: str
+    tel: str | None = None
+
+    def __repr__(self) -> str:
+        return f"RefundAccount(bank={self.bank!r}, account='***{self.account[-3:]}')"
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One cancel sent for a refund: what, the answer, and what it meant."""
+
+    id: int
+    refund_id: int
+    number: int
+    amount: Money
+    checksum: Money
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+    classification: str | None
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any], currency: str) -> AttemptRecord:
+        m = row._mapping
+        return cls(
+            id=m["id"], refund_id=m["refund_id"], number=m["number"],
+            amount=Money(m["amount"], currency), checksum=Money(m["checksum"], currency),
+            request=dict(m["request"]), response=m["response"],
+            classification=m["classification"], error=m["error"],
+            started_at=m["started_at"], finished_at=m["finished_at"],
         )  # fmt: skip
 
 

@@ -1,36 +1,80 @@
-"""The ``refunds`` table: refunds we owe, and every cancellation i'mport reports.
+"""The ``refunds`` table, and ``refund_attempts``: refunds we make, and every cancellation i'mport reports.
 
-Two kinds of row share the table:
+Three kinds of row share ``refunds`` (``origin``):
 
-- ``origin = auto``: a refund we decided to make (a payment we cannot keep).
-  It starts ``requested``, becomes ``unknown`` when a cancel got no answer,
-  and ``succeeded`` once a cancellation in i'mport's history is matched to it.
-- ``origin = external``: a cancellation we found in a payment's cancel
-  history that no refund of ours accounts for (a console cancel, say).
+- ``auto``: a refund we decided to make (a payment we cannot keep);
+- ``merchant``: a refund asked for through the API;
+- ``external``: a cancellation in a payment's history that no refund of ours
+  accounts for (a console cancel, say); born ``succeeded``.
 
-``cancellation_id`` is unique, so a cancellation is booked at most once
-however many webhooks, completions and lookups report it.
+Ours move through ``core.refund_lifecycle`` and every move is conditional on
+the state it comes from (``move``), so two runs of one refund never overwrite
+each other. ``cancellation_id`` is unique: a cancellation is booked at most
+once however many webhooks, completions and lookups report it. A new
+cancellation settles the refund of ours *in flight* on that payment (at most
+one is), else it is external.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.money import Money
 from ..core.outcomes import Cancellation
-from .ledger_records import RefundRecord
-from .tables import refunds
+from ..core.refund_lifecycle import IN_FLIGHT, OPEN, RefundState
+from .ledger_records import AttemptRecord, RefundAccount, RefundRecord
+from .tables import refund_attempts, refunds
 
-__all__ = ["OPEN_STATES", "RefundBook"]
+__all__ = ["MAX_ERROR_CHARS", "OPEN_STATES", "NewRefund", "RefundBook"]
 
-#: States of a refund of ours whose cancellation is not booked yet.
-OPEN_STATES = ("requested", "unknown")
+#: States of a refund of ours that still holds its amount against the balance.
+OPEN_STATES = tuple(state.value for state in OPEN)
+_IN_FLIGHT = tuple(state.value for state in IN_FLIGHT)
+_FINAL = (RefundState.SUCCEEDED.value, RefundState.FAILED.value)
 _EXTERNAL_REASON = "cancelled at i'mport"
 MAX_ERROR_CHARS = 2000
+_NO_ACCOUNT = {"refund_holder": None, "refund_bank": None, "refund_account": None,
+               "refund_tel": None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewRefund:
+    """A refund of ours to record (``requested``)."""
+
+    order_id: int | None
+    imp_uid: str
+    amount: Money
+    reason: str
+    origin: str  # auto | merchant
+    tax_free: Money | None = None
+    vat_amount: Money | None = None
+    account: RefundAccount | None = None
+    requested_by: str | None = None
+
+    def values(self, now: datetime) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id, "imp_uid": self.imp_uid, "amount": self.amount.amount,
+            "currency": self.amount.currency, "reason": self.reason,
+            "state": RefundState.REQUESTED.value, "origin": self.origin,
+            "tax_free": self.tax_free.amount if self.tax_free else None,
+            "vat_amount": self.vat_amount.amount if self.vat_amount else None,
+            **account_values(self.account), "requested_by": self.requested_by,
+            "attempts": 0, "created_at": now, "updated_at": now,
+        }  # fmt: skip
+
+
+def account_values(account: RefundAccount | None) -> dict[str, Any]:
+    """The refund-account columns of ``account`` (all None without one)."""
+    if account is None:
+        return dict(_NO_ACCOUNT)
+    return {"refund_holder": account.holder, "refund_bank": account.bank,
+            "refund_account": account.account, "refund_tel": account.tel}  # fmt: skip
 
 
 class RefundBook:
@@ -51,6 +95,16 @@ class RefundBook:
         query = select(refunds).where(refunds.c.order_id == order_id).order_by(refunds.c.id)
         return [RefundRecord.from_row(r) for r in await self._db.execute(query)]
 
+    async def open_ones(self, limit: int = 500) -> list[RefundRecord]:
+        """Refunds of ours not final yet, oldest first (the sweep re-enqueues their jobs)."""
+        query = (
+            select(refunds)
+            .where(refunds.c.state.in_(OPEN_STATES))
+            .order_by(refunds.c.id)
+            .limit(limit)
+        )
+        return [RefundRecord.from_row(r) for r in await self._db.execute(query)]
+
     async def book(
         self,
         order_id: int | None,
@@ -60,13 +114,13 @@ class RefundBook:
     ) -> list[Cancellation]:
         """Book the cancellations not booked yet; returns those (in history order).
 
-        A new cancellation settles an open refund of ours for the same amount
-        (our cancel whose answer we may have lost); otherwise it is booked as
-        an external refund.
+        A new cancellation settles the refund of ours in flight on this payment
+        (``sending`` or ``unknown``) when the amounts agree — our cancel whose
+        answer may be lost; otherwise it is booked as an external refund.
         """
         rows = await self.of_payment(imp_uid)
         known = {r.cancellation_id for r in rows if r.cancellation_id}
-        waiting = [r for r in rows if r.state in OPEN_STATES and r.cancellation_id is None]
+        waiting = [r for r in rows if r.state in _IN_FLIGHT and r.cancellation_id is None]
         booked = []
         for entry in cancellations:
             if entry.cancellation_id in known:
@@ -86,51 +140,99 @@ class RefundBook:
     ) -> int | None:
         """Record a refund we must make; None if one of ours is already open or done."""
         for row in await self.of_payment(imp_uid):
-            if row.origin == "auto" and row.state != "failed":
+            if row.origin == "auto" and row.state != RefundState.FAILED:
                 return None
-        values = {
-            "order_id": order_id, "imp_uid": imp_uid, "amount": amount.amount,
-            "currency": amount.currency, "reason": reason, "state": "requested",
-            "origin": "auto", "created_at": now, "updated_at": now,
-        }  # fmt: skip
-        result = await self._db.execute(insert(refunds).values(values).returning(refunds.c.id))
-        return int(result.scalar_one())
+        return await self.add(NewRefund(order_id, imp_uid, amount, reason, "auto"), now)
 
-    async def mark(
+    async def add(self, refund: NewRefund, now: datetime) -> int:
+        """Record a refund of ours, ``requested``; returns its id."""
+        statement = insert(refunds).values(refund.values(now)).returning(refunds.c.id)
+        return int((await self._db.execute(statement)).scalar_one())
+
+    async def move(
         self,
         refund_id: int,
-        state: str,
+        before: Iterable[RefundState],
+        after: RefundState,
+        now: datetime,
+        **values: Any,
+    ) -> bool:
+        """Move the refund to ``after`` if it is still in one of ``before``; whether it moved.
+
+        ``values`` are written with the move (``checksum``, ``amount``, ``last_error``,
+        ``cancellation_id``, account columns...). A final refund forgets its
+        refund account (PII is kept no longer than it is needed).
+        """
+        if "last_error" in values and values["last_error"] is not None:
+            values["last_error"] = str(values["last_error"])[:MAX_ERROR_CHARS]
+        if after.value in _FINAL:
+            values = {**values, **_NO_ACCOUNT}
+        statement = (
+            update(refunds)
+            .where(refunds.c.id == refund_id, refunds.c.state.in_([s.value for s in before]))
+            .values(state=after.value, updated_at=now, **values)
+        )
+        return bool((await self._db.execute(statement)).rowcount == 1)
+
+    async def start_attempt(
+        self, refund: RefundRecord, amount: Money, checksum: Money, request: Mapping[str, Any],
+        now: datetime,
+    ) -> int:  # fmt: skip
+        """Record a cancel about to be sent (call with the move to ``sending``); its id."""
+        values = {
+            "refund_id": refund.id, "number": refund.attempts + 1, "amount": amount.amount,
+            "checksum": checksum.amount, "request": dict(request), "started_at": now,
+        }  # fmt: skip
+        statement = insert(refund_attempts).values(values).returning(refund_attempts.c.id)
+        attempt_id = int((await self._db.execute(statement)).scalar_one())
+        await self._db.execute(
+            update(refunds).where(refunds.c.id == refund.id).values(attempts=refunds.c.attempts + 1)
+        )
+        return attempt_id
+
+    async def finish_attempt(
+        self,
+        attempt_id: int,
+        classification: str,
         now: datetime,
         *,
-        checksum: int | None = None,
+        response: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
-        """Move one of our refunds to ``state`` (with the checksum sent, or the last error)."""
-        values: dict[str, object] = {"state": state, "updated_at": now}
-        if checksum is not None:
-            values["checksum"] = checksum
-        if error is not None:
-            values["last_error"] = error[:MAX_ERROR_CHARS]
-        await self._db.execute(update(refunds).where(refunds.c.id == refund_id).values(values))
+        """Record what a sent cancel's answer meant."""
+        statement = (
+            update(refund_attempts)
+            .where(refund_attempts.c.id == attempt_id, refund_attempts.c.finished_at.is_(None))
+            .values(
+                classification=classification, finished_at=now,
+                response=dict(response) if response is not None else None,
+                error=error[:MAX_ERROR_CHARS] if error else None,
+            )
+        )  # fmt: skip
+        await self._db.execute(statement)
 
-    async def resize(self, refund_id: int, amount: Money, now: datetime) -> None:
-        """Lower an open refund to what is left to refund (others refunded part of it)."""
-        statement = update(refunds).where(refunds.c.id == refund_id)
-        await self._db.execute(statement.values(amount=amount.amount, updated_at=now))
+    async def attempts_of(self, refund: RefundRecord) -> list[AttemptRecord]:
+        """Every cancel sent for ``refund``, in order."""
+        query = (
+            select(refund_attempts)
+            .where(refund_attempts.c.refund_id == refund.id)
+            .order_by(refund_attempts.c.number)
+        )
+        currency = refund.amount.currency
+        return [AttemptRecord.from_row(r, currency) for r in await self._db.execute(query)]
 
     async def _settle(self, refund_id: int, cancellation_id: str, now: datetime) -> None:
-        statement = update(refunds).where(refunds.c.id == refund_id)
-        await self._db.execute(
-            statement.values(cancellation_id=cancellation_id, state="succeeded", updated_at=now)
-        )
+        await self.move(refund_id, IN_FLIGHT, RefundState.SUCCEEDED, now,
+                        cancellation_id=cancellation_id, last_error=None)  # fmt: skip
 
     async def _external(
         self, order_id: int | None, imp_uid: str, entry: Cancellation, now: datetime
     ) -> None:
         values = {
             "order_id": order_id, "imp_uid": imp_uid, "amount": entry.amount.amount,
-            "currency": entry.amount.currency, "reason": _EXTERNAL_REASON, "state": "succeeded",
-            "origin": "external", "cancellation_id": entry.cancellation_id,
+            "currency": entry.amount.currency, "reason": _EXTERNAL_REASON,
+            "state": RefundState.SUCCEEDED.value, "origin": "external",
+            "cancellation_id": entry.cancellation_id, "attempts": 0,
             "created_at": now, "updated_at": now,
         }  # fmt: skip
         await self._db.execute(insert(refunds).values(values))

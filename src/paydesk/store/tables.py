@@ -39,6 +39,7 @@ __all__ = [
     "orders",
     "payments",
     "products",
+    "refund_attempts",
     "refunds",
     "stock_holds",
     "webhook_inbox",
@@ -173,13 +174,41 @@ refunds = Table(
     Column("currency", String(3), nullable=False),
     Column("checksum", BigInteger),
     Column("reason", Text, nullable=False),
-    Column("state", String(16), nullable=False),  # requested | succeeded | failed | unknown
+    Column("state", String(16), nullable=False),  # core.refund_lifecycle.RefundState
     Column("cancellation_id", String(64), unique=True),
     Column("last_error", Text),
     *_stamps(),
-    Column("origin", String(16)),  # migration 0002: auto (we owed it) | external (seen at i'mport)
+    # migration 0002: auto (we owed it) | merchant (asked through the API) | external (seen at i'mport)
+    Column("origin", String(16)),
+    # migration 0003: the parts and the refund account sent with the cancel; who asked
+    Column("tax_free", BigInteger),
+    Column("vat_amount", BigInteger),
+    Column("refund_holder", String(40)),
+    Column("refund_bank", String(8)),
+    Column("refund_account", String(32)),  # cleared once the refund is final
+    Column("refund_tel", String(20)),
+    Column("requested_by", String(64)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
     CheckConstraint("amount > 0", name="amount"),
     Index(None, "imp_uid"),
+)
+
+#: Every cancel we sent for a refund: what, the answer, and what it meant (migration 0003).
+refund_attempts = Table(
+    "refund_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("refund_id", ForeignKey("refunds.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("checksum", BigInteger, nullable=False),
+    Column("request", JSON, nullable=False),  # as sent, the refund account masked
+    Column("response", JSON),
+    Column("classification", String(24)),  # core.refund_lifecycle.Classification
+    Column("error", Text),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    UniqueConstraint("refund_id", "number"),
 )
 
 webhook_inbox = Table(

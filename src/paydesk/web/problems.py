@@ -26,11 +26,20 @@ log = logging.getLogger(__name__)
 class Problem(Exception):
     """Raise to answer with a problem document."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail or title)
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -47,7 +56,9 @@ def problem_response(
 
 async def _problem(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
-    return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+    response = problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:

@@ -174,3 +174,24 @@ def clients(
 def api(clients: Clients) -> Any:
     """The demo merchant's client, sync or async (same calls either way)."""
     return clients.make()
+
+
+def capture_bodies(api: Any) -> list[dict[str, Any]]:
+    """The JSON bodies ``api`` sends from now on (through an extra event hook)."""
+    import json
+
+    bodies: list[dict[str, Any]] = []
+
+    def keep(request: httpx.Request) -> None:
+        if request.content:
+            bodies.append(json.loads(request.content))
+
+    async def akeep(request: httpx.Request) -> None:
+        keep(request)
+
+    client = getattr(api, "client", api)  # Blocking wraps an AsyncIamport
+    http = client._http
+    hooks = http.event_hooks
+    hooks["request"] = [*hooks["request"], akeep if isinstance(http, httpx.AsyncClient) else keep]
+    http.event_hooks = hooks
+    return bodies

@@ -17,17 +17,25 @@ from tests.integration.client.conftest import Recorder
 from tests.support.emulator import EmulatorClient, seed
 
 
-def test_partial_then_full_cancel_reads_the_balance_first(
+def test_partial_then_full_cancel(emu: EmulatorClient, api: Any, recorder: Recorder) -> None:
+    imp_uid = seed(emu, amount=10000)["imp_uid"]
+    first = api.cancel(imp_uid, amount=3000, checksum=10000, reason="부분환불")
+    assert first.status == "cancelled" and first.cancel_amount == 3000 and first.balance == 7000
+    assert first.cancel_history[0].amount == 3000 and first.cancel_history[0].cancellation_id
+    assert recorder.count("GET", f"/payments/{imp_uid}") == 0  # known balance: no read
+    rest = api.cancel(imp_uid, reason="나머지")  # a full cancel may read the balance itself
+    assert rest.cancel_amount == 10000 and rest.balance == 0 and len(rest.cancel_history) == 2
+    assert recorder.count("GET", f"/payments/{imp_uid}") == 1  # the checksum came from a read
+
+
+def test_a_partial_cancel_without_checksum_sends_nothing(
     emu: EmulatorClient, api: Any, recorder: Recorder
 ) -> None:
     imp_uid = seed(emu, amount=10000)["imp_uid"]
-    first = api.cancel(imp_uid, amount=3000, reason="부분환불")
-    assert first.status == "cancelled" and first.cancel_amount == 3000 and first.balance == 7000
-    assert first.cancel_history[0].amount == 3000 and first.cancel_history[0].cancellation_id
-    assert recorder.count("GET", f"/payments/{imp_uid}") == 1  # the checksum came from a read
-    rest = api.cancel(imp_uid, checksum=first.balance, reason="나머지")
-    assert rest.cancel_amount == 10000 and rest.balance == 0 and len(rest.cancel_history) == 2
-    assert recorder.count("GET", f"/payments/{imp_uid}") == 1  # known balance: no read
+    with pytest.raises(ValueError, match="checksum"):
+        api.cancel(imp_uid, amount=5000)
+    assert recorder.requests == []
+    assert api.payment(imp_uid).cancel_amount == 0
 
 
 def test_cancel_by_merchant_uid(emu: EmulatorClient, api: Any) -> None:

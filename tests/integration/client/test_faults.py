@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from paydesk.iamport import (
+    AlreadyCancelled,
     ChecksumMismatch,
     NotFound,
     NotSent,
@@ -165,8 +166,12 @@ async def test_async_client_in_its_own_loop_reconciles_a_lost_cancel(
     client = async_client(emu.base_url, recorder)
     try:
         with pytest.raises(OutcomeUnknown) as caught:
-            await client.cancel(imp_uid, amount=3000)  # checksum read first: 8000
-        assert caught.value.keys == {"imp_uid": imp_uid, "amount": 3000, "checksum": 8000}
-        assert (await client.payment(imp_uid)).cancel_amount == 3000
+            await client.cancel(imp_uid)  # full cancel: checksum read first: 8000
+        assert caught.value.keys == {"imp_uid": imp_uid, "checksum": 8000}
+        assert (await client.payment(imp_uid)).cancel_amount == 8000
+        with pytest.raises(AlreadyCancelled):  # the documented retry cannot refund twice
+            await client.cancel(imp_uid, checksum=caught.value.checksum)
+        with pytest.raises(AlreadyCancelled):  # nor can a plain full-cancel retry
+            await client.cancel(imp_uid)
     finally:
         await client._http.aclose()

@@ -97,7 +97,7 @@ async def test_idempotency_key_makes_a_retry_safe(api: httpx.AsyncClient) -> Non
     assert again.headers["idempotent-replayed"] == "true"
     assert len((await api.get("/api/products")).json()["items"]) == 1
     other = await api.post("/api/products", json={**NEW, "sku": "other"}, headers=key)
-    assert other.status_code == 422 and other.json()["title"] == "Idempotency key reused"
+    assert other.status_code == 409 and other.json()["title"] == "Idempotency key reused"
 
 
 async def test_concurrent_retries_with_one_key_create_one_product(api: httpx.AsyncClient) -> None:

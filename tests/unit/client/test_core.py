@@ -22,13 +22,14 @@ def test_timeouts_must_be_complete() -> None:
 
 def test_every_request_carries_the_timeout_and_the_token() -> None:
     core = ClientCore("k", "s", base_url="http://emulator:8099/")
+    deadline = core._deadline()
     request = ApiRequest("x.y", "POST", "/payments/cancel", query=(("a", "1"),), body={"b": 2})
-    arguments = core.http_arguments(request, "tok")
+    arguments = core._http_arguments(request, "tok", deadline)
     assert arguments["url"] == "http://emulator:8099/payments/cancel"
     assert arguments["timeout"] == DEFAULT_TIMEOUT
     assert arguments["headers"]["Authorization"] == "Bearer tok"
     assert arguments["content"] == b'{"b":2}' and arguments["params"] == [("a", "1")]
-    bare = core.http_arguments(ApiRequest("x", "GET", "/banks"), None)
+    bare = core._http_arguments(ApiRequest("x", "GET", "/banks"), None, deadline)
     assert "Authorization" not in bare["headers"] and "content" not in bare
 
 
@@ -39,5 +40,5 @@ def test_credentials_are_required() -> None:
 
 def test_token_cache_is_keyed_by_base_url_and_key() -> None:
     core = ClientCore("key", "secret", base_url="https://api.iamport.kr")
-    assert core.token_key == ("https://api.iamport.kr", "key")
-    assert core.usable_token() is None
+    assert core._token_key == ("https://api.iamport.kr", "key")
+    assert core._usable_token() is None

@@ -28,20 +28,26 @@ from .replay import ok, payment, refused, replay
 NOT_FOUND = refused(404, -1, "존재하지 않는 결제정보입니다.")
 
 
-def test_cancel_without_checksum_reads_the_balance_first() -> None:
+def test_full_cancel_without_checksum_reads_the_balance_first() -> None:
     current = payment(cancel_amount=3000, status="cancelled")
-    after = payment(cancel_amount=5000, status="cancelled")
+    after = payment(cancel_amount=10000, status="cancelled")
     result, sent = replay(
-        cancel.cancel("imp_100000000001", amount=2000, reason="부분환불"),
-        [ok(current), ok(after)],
+        cancel.cancel("imp_100000000001", reason="전액환불"), [ok(current), ok(after)]
     )
     assert [r.method for r in sent] == ["GET", "POST"]
     assert sent[0].path == "/payments/imp_100000000001"
     assert sent[0].query == (("include_sandbox", "true"),)  # cancel sees test payments too
     assert sent[1].body is not None
-    assert sent[1].body["checksum"] == 7000 and sent[1].body["amount"] == 2000
-    assert sent[1].keys == {"imp_uid": "imp_100000000001", "amount": 2000, "checksum": 7000}
-    assert result.cancel_amount == 5000 and result.balance == 5000
+    assert sent[1].body["checksum"] == 7000 and sent[1].body["amount"] is None
+    assert sent[1].keys == {"imp_uid": "imp_100000000001", "checksum": 7000}
+    assert result.cancel_amount == 10000 and result.balance == 0
+
+
+def test_a_partial_cancel_without_checksum_is_refused_before_any_request() -> None:
+    with pytest.raises(ValueError, match="checksum"):
+        cancel.cancel("imp_100000000001", amount=2000)
+    with pytest.raises(ValueError, match="checksum"):
+        cancel.cancel(merchant_uid="order_1", amount=2000)
 
 
 def test_cancel_with_a_known_balance_sends_it_without_reading() -> None:

@@ -92,7 +92,7 @@ def test_success_and_partial_multi_lookup_are_not_errors() -> None:
         (CANCEL, 200, 1, "결제취소에 실패하였습니다.(PG사 오류)", PaymentNotCancellable),
         (ONETIME, 200, -1, "카드정보 인증에 실패하였습니다. 유효기간 오류", Declined),
         (ONETIME, 200, -1, "등록되지 않은 구매자입니다.", NotFound),
-        (ONETIME, 200, 1, "비인증결제모듈 사용정보를 찾을 수 없습니다.", ApiError),
+        (ONETIME, 200, 1, "비인증결제모듈 사용정보를 찾을 수 없습니다.", NotSupported),
     ],
 )
 def test_answer_to_error(

@@ -1,77 +1,116 @@
-"""Walking windows and pages: which requests, in which order, items once."""
+"""Walking windows and pages: which requests, in which order, and nothing skipped."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from paydesk.iamport.operations.listings import iter_find_payments, iter_payments_by_status
-from paydesk.iamport.paging import MAX_WINDOW, windows
+from paydesk.iamport.paging import MAX_LIMIT, MAX_WINDOW, windows
 
-from .replay import ok, payment, replay
+from .replay import ok, payment, refused, replay
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
+T0 = int(START.timestamp())
+DAY = 86400
 
 
-def test_windows_cover_the_range_in_spans_of_at_most_90_days() -> None:
+def test_windows_are_disjoint_whole_seconds_of_at_most_90_days() -> None:
     spans = list(windows(START, START + timedelta(days=200)))
+    span = int(MAX_WINDOW.total_seconds())
     assert spans == [
-        (START, START + MAX_WINDOW),
-        (START + MAX_WINDOW, START + 2 * MAX_WINDOW),
-        (START + 2 * MAX_WINDOW, START + timedelta(days=200)),
+        (T0, T0 + span - 1),
+        (T0 + span, T0 + 2 * span - 1),
+        (T0 + 2 * span, T0 + 200 * DAY),
     ]
-    assert list(windows(START, START)) == [(START, START)]
+    assert list(windows(START, START)) == [(T0, T0)]
     with pytest.raises(ValueError):
         list(windows(START, START - timedelta(seconds=1)))
     with pytest.raises(ValueError):
         list(windows(START, START + timedelta(days=1), timedelta(days=91)))
+    with pytest.raises(ValueError, match="naive"):
+        list(windows(datetime(2024, 1, 1), datetime(2024, 2, 1)))
 
 
-def page(items: list[dict[str, Any]], next_page: int = 0) -> tuple[int, dict[str, Any]]:
-    return ok({"total": 99, "previous": 0, "next": next_page, "list": items})
+def page(items: list[dict[str, Any]], total: int, next_page: int = 0) -> Any:
+    return ok({"total": total, "previous": 0, "next": next_page, "list": items})
 
 
-def walk(pager: Any, pages: list[tuple[int, dict[str, Any]]]) -> tuple[list[str], list[Any]]:
+def walk(pager: Any, pages: list[Any]) -> tuple[list[str], list[dict[str, str]]]:
     """Run a pager like the clients do, answering its page flows from ``pages``."""
-    seen, requests = [], []
+    seen, queries = [], []
     flow = pager.next_flow()
     while flow is not None:
         result, sent = replay(flow, [pages.pop(0)])
-        requests.extend(sent)
+        queries.extend(dict(r.query) for r in sent)
         seen.extend(item.imp_uid for item in pager.accept(result))
         flow = pager.next_flow()
     assert not pages
-    return seen, requests
+    return seen, queries
 
 
-def test_status_walk_goes_window_by_window_and_page_by_page_without_duplicates() -> None:
+def test_a_window_that_fits_one_page_is_read_in_one_request() -> None:
     pager = iter_payments_by_status("paid", since=START, until=START + timedelta(days=100), limit=2)
-    seen, requests = walk(
+    seen, queries = walk(
+        pager, [page([payment(imp_uid="a"), payment(imp_uid="b")], 2), page([], 0)]
+    )
+    assert seen == ["a", "b"]
+    assert [q["page"] for q in queries] == ["1", "1"]
+    assert queries[0]["from"] == str(T0) and int(queries[1]["from"]) == int(queries[0]["to"]) + 1
+
+
+def test_a_full_window_is_split_and_never_read_by_offset() -> None:
+    pager = iter_payments_by_status("paid", since=START, until=START + timedelta(days=8), limit=2)
+    seen, queries = walk(
         pager,
         [
-            page([payment(imp_uid="a"), payment(imp_uid="b")], next_page=2),
-            page([payment(imp_uid="c")]),
-            page([payment(imp_uid="c"), payment(imp_uid="d")]),  # c sits on the boundary
+            page([payment(imp_uid="a"), payment(imp_uid="b")], 5, next_page=2),  # too many
+            page([payment(imp_uid="a"), payment(imp_uid="b")], 2),
+            page([payment(imp_uid="c")], 1),
+            page([], 0),
+            page([payment(imp_uid="d"), payment(imp_uid="e")], 2),
         ],
     )
-    assert seen == ["a", "b", "c", "d"]
-    queries = [dict(r.query) for r in requests]
+    assert seen == ["a", "b", "c", "d", "e"]
+    assert all(q["page"] == "1" for q in queries)
+    windows_read = [(int(q["from"]), int(q["to"])) for q in queries[1:]]
+    assert windows_read[0][0] == T0 and windows_read[-1][1] == T0 + 8 * DAY
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(windows_read))
+
+
+def test_a_crowded_second_is_paged_and_reread_until_its_total_holds_still() -> None:
+    pager = iter_payments_by_status("paid", since=START, until=START, limit=10)
+    seen, queries = walk(
+        pager,
+        [
+            page([payment(imp_uid="a")], MAX_LIMIT + 1, next_page=2),
+            page([payment(imp_uid="b")], MAX_LIMIT, next_page=0),  # one left meanwhile
+            page([payment(imp_uid="a")], MAX_LIMIT, next_page=2),  # so: read it again
+            page([payment(imp_uid="c")], MAX_LIMIT, next_page=0),
+        ],
+    )
+    assert sorted(seen) == ["a", "b", "c"]
+    assert [q["limit"] for q in queries] == [str(MAX_LIMIT)] * 4
+    assert [q["page"] for q in queries] == ["1", "2", "1", "2"]
+
+
+def test_an_offset_listing_restarts_when_its_total_changes() -> None:
+    pager = iter_find_payments("order_1", limit=2)
+    seen, queries = walk(
+        pager,
+        [
+            page([payment(imp_uid="a"), payment(imp_uid="b")], 4, next_page=2),
+            refused(400, 1, "요청하신 page가 조회 결과의 범위를 벗어났습니다."),
+            page([payment(imp_uid="a"), payment(imp_uid="c")], 2),
+        ],
+    )
+    assert seen == ["a", "b", "c"]
     assert [q["page"] for q in queries] == ["1", "2", "1"]
-    first_to = int((START + MAX_WINDOW).timestamp())
-    assert queries[0]["from"] == str(int(START.timestamp())) and queries[0]["to"] == str(first_to)
-    assert queries[2]["from"] == str(first_to)
-    assert all(r.path == "/payments/status/paid" and r.safe for r in requests)
 
 
-def test_a_next_page_that_does_not_advance_ends_the_window() -> None:
-    pager = iter_find_payments("order_1")
-    seen, requests = walk(pager, [page([payment(imp_uid="a")], next_page=1)])
-    assert seen == ["a"] and len(requests) == 1
-
-
-def test_empty_window_moves_on() -> None:
-    pager = iter_payments_by_status(since=START, until=START + timedelta(days=120))
-    seen, requests = walk(pager, [page([]), page([payment(imp_uid="z")])])
-    assert seen == ["z"] and len(requests) == 2
+def test_limit_is_checked() -> None:
+    with pytest.raises(ValueError):
+        iter_payments_by_status(since=START, until=START, limit=MAX_LIMIT + 1)

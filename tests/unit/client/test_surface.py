@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import pydoc
 
 import paydesk.iamport as iamport
 from paydesk.iamport import AsyncIamport, Iamport, errors
@@ -35,6 +36,33 @@ def test_exported_members_are_exactly_the_declared_ones() -> None:
     modules = {name for name in public if inspect.ismodule(getattr(iamport, name))}
     assert public - modules == set(iamport.__all__)
     assert len(iamport.__all__) == len(set(iamport.__all__))
+
+
+def test_a_client_shows_only_its_operations_and_closing() -> None:
+    for client, extra in ((Iamport, {"close"}), (AsyncIamport, {"aclose"})):
+        public = {name for name in dir(client) if not name.startswith("_")}
+        assert public == OPERATIONS | extra | {"forget_cached"}, public ^ (OPERATIONS | extra)
+
+
+def test_signatures_and_help_show_the_real_parameters() -> None:
+    for client in (Iamport, AsyncIamport):
+        parameters = inspect.signature(client.cancel).parameters
+        assert list(parameters)[:2] == ["self", "imp_uid"]
+        assert {"checksum", "timeout", "extra"} <= set(parameters)
+        assert "timeout" in inspect.signature(client.iter_payments_by_status).parameters
+        text = pydoc.render_doc(client, renderer=pydoc.plaintext)
+        assert "<endpoint" not in text and "<listing" not in text
+        assert "cancel(self, /, imp_uid" in text and "Refund a payment" in text
+    sync = Iamport("key", "secret", base_url="http://127.0.0.1:9")
+    aio = AsyncIamport("key", "secret", base_url="http://127.0.0.1:9")
+    try:
+        assert inspect.signature(sync.payment).return_annotation == "Payment"
+        assert inspect.signature(aio.payment).return_annotation == "Awaitable[Payment]"
+        assert inspect.signature(aio.iter_schedules).return_annotation == (
+            "AsyncIterator[ScheduleResult]"
+        )
+    finally:
+        sync.close()
 
 
 def test_every_error_is_exported_and_none_shadows_a_builtin() -> None:

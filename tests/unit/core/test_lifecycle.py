@@ -11,6 +11,7 @@ from paydesk.core.lifecycle import (
     HoldGranted,
     IllegalTransition,
     OrderCancelled,
+    PaymentDisowned,
     PaymentFailed,
     PaymentPaid,
     PaymentPending,
@@ -146,3 +147,25 @@ def test_still_ready_takes_an_unverified_order_back_without_ending_anything() ->
     assert apply(holding, PaymentPending("imp_1")).order == holding  # nothing to learn
     other = apply(unverified, PaymentPending("imp_2"))
     assert other.order.status == OrderStatus.UNVERIFIED
+
+
+def test_a_disowned_payment_takes_an_order_back_to_where_the_false_claim_found_it() -> None:
+    pending = new_order()
+    claimed = apply(pending, VerificationFailed("imp_other")).order
+    assert (claimed.status, claimed.imp_uid) == (OrderStatus.UNVERIFIED, "imp_other")
+    freed = apply(claimed, PaymentDisowned("imp_other"))
+    assert (freed.order.status, freed.order.imp_uid, freed.effects) == (
+        OrderStatus.PENDING,
+        None,
+        (),
+    )
+    assert apply(freed.order, PaymentDisowned("imp_other")).order == freed.order
+    mine = apply(pending, VerificationFailed("imp_mine")).order
+    assert apply(mine, PaymentDisowned("imp_other")).order == mine  # another payment: no change
+
+
+def test_a_held_order_disowning_its_own_claim_keeps_its_hold() -> None:
+    order = apply(held("imp_1"), VerificationFailed("imp_1")).order
+    assert order.status == S.UNVERIFIED
+    back = apply(order, PaymentDisowned("imp_1")).order
+    assert (back.status, back.holding, back.imp_uid) == (S.HELD, True, "imp_1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .wire import Amount, Instant, Timestamp, WireModel, to_unix
+from .wire import InputAmount, Instant, Timestamp, WireModel, to_unix
 
 __all__ = ["EscrowLogis", "EscrowParty", "EscrowProduct", "EscrowShipment"]
 
@@ -38,7 +38,7 @@ class EscrowProduct(WireModel):
 
     id: str
     name: str
-    amount: Amount
+    amount: InputAmount
     code: str | None = None
     currency: str | None = None
     quantity: int | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .wire import Amount, Instant, Timestamp, WireModel, to_unix
+from .wire import Amount, InputAmount, Instant, Timestamp, WireModel, to_unix
 
 __all__ = ["ScheduleEntry", "SchedulePage", "ScheduleResult"]
 
@@ -16,11 +16,11 @@ class ScheduleEntry(WireModel):
 
     merchant_uid: str
     schedule_at: Instant
-    amount: Amount
+    amount: InputAmount
     name: str
     currency: str = "KRW"
-    tax_free: Amount | None = None
-    vat_amount: Amount | None = None
+    tax_free: InputAmount | None = None
+    vat_amount: InputAmount | None = None
     buyer_name: str | None = None
     buyer_email: str | None = None
     buyer_tel: str | None = None

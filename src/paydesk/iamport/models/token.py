@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from .wire import Instant, WireModel
 
 __all__ = ["Token"]
@@ -13,6 +15,6 @@ class Token(WireModel):
     Only ``expired_at - now`` is meaningful locally (see ``tokens.grant_for``).
     """
 
-    access_token: str
+    access_token: str = Field(repr=False)
     expired_at: Instant
     now: Instant

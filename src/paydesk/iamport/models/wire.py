@@ -17,10 +17,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 __all__ = [
     "Amount",
+    "InputAmount",
     "Instant",
     "Timestamp",
     "WireModel",
     "exact_amount",
+    "exact_input",
     "from_unix",
     "to_unix",
 ]
@@ -70,12 +72,37 @@ def from_unix(value: Any) -> datetime | None:
 
 
 def to_unix(value: datetime | None) -> int:
-    """Unix seconds of ``value``; ``None`` becomes i'mport's ``0``."""
-    return 0 if value is None else int(value.timestamp())
+    """Unix seconds of ``value``; ``None`` becomes i'mport's ``0``.
+
+    Raises:
+        ValueError: a naive datetime (Python would read it as local time, 9 hours
+            off under ``TZ=Asia/Seoul``): give a timezone.
+    """
+    if value is None:
+        return 0
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime: give a timezone (e.g. datetime.now(UTC))")
+    return int(value.timestamp())
+
+
+def exact_input(value: Any) -> int | Decimal:
+    """An amount we send: ``int`` or ``Decimal``, never a float (or a boolean).
+
+    Raises:
+        ValueError: a float or anything else that is not exact money.
+    """
+    if isinstance(value, float):
+        raise ValueError("money must not be a float; use int or Decimal")
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"not an amount: {value!r}")
+    return exact_amount(value)
 
 
 Amount = Annotated[int | Decimal, BeforeValidator(exact_amount)]
 """Money on the wire: ``int`` (always, for KRW) or an exact ``Decimal``."""
+
+InputAmount = Annotated[int | Decimal, BeforeValidator(exact_input)]
+"""Money in a model we send (``ScheduleEntry``...): ``int`` or ``Decimal``, floats refused."""
 
 Timestamp = Annotated[
     datetime | None,

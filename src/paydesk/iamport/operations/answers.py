@@ -7,6 +7,7 @@ the result", which must be reconciled like a lost answer.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -42,6 +43,12 @@ def parse(model: type[M], envelope: Envelope) -> M:
         raise unreadable(envelope, str(exc)) from None
 
 
+@cache
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    """One ``TypeAdapter`` per model, built on first use (building one is costly)."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
 def parse_list(model: type[M], envelope: Envelope) -> list[M]:
     """The envelope's ``response`` as a list of ``model`` (None reads as empty).
 
@@ -50,7 +57,8 @@ def parse_list(model: type[M], envelope: Envelope) -> list[M]:
     """
     payload: Any = envelope.response if envelope.response is not None else []
     try:
-        return TypeAdapter(list[model]).validate_python(payload)  # type: ignore[valid-type]
+        items: list[M] = _list_adapter(model).validate_python(payload)
+        return items
     except ValidationError as exc:
         raise unreadable(envelope, str(exc)) from None
 

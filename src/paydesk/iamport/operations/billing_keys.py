@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from ..errors import NotFound
-from ..exchange import ApiRequest, Flow, query_pairs, segment
+from ..exchange import ApiRequest, Flow, Timeout, merged, query_pairs, segment, timed
 from ..models.customer import Customer, CustomerBatch
 from ..models.payment import PaymentPage
 from ..models.schedule import SchedulePage
@@ -28,7 +28,7 @@ def _path(customer_uid: str) -> str:
     return f"/subscribe/customers/{segment(customer_uid)}"
 
 
-def customer(customer_uid: str) -> Flow[Customer]:
+def customer(customer_uid: str, *, timeout: Timeout | None = None) -> Flow[Customer]:
     """One billing key (``GET /subscribe/customers/{customer_uid}``).
 
     Args:
@@ -43,10 +43,12 @@ def customer(customer_uid: str) -> Flow[Customer]:
     request = ApiRequest(
         "customers.get", "GET", _path(customer_uid), keys={"customer_uid": customer_uid}
     )
-    return exchange(request, Customer)
+    return timed(exchange(request, Customer), timeout)
 
 
-def customers(customer_uids: Sequence[str]) -> Flow[CustomerBatch]:
+def customers(
+    customer_uids: Sequence[str], *, timeout: Timeout | None = None
+) -> Flow[CustomerBatch]:
     """Several billing keys at once (``GET /subscribe/customers``).
 
     Args:
@@ -67,7 +69,7 @@ def customers(customer_uids: Sequence[str]) -> Flow[CustomerBatch]:
         query=query_pairs(repeated={"customer_uid": customer_uids}),
         keys={"customer_uids": list(customer_uids)},
     )
-    return _batch(request, list(customer_uids))
+    return timed(_batch(request, list(customer_uids)), timeout)
 
 
 def _batch(request: ApiRequest, wanted: list[str]) -> Flow[CustomerBatch]:
@@ -90,7 +92,15 @@ def issue_billing_key(
     pwd_2digit: str | None = None,
     channel_key: str | None = None,
     pg: str | None = None,
-    **fields: Any,
+    customer_id: str | None = None,
+    customer_name: str | None = None,
+    customer_tel: str | None = None,
+    customer_email: str | None = None,
+    customer_addr: str | None = None,
+    customer_postcode: str | None = None,
+    cvc: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Customer]:
     """Issue and store a billing key from card data (``POST /subscribe/customers/{uid}``).
 
@@ -104,8 +114,14 @@ def issue_billing_key(
         pwd_2digit: first two PIN digits.
         channel_key: the API channel to issue on (required by the newest spec).
         pg: ``provider`` or ``provider.MID`` (older alternative to channel_key).
-        **fields: customer_id, customer_name, customer_tel, customer_email,
-            customer_addr, customer_postcode, cvc, ...
+        customer_id: the PG's customer id (tosspayments requires it).
+        customer_name: card holder's name (welcome requires it).
+        customer_tel: phone.
+        customer_email: e-mail.
+        customer_addr: address.
+        customer_postcode: postcode.
+        cvc: card CVC (paymentwall).
+        extra: other documented body fields, sent as given.
 
     Returns:
         The stored ``Customer``.
@@ -122,20 +138,30 @@ def issue_billing_key(
         "pwd_2digit": pwd_2digit,
         "channel_key": channel_key,
         "pg": pg,
-        **fields,
+        "customer_id": customer_id,
+        "customer_name": customer_name,
+        "customer_tel": customer_tel,
+        "customer_email": customer_email,
+        "customer_addr": customer_addr,
+        "customer_postcode": customer_postcode,
+        "cvc": cvc,
     }
     request = ApiRequest(
         "customers.issue",
         "POST",
         _path(customer_uid),
-        body=body,
+        body=merged(body, extra),
         keys={"customer_uid": customer_uid},
     )
-    return exchange(request, Customer)
+    return timed(exchange(request, Customer), timeout)
 
 
 def delete_billing_key(
-    customer_uid: str, *, reason: str | None = None, requester: str | None = None
+    customer_uid: str,
+    *,
+    reason: str | None = None,
+    requester: str | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Customer]:
     """Delete a billing key for good (``DELETE /subscribe/customers/{customer_uid}``).
 
@@ -157,10 +183,12 @@ def delete_billing_key(
         query=query_pairs({"reason": reason, "extra[requester]": requester}),
         keys={"customer_uid": customer_uid},
     )
-    return exchange(request, Customer)
+    return timed(exchange(request, Customer), timeout)
 
 
-def customer_payments(customer_uid: str, *, page: int = 1) -> Flow[PaymentPage]:
+def customer_payments(
+    customer_uid: str, *, page: int = 1, timeout: Timeout | None = None
+) -> Flow[PaymentPage]:
     """Payments made with a billing key, paged (``GET .../{customer_uid}/payments``).
 
     Args:
@@ -180,7 +208,7 @@ def customer_payments(customer_uid: str, *, page: int = 1) -> Flow[PaymentPage]:
         query=query_pairs({"page": page}),
         keys={"customer_uid": customer_uid},
     )
-    return exchange(request, PaymentPage)
+    return timed(exchange(request, PaymentPage), timeout)
 
 
 def customer_schedules(
@@ -190,6 +218,7 @@ def customer_schedules(
     until: datetime,
     status: str | None = None,
     page: int = 1,
+    timeout: Timeout | None = None,
 ) -> Flow[SchedulePage]:
     """Scheduled charges of a billing key in a window (``GET .../{customer_uid}/schedules``).
 
@@ -220,4 +249,4 @@ def customer_schedules(
         ),
         keys={"customer_uid": customer_uid},
     )
-    return exchange(request, SchedulePage)
+    return timed(exchange(request, SchedulePage), timeout)

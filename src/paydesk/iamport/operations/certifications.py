@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from ..exchange import ApiRequest, Flow, segment
+from ..exchange import ApiRequest, Flow, Timeout, merged, segment, timed
 from ..models.certification import Certification, OtpRequest
 from .answers import exchange
 
 __all__ = ["certification", "confirm_otp", "delete_certification", "request_otp"]
 
 
-def certification(imp_uid: str) -> Flow[Certification]:
+def certification(imp_uid: str, *, timeout: Timeout | None = None) -> Flow[Certification]:
     """A verification result (``GET /certifications/{imp_uid}``).
 
     Raises:
@@ -21,10 +22,10 @@ def certification(imp_uid: str) -> Flow[Certification]:
         "certifications.get", "GET", f"/certifications/{segment(imp_uid)}",
         keys={"imp_uid": imp_uid},
     )  # fmt: skip
-    return exchange(request, Certification)
+    return timed(exchange(request, Certification), timeout)
 
 
-def delete_certification(imp_uid: str) -> Flow[Certification]:
+def delete_certification(imp_uid: str, *, timeout: Timeout | None = None) -> Flow[Certification]:
     """Delete a verification result from i'mport (``DELETE /certifications/{imp_uid}``).
 
     Returns:
@@ -37,7 +38,7 @@ def delete_certification(imp_uid: str) -> Flow[Certification]:
         "certifications.delete", "DELETE", f"/certifications/{segment(imp_uid)}",
         keys={"imp_uid": imp_uid},
     )  # fmt: skip
-    return exchange(request, Certification)
+    return timed(exchange(request, Certification), timeout)
 
 
 def request_otp(
@@ -48,7 +49,12 @@ def request_otp(
     gender_digit: str,
     carrier: str,
     channel_key: str | None = None,
-    **fields: Any,
+    is_mvno: bool | None = None,
+    company: str | None = None,
+    merchant_uid: str | None = None,
+    pg: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[OtpRequest]:
     """Start an SMS/app OTP verification (``POST /certifications/otp/request``).
 
@@ -59,7 +65,11 @@ def request_otp(
         gender_digit: 7th digit of the resident registration number.
         carrier: SKT / KT / LGT.
         channel_key: the danal / kcp_v2 verification channel.
-        **fields: is_mvno, company, merchant_uid, pg, verification_method, bypass.
+        is_mvno: the phone is on a budget (MVNO) carrier.
+        company: the service name shown in the SMS.
+        merchant_uid: your id for this verification.
+        pg: ``provider`` or ``provider.MID``.
+        extra: other documented body fields (``verification_method``, ``bypass``).
 
     Returns:
         An ``OtpRequest`` whose ``imp_uid`` is confirmed with ``confirm_otp``.
@@ -74,19 +84,24 @@ def request_otp(
         "gender_digit": gender_digit,
         "carrier": carrier,
         "channel_key": channel_key,
-        **fields,
+        "is_mvno": is_mvno,
+        "company": company,
+        "merchant_uid": merchant_uid,
+        "pg": pg,
     }
     request = ApiRequest(
         "certifications.otp_request",
         "POST",
         "/certifications/otp/request",
-        body=body,
-        keys={"merchant_uid": fields.get("merchant_uid")},
+        body=merged(body, extra),
+        keys={"merchant_uid": merchant_uid},
     )
-    return exchange(request, OtpRequest)
+    return timed(exchange(request, OtpRequest), timeout)
 
 
-def confirm_otp(imp_uid: str, otp: str | None = None) -> Flow[Certification]:
+def confirm_otp(
+    imp_uid: str, otp: str | None = None, *, timeout: Timeout | None = None
+) -> Flow[Certification]:
     """Confirm an OTP (``POST /certifications/otp/confirm/{imp_uid}``).
 
     Args:
@@ -107,4 +122,4 @@ def confirm_otp(imp_uid: str, otp: str | None = None) -> Flow[Certification]:
         body={"otp": otp},
         keys={"imp_uid": imp_uid},
     )
-    return exchange(request, Certification)
+    return timed(exchange(request, Certification), timeout)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import Declined
-from ..exchange import ApiRequest, Envelope, Flow
+from ..exchange import ApiRequest, Envelope, Flow, Timeout, merged, timed
 from ..models.payment import Payment
 from .answers import parse
 
@@ -48,10 +48,8 @@ def _charge(request: ApiRequest, raise_on_decline: bool) -> Flow[Payment]:
     return charged(envelope, raise_on_decline=raise_on_decline)
 
 
-def _order(
-    merchant_uid: str, amount: Money, name: str | None, extra: Mapping[str, Any]
-) -> dict[str, Any]:
-    return {"merchant_uid": merchant_uid, "amount": amount, "name": name, **extra}
+def _order(merchant_uid: str, amount: Money, name: str | None, **fields: Any) -> dict[str, Any]:
+    return {"merchant_uid": merchant_uid, "amount": amount, "name": name, **fields}
 
 
 def pay_onetime(
@@ -66,8 +64,21 @@ def pay_onetime(
     pg: str | None = None,
     name: str | None = None,
     currency: str | None = None,
+    tax_free: Money | None = None,
+    vat_amount: Money | None = None,
+    buyer_name: str | None = None,
+    buyer_email: str | None = None,
+    buyer_tel: str | None = None,
+    buyer_addr: str | None = None,
+    buyer_postcode: str | None = None,
+    card_quota: int | None = None,
+    custom_data: str | None = None,
+    notice_url: str | None = None,
+    cvc: str | None = None,
+    product_type: str | None = None,
     raise_on_decline: bool = False,
-    **fields: Any,
+    extra: Mapping[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Payment]:
     """Charge a card by its number (``POST /subscribe/payments/onetime``).
 
@@ -83,9 +94,21 @@ def pay_onetime(
         pg: ``provider`` or ``provider.MID`` of the API channel.
         name: order name.
         currency: default KRW.
+        tax_free: tax-free part of ``amount``.
+        vat_amount: explicit VAT part (None: computed by the PG).
+        buyer_name: buyer's name (some PGs require the buyer_* fields).
+        buyer_email: buyer's e-mail.
+        buyer_tel: buyer's phone.
+        buyer_addr: buyer's address.
+        buyer_postcode: buyer's postcode.
+        card_quota: installment months (0 = lump sum).
+        custom_data: free data kept with the payment.
+        notice_url: webhook URL for this payment.
+        cvc: card CVC (paymentwall).
+        product_type: ``real``/``digital`` (ksnet).
         raise_on_decline: raise ``Declined`` instead of returning a failed Payment.
-        **fields: other documented fields (buyer_*, tax_free, vat_amount,
-            card_quota, custom_data, notice_url, ...), sent as given.
+        extra: other documented body fields without a parameter here
+            (``browser_ip``, ``promotion_id``, ``bypass``...), sent as given.
 
     Returns:
         The Payment: ``paid``, or ``failed`` with ``fail_reason`` when declined.
@@ -95,23 +118,38 @@ def pay_onetime(
             ``raise_on_decline``).
         OutcomeUnknown: no answer: look the order up by ``merchant_uid``.
     """
-    body = _order(merchant_uid, amount, name, fields) | {
-        "card_number": card_number,
-        "expiry": expiry,
-        "birth": birth,
-        "pwd_2digit": pwd_2digit,
-        "customer_uid": customer_uid,
-        "pg": pg,
-        "currency": currency,
-    }
+    body = _order(
+        merchant_uid,
+        amount,
+        name,
+        card_number=card_number,
+        expiry=expiry,
+        birth=birth,
+        pwd_2digit=pwd_2digit,
+        customer_uid=customer_uid,
+        pg=pg,
+        currency=currency,
+        tax_free=tax_free,
+        vat_amount=vat_amount,
+        buyer_name=buyer_name,
+        buyer_email=buyer_email,
+        buyer_tel=buyer_tel,
+        buyer_addr=buyer_addr,
+        buyer_postcode=buyer_postcode,
+        card_quota=card_quota,
+        custom_data=custom_data,
+        notice_url=notice_url,
+        cvc=cvc,
+        product_type=product_type,
+    )
     request = ApiRequest(
         "subscribe.onetime",
         "POST",
         "/subscribe/payments/onetime",
-        body=body,
+        body=merged(body, extra),
         keys={"merchant_uid": merchant_uid, "amount": amount, "customer_uid": customer_uid},
     )
-    return _charge(request, raise_on_decline)
+    return timed(_charge(request, raise_on_decline), timeout)
 
 
 def pay_again(
@@ -121,8 +159,21 @@ def pay_again(
     *,
     name: str,
     currency: str | None = None,
+    tax_free: Money | None = None,
+    vat_amount: Money | None = None,
+    buyer_name: str | None = None,
+    buyer_email: str | None = None,
+    buyer_tel: str | None = None,
+    buyer_addr: str | None = None,
+    buyer_postcode: str | None = None,
+    card_quota: int | None = None,
+    custom_data: str | None = None,
+    notice_url: str | None = None,
+    channel_key: str | None = None,
+    product_type: str | None = None,
     raise_on_decline: bool = False,
-    **fields: Any,
+    extra: Mapping[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Payment]:
     """Charge a stored billing key (``POST /subscribe/payments/again``).
 
@@ -132,9 +183,21 @@ def pay_again(
         amount: the amount.
         name: order name (required).
         currency: default KRW.
+        tax_free: tax-free part of ``amount``.
+        vat_amount: explicit VAT part.
+        buyer_name: buyer's name.
+        buyer_email: buyer's e-mail.
+        buyer_tel: buyer's phone.
+        buyer_addr: buyer's address.
+        buyer_postcode: buyer's postcode.
+        card_quota: installment months.
+        custom_data: free data kept with the payment.
+        notice_url: webhook URL for this payment.
+        channel_key: the channel, for a super billing key.
+        product_type: ``real``/``digital`` (ksnet).
         raise_on_decline: raise ``Declined`` instead of returning a failed Payment.
-        **fields: other documented fields (buyer_*, tax_free, vat_amount,
-            card_quota, custom_data, notice_url, channel_key, ...).
+        extra: other documented body fields (``browser_ip``, ``product_count``,
+            ``promotion_id``, i'mport's own ``extra`` object...), sent as given.
 
     Returns:
         The Payment: ``paid``, or ``failed`` with ``fail_reason``.
@@ -144,15 +207,30 @@ def pay_again(
         Declined: with ``raise_on_decline``, a declined charge.
         OutcomeUnknown: no answer: look the order up by ``merchant_uid``.
     """
-    body = _order(merchant_uid, amount, name, fields) | {
-        "customer_uid": customer_uid,
-        "currency": currency,
-    }
+    body = _order(
+        merchant_uid,
+        amount,
+        name,
+        customer_uid=customer_uid,
+        currency=currency,
+        tax_free=tax_free,
+        vat_amount=vat_amount,
+        buyer_name=buyer_name,
+        buyer_email=buyer_email,
+        buyer_tel=buyer_tel,
+        buyer_addr=buyer_addr,
+        buyer_postcode=buyer_postcode,
+        card_quota=card_quota,
+        custom_data=custom_data,
+        notice_url=notice_url,
+        channel_key=channel_key,
+        product_type=product_type,
+    )
     request = ApiRequest(
         "subscribe.again",
         "POST",
         "/subscribe/payments/again",
-        body=body,
+        body=merged(body, extra),
         keys={"customer_uid": customer_uid, "merchant_uid": merchant_uid, "amount": amount},
     )
-    return _charge(request, raise_on_decline)
+    return timed(_charge(request, raise_on_decline), timeout)

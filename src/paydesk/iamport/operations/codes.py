@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..exchange import ApiRequest, Flow, segment
+from ..exchange import ApiRequest, Flow, Timeout, segment, timed
 from ..models.codes import PgSetting, StandardCode
 from .answers import exchange, parse_list
 
@@ -27,47 +27,47 @@ def _name(kind: str, code: str) -> Flow[str | None]:
     return next((entry.name for entry in table if entry.code == code), None)
 
 
-def banks() -> Flow[list[StandardCode]]:
+def banks(*, timeout: Timeout | None = None) -> Flow[list[StandardCode]]:
     """Every KFTC bank code (``GET /banks``; cached by the client)."""
-    return _listing("banks")
+    return timed(_listing("banks"), timeout)
 
 
-def bank(code: str) -> Flow[StandardCode]:
+def bank(code: str, *, timeout: Timeout | None = None) -> Flow[StandardCode]:
     """One bank (``GET /banks/{code}``).
 
     Raises:
         NotFound: unknown code.
     """
-    return _one("banks", code)
+    return timed(_one("banks", code), timeout)
 
 
-def bank_name(code: str) -> Flow[str | None]:
+def bank_name(code: str, *, timeout: Timeout | None = None) -> Flow[str | None]:
     """The name of a bank code from the cached ``GET /banks`` table; None if unknown."""
-    return _name("banks", code)
+    return timed(_name("banks", code), timeout)
 
 
-def cards() -> Flow[list[StandardCode]]:
+def cards(*, timeout: Timeout | None = None) -> Flow[list[StandardCode]]:
     """Every card company code (``GET /cards``; cached by the client)."""
-    return _listing("cards")
+    return timed(_listing("cards"), timeout)
 
 
-def card(code: str) -> Flow[StandardCode]:
+def card(code: str, *, timeout: Timeout | None = None) -> Flow[StandardCode]:
     """One card company (``GET /cards/{code}``).
 
     Raises:
         NotFound: unknown code.
     """
-    return _one("cards", code)
+    return timed(_one("cards", code), timeout)
 
 
-def card_name(code: str) -> Flow[str | None]:
+def card_name(code: str, *, timeout: Timeout | None = None) -> Flow[str | None]:
     """The name of a card company code from the cached ``GET /cards`` table; None if unknown."""
-    return _name("cards", code)
+    return timed(_name("cards", code), timeout)
 
 
-def pg_settings() -> Flow[list[PgSetting]]:
+def pg_settings(*, timeout: Timeout | None = None) -> Flow[list[PgSetting]]:
     """The PG channels configured for the merchant (``GET /users/pg``)."""
-    return _pg_settings()
+    return timed(_pg_settings(), timeout)
 
 
 def _pg_settings() -> Flow[list[PgSetting]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..exchange import ApiRequest, Flow, segment
+from ..exchange import ApiRequest, Flow, Timeout, segment, timed
 from ..models.escrow import EscrowLogis, EscrowParty, EscrowProduct, EscrowShipment
 from .answers import exchange
 
@@ -40,6 +40,7 @@ def register_escrow_logis(
     receiver: EscrowParty,
     logis: EscrowShipment,
     products: Sequence[EscrowProduct] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[EscrowLogis]:
     """Register the delivery of an escrow payment (``POST /escrows/logis/{imp_uid}``).
 
@@ -59,7 +60,9 @@ def register_escrow_logis(
         BadRequest: missing PG-specific fields, or the PG does not support escrow.
     """
     body = _body(sender, receiver, logis, products)
-    return exchange(_request("escrows.register", "POST", imp_uid, body), EscrowLogis)
+    return timed(
+        exchange(_request("escrows.register", "POST", imp_uid, body), EscrowLogis), timeout
+    )
 
 
 def update_escrow_logis(
@@ -69,6 +72,7 @@ def update_escrow_logis(
     receiver: EscrowParty,
     logis: EscrowShipment,
     products: Sequence[EscrowProduct] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[EscrowLogis]:
     """Change a registered delivery (``PUT /escrows/logis/{imp_uid}``).
 
@@ -77,14 +81,14 @@ def update_escrow_logis(
         Conflict: the delivery can no longer be changed.
     """
     body = _body(sender, receiver, logis, products)
-    return exchange(_request("escrows.update", "PUT", imp_uid, body), EscrowLogis)
+    return timed(exchange(_request("escrows.update", "PUT", imp_uid, body), EscrowLogis), timeout)
 
 
-def escrow_logis(imp_uid: str) -> Flow[EscrowLogis]:
+def escrow_logis(imp_uid: str, *, timeout: Timeout | None = None) -> Flow[EscrowLogis]:
     """The registered delivery of an escrow payment (``GET /escrows/logis/{imp_uid}``).
 
     Raises:
         NotFound: no such payment.
         Conflict: no delivery registered yet.
     """
-    return exchange(_request("escrows.get", "GET", imp_uid), EscrowLogis)
+    return timed(exchange(_request("escrows.get", "GET", imp_uid), EscrowLogis), timeout)

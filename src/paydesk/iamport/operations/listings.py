@@ -8,18 +8,16 @@ items (a generator, or an async generator).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import UTC, datetime, timedelta
 
-from ..exchange import Flow
+from ..exchange import ApiRequest, Flow, Timeout, query_pairs, timed
 from ..models.payment import Payment, PaymentPage
 from ..models.schedule import SchedulePage, ScheduleResult
-from ..paging import MAX_WINDOW, Pager, windows
+from ..paging import MAX_WINDOW, OffsetPager, WindowPager, windows
 from .answers import exchange
 from .billing_keys import customer_payments
 from .payments import find_payments, status_page_request
-from .schedules import schedules
+from .schedules import BASE
 
 __all__ = [
     "iter_customer_payments",
@@ -37,20 +35,8 @@ def _imp_uid(item: Payment) -> str:
     return item.imp_uid
 
 
-def _payment_pager(
-    sources: Sequence[Callable[[int], Flow[PaymentPage]]],
-) -> Pager[PaymentPage, Payment]:
-    return Pager(sources=sources, items=_payments, key=_imp_uid)
-
-
-def _status_page(
-    status: str, limit: int, sorting: str | None, window: tuple[datetime, datetime], page: int
-) -> Flow[PaymentPage]:
-    since, until = window
-    request = status_page_request(
-        status, since=since, until=until, page=page, limit=limit, sorting=sorting
-    )
-    return exchange(request, PaymentPage)
+def _moment(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def iter_payments_by_status(
@@ -61,38 +47,56 @@ def iter_payments_by_status(
     limit: int = 100,
     sorting: str | None = None,
     span: timedelta = MAX_WINDOW,
-) -> Pager[PaymentPage, Payment]:
-    """Every payment in a status over any range, window by window, page by page.
+    timeout: Timeout | None = None,
+) -> WindowPager[PaymentPage, Payment]:
+    """Every payment in a status over any range, never skipping one that stays put.
 
-    Each payment is yielded once, even where windows meet.  Within a window the
-    order follows ``sorting``; windows are walked oldest first.
+    ``since``..``until`` (inclusive, whole seconds) is compared, like
+    ``payments_by_status``, with the time of each payment's status (paid_at for
+    ``paid``...).  Windows are walked oldest first, each read in one request
+    (split while it holds more than ``limit``), so payments refunded or added
+    during the walk cannot push others out of sight: every payment that is in
+    the listing for the whole walk is yielded exactly once.  One that changes
+    meanwhile may be yielded in its new state too (status ``all``), or not at
+    all if it left the listing.  Within a window the order follows ``sorting``.
 
     Args:
         status: all / ready / paid / cancelled / failed.
         since: range start (aware datetime).
         until: range end (aware datetime).
-        limit: page size (1..1000).
-        sorting: as for ``payments_by_status``.
-        span: window length, at most 90 days.
+        limit: items per request (1..1000); a fuller window is split.
+        sorting: order within a window, as for ``payments_by_status``.
+        span: the longest window, at most 90 days.
+        timeout: each request's timeout.
 
     Yields:
         Payments.
 
     Raises:
-        ValueError: ``since`` after ``until`` or a bad span.
+        ValueError: naive datetimes, ``since`` after ``until``, a bad span or limit.
         BadRequest: an unknown status.
     """
-    sources = [
-        partial(_status_page, status, limit, sorting, window)
-        for window in windows(since, until, span)
-    ]
-    return _payment_pager(sources)
+
+    def fetch(start: int, end: int, page: int, size: int) -> Flow[PaymentPage]:
+        request = status_page_request(
+            status, since=_moment(start), until=_moment(end), page=page, limit=size,
+            sorting=sorting,
+        )  # fmt: skip
+        return timed(exchange(request, PaymentPage), timeout)
+
+    spans = list(windows(since, until, span))
+    return WindowPager(fetch=fetch, spans=spans, items=_payments, key=_imp_uid, limit=limit)
 
 
 def iter_find_payments(
-    merchant_uid: str, status: str | None = None, *, limit: int = 100, sorting: str | None = None
-) -> Pager[PaymentPage, Payment]:
-    """Every attempt of an order, page by page (``findAll``).
+    merchant_uid: str,
+    status: str | None = None,
+    *,
+    limit: int = 100,
+    sorting: str | None = None,
+    timeout: Timeout | None = None,
+) -> OffsetPager[PaymentPage, Payment]:
+    """Every attempt of an order, page by page (``findAll``), each once.
 
     Yields:
         Payments.
@@ -102,13 +106,16 @@ def iter_find_payments(
     """
 
     def page(number: int) -> Flow[PaymentPage]:
-        return find_payments(merchant_uid, status, page=number, limit=limit, sorting=sorting)
+        flow = find_payments(merchant_uid, status, page=number, limit=limit, sorting=sorting)
+        return timed(flow, timeout)
 
-    return _payment_pager([page])
+    return OffsetPager(fetch=page, items=_payments, key=_imp_uid)
 
 
-def iter_customer_payments(customer_uid: str) -> Pager[PaymentPage, Payment]:
-    """Every payment made with a billing key, page by page.
+def iter_customer_payments(
+    customer_uid: str, *, timeout: Timeout | None = None
+) -> OffsetPager[PaymentPage, Payment]:
+    """Every payment made with a billing key, page by page, each once.
 
     Yields:
         Payments.
@@ -118,9 +125,9 @@ def iter_customer_payments(customer_uid: str) -> Pager[PaymentPage, Payment]:
     """
 
     def page(number: int) -> Flow[PaymentPage]:
-        return customer_payments(customer_uid, page=number)
+        return timed(customer_payments(customer_uid, page=number), timeout)
 
-    return _payment_pager([page])
+    return OffsetPager(fetch=page, items=_payments, key=_imp_uid)
 
 
 def _schedules(page: SchedulePage) -> list[ScheduleResult]:
@@ -139,21 +146,33 @@ def iter_schedules(
     limit: int = 100,
     sorting: str | None = None,
     span: timedelta = MAX_WINDOW,
-) -> Pager[SchedulePage, ScheduleResult]:
-    """Every scheduled charge with ``schedule_at`` in a range, window by window.
+    timeout: Timeout | None = None,
+) -> WindowPager[SchedulePage, ScheduleResult]:
+    """Every scheduled charge with ``schedule_at`` in ``since``..``until`` (inclusive).
+
+    Walked like ``iter_payments_by_status``: one request per window, so a
+    schedule that stays put is never skipped while others change.
 
     Yields:
         ScheduleResult entries.
 
     Raises:
-        ValueError: ``since`` after ``until`` or a bad span.
+        ValueError: naive datetimes, ``since`` after ``until``, a bad span or limit.
     """
 
-    def source(window: tuple[datetime, datetime], number: int) -> Flow[SchedulePage]:
-        start, end = window
-        return schedules(
-            since=start, until=end, status=status, page=number, limit=limit, sorting=sorting
+    def fetch(start: int, end: int, page: int, size: int) -> Flow[SchedulePage]:
+        query = query_pairs(
+            {
+                "schedule_from": start,
+                "schedule_to": end + 1,  # i'mport's schedule_to is exclusive
+                "schedule_status": status,
+                "page": page,
+                "limit": size,
+                "sorting": sorting,
+            }
         )
+        request = ApiRequest("schedules.list", "GET", BASE, query=query)
+        return timed(exchange(request, SchedulePage), timeout)
 
-    sources = [partial(source, window) for window in windows(since, until, span)]
-    return Pager(sources=sources, items=_schedules, key=_merchant_uid)
+    spans = list(windows(since, until, span))
+    return WindowPager(fetch=fetch, spans=spans, items=_schedules, key=_merchant_uid, limit=limit)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..errors import NotFound
-from ..exchange import ApiRequest, Flow, query_pairs, segment
+from ..exchange import ApiRequest, Flow, Timeout, query_pairs, segment, timed
 from ..models.payment import Payment, PaymentBatch, PaymentPage
 from ..models.wire import to_unix
 from .answers import exchange, parse_list
@@ -33,7 +33,9 @@ def _status_segment(status: str | None) -> str:
     return "/" + status
 
 
-def payment(imp_uid: str, *, include_sandbox: bool = False) -> Flow[Payment]:
+def payment(
+    imp_uid: str, *, include_sandbox: bool = False, timeout: Timeout | None = None
+) -> Flow[Payment]:
     """One payment by its ``imp_uid`` (``GET /payments/{imp_uid}``).
 
     Args:
@@ -53,10 +55,15 @@ def payment(imp_uid: str, *, include_sandbox: bool = False) -> Flow[Payment]:
         query=query_pairs({"include_sandbox": include_sandbox or None}),
         keys={"imp_uid": imp_uid},
     )
-    return exchange(request, Payment)
+    return timed(exchange(request, Payment), timeout)
 
 
-def payments(imp_uids: Sequence[str] = (), merchant_uids: Sequence[str] = ()) -> Flow[PaymentBatch]:
+def payments(
+    imp_uids: Sequence[str] = (),
+    merchant_uids: Sequence[str] = (),
+    *,
+    timeout: Timeout | None = None,
+) -> Flow[PaymentBatch]:
     """Several payments at once (``GET /payments``, 100 ids per request, more are split).
 
     A ``merchant_uid`` finds its newest attempt.  Ids i'mport does not know are
@@ -75,7 +82,7 @@ def payments(imp_uids: Sequence[str] = (), merchant_uids: Sequence[str] = ()) ->
     ids = [("imp_uid", uid) for uid in imp_uids] + [("merchant_uid", m) for m in merchant_uids]
     if not ids:
         raise ValueError("give at least one imp_uid or merchant_uid")
-    return _batch(ids)
+    return timed(_batch(ids), timeout)
 
 
 def _batch(ids: list[tuple[str, str]]) -> Flow[PaymentBatch]:
@@ -112,7 +119,11 @@ def _batch_request(chunk: list[tuple[str, str]]) -> ApiRequest:
 
 
 def find_payment(
-    merchant_uid: str, status: str | None = None, *, sorting: str | None = None
+    merchant_uid: str,
+    status: str | None = None,
+    *,
+    sorting: str | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Payment]:
     """The newest (by ``sorting``) attempt of an order (``GET /payments/find/...``).
 
@@ -134,7 +145,7 @@ def find_payment(
         query=query_pairs({"sorting": sorting}),
         keys={"merchant_uid": merchant_uid},
     )
-    return exchange(request, Payment)
+    return timed(exchange(request, Payment), timeout)
 
 
 def find_payments(
@@ -144,6 +155,7 @@ def find_payments(
     page: int = 1,
     limit: int = 20,
     sorting: str | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[PaymentPage]:
     """One page of every attempt of an order (``GET /payments/findAll/...``).
 
@@ -167,7 +179,7 @@ def find_payments(
         query=query_pairs({"page": page, "limit": limit, "sorting": sorting}),
         keys={"merchant_uid": merchant_uid},
     )
-    return exchange(request, PaymentPage)
+    return timed(exchange(request, PaymentPage), timeout)
 
 
 def status_page_request(
@@ -207,6 +219,7 @@ def payments_by_status(
     page: int = 1,
     limit: int = 20,
     sorting: str | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[PaymentPage]:
     """One page of payments in a status (``GET /payments/status/{status}``).
 
@@ -230,4 +243,4 @@ def payments_by_status(
     request = status_page_request(
         status, since=since, until=until, page=page, limit=limit, sorting=sorting
     )
-    return exchange(request, PaymentPage)
+    return timed(exchange(request, PaymentPage), timeout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..exchange import ApiRequest, Flow, segment
+from ..exchange import ApiRequest, Flow, Timeout, segment, timed
 from ..models.prepare import Prepared
 from .answers import exchange
 
@@ -16,7 +16,11 @@ def _body(merchant_uid: str, amount: int | Decimal, currency: str | None) -> dic
 
 
 def prepare(
-    merchant_uid: str, amount: int | Decimal, *, currency: str | None = None
+    merchant_uid: str,
+    amount: int | Decimal,
+    *,
+    currency: str | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Prepared]:
     """Register the amount the payment window must charge (``POST /payments/prepare``).
 
@@ -39,11 +43,15 @@ def prepare(
         body=_body(merchant_uid, amount, currency),
         keys={"merchant_uid": merchant_uid, "amount": amount},
     )
-    return exchange(request, Prepared)
+    return timed(exchange(request, Prepared), timeout)
 
 
 def update_prepared(
-    merchant_uid: str, amount: int | Decimal, *, currency: str | None = None
+    merchant_uid: str,
+    amount: int | Decimal,
+    *,
+    currency: str | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Prepared]:
     """Change a registered amount (``PUT /payments/prepare``).
 
@@ -65,10 +73,10 @@ def update_prepared(
         body=_body(merchant_uid, amount, currency),
         keys={"merchant_uid": merchant_uid, "amount": amount},
     )
-    return exchange(request, Prepared)
+    return timed(exchange(request, Prepared), timeout)
 
 
-def prepared(merchant_uid: str) -> Flow[Prepared]:
+def prepared(merchant_uid: str, *, timeout: Timeout | None = None) -> Flow[Prepared]:
     """The amount registered for an order (``GET /payments/prepare/{merchant_uid}``).
 
     Args:
@@ -86,4 +94,4 @@ def prepared(merchant_uid: str) -> Flow[Prepared]:
         f"/payments/prepare/{segment(merchant_uid)}",
         keys={"merchant_uid": merchant_uid},
     )
-    return exchange(request, Prepared)
+    return timed(exchange(request, Prepared), timeout)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..exchange import ApiRequest, Flow, segment
+from ..exchange import ApiRequest, Flow, Timeout, merged, segment, timed
 from ..models.receipt import ExternalReceipt, Receipt
 from .answers import exchange
 
@@ -40,7 +41,18 @@ def _external(
 
 
 def issue_receipt(
-    imp_uid: str, *, identifier: str, receipt_type: str | None = None, **fields: Any
+    imp_uid: str,
+    *,
+    identifier: str,
+    receipt_type: str | None = None,
+    identifier_type: str | None = None,
+    buyer_name: str | None = None,
+    buyer_email: str | None = None,
+    buyer_tel: str | None = None,
+    tax_free: int | Decimal | None = None,
+    vat_amount: int | Decimal | None = None,
+    extra: Mapping[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Receipt]:
     """Issue a cash receipt for a cash-type payment (``POST /receipts/{imp_uid}``).
 
@@ -50,7 +62,13 @@ def issue_receipt(
         imp_uid: the payment (vbank / trans).
         identifier: phone, NTS card, resident or business number.
         receipt_type: ``type``: ``person`` (default) or ``company``.
-        **fields: identifier_type, buyer_*, tax_free, vat_amount, company_*, ...
+        identifier_type: ``phone``/``business``/``person``/``card`` (some PGs require it).
+        buyer_name: buyer's name.
+        buyer_email: buyer's e-mail.
+        buyer_tel: buyer's phone.
+        tax_free: tax-free part.
+        vat_amount: VAT part.
+        extra: other documented body fields (``company_*``, ``corp_reg_no``...).
 
     Returns:
         The issued ``Receipt``.
@@ -60,31 +78,46 @@ def issue_receipt(
         NotSupported: the PG does not issue cash receipts.
         OutcomeUnknown: no answer: ``receipt(imp_uid)`` tells.
     """
-    return _receipt(
-        "receipts.issue",
-        "POST",
-        imp_uid,
-        {"identifier": identifier, "type": receipt_type, **fields},
+    return timed(
+        _receipt(
+            "receipts.issue",
+            "POST",
+            imp_uid,
+            merged(
+                {
+                    "identifier": identifier,
+                    "type": receipt_type,
+                    "identifier_type": identifier_type,
+                    "buyer_name": buyer_name,
+                    "buyer_email": buyer_email,
+                    "buyer_tel": buyer_tel,
+                    "tax_free": tax_free,
+                    "vat_amount": vat_amount,
+                },
+                extra,
+            ),
+        ),
+        timeout,
     )
 
 
-def receipt(imp_uid: str) -> Flow[Receipt]:
+def receipt(imp_uid: str, *, timeout: Timeout | None = None) -> Flow[Receipt]:
     """The cash receipt of a payment (``GET /receipts/{imp_uid}``).
 
     Raises:
         NotFound: no payment, or no receipt issued.
     """
-    return _receipt("receipts.get", "GET", imp_uid)
+    return timed(_receipt("receipts.get", "GET", imp_uid), timeout)
 
 
-def cancel_receipt(imp_uid: str) -> Flow[Receipt]:
+def cancel_receipt(imp_uid: str, *, timeout: Timeout | None = None) -> Flow[Receipt]:
     """Cancel the cash receipt of a payment (``DELETE /receipts/{imp_uid}``).
 
     Raises:
         BadRequest: no receipt was issued through i'mport.
         NotSupported: the PG does not cancel cash receipts.
     """
-    return _receipt("receipts.cancel", "DELETE", imp_uid)
+    return timed(_receipt("receipts.cancel", "DELETE", imp_uid), timeout)
 
 
 def issue_external_receipt(
@@ -96,7 +129,15 @@ def issue_external_receipt(
     channel_key: str | None = None,
     pg: str | None = None,
     receipt_type: str | None = None,
-    **fields: Any,
+    identifier_type: str | None = None,
+    pay_method: str | None = None,
+    buyer_name: str | None = None,
+    buyer_email: str | None = None,
+    buyer_tel: str | None = None,
+    tax_free: int | Decimal | None = None,
+    vat_amount: int | Decimal | None = None,
+    extra: Mapping[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[ExternalReceipt]:
     """Issue a cash receipt for a sale made outside i'mport (``POST /receipts/external/...``).
 
@@ -108,7 +149,14 @@ def issue_external_receipt(
         channel_key: the PG channel (required by the newest spec).
         pg: ``provider`` or ``provider.MID`` (older alternative).
         receipt_type: ``type``: ``person`` (default) or ``company``.
-        **fields: identifier_type, buyer_*, tax_free, vat_amount, pay_method, ...
+        identifier_type: ``phone``/``business``/``person``/``card``.
+        pay_method: how the sale was paid.
+        buyer_name: buyer's name.
+        buyer_email: buyer's e-mail.
+        buyer_tel: buyer's phone.
+        tax_free: tax-free part.
+        vat_amount: VAT part.
+        extra: other documented body fields, sent as given.
 
     Returns:
         The issued ``ExternalReceipt``.
@@ -124,24 +172,34 @@ def issue_external_receipt(
         "channel_key": channel_key,
         "pg": pg,
         "type": receipt_type,
-        **fields,
+        "identifier_type": identifier_type,
+        "pay_method": pay_method,
+        "buyer_name": buyer_name,
+        "buyer_email": buyer_email,
+        "buyer_tel": buyer_tel,
+        "tax_free": tax_free,
+        "vat_amount": vat_amount,
     }
-    return _external("receipts.external_issue", "POST", merchant_uid, body)
+    return timed(
+        _external("receipts.external_issue", "POST", merchant_uid, merged(body, extra)), timeout
+    )
 
 
-def external_receipt(merchant_uid: str) -> Flow[ExternalReceipt]:
+def external_receipt(merchant_uid: str, *, timeout: Timeout | None = None) -> Flow[ExternalReceipt]:
     """An outside sale's cash receipt (``GET /receipts/external/{merchant_uid}``).
 
     Raises:
         NotFound: no receipt issued for ``merchant_uid``.
     """
-    return _external("receipts.external_get", "GET", merchant_uid)
+    return timed(_external("receipts.external_get", "GET", merchant_uid), timeout)
 
 
-def cancel_external_receipt(merchant_uid: str) -> Flow[ExternalReceipt]:
+def cancel_external_receipt(
+    merchant_uid: str, *, timeout: Timeout | None = None
+) -> Flow[ExternalReceipt]:
     """Cancel an outside sale's cash receipt (``DELETE /receipts/external/{merchant_uid}``).
 
     Raises:
         NotFound: no receipt was ever issued for ``merchant_uid``.
     """
-    return _external("receipts.external_cancel", "DELETE", merchant_uid)
+    return timed(_external("receipts.external_cancel", "DELETE", merchant_uid), timeout)

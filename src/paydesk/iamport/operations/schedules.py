@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..exchange import ApiRequest, Flow, query_pairs, segment
+from ..exchange import ApiRequest, Flow, Timeout, merged, query_pairs, segment, timed
 from ..models.payment import Payment
 from ..models.schedule import ScheduleEntry, SchedulePage, ScheduleResult
 from ..models.wire import to_unix
@@ -41,7 +41,11 @@ def schedule(
     birth: str | None = None,
     pwd_2digit: str | None = None,
     channel_key: str | None = None,
-    **fields: Any,
+    customer_id: str | None = None,
+    checking_amount: int | None = None,
+    cvc: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[list[ScheduleResult]]:
     """Schedule charges of a billing key (``POST /subscribe/payments/schedule``).
 
@@ -55,7 +59,10 @@ def schedule(
         birth: ``YYMMDD``.
         pwd_2digit: first two PIN digits.
         channel_key: channel of a super key / for a new key.
-        **fields: customer_id, checking_amount, cvc, ...
+        customer_id: the PG's customer id.
+        checking_amount: amount to authorise and cancel at once to check the card.
+        cvc: card CVC.
+        extra: other documented body fields, sent as given.
 
     Returns:
         The scheduled ``ScheduleResult`` entries.
@@ -74,14 +81,24 @@ def schedule(
         "birth": birth,
         "pwd_2digit": pwd_2digit,
         "channel_key": channel_key,
-        **fields,
+        "customer_id": customer_id,
+        "checking_amount": checking_amount,
+        "cvc": cvc,
     }
     keys = {"customer_uid": customer_uid, "merchant_uids": [e.merchant_uid for e in entries]}
-    return _results(ApiRequest("schedules.schedule", "POST", BASE, body=body, keys=keys))
+    return timed(
+        _results(
+            ApiRequest("schedules.schedule", "POST", BASE, body=merged(body, extra), keys=keys)
+        ),
+        timeout,
+    )
 
 
 def unschedule(
-    customer_uid: str | None = None, merchant_uids: Sequence[str] = ()
+    customer_uid: str | None = None,
+    merchant_uids: Sequence[str] = (),
+    *,
+    timeout: Timeout | None = None,
 ) -> Flow[list[ScheduleResult]]:
     """Revoke pending charges (``POST /subscribe/payments/unschedule``).
 
@@ -105,7 +122,7 @@ def unschedule(
         body=body,
         keys={"customer_uid": customer_uid, "merchant_uids": list(merchant_uids)},
     )
-    return _results(request)
+    return timed(_results(request), timeout)
 
 
 def schedules(
@@ -116,6 +133,7 @@ def schedules(
     page: int = 1,
     limit: int = 20,
     sorting: str | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[SchedulePage]:
     """Scheduled charges whose ``schedule_at`` is in a window of at most 3 months.
 
@@ -145,10 +163,12 @@ def schedules(
             "sorting": sorting,
         }
     )
-    return exchange(ApiRequest("schedules.list", "GET", BASE, query=query), SchedulePage)
+    return timed(
+        exchange(ApiRequest("schedules.list", "GET", BASE, query=query), SchedulePage), timeout
+    )
 
 
-def scheduled(merchant_uid: str) -> Flow[ScheduleResult]:
+def scheduled(merchant_uid: str, *, timeout: Timeout | None = None) -> Flow[ScheduleResult]:
     """One scheduled charge (``GET /subscribe/payments/schedule/{merchant_uid}``).
 
     Raises:
@@ -160,7 +180,7 @@ def scheduled(merchant_uid: str) -> Flow[ScheduleResult]:
         f"{BASE}/{segment(merchant_uid)}",
         keys={"merchant_uid": merchant_uid},
     )
-    return exchange(request, ScheduleResult)
+    return timed(exchange(request, ScheduleResult), timeout)
 
 
 def _move(operation: str, method: str, suffix: str, merchant_uid: str, at: datetime) -> ApiRequest:
@@ -173,7 +193,9 @@ def _move(operation: str, method: str, suffix: str, merchant_uid: str, at: datet
     )
 
 
-def update_schedule(merchant_uid: str, schedule_at: datetime) -> Flow[ScheduleResult]:
+def update_schedule(
+    merchant_uid: str, schedule_at: datetime, *, timeout: Timeout | None = None
+) -> Flow[ScheduleResult]:
     """Move a still pending charge (``PUT /subscribe/payments/schedule/{merchant_uid}``).
 
     Raises:
@@ -181,10 +203,12 @@ def update_schedule(merchant_uid: str, schedule_at: datetime) -> Flow[ScheduleRe
         NotFound: no such schedule.
     """
     request = _move("schedules.update", "PUT", "", merchant_uid, schedule_at)
-    return exchange(request, ScheduleResult)
+    return timed(exchange(request, ScheduleResult), timeout)
 
 
-def reschedule(merchant_uid: str, schedule_at: datetime) -> Flow[ScheduleResult]:
+def reschedule(
+    merchant_uid: str, schedule_at: datetime, *, timeout: Timeout | None = None
+) -> Flow[ScheduleResult]:
     """Schedule a failed or revoked charge again (``POST .../{merchant_uid}/reschedule``).
 
     Raises:
@@ -192,10 +216,12 @@ def reschedule(merchant_uid: str, schedule_at: datetime) -> Flow[ScheduleResult]
         NotFound: no such schedule.
     """
     request = _move("schedules.reschedule", "POST", "/reschedule", merchant_uid, schedule_at)
-    return exchange(request, ScheduleResult)
+    return timed(exchange(request, ScheduleResult), timeout)
 
 
-def retry_schedule(merchant_uid: str, *, raise_on_decline: bool = False) -> Flow[Payment]:
+def retry_schedule(
+    merchant_uid: str, *, raise_on_decline: bool = False, timeout: Timeout | None = None
+) -> Flow[Payment]:
     """Run a failed or revoked charge now (``POST .../{merchant_uid}/retry``).
 
     Args:
@@ -216,6 +242,10 @@ def retry_schedule(merchant_uid: str, *, raise_on_decline: bool = False) -> Flow
         f"{BASE}/{segment(merchant_uid)}/retry",
         keys={"merchant_uid": merchant_uid},
     )
+    return timed(_charged(request, raise_on_decline), timeout)
+
+
+def _charged(request: ApiRequest, raise_on_decline: bool) -> Flow[Payment]:
     envelope = yield request
     return charged(envelope, raise_on_decline=raise_on_decline)
 
@@ -227,6 +257,7 @@ def schedules_by_customer(
     until: datetime,
     status: str | None = None,
     page: int = 1,
+    timeout: Timeout | None = None,
 ) -> Flow[SchedulePage]:
     """A billing key's scheduled charges (``GET .../schedule/customers/{customer_uid}``).
 
@@ -245,4 +276,4 @@ def schedules_by_customer(
         query=query,
         keys={"customer_uid": customer_uid},
     )
-    return exchange(request, SchedulePage)
+    return timed(exchange(request, SchedulePage), timeout)

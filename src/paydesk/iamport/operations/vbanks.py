@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..exchange import ApiRequest, Flow, query_pairs, segment
+from ..exchange import ApiRequest, Flow, Timeout, merged, query_pairs, segment, timed
 from ..models.codes import VbankHolder
 from ..models.payment import Payment
 from ..models.wire import to_unix
@@ -28,7 +29,17 @@ def issue_vbank(
     pg: str | None = None,
     name: str | None = None,
     pg_api_key: str | None = None,
-    **fields: Any,
+    buyer_name: str | None = None,
+    buyer_email: str | None = None,
+    buyer_tel: str | None = None,
+    buyer_addr: str | None = None,
+    buyer_postcode: str | None = None,
+    notice_url: str | None = None,
+    custom_data: str | None = None,
+    tax_free: Money | None = None,
+    vat_amount: Money | None = None,
+    extra: Mapping[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Payment]:
     """Issue a virtual account without a payment window (``POST /vbanks``).
 
@@ -42,7 +53,16 @@ def issue_vbank(
         pg: ``provider`` or ``provider.MID`` (older alternative to channel_key).
         name: order name.
         pg_api_key: KG Inicis API key (sent in the query string).
-        **fields: buyer_*, notice_url, custom_data, tax_free, vat_amount, ...
+        buyer_name: buyer's name (several PGs require it).
+        buyer_email: buyer's e-mail.
+        buyer_tel: buyer's phone.
+        buyer_addr: buyer's address.
+        buyer_postcode: buyer's postcode.
+        notice_url: webhook URL for this payment.
+        custom_data: free data kept with the payment.
+        tax_free: tax-free part of ``amount``.
+        vat_amount: explicit VAT part.
+        extra: other documented body fields, sent as given.
 
     Returns:
         The Payment in ``ready`` with ``vbank_num`` set.
@@ -60,21 +80,33 @@ def issue_vbank(
         "channel_key": channel_key,
         "pg": pg,
         "name": name,
-        **fields,
+        "buyer_name": buyer_name,
+        "buyer_email": buyer_email,
+        "buyer_tel": buyer_tel,
+        "buyer_addr": buyer_addr,
+        "buyer_postcode": buyer_postcode,
+        "notice_url": notice_url,
+        "custom_data": custom_data,
+        "tax_free": tax_free,
+        "vat_amount": vat_amount,
     }
     request = ApiRequest(
         "vbanks.issue",
         "POST",
         "/vbanks",
         query=query_pairs({"pg_api_key": pg_api_key}),
-        body=body,
+        body=merged(body, extra),
         keys={"merchant_uid": merchant_uid, "amount": amount},
     )
-    return exchange(request, Payment)
+    return timed(exchange(request, Payment), timeout)
 
 
 def edit_vbank(
-    imp_uid: str, *, amount: Money | None = None, vbank_due: datetime | None = None
+    imp_uid: str,
+    *,
+    amount: Money | None = None,
+    vbank_due: datetime | None = None,
+    timeout: Timeout | None = None,
 ) -> Flow[Payment]:
     """Change the amount and/or deadline of an undeposited account (``PUT /vbanks/{imp_uid}``).
 
@@ -100,10 +132,12 @@ def edit_vbank(
         body=body,
         keys={"imp_uid": imp_uid, "amount": amount},
     )
-    return exchange(request, Payment)
+    return timed(exchange(request, Payment), timeout)
 
 
-def revoke_vbank(imp_uid: str, *, pg_api_key: str | None = None) -> Flow[Payment]:
+def revoke_vbank(
+    imp_uid: str, *, pg_api_key: str | None = None, timeout: Timeout | None = None
+) -> Flow[Payment]:
     """Revoke an undeposited virtual account (``DELETE /vbanks/{imp_uid}``).
 
     Args:
@@ -124,10 +158,12 @@ def revoke_vbank(imp_uid: str, *, pg_api_key: str | None = None) -> Flow[Payment
         query=query_pairs({"pg_api_key": pg_api_key}),
         keys={"imp_uid": imp_uid},
     )
-    return exchange(request, Payment)
+    return timed(exchange(request, Payment), timeout)
 
 
-def vbank_holder(bank_code: str, bank_num: str) -> Flow[VbankHolder]:
+def vbank_holder(
+    bank_code: str, bank_num: str, *, timeout: Timeout | None = None
+) -> Flow[VbankHolder]:
     """The holder name of a bank account (``GET /vbanks/holder``).
 
     Args:
@@ -147,4 +183,4 @@ def vbank_holder(bank_code: str, bank_num: str) -> Flow[VbankHolder]:
         query=query_pairs({"bank_code": bank_code, "bank_num": bank_num}),
         keys={"bank_code": bank_code},
     )
-    return exchange(request, VbankHolder)
+    return timed(exchange(request, VbankHolder), timeout)

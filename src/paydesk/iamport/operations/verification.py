@@ -15,7 +15,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import NotFound
-from ..exchange import Flow
+from ..exchange import Flow, Timeout, timed
 from ..models.money import Money
 from ..models.payment import Payment
 from .payments import payment
@@ -73,6 +73,7 @@ def verify_payment(
     currency: str = "KRW",
     *,
     include_sandbox: bool = False,
+    timeout: Timeout | None = None,
 ) -> Flow[Verification]:
     """Check that ``imp_uid`` is a paid payment of ``merchant_uid`` for the expected money.
 
@@ -93,7 +94,7 @@ def verify_payment(
         NotSent, OutcomeUnknown: the lookup failed; no verdict could be reached.
     """
     expected = Money(expected_amount, currency)
-    return _verify(imp_uid, expected, merchant_uid, include_sandbox)
+    return timed(_verify(imp_uid, expected, merchant_uid, include_sandbox), timeout)
 
 
 def _verify(

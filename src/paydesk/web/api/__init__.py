@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from . import orders, payments, products
+from . import orders, payments, products, refunds
 
 __all__ = ["router"]
 
@@ -10,3 +10,4 @@ router = APIRouter()
 router.include_router(products.router)
 router.include_router(orders.router)
 router.include_router(payments.router)
+router.include_router(refunds.router)

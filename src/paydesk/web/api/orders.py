@@ -12,18 +12,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from ...core.money import CurrencyMismatch
 from ...core.orders import OrderStatus, UnknownProduct
 from ...core.stock import Line
 from ...services.iamport_port import wire_amount
+from ...services.idempotency import Answer
 from ...services.lookups import Lookups, NotOnRecord, OrderView
 from ...services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
 from ...settings import Settings
 from ...store.orders import OrderQuery
 from ..deps import ServicesDep, SettingsDep
+from ..idempotency import IdempotentDep
 from ..problems import Problem
 from ..schemas import MAX_ID, OrderDetail, OrderPageOut
 
@@ -114,19 +116,28 @@ router = APIRouter(prefix="/api/orders", tags=["orders"])
 
 @router.post("", status_code=201, response_model=OrderPlaced)
 async def place_order(
-    body: OrderIn, response: Response, services: ServicesDep, settings: SettingsDep
+    body: OrderIn, services: ServicesDep, settings: SettingsDep, idem: IdempotentDep
 ) -> Any:
-    """Place an order: priced from the catalog, amount registered with i'mport."""
+    """Place an order: priced from the catalog, amount registered with i'mport.
+
+    With an `Idempotency-Key`, placing it again returns the same order and
+    registers its amount once.
+    """
     request = OrderRequest(
         [Line(item.product_id, item.quantity) for item in body.items],
         {k: v for k, v in body.buyer.model_dump().items() if v is not None},
         body.pay_method, body.pg,
     )  # fmt: skip
-    placed = await _place(services.orders, request)
-    view = await services.lookups.order(order_id=placed.id)
-    response.headers["Location"] = f"/api/orders/{placed.id}"
-    return OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
-                       request_pay=_request_pay(placed, body, settings))  # fmt: skip
+
+    async def action() -> Answer:
+        placed = await _place(services.orders, request, idem.token)
+        view = await services.lookups.order(order_id=placed.id)
+        made = OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
+                           request_pay=_request_pay(placed, body, settings))  # fmt: skip
+        return Answer(201, made.model_dump(mode="json"))
+
+    return await idem.once(body.model_dump(mode="json"), action,
+                           location=lambda made: f"/api/orders/{made['order']['id']}")  # fmt: skip
 
 
 @router.get("", response_model=OrderPageOut)
@@ -168,9 +179,9 @@ async def order_by_id(order_id: int, services: ServicesDep) -> OrderDetail:
     return OrderDetail.of_view(await _found(services.lookups, order_id=order_id))
 
 
-async def _place(desk: OrderDesk, request: OrderRequest) -> PlacedOrder:
+async def _place(desk: OrderDesk, request: OrderRequest, key: str | None) -> PlacedOrder:
     try:
-        return await desk.place(request)
+        return await desk.place(request, key=key)
     except UnknownProduct as exc:
         raise Problem(422, "Unknown product", str(exc)) from exc
     except CurrencyMismatch as exc:

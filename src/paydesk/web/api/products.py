@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...core.money import EXPONENTS, Money
@@ -20,9 +20,10 @@ from ...services.catalog import (
     ProductChanges,
     ProductNotFound,
 )
-from ...services.idempotency import Answer, KeyReused
+from ...services.idempotency import Answer
 from ...store import ProductRecord, UnitOfWork
 from ..deps import ServicesDep
+from ..idempotency import IdempotentDep
 from ..problems import Problem
 
 __all__ = ["ProductIn", "ProductOut", "ProductPatch", "router"]
@@ -106,12 +107,7 @@ router = APIRouter(prefix="/api/products", tags=["products"])
 
 
 @router.post("", status_code=201, response_model=ProductOut)
-async def create_product(
-    body: ProductIn,
-    response: Response,
-    services: ServicesDep,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-) -> Any:
+async def create_product(body: ProductIn, services: ServicesDep, idem: IdempotentDep) -> Any:
     """Add a product. Send an `Idempotency-Key` to make retries safe."""
     new = NewProduct(body.sku, body.name, Money(body.price, body.currency), body.stock,
                      body.on_sale)  # fmt: skip
@@ -123,17 +119,9 @@ async def create_product(
             raise Problem(409, "Duplicate SKU", f"SKU {body.sku!r} is taken.") from exc
         return Answer(201, ProductOut.of(record).model_dump(mode="json"))
 
-    try:
-        answer = await services.idempotency.run(
-            "POST /api/products", idempotency_key, body.model_dump(), action
-        )
-    except KeyReused as exc:
-        raise Problem(422, "Idempotency key reused",
-                      "This Idempotency-Key was used for a different request.") from exc  # fmt: skip
-    response.headers["Location"] = f"/api/products/{answer.body['id']}"
-    if answer.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return answer.body
+    return await idem.in_transaction(
+        body.model_dump(), action, location=lambda made: f"/api/products/{made['id']}"
+    )
 
 
 @router.get("", response_model=ProductPage)

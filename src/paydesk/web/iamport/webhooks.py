@@ -18,7 +18,6 @@ idempotent job.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -30,7 +29,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ...core.clock import Clock
-from ...services.container import RunJob
 from ...store.inbox import Delivery
 from ..deps import ServicesDep, SettingsDep
 from ..forwarding import Network, allowed, source_address
@@ -116,15 +114,5 @@ async def webhook(request: Request, services: ServicesDep, settings: SettingsDep
         return problem_response(403, "Forbidden", "The sender is not allowed.")
     if receipt.job_key is None:
         return problem_response(400, "Bad Request", "Not a payment notification.")
-    if services.run_job is not None:
-        await _run_inline(services.run_job, receipt.job_key, gate.inline_seconds)
+    await services.try_now(receipt.job_key, gate.inline_seconds)
     return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id})
-
-
-async def _run_inline(run_job: RunJob, job_key: str, seconds: float) -> None:
-    """Do the job now if possible; any trouble leaves it to the worker."""
-    try:
-        async with asyncio.timeout(seconds):
-            await run_job(job_key)
-    except Exception:
-        log.exception("webhook job %s: inline run failed; the worker will retry", job_key)

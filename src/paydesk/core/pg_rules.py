@@ -1,0 +1,165 @@
+"""What each PG allows a refund to be, checked before a cancel is sent.
+
+i'mport refuses a cancel that breaks a PG's rule, but only after the request
+left (and some refusals arrive as a bare message). Checking first gives the
+merchant a clear answer naming the rule, and keeps a refund that can never
+succeed from being retried. The facts are the reference's §9.3/§9.4 and the
+cancel section (§2.3); they are read independently of the emulator's copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Final
+
+from .money import Money
+
+__all__ = [
+    "KST",
+    "PARTIAL_CANCEL_LIMIT",
+    "PHONE_PARTIAL_CANCEL_PGS",
+    "RefundCase",
+    "RuleRefusal",
+    "refund_refusal",
+]
+
+KST: Final = timezone(timedelta(hours=9))
+
+#: Phone payments may be partly cancelled only with KG Inicis and NHN KCP (§9.3).
+PHONE_PARTIAL_CANCEL_PGS: Final = frozenset({"html5_inicis", "inicis", "kcp"})
+#: PGs that allow a limited number of partial cancels per payment (§9.3).
+PARTIAL_CANCEL_LIMIT: Final[dict[str, int]] = {"ksnet": 9}
+#: PGs whose virtual-account refunds may not be asked for in these KST hours [start, end).
+VBANK_REFUND_QUIET_HOURS: Final[dict[str, tuple[int, int]]] = {"ksnet": (23, 6)}
+#: PGs that need a reason with every cancel.
+REASON_REQUIRED_PGS: Final = frozenset({"naverpay"})
+#: PGs that need the refund holder's phone with a refund account (§2.3).
+REFUND_TEL_PGS: Final = frozenset({"smartro"})
+#: Pay methods whose refunds go to an account the buyer names (§9.4).
+ACCOUNT_REFUND_METHODS: Final = frozenset({"vbank"})
+
+
+@dataclass(frozen=True)
+class RuleRefusal:
+    """Why a refund cannot be sent: the rule's name (stable, for programs) and a message."""
+
+    rule: str
+    message: str
+    #: The refund can proceed once the merchant supplies more (a refund account).
+    needs_input: bool = False
+    #: The rule only holds for now (quiet hours): the same refund may be sent later.
+    later: bool = False
+
+
+@dataclass(frozen=True)
+class RefundCase:
+    """A refund about to be asked for, with what we know of its payment."""
+
+    pg: str | None
+    pay_method: str | None
+    paid_at: datetime | None
+    amount: Money
+    balance: Money  # what is left to refund, by our books
+    cancels_so_far: int
+    reason: str
+    now: datetime
+    has_refund_account: bool = False
+    has_refund_tel: bool = False
+    tax_free: Money | None = None
+    vat_amount: Money | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.amount < self.balance or self.cancels_so_far > 0
+
+
+def refund_refusal(case: RefundCase) -> RuleRefusal | None:
+    """The first rule the refund breaks, or None when it may be sent."""
+    for rule in _RULES:
+        refused = rule(case)
+        if refused is not None:
+            return refused
+    return None
+
+
+def _amount(case: RefundCase) -> RuleRefusal | None:
+    if not case.amount.is_positive():
+        return RuleRefusal("amount", "The refund amount must be positive.")
+    if case.amount > case.balance:
+        return RuleRefusal("balance", f"Only {case.balance} is left to refund.")
+    return None
+
+
+def _parts(case: RefundCase) -> RuleRefusal | None:
+    tax_free = case.tax_free or Money.zero(case.amount.currency)
+    if tax_free > case.amount:
+        return RuleRefusal("tax_free", "The tax-free part is larger than the refund.")
+    if case.vat_amount is not None and case.vat_amount > case.amount - tax_free:
+        return RuleRefusal("vat_amount", "The VAT part is larger than the taxable part.")
+    return None
+
+
+def _reason(case: RefundCase) -> RuleRefusal | None:
+    if case.pg in REASON_REQUIRED_PGS and not case.reason.strip():
+        return RuleRefusal("reason", f"{case.pg} needs a reason for every cancel.")
+    return None
+
+
+def _phone(case: RefundCase) -> RuleRefusal | None:
+    if case.pay_method != "phone":
+        return None
+    if case.partial and case.pg not in PHONE_PARTIAL_CANCEL_PGS:
+        return RuleRefusal(
+            "phone_partial",
+            "Phone payments can be partly cancelled only with KG Inicis and NHN KCP.",
+        )
+    if case.paid_at is not None and _month(case.paid_at) != _month(case.now):
+        if case.pg == "kcp" and case.has_refund_account:  # KCP's next-month refund contract
+            return None
+        return RuleRefusal("phone_month", "Phone payments can be cancelled only in the month paid.")
+    return None
+
+
+def _partial_limit(case: RefundCase) -> RuleRefusal | None:
+    limit = PARTIAL_CANCEL_LIMIT.get(case.pg or "")
+    if limit is not None and case.partial and case.cancels_so_far >= limit:
+        return RuleRefusal("partial_limit", f"{case.pg} allows at most {limit} partial cancels.")
+    return None
+
+
+def _refund_account(case: RefundCase) -> RuleRefusal | None:
+    if case.pay_method not in ACCOUNT_REFUND_METHODS:
+        return None
+    if not case.has_refund_account:
+        return RuleRefusal(
+            "refund_account",
+            "A virtual-account refund needs refund_holder, refund_bank and refund_account.",
+            needs_input=True,
+        )
+    if case.pg in REFUND_TEL_PGS and not case.has_refund_tel:
+        return RuleRefusal("refund_tel", f"{case.pg} needs refund_tel.", needs_input=True)
+    return None
+
+
+def _quiet_hours(case: RefundCase) -> RuleRefusal | None:
+    hours = VBANK_REFUND_QUIET_HOURS.get(case.pg or "")
+    if hours is None or case.pay_method != "vbank":
+        return None
+    start, end = hours
+    hour = case.now.astimezone(KST).hour
+    if hour >= start or hour < end:
+        return RuleRefusal(
+            "vbank_quiet_hours",
+            f"{case.pg} takes no virtual-account refunds {start:02d}:00-{end:02d}:00 KST.",
+            later=True,
+        )
+    return None
+
+
+def _month(moment: datetime) -> tuple[int, int]:
+    local = moment.astimezone(KST)
+    return local.year, local.month
+
+
+_RULES = (_amount, _parts, _reason, _phone, _partial_limit, _refund_account, _quiet_hours)

@@ -1,0 +1,509 @@
+"""The in-memory store of the service unit tests against the real ``Database``.
+
+Each scenario runs on the fake (``tests/unit/services/fakes``), on SQLite and,
+when ``PAYDESK_TEST_DATABASE_URL`` is set, on PostgreSQL, and asserts the same
+outcomes on all three, so the fake cannot drift from the repositories it stands
+for: stock moves and their conflicts, orders and holds, decision replay,
+refund booking, job dedupe, payments, inbox, idempotency keys.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from paydesk.core.confirm import Decision, Refusal
+from paydesk.core.lifecycle import HoldGranted, VerificationFailed, apply
+from paydesk.core.money import Money
+from paydesk.core.orders import Order, OrderStatus
+from paydesk.core.outcomes import Cancellation
+from paydesk.core.refund_lifecycle import RefundState
+from paydesk.core.stock import Line, StockCount
+from paydesk.store import Conflict, Database, NewDecision, NewJob, StockConflict
+from paydesk.store.inbox import Delivery
+from paydesk.store.ledger_records import RefundAccount
+from paydesk.store.payment_book import PaymentQuery
+from paydesk.store.refund_book import NewRefund
+from paydesk.store.sweeps import Awaited
+from tests.support.db import empty_postgres
+from tests.unit.services.fakes import InMemoryStore
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
+LEASE = timedelta(seconds=30)
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest_asyncio.fixture(
+    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def units(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """The same empty store, three ways: in memory, SQLite, PostgreSQL."""
+    if request.param == "memory":
+        yield InMemoryStore()
+        return
+    if request.param == "sqlite":
+        path = tmp_path / "paydesk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_database")
+        empty_postgres(url)
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def add_product(units: Any, sku: str = "a", stock: int = 3) -> int:
+    async with units.transaction() as uow:
+        product = await uow.products.add(
+            sku=sku, name=sku.upper(), price=Money(1000), stock=stock, on_sale=True, now=NOW
+        )
+    return int(product.id)
+
+
+async def stock(units: Any, product_id: int) -> StockCount:
+    async with units.reading() as uow:
+        product = await uow.products.get(product_id)
+    assert product is not None
+    return product.stock
+
+
+async def add_order(units: Any, merchant_uid: str, *lines: Line) -> int:
+    order = Order.open(merchant_uid, Money(1000 * sum(x.quantity for x in lines)), lines, LATER)
+    prices = {line.product_id: Money(1000) for line in lines}
+    async with units.transaction() as uow:
+        return int(
+            await uow.orders.add(
+                order,
+                name="n",
+                unit_prices=prices,
+                buyer={"name": "김"},
+                pay_method="card",
+                pg=None,
+                now=NOW,
+            )
+        )
+
+
+# -- products -------------------------------------------------------------------------
+async def test_stock_moves_between_counters_and_refuse_what_is_not_there(units: Any) -> None:
+    pid = await add_product(units, stock=3)
+    async with units.transaction() as uow:
+        await uow.products.hold(pid, 2, NOW)
+        await uow.products.release(pid, 1, NOW)
+        await uow.products.sell_held(pid, 1, NOW)
+        await uow.products.sell(pid, 1, NOW)
+    assert await stock(units, pid) == StockCount(available=1, held=0, sold=2)
+    for move in ("hold", "release", "sell_held", "sell"):
+        with pytest.raises(StockConflict):
+            async with units.transaction() as uow:
+                await getattr(uow.products, move)(pid, 2, NOW)
+    with pytest.raises(StockConflict):
+        async with units.transaction() as uow:
+            await uow.products.hold(pid + 99, 1, NOW)
+    assert await stock(units, pid) == StockCount(available=1, held=0, sold=2)
+
+
+async def test_a_conflict_mid_transaction_rolls_back_the_moves_before_it(units: Any) -> None:
+    pid = await add_product(units, stock=3)
+
+    async def hold_twice() -> None:
+        async with units.transaction() as uow:
+            await uow.products.hold(pid, 2, NOW)
+            await uow.products.hold(pid, 2, NOW)
+
+    with pytest.raises(StockConflict):
+        await hold_twice()
+    assert await stock(units, pid) == StockCount(3)
+
+
+async def test_a_taken_sku_is_a_conflict_the_transaction_survives(units: Any) -> None:
+    await add_product(units, "a")
+    async with units.transaction() as uow:
+        with pytest.raises(Conflict):
+            await uow.products.add(sku="a", name="A", price=Money(1), stock=1, on_sale=True,
+                                   now=NOW)  # fmt: skip
+        await uow.products.add(sku="b", name="B", price=Money(1), stock=1, on_sale=True, now=NOW)
+    async with units.reading() as uow:
+        assert [p.sku for p in await uow.products.listing()] == ["a", "b"]
+        assert [p.sku for p in await uow.products.listing(after=1, limit=5)] == ["b"]
+
+
+async def test_change_overwrites_columns_and_checks_them(units: Any) -> None:
+    pid = await add_product(units, stock=3)
+    async with units.transaction() as uow:
+        await uow.products.change(pid, {"name": "Z", "on_sale": False, "stock_available": 7}, NOW)
+    async with units.reading() as uow:
+        product = await uow.products.get(pid)
+        assert await uow.products.many([pid + 5, pid, pid]) == [product]
+    assert product is not None
+    assert (product.name, product.on_sale, product.stock) == ("Z", False, StockCount(7))
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.products.change(pid, {"stock_available": -1}, NOW)
+    assert await stock(units, pid) == StockCount(7)
+
+
+async def test_a_failed_block_leaves_nothing(units: Any) -> None:
+    async def doomed() -> None:
+        async with units.transaction() as uow:
+            await uow.products.add(sku="x", name="X", price=Money(1), stock=1, on_sale=True,
+                                   now=NOW)  # fmt: skip
+            await uow.jobs.enqueue([NewJob("k", {}, NOW)], NOW)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await doomed()
+    async with units.reading() as uow:
+        assert await uow.products.listing() == []
+        assert await uow.jobs.counts() == {}
+
+
+# -- orders and holds -----------------------------------------------------------------
+async def test_orders_keep_lines_state_and_holds(units: Any) -> None:
+    a, b = await add_product(units, "a"), await add_product(units, "b")
+    oid = await add_order(units, "ord_1", Line(b, 1), Line(a, 2))
+    async with units.reading() as uow:
+        record = await uow.orders.get("ord_1")
+        assert await uow.orders.merchant_uid_of(oid) == "ord_1"
+        assert await uow.orders.merchant_uid_of(oid + 9) is None
+        assert await uow.orders.get("nope") is None
+    assert record is not None
+    assert (record.id, record.name, record.buyer, record.pay_method) == (oid, "n", {"name": "김"},
+                                                                         "card")  # fmt: skip
+    assert record.order.lines == (Line(b, 1), Line(a, 2))
+    assert record.unit_prices == {a: Money(1000), b: Money(1000)}
+    assert record.order.status is OrderStatus.PENDING and record.order.expires_at == LATER
+
+    held = apply(record.order, HoldGranted("imp_1")).order
+    async with units.transaction() as uow:
+        await uow.orders.save(oid, held, NOW)
+        await uow.orders.add_holds([(oid, "imp_1", held.lines)], NOW)
+    async with units.reading() as uow:
+        again = await uow.orders.get("ord_1", lock=True)
+        assert await uow.sweeps.stale_holds(NOW) == []
+        assert await uow.sweeps.stale_holds(LATER) == [Awaited(oid, "ord_1", "imp_1")]
+    assert again is not None and again.order == held
+    async with units.transaction() as uow:
+        ended = await uow.orders.end_holds(oid, "sold", NOW)
+        assert await uow.orders.end_holds(oid, "released", NOW) == []
+    assert sorted(ended, key=lambda x: x.product_id) == sorted(
+        held.lines, key=lambda x: x.product_id
+    )
+    async with units.reading() as uow:
+        assert await uow.sweeps.stale_holds(LATER) == []
+
+
+async def test_save_many_and_unverified_orders(units: Any) -> None:
+    pid = await add_product(units)
+    first, second = (
+        await add_order(units, "o1", Line(pid, 1)),
+        await add_order(units, "o2", Line(pid, 1)),
+    )
+    async with units.reading() as uow:
+        found = await uow.orders.many(["o2", "o1", "o3"])
+    assert sorted(found) == ["o1", "o2"]
+    unverified = apply(found["o2"].order, VerificationFailed("imp_9")).order
+    async with units.transaction() as uow:
+        await uow.orders.save_many([(second, unverified)], NOW)
+        await uow.orders.save_many([], NOW)
+    async with units.reading() as uow:
+        assert await uow.sweeps.unverified_orders() == [Awaited(second, "o2", "imp_9")]
+        untouched = await uow.orders.get("o1")
+    assert untouched is not None and untouched.id == first
+    assert untouched.order.status is OrderStatus.PENDING
+
+
+async def test_a_merchant_uid_or_a_product_that_is_not_there_is_a_conflict(units: Any) -> None:
+    pid = await add_product(units)
+    await add_order(units, "o1", Line(pid, 1))
+    with pytest.raises(Conflict):
+        await add_order(units, "o1", Line(pid, 1))
+    with pytest.raises(Conflict):
+        await add_order(units, "o2", Line(pid + 50, 1))
+    async with units.reading() as uow:
+        assert sorted(await uow.orders.many(["o1", "o2"])) == ["o1"]
+
+
+# -- decisions -------------------------------------------------------------------------
+async def test_the_first_decision_of_an_imp_uid_is_the_one_kept(units: Any) -> None:
+    pid = await add_product(units)
+    oid = await add_order(units, "o1", Line(pid, 1))
+    approve = NewDecision(Decision("imp_1"), "o1", oid, {"imp_uid": "imp_1", "n": 1})
+    refuse = NewDecision(Decision("imp_1", Refusal.SOLD_OUT), "o1", oid, {"n": 2})
+    other = NewDecision(Decision("imp_2", Refusal.ORDER_NOT_FOUND), "zz", None, {})
+    async with units.transaction() as uow:
+        await uow.decisions.add_new([approve, refuse], NOW)
+    async with units.transaction() as uow:
+        await uow.decisions.add_new([refuse, other], LATER)
+        await uow.decisions.add_new([], LATER)
+    async with units.reading() as uow:
+        found = await uow.decisions.many(["imp_1", "imp_2", "imp_3"])
+        assert await uow.decisions.get("imp_3") is None
+    assert sorted(found) == ["imp_1", "imp_2"]
+    first = found["imp_1"]
+    assert (first.approved, first.merchant_uid, first.order_id, first.decided_at) == (
+        True, "o1", oid, NOW)  # fmt: skip
+    assert (found["imp_2"].refusal, found["imp_2"].order_id) == (Refusal.ORDER_NOT_FOUND, None)
+
+
+# -- refunds ---------------------------------------------------------------------------
+async def test_refunds_owed_once_and_settled_only_while_in_flight(units: Any) -> None:
+    pid = await add_product(units)
+    oid = await add_order(units, "o1", Line(pid, 1))
+    async with units.transaction() as uow:
+        owed = await uow.refunds.owe(oid, "imp_1", Money(1000), "no stock", NOW)
+        assert await uow.refunds.owe(oid, "imp_1", Money(1000), "again", NOW) is None
+    assert owed is not None
+    c1, c2, c3 = (Cancellation("c1", Money(1000)), Cancellation("c2", Money(300)),
+                  Cancellation("c3", Money(1000)))  # fmt: skip
+    async with units.transaction() as uow:  # not sent yet: a console cancel is not ours
+        assert await uow.refunds.book(oid, "imp_1", [c1], NOW) == [c1]
+        assert await uow.refunds.move(owed, [RefundState.REQUESTED], RefundState.SENDING, NOW)
+    async with units.transaction() as uow:
+        assert await uow.refunds.book(oid, "imp_1", [c1, c2, c3], LATER) == [c2, c3]
+        assert await uow.refunds.book(oid, "imp_1", [c1, c2, c3], LATER) == []
+        assert await uow.refunds.owe(oid, "imp_1", Money(1000), "again", NOW) is None
+    async with units.reading() as uow:
+        rows = await uow.refunds.of_payment("imp_1")
+        assert await uow.refunds.of_order(oid) == rows
+        assert await uow.refunds.of_payment("imp_2") == []
+        assert await uow.refunds.open_ones() == []
+    assert [(r.origin, r.state, r.cancellation_id, r.amount.amount) for r in rows] == [
+        ("auto", "succeeded", "c3", 1000),
+        ("external", "succeeded", "c1", 1000),
+        ("external", "succeeded", "c2", 300),
+    ]
+    assert rows[0].id == owed and rows[1].reason == "cancelled at i'mport"
+
+
+async def test_refund_moves_are_conditional_and_attempts_are_numbered(units: Any) -> None:
+    account = RefundAccount("홍길동", "004", "12345678901", "01012345678")
+    async with units.transaction() as uow:
+        rid = await uow.refunds.add(NewRefund(None, "imp_1", Money(1000), "buyer asked",
+                                              "merchant", Money(100), Money(81), account,
+                                              "key:1"), NOW)  # fmt: skip
+        refund = await uow.refunds.get(rid)
+        assert refund is not None and refund.account == account
+        assert (refund.tax_free, refund.vat_amount, refund.requested_by) == (
+            Money(100), Money(81), "key:1")  # fmt: skip
+        assert await uow.refunds.open_ones() == [refund]
+        assert await uow.refunds.move(rid, [RefundState.REQUESTED], RefundState.SENDING, NOW,
+                                      checksum=1000, amount=900)  # fmt: skip
+        first = await uow.refunds.start_attempt(refund, Money(900), Money(1000),
+                                                {"amount": 900}, NOW)  # fmt: skip
+        # a second run that still thinks the refund is requested moves nothing
+        assert not await uow.refunds.move(rid, [RefundState.REQUESTED], RefundState.FAILED, NOW)
+    async with units.transaction() as uow:
+        await uow.refunds.finish_attempt(first, "unknown", LATER, error="e" * 3000)
+        await uow.refunds.finish_attempt(first, "succeeded", LATER)  # finished once
+        assert await uow.refunds.move(rid, [RefundState.SENDING], RefundState.UNKNOWN, LATER,
+                                      last_error="x" * 3000)  # fmt: skip
+        refund = await uow.refunds.get(rid)
+        assert refund is not None and refund.attempts == 1
+        second = await uow.refunds.start_attempt(refund, Money(900), Money(1000), {}, LATER)
+        assert await uow.refunds.move(rid, [RefundState.UNKNOWN], RefundState.FAILED, LATER)
+    async with units.reading() as uow:
+        refund = await uow.refunds.get(rid)
+        assert refund is not None
+        attempts = await uow.refunds.attempts_of(refund)
+    assert (refund.state, refund.amount, refund.checksum, len(refund.last_error or "")) == (
+        "failed", Money(900), 1000, 2000)  # fmt: skip
+    assert refund.account is None and refund.attempts == 2  # a final refund forgets the account
+    assert [(a.id, a.number, a.classification, len(a.error or "")) for a in attempts] == [
+        (first, 1, "unknown", 2000), (second, 2, None, 0)]  # fmt: skip
+    assert attempts[0].request == {"amount": 900} and attempts[0].checksum == Money(1000)
+
+
+async def test_a_cancellation_id_is_booked_once_across_payments(units: Any) -> None:
+    async with units.transaction() as uow:
+        await uow.refunds.book(None, "imp_1", [Cancellation("c1", Money(5))], NOW)
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.refunds.book(None, "imp_2", [Cancellation("c1", Money(5))], NOW)
+
+
+# -- jobs ------------------------------------------------------------------------------
+async def test_a_dedupe_key_is_enqueued_once_whatever_became_of_the_first(units: Any) -> None:
+    keyed = NewJob("k", {"n": 1}, NOW, dedupe_key="k:1")
+    async with units.transaction() as uow:
+        await uow.jobs.enqueue([keyed, NewJob("k", {"n": 2}, NOW, dedupe_key="k:1")], NOW)
+        await uow.jobs.enqueue([NewJob("p", {"n": 3}, NOW), NewJob("p", {"n": 3}, NOW)], NOW)
+        await uow.jobs.enqueue([], NOW)
+    async with units.transaction() as uow:
+        await uow.jobs.enqueue([keyed, NewJob("k", {"n": 4}, NOW, dedupe_key="k:2")], NOW)
+        assert await uow.jobs.counts() == {"queued": 4}
+    async with units.transaction() as uow:
+        claimed = await uow.jobs.claim("w", NOW, lease=LEASE, kinds=["k"])
+        assert [j.payload for j in claimed] == [{"n": 1}, {"n": 4}]
+        assert await uow.jobs.complete(claimed[0].id, "w", NOW)
+        assert not await uow.jobs.complete(claimed[1].id, "other", NOW)
+    async with units.transaction() as uow:
+        await uow.jobs.enqueue([keyed], NOW)
+        assert await uow.jobs.counts() == {"done": 1, "queued": 2, "running": 1}
+
+
+async def test_jobs_claimed_by_key_failed_and_retried(units: Any) -> None:
+    async with units.transaction() as uow:
+        await uow.jobs.enqueue(
+            [NewJob("k", {"a": [1]}, LATER, dedupe_key="k:1", max_attempts=2)], NOW
+        )
+    async with units.transaction() as uow:
+        job = await uow.jobs.claim_keyed("k:1", "w", NOW, LEASE)
+        assert await uow.jobs.claim_keyed("k:1", "w2", NOW, LEASE) is None
+    assert job is not None
+    assert (job.kind, job.payload, job.attempts, job.locked_until) == (
+        "k",
+        {"a": [1]},
+        1,
+        NOW + LEASE,
+    )
+    async with units.transaction() as uow:
+        assert await uow.jobs.fail(job, "w", "x" * 5000, NOW)
+        assert await uow.jobs.claim("w", NOW + timedelta(seconds=1), lease=LEASE) == []
+        (retry,) = await uow.jobs.claim("w", NOW + timedelta(seconds=2), lease=LEASE)
+        assert retry.attempts == 2
+    async with units.transaction() as uow:  # the last attempt lost its lease: dead
+        assert await uow.jobs.claim("w", LATER + timedelta(hours=1), lease=LEASE) == []
+        assert await uow.jobs.counts() == {"dead": 1}
+
+
+# -- payments, inbox, idempotency ------------------------------------------------------
+def columns(imp_uid: str, status: str, cancel: int = 0, **more: Any) -> dict[str, Any]:
+    values = {
+        "imp_uid": imp_uid, "merchant_uid": "o1", "status": status, "amount": 1000,
+        "cancel_amount": cancel, "currency": "KRW", "pay_method": "card", "pg_provider": "kcp",
+        "paid_at": NOW, "failed_at": None, "cancelled_at": None, "fail_reason": None,
+        "raw": {"imp_uid": imp_uid}, "verified_at": NOW, "apply_num": "A1", "pg_tid": None,
+        "vbank_code": None, "vbank_name": None, "vbank_num": None, "vbank_holder": None,
+        "vbank_date": None,
+    }  # fmt: skip
+    return values | more
+
+
+async def test_a_payment_is_overwritten_by_each_verification(units: Any) -> None:
+    pid = await add_product(units)
+    oid = await add_order(units, "o1", Line(pid, 1))
+    async with units.transaction() as uow:
+        await uow.payments.put(columns("imp_1", "paid"), oid, NOW)
+        await uow.payments.put(columns("imp_2", "failed", apply_num=None), None, NOW)
+    async with units.transaction() as uow:
+        await uow.payments.put(columns("imp_1", "cancelled", 400, vbank_num="123"), oid, LATER)
+    async with units.reading() as uow:
+        first = await uow.payments.get("imp_1")
+        assert await uow.payments.get("imp_3") is None
+        page, total = await uow.payments.search(PaymentQuery(apply_num="A1"))
+        everything, count = await uow.payments.search(PaymentQuery(limit=1, offset=1))
+    assert first is not None
+    assert (first.status, first.balance, first.created_at, first.updated_at) == (
+        "cancelled", Money(600), NOW, LATER)  # fmt: skip
+    assert first.vbank is not None and first.vbank.number == "123"
+    assert ([p.imp_uid for p in page], total) == (["imp_1"], 1)
+    assert ([p.imp_uid for p in everything], count) == (["imp_1"], 2)
+
+
+async def test_the_inbox_keeps_deliveries_and_what_became_of_them(units: Any) -> None:
+    delivery = Delivery(NOW, "10.0.0.1", {"content-type": "application/json"}, b'{"a":1}',
+                        imp_uid="imp_1", merchant_uid="o1", status="paid")  # fmt: skip
+    async with units.transaction() as uow:
+        first = await uow.inbox.add(delivery)
+        done = await uow.inbox.add(delivery, outcome="refused")
+        await uow.inbox.note(first, "later")
+    async with units.transaction() as uow:
+        row = await uow.inbox.get(first)
+        await uow.inbox.finish(first, "settled:paid", LATER)
+        assert [r.id for r in await uow.inbox.of_payment("imp_1")] == [first, done]
+    assert row is not None and (row.error, row.outcome, row.body) == ("later", None, b'{"a":1}')
+    async with units.reading() as uow:
+        finished, refused = await uow.inbox.get(first), await uow.inbox.get(done)
+    assert finished is not None and refused is not None
+    assert (finished.outcome, finished.processed_at, finished.error) == (
+        "settled:paid",
+        LATER,
+        None,
+    )
+    assert (refused.outcome, refused.processed_at) == ("refused", NOW)
+
+
+async def test_an_idempotency_key_is_claimed_once(units: Any) -> None:
+    async with units.transaction() as uow:
+        await uow.idempotency.claim("s", "k", "h", NOW)
+        await uow.idempotency.answer("s", "k", 201, {"id": 1})
+    async with units.reading() as uow:
+        stored = await uow.idempotency.get("s", "k")
+        assert await uow.idempotency.get("s", "other") is None
+    assert stored is not None and (stored.request_hash, stored.status_code, stored.response) == (
+        "h", 201, {"id": 1})  # fmt: skip
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.idempotency.claim("s", "k", "h2", NOW)
+
+
+async def test_leases_are_renewed_released_and_finished_only_by_their_claim(units: Any) -> None:
+    async with units.transaction() as uow:
+        await uow.jobs.enqueue([NewJob("k", {"n": 1}, NOW), NewJob("k", {"n": 2}, NOW)], NOW)
+    async with units.transaction() as uow:
+        first, second = await uow.jobs.claim("w", NOW, lease=LEASE)
+    async with units.transaction() as uow:
+        assert await uow.jobs.renew([first, second], "w", NOW + LEASE / 2, LEASE) == {
+            first.id, second.id
+        }  # fmt: skip
+        assert await uow.jobs.renew([first], "other", NOW, LEASE) == set()
+        # past the first lease, within the renewed one
+        assert await uow.jobs.claim("w2", NOW + LEASE, lease=LEASE) == []
+        assert await uow.jobs.release([second], "w", NOW) == {second.id}
+        assert await uow.jobs.release([second], "w", NOW) == set()
+    later = NOW + LEASE * 2
+    async with units.transaction() as uow:
+        taken = await uow.jobs.claim("w2", later, lease=LEASE)
+    assert sorted((j.id, j.attempts) for j in taken) == [(first.id, 2), (second.id, 1)]
+    async with units.transaction() as uow:
+        assert await uow.jobs.renew([first], "w", later, LEASE) == set()
+        assert not await uow.jobs.complete(first.id, "w", later, attempt=1)
+        assert not await uow.jobs.fail(first, "w", "late", later)
+        assert not await uow.jobs.complete(first.id, "w2", later, attempt=1)  # not this claim
+        assert await uow.jobs.complete(first.id, "w2", later, attempt=2)
+        assert await uow.jobs.counts() == {"done": 1, "running": 1}
+
+
+async def test_the_dead_letter_list_requeue_and_dismiss(units: Any) -> None:
+    async with units.transaction() as uow:
+        await uow.jobs.enqueue(
+            [NewJob("k", {"n": n}, NOW, max_attempts=1 if n < 2 else 5) for n in range(4)], NOW
+        )
+    async with units.transaction() as uow:
+        for job in await uow.jobs.claim("w", NOW, lease=LEASE, limit=3):
+            assert await uow.jobs.fail(job, "w", f"error {job.payload['n']}", NOW)
+    async with units.transaction() as uow:
+        dead = await uow.jobs.entries()
+        assert [(e.payload["n"], e.state, e.attempts, e.last_error) for e in dead] == [
+            (1, "dead", 1, "error 1"), (0, "dead", 1, "error 0")
+        ]  # fmt: skip
+        retrying = await uow.jobs.entries(["retrying"])
+        assert [(e.payload["n"], e.state, e.retrying) for e in retrying] == [(2, "queued", True)]
+        with pytest.raises(ValueError, match="done"):
+            await uow.jobs.entries(["done"])
+        assert await uow.jobs.dismiss(retrying[0].id, NOW) is None
+        dismissed = await uow.jobs.dismiss(dead[0].id, NOW)
+        assert dismissed is not None and dismissed.state == "dismissed"
+        assert await uow.jobs.dismiss(dead[0].id, NOW) is None
+        requeued = await uow.jobs.requeue(dead[1].id, LATER)
+        assert requeued is not None
+        assert (requeued.state, requeued.attempts, requeued.run_at) == ("queued", 0, LATER)
+        assert await uow.jobs.requeue(dead[1].id, LATER) is None
+        assert await uow.jobs.requeue(999, LATER) is None
+        assert await uow.jobs.entry(999) is None
+        every = await uow.jobs.entries(["dead", "retrying", "dismissed"], limit=2)
+        assert [e.payload["n"] for e in every] == [2, 1]
+        rest = await uow.jobs.entries(["dead", "retrying", "dismissed"], before_id=every[-1].id)
+        assert [e.payload["n"] for e in rest] == [0]

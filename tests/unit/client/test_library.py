@@ -1,0 +1,155 @@
+"""The client as a library: errors that pickle, no secret in any repr, refused naive
+datetimes and float money, a misspelt option rejected by mypy, no repeated work."""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mypy import api as mypy_api
+
+from paydesk.iamport import Iamport, Payment, ScheduleEntry, errors
+from paydesk.iamport.exchange import ApiRequest, Envelope, encode_body
+from paydesk.iamport.models import EscrowProduct
+from paydesk.iamport.operations import answers, auth, charges, payments, schedules
+from paydesk.iamport.tokens import Grant
+
+from .replay import first_request, payment
+
+CONTEXT: dict[str, Any] = {
+    "operation": "payments.cancel",
+    "method": "POST",
+    "path": "/payments/cancel",
+    "keys": {"imp_uid": "imp_1", "amount": 5000, "checksum": 10000},
+}
+
+
+def sample(name: str) -> errors.IamportError:
+    kind = getattr(errors, name)
+    api = {"http_status": 400, "code": 1, "request_id": "r-1", "response": {"x": 1}}
+    if name in ("OutcomeUnknown",):
+        return kind("lost", write=True, **CONTEXT)  # type: ignore[no-any-return]
+    if name == "UnreadableAnswer":
+        return kind("bad", write=True, http_status=200, **CONTEXT)  # type: ignore[no-any-return]
+    if name in ("ForeignAnswer", "RateLimited"):
+        return kind(  # type: ignore[no-any-return]
+            "proxy", write=True, http_status=429, retry_after=3.0, location=None, **CONTEXT
+        )
+    if name == "ServerError":
+        return kind("503", write=True, **api, **CONTEXT)  # type: ignore[no-any-return]
+    if name == "Declined":
+        paid = Payment.model_validate(payment(status="failed"))
+        return kind("no", payment=paid, **api, **CONTEXT)  # type: ignore[no-any-return]
+    if issubclass(kind, errors.ApiError):
+        return kind("refused", **api, **CONTEXT)  # type: ignore[no-any-return]
+    return kind("plain", **CONTEXT)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", errors.__all__)
+def test_every_error_round_trips_through_pickle_with_its_context(name: str) -> None:
+    error = sample(name)
+    error.retry_after = getattr(error, "retry_after", None)
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error) and str(back) == str(error)
+    assert back.__dict__ == error.__dict__
+    assert (back.retryable, back.reconcile, back.keys) == (
+        error.retryable,
+        error.reconcile,
+        CONTEXT["keys"],
+    )
+
+
+SECRETS = ("s3cr3t-value", "4111-1111-1111-1111", "900101", "77", "2030-12", "tok" * 10)
+
+
+def test_no_repr_shows_a_secret() -> None:
+    token = auth.token_request("key", "s3cr3t-value")
+    key_in = first_request(
+        charges.pay_onetime("o_1", 1000, card_number="4111-1111-1111-1111", expiry="2030-12",
+                            birth="900101", pwd_2digit="77")
+    )  # fmt: skip
+    answer = Envelope(token, 200, 0, None, {"access_token": "tok" * 10, "now": 1, "expired_at": 2})
+    shown = [
+        repr(token), repr(key_in), repr(answer), repr(Envelope(key_in, 200, 0, None, None)),
+        repr(Grant("tok" * 10, 1.0)), repr(auth.read_token(answer)),
+        repr(Iamport("key", "s3cr3t-value", base_url="http://127.0.0.1:9")),
+    ]  # fmt: skip
+    for text in shown:
+        for secret in SECRETS:
+            assert secret not in text, (secret, text)
+    assert "<redacted>" in repr(key_in) and "o_1" in repr(key_in)
+    assert key_in.body is not None and key_in.body["card_number"] == "4111-1111-1111-1111"
+
+
+def test_naive_datetimes_are_refused_everywhere_they_are_sent() -> None:
+    naive = datetime(2024, 1, 1, 9, 0)
+    with pytest.raises(ValueError, match="naive"):
+        first_request(payments.payments_by_status("paid", since=naive))
+    with pytest.raises(ValueError, match="naive"):
+        first_request(schedules.update_schedule("o_1", naive))
+    with pytest.raises(ValueError):
+        ScheduleEntry(merchant_uid="o", schedule_at=naive, amount=1000, name="n")
+    aware = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)
+    request = first_request(payments.payments_by_status("paid", since=aware))
+    assert dict(request.query)["from"] == "1704067200"
+
+
+def test_float_money_is_refused_in_what_we_send() -> None:
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="float"):
+        ScheduleEntry(merchant_uid="o", schedule_at=at, amount=1000.5, name="n")
+    with pytest.raises(ValueError, match="float"):
+        EscrowProduct(id="p", name="n", amount=9.99)
+    assert ScheduleEntry(merchant_uid="o", schedule_at=at, amount=Decimal("9.99"), name="n")
+    request = first_request(charges.pay_again("c", "o", 10.5, name="n"))  # type: ignore[arg-type]
+    assert request.body is not None
+    with pytest.raises(TypeError, match="float"):
+        encode_body(request.body)
+
+
+def test_mypy_rejects_a_misspelt_option_and_a_wrong_timeout(tmp_path: Path) -> None:
+    snippet = tmp_path / "snippet.py"
+    snippet.write_text(
+        textwrap.dedent("""
+        from paydesk.iamport import AsyncIamport, Iamport
+
+        def sync(api: Iamport) -> None:
+            api.pay_onetime("o", 1000, card_number="x", expiry="2030-12",
+                            raise_on_declined=True)
+            api.payment("imp_1", timeout="5")
+
+        async def asynchronous(api: AsyncIamport) -> None:
+            await api.cancel("imp_1", amount=1000, checksum=1000, resaon="typo")
+            paid = await api.payment("imp_1", timeout=5)
+            reveal_type(paid)
+    """)
+    )
+    out, _, status = mypy_api.run(["--strict", "--no-incremental", str(snippet)])
+    assert status == 1, out
+    assert 'Unexpected keyword argument "raise_on_declined"' in out
+    assert 'Unexpected keyword argument "resaon"' in out
+    assert 'Argument "timeout"' in out and '"str"' in out
+    assert 'Revealed type is "paydesk.iamport.models.payment.Payment"' in out
+    assert out.count("error:") == 3, out
+
+
+def test_list_parsing_reuses_one_type_adapter_per_model() -> None:
+    envelope = Envelope(ApiRequest("x", "GET", "/x"), 200, 0, None, [payment()])
+    answers._list_adapter.cache_clear()
+    for _ in range(3):
+        answers.parse_list(Payment, envelope)
+    assert answers._list_adapter.cache_info().misses == 1
+
+
+def test_a_bound_method_is_made_once_per_client() -> None:
+    client = Iamport("key", "secret", base_url="http://127.0.0.1:9")
+    try:
+        assert client.cancel is client.cancel
+        assert client.iter_schedules is client.iter_schedules
+    finally:
+        client.close()
