@@ -21,7 +21,7 @@ from .core.clock import Clock, SystemClock
 from .emulator_factory import build_emulator
 from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
-from .jobs.runner import JobRunner
+from .jobs.runner import DEFAULT_LEASE, JobRunner
 from .jobs.worker import Worker, WorkerPolicy
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
@@ -116,11 +116,13 @@ def build_services(
     )
 
 
-def build_runner(services: Services, role: str, settings: Settings) -> JobRunner:
-    """A job runner over ``services``, named after this host and process."""
+def build_runner(services: Services, role: str, settings: Settings | None = None) -> JobRunner:
+    """A job runner over ``services``, named after this host and process, with the lease
+    of ``settings`` (``PAYDESK_JOB_LEASE_SECONDS``; without settings, its default)."""
     name = f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
+    lease = timedelta(seconds=settings.job_lease_seconds) if settings else DEFAULT_LEASE
     return JobRunner(services.store, services.clock, job_handlers(services), name=name,
-                     lease=timedelta(seconds=settings.job_lease_seconds))  # fmt: skip
+                     lease=lease)  # fmt: skip
 
 
 def build_server(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

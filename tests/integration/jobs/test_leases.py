@@ -19,9 +19,10 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from paydesk.core.clock import Clock, SystemClock
-from paydesk.jobs.runner import Handler, JobRunner
+from paydesk.jobs.runner import DEFAULT_LEASE, Handler, JobRunner
 from paydesk.jobs.worker import Worker, WorkerPolicy
 from paydesk.services.hold_sweep import HoldSweep, SweepPolicy
+from paydesk.settings import Settings
 from paydesk.store import Database, JobRecord, NewJob
 from paydesk.store.jobs import JobEntry
 from paydesk.store.tables import jobs
@@ -304,3 +305,8 @@ async def test_a_cancelled_inline_run_releases_its_job_for_the_worker(
 
     assert await runner(db, {KIND: quick}, "worker", lease=20).run_once() == 1
     assert done == [entry.id]
+
+
+async def test_the_default_lease_is_the_settings_default() -> None:
+    default = Settings.model_fields["job_lease_seconds"].default
+    assert timedelta(seconds=default) == DEFAULT_LEASE
