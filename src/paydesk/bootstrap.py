@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -31,10 +32,20 @@ from .services.iamport_port import IamportPayments
 from .services.idempotency import IdempotencyKeys
 from .services.lookups import Lookups
 from .services.ordering import OrderDesk
+from .services.reconciliation import ReconcilePolicy, Reconciler
 from .services.refunds import Refunds
 from .services.retries import Retries
 from .services.settlement import Settlement, SettlementPolicy
+from .services.vbank_notices import (
+    AccountNotifier,
+    LogNotifier,
+    Notifiers,
+    SmtpNotifier,
+    SmtpSettings,
+)
+from .services.vbank_port import IamportVbanks
 from .services.verification import Verifier
+from .services.virtual_accounts import VbankPolicy, VirtualAccounts
 from .services.webhooks import WebhookDesk
 from .settings import Settings
 from .store import Database
@@ -49,6 +60,7 @@ __all__ = [
     "build_services",
     "build_worker",
     "confirm_policy",
+    "vbank_policy",
     "worker_policy",
 ]
 
@@ -76,6 +88,29 @@ def confirm_policy(settings: Settings) -> ConfirmPolicy:
     )
 
 
+def vbank_policy(settings: Settings) -> VbankPolicy:
+    """The virtual-account desk's choices from ``settings``."""
+    return VbankPolicy(
+        due_after=timedelta(seconds=settings.vbank_due_seconds),
+        grace=timedelta(seconds=settings.vbank_expiry_grace_seconds),
+        revoke_on_expiry=settings.vbank_revoke_on_expiry, holder=settings.vbank_holder,
+        pg=settings.vbank_pg, channel_key=settings.vbank_channel_key,
+        notice_url=settings.notice_url(), sales_open=settings.sales_open,
+    )  # fmt: skip
+
+
+def account_notifier(settings: Settings) -> AccountNotifier:
+    """The log, then e-mail when ``PAYDESK_SMTP_HOST`` is set."""
+    if settings.smtp_host is None:
+        return LogNotifier()
+    smtp = SmtpSettings(
+        host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+        sender_name=settings.smtp_sender_name, username=settings.smtp_username,
+        password=settings.smtp_password, starttls=settings.smtp_starttls,
+    )  # fmt: skip
+    return Notifiers([LogNotifier(), SmtpNotifier(smtp)])
+
+
 def build_services(
     settings: Settings,
     *,
@@ -98,20 +133,42 @@ def build_services(
     )
     verifier = Verifier(api, settlement)
     check_after = timedelta(seconds=settings.hold_check_after_seconds)
+    grace = timedelta(seconds=settings.vbank_expiry_grace_seconds)
+    reconcile_every = timedelta(seconds=settings.reconcile_every_seconds)
+    confirm = ConfirmDesk(database, clock, confirm_policy(settings))
+    vbanks = VirtualAccounts(
+        database, clock, IamportVbanks(client, pg_api_key=settings.inicis_pg_api_key),
+        confirm, settlement, account_notifier(settings), vbank_policy(settings),
+    )  # fmt: skip
     return Services(
         store=database,
         clock=clock,
         catalog=Catalog(database, clock),
         idempotency=IdempotencyKeys(database, clock),
         orders=OrderDesk(database, clock, api, ttl=timedelta(seconds=settings.order_ttl_seconds)),
-        confirm=ConfirmDesk(database, clock, confirm_policy(settings)),
+        confirm=confirm,
         settlement=settlement,
         verifier=verifier,
         webhooks=WebhookDesk(database, clock, verifier),
         refunds=Refunds(database, clock, api, settlement),
-        sweep=HoldSweep(database, clock, sweep or SweepPolicy(check_after=check_after)),
+        sweep=HoldSweep(
+            database,
+            clock,
+            replace(
+                sweep or SweepPolicy(check_after=check_after, reconcile_every=reconcile_every),
+                vbank_grace=grace,
+            ),
+        ),
         lookups=Lookups(database),
         retries=Retries(database, clock),
+        vbanks=vbanks,
+        reconciler=Reconciler(
+            database,
+            clock,
+            api,
+            settlement,
+            ReconcilePolicy(accept_test_payments=settings.accept_test_payments),
+        ),
         closers=(client.aclose, database.dispose),
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_reconcile import reconcile, webhooks
 from .cli_retries import retries_app
 from .extras import require
 
@@ -130,6 +131,8 @@ def worker(
     asyncio.run(main())
 
 
+app.command()(reconcile)
+app.add_typer(webhooks, name="webhooks")
 app.add_typer(retries_app, name="retries")
 
 

@@ -53,6 +53,26 @@ class Settings(BaseSettings):
     confirm_deadline_seconds: float = Field(default=6.0, gt=0, lt=10)
     order_ttl_seconds: int = Field(default=1800, gt=0)
     hold_check_after_seconds: int = Field(default=120, gt=0)
+    # The worker's reconciliation sweep against i'mport's listings (0: never).
+    reconcile_every_seconds: int = Field(default=600, ge=0)
+
+    # -- virtual accounts (services.virtual_accounts) ---------------------------------
+    vbank_due_seconds: int = Field(default=3 * 86400, gt=0)  # REST issuance's deadline
+    # An unpaid account keeps its hold this long past its deadline (late bank notices).
+    vbank_expiry_grace_seconds: int = Field(default=3600, ge=0)
+    vbank_revoke_on_expiry: bool = True  # also revoke it at i'mport (no late deposit lands)
+    vbank_holder: str | None = Field(default=None, max_length=16)  # the holder name shown
+    vbank_pg: str | None = None  # the PG of REST issuance ("nice", "nice.MID", ...)
+    vbank_channel_key: str | None = None
+    inicis_pg_api_key: SecretStr | None = None  # KG Inicis' key for its vbank calls
+    # E-mail of the issued account to the buyer; off while smtp_host is unset.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_sender: str = "paydesk@localhost"
+    smtp_sender_name: str | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
 
     # The worker (and the web app's inline jobs): a claimed job's lease, renewed by
     # a heartbeat every third of it; how many jobs one worker runs at once; on

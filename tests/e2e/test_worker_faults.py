@@ -150,7 +150,10 @@ async def until(check: Any, what: str, within: float, logs: list[Path]) -> Any:
 
 
 def start(env: dict[str, str], log: Path, **settings: str) -> subprocess.Popen[bytes]:
-    variables = {**env, **{f"PAYDESK_{k.upper()}": v for k, v in settings.items()}}
+    """``paydesk worker`` with ``settings`` (and no periodic reconciliation: its job would
+    mingle with the webhook jobs counted here)."""
+    variables = {**env, "PAYDESK_RECONCILE_EVERY_SECONDS": "0",
+                 **{f"PAYDESK_{k.upper()}": v for k, v in settings.items()}}  # fmt: skip
     args = [*COMMAND, "worker", "--poll", "0.2", "--sweep-every", "3600"]
     with log.open("wb") as out:
         return subprocess.Popen(args, env=variables, stdout=out, stderr=subprocess.STDOUT)

@@ -109,17 +109,22 @@ def facts(
     *,
     new_cancellations: Iterable[Cancellation] = (),
     stock_available: bool = False,
+    expired: str | None = None,
 ) -> tuple[Fact, ...]:
     """The facts ``report`` establishes for ``order``, to be applied in order.
 
     ``new_cancellations`` are the entries of the cancel history not yet on our
     books; ``stock_available`` tells whether the order's lines could be sold
-    from free stock now (see ``PaymentPaid``). Raises ``ValueError`` when the
-    report is about another order's payment.
+    from free stock now (see ``PaymentPaid``). ``expired`` (a reason) says
+    the merchant gave up on a ``ready`` payment (a virtual account past its
+    deadline, see ``core.vbanks``): it then ends like a failure. Raises
+    ``ValueError`` when the report is about another order's payment.
     """
     if report.merchant_uid != order.merchant_uid:
         raise ValueError(f"{report.imp_uid} belongs to {report.merchant_uid}, not this order")
     match report.status:
+        case ReportStatus.READY if expired:
+            return (PaymentFailed(report.imp_uid, expired),)
         case ReportStatus.READY:
             return (PaymentPending(report.imp_uid),)
         case ReportStatus.FAILED:

@@ -19,7 +19,15 @@ from typing import Any, TypedDict
 import httpx
 
 from .errors import IamportError, NotSent, OutcomeUnknown, ServerError
-from .exchange import ApiRequest, Envelope, Timeout, encode_body, redacted
+from .exchange import (
+    LOG_HIDDEN_FIELDS,
+    REDACTED,
+    ApiRequest,
+    Envelope,
+    Timeout,
+    encode_body,
+    redacted,
+)
 from .operations.auth import read_token, token_request
 from .retry import RetryPolicy, retry_delay
 from .tokens import DEFAULT_MARGIN, TokenCache, grant_for
@@ -44,7 +52,7 @@ TOKEN_TROUBLE = (NotSent, OutcomeUnknown, ServerError)
 TIER = re.compile(r"[A-Z0-9]{3}")
 
 log = logging.getLogger("paydesk.iamport")
-"""DEBUG: every request (secrets redacted), answer, retry and token fetch."""
+"""DEBUG: every request (secrets and buyer data redacted), answer, retry and token fetch."""
 
 
 class ClientClosed(RuntimeError):
@@ -179,8 +187,8 @@ class ClientCore:
                 self._base_url,
                 request.path,
                 request.operation,
-                list(request.query),
-                redacted(request.body),
+                [(k, REDACTED if k in LOG_HIDDEN_FIELDS else v) for k, v in request.query],
+                redacted(request.body, LOG_HIDDEN_FIELDS),
             )
         return arguments
 

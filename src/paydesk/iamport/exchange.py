@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 __all__ = [
+    "LOG_HIDDEN_FIELDS",
     "SECRET_FIELDS",
     "ApiRequest",
     "Envelope",
@@ -48,21 +49,45 @@ SECRET_FIELDS = frozenset(
         "birth",
         "cvc",
         "identifier",
+        "pg_api_key",
     }
 )
 """Body fields never shown in a ``repr``, a log line or an error text."""
 REDACTED = "<redacted>"
 
 
-def redacted(value: Any) -> Any:
-    """``value`` with every ``SECRET_FIELDS`` entry (at any depth) replaced."""
+#: Besides the secrets, what the DEBUG log of a request never shows: the buyer's personal
+#: data, a refund or virtual account, and KG Inicis' API key (sent in the query string).
+LOG_HIDDEN_FIELDS = SECRET_FIELDS | frozenset(
+    {
+        "buyer_name",
+        "buyer_email",
+        "buyer_tel",
+        "buyer_addr",
+        "buyer_postcode",
+        "refund_holder",
+        "refund_account",
+        "refund_tel",
+        "bank_num",
+        "vbank_num",
+        "customer_name",
+        "customer_tel",
+        "customer_email",
+        "customer_addr",
+        "customer_postcode",
+    }
+)
+
+
+def redacted(value: Any, hidden: frozenset[str] = SECRET_FIELDS) -> Any:
+    """``value`` with every ``hidden`` entry (at any depth) replaced."""
     if isinstance(value, Mapping):
         return {
-            k: REDACTED if k in SECRET_FIELDS and v is not None else redacted(v)
+            k: REDACTED if k in hidden and v is not None else redacted(v, hidden)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [redacted(v) for v in value]
+        return [redacted(v, hidden) for v in value]
     return value
 
 
@@ -100,7 +125,7 @@ class ApiRequest:
         body = None if self.body is None else redacted(self.body)
         return (
             f"ApiRequest({self.operation!r}, {self.method!r}, {self.path!r}, "
-            f"query={self.query!r}, body={body!r}, keys={dict(self.keys)!r})"
+            f"query={_hidden_query(self.query)!r}, body={body!r}, keys={dict(self.keys)!r})"
         )
 
     @property
@@ -237,3 +262,7 @@ def decode_json(content: bytes) -> Any:
         ValueError: the content is not JSON.
     """
     return json.loads(content, parse_float=Decimal)
+
+
+def _hidden_query(query: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    return [(k, REDACTED if k in SECRET_FIELDS else v) for k, v in query]

@@ -13,8 +13,11 @@ from ..services.job_kinds import (
     HOLD_CHECK,
     LEGACY_AUTO_REFUND,
     PROCESS_WEBHOOK,
+    RECONCILE_SWEEP,
     REVERIFY_PAYMENT,
     RUN_REFUND,
+    VBANK_EXPIRE,
+    VBANK_NOTIFY,
 )
 from ..store import JobRecord
 from .runner import Handler
@@ -37,10 +40,23 @@ def job_handlers(services: Services) -> dict[str, Handler]:
     async def run_refund(job: JobRecord) -> object:
         return await services.refunds.run(int(job.payload["refund_id"]))
 
+    async def notify_vbank(job: JobRecord) -> object:
+        return await services.vbanks.notify(str(job.payload["imp_uid"]))
+
+    async def expire_vbank(job: JobRecord) -> object:
+        return await services.vbanks.expire(str(job.payload["imp_uid"]))
+
+    async def reconcile(job: JobRecord) -> object:
+        report = await services.reconciler.run(trigger=str(job.payload.get("trigger", "worker")))
+        return report.reconciliation.counts
+
     return {
         PROCESS_WEBHOOK: process_webhook,
         REVERIFY_PAYMENT: recheck,
         HOLD_CHECK: recheck,
         RUN_REFUND: run_refund,
         LEGACY_AUTO_REFUND: run_refund,
+        VBANK_NOTIFY: notify_vbank,
+        VBANK_EXPIRE: expire_vbank,
+        RECONCILE_SWEEP: reconcile,
     }

@@ -21,10 +21,12 @@ from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
 from .lookups import Lookups
 from .ordering import OrderDesk
+from .reconciliation import Reconciler
 from .refunds import Refunds
 from .retries import Retries
 from .settlement import Settlement
 from .verification import Verifier
+from .virtual_accounts import VirtualAccounts
 from .webhooks import WebhookDesk
 
 __all__ = ["Closer", "RunJob", "Services"]
@@ -52,6 +54,8 @@ class Services:
     refunds: Refunds
     sweep: HoldSweep
     lookups: Lookups
+    vbanks: VirtualAccounts
+    reconciler: Reconciler
     retries: Retries  # the dead-letter list of jobs
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None

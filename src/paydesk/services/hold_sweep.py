@@ -4,11 +4,15 @@ i'mport sends no webhook when a payment fails, and a browser may never come
 back, so stock held for a payment would wait forever on webhooks alone. The
 sweep enqueues a hold check for every hold older than ``check_after`` and a
 re-verification for every order left unverified. It never releases anything
-itself: only an answer from i'mport ends a hold (a ``ready`` vbank stays held).
+itself: only an answer from i'mport ends a hold (a ``ready`` vbank stays held) —
+or the merchant's own decision that an unpaid virtual account has expired: for
+each one past its deadline plus ``vbank_grace`` the sweep enqueues a
+``vbank.expire`` job (``services.virtual_accounts``).
 
 Each payment is checked at most once per ``every`` interval: the jobs' dedupe
 keys carry the interval number, so several workers sweeping at once enqueue
-each check once.
+each check once. The same way, once per ``reconcile_every`` interval it
+enqueues one reconciliation sweep (``services.reconciliation``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,15 @@ from ..core.clock import Clock
 from ..core.refund_lifecycle import RefundState
 from ..store import NewJob, UnitOfWork, UnitsOfWork
 from ..store.sweeps import Awaited
-from .job_kinds import HOLD_CHECK, REVERIFY_PAYMENT, RUN_REFUND, refund_job
+from .job_kinds import (
+    HOLD_CHECK,
+    RECONCILE_SWEEP,
+    REVERIFY_PAYMENT,
+    RUN_REFUND,
+    VBANK_EXPIRE,
+    refund_job,
+    vbank_expire_job,
+)
 
 __all__ = ["HoldSweep", "SweepPolicy"]
 
@@ -32,6 +44,11 @@ class SweepPolicy:
     check_after: timedelta = timedelta(minutes=2)
     every: timedelta = timedelta(minutes=5)
     attempts: int = 10
+    #: How long past its deadline an unpaid virtual account keeps its hold.
+    vbank_grace: timedelta = timedelta(hours=1)
+    #: How often a reconciliation sweep is enqueued (None: never).
+    reconcile_every: timedelta | None = None
+    reconcile_attempts: int = 3
 
 
 class HoldSweep:
@@ -57,6 +74,8 @@ class HoldSweep:
             jobs = [self._job(HOLD_CHECK, waiting, now) for waiting in holds]
             jobs += [self._job(REVERIFY_PAYMENT, waiting, now) for waiting in unverified]
             jobs += await self._orphaned_refunds(uow, now)
+            jobs += await self._expired_vbanks(uow, now)
+            jobs += self._reconciliation(now)
             await uow.jobs.enqueue(jobs, now)
         return len(jobs)
 
@@ -77,6 +96,26 @@ class HoldSweep:
             key = f"{RUN_REFUND}:{refund.id}:sweep:{interval}"
             jobs.append(refund_job(refund.id, now, self._policy.attempts, key=key))
         return jobs
+
+    async def _expired_vbanks(self, uow: UnitOfWork, now: datetime) -> list[NewJob]:
+        """A ``vbank.expire`` job per unpaid account past its deadline plus the grace."""
+        interval = int(now.timestamp() // self._policy.every.total_seconds())
+        jobs = []
+        for found in await uow.sweeps.expired_vbanks(now - self._policy.vbank_grace):
+            key = f"{VBANK_EXPIRE}:{found.imp_uid}:sweep:{interval}"
+            jobs.append(vbank_expire_job(found.imp_uid, found.merchant_uid, now, key=key,
+                                         attempts=self._policy.attempts))  # fmt: skip
+        return jobs
+
+    def _reconciliation(self, now: datetime) -> list[NewJob]:
+        """This interval's reconciliation sweep (one, however many workers sweep)."""
+        every = self._policy.reconcile_every
+        if every is None or every <= timedelta(0):
+            return []
+        interval = int(now.timestamp() // every.total_seconds())
+        return [NewJob(RECONCILE_SWEEP, {"trigger": "worker"}, now,
+                       dedupe_key=f"{RECONCILE_SWEEP}:{interval}",
+                       max_attempts=self._policy.reconcile_attempts)]  # fmt: skip
 
     def _job(self, kind: str, waiting: Awaited, now: datetime) -> NewJob:
         interval = int(now.timestamp() // self._policy.every.total_seconds())

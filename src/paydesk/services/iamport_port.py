@@ -1,6 +1,6 @@
 """The slice of i'mport the merchant server's services use, behind small interfaces.
 
-Services see ``PaymentsApi`` (look a payment up, refund it) and F's
+Services see ``PaymentsApi`` (look a payment up, refund it, walk a status listing) and F's
 ``AmountRegistrar`` (pre-register an amount); ``IamportPayments`` implements
 both over the async client. Money crosses here: ``Money`` in minor units on our
 side, exact major-unit amounts on the wire.
@@ -8,7 +8,9 @@ side, exact major-unit amounts on the wire.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -35,6 +37,10 @@ class PaymentsApi(Protocol):
     ) -> Payment: ...
 
     async def account_holder(self, bank: str, account: str) -> str: ...
+
+    def walk(
+        self, status: str, *, since: datetime, until: datetime, limit: int = 100
+    ) -> AsyncIterator[Payment]: ...
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,21 @@ class IamportPayments:
         """The holder name of a bank account (``GET /vbanks/holder``)."""
         found = await self._client.vbank_holder(bank, account)
         return found.bank_holder
+
+    async def walk(
+        self, status: str, *, since: datetime, until: datetime, limit: int = 100
+    ) -> AsyncIterator[Payment]:
+        """Every payment in ``status`` whose status time is in ``since``..``until``.
+
+        ``GET /payments/status/{status}``, window by window (at most 90 days
+        each) and ``limit`` per request, through the client's
+        ``iter_payments_by_status``: a payment that stays in the listing while
+        others change is yielded exactly once. Raises the client's errors.
+        """
+        async for payment in self._client.iter_payments_by_status(
+            status, since=since, until=until, limit=limit
+        ):
+            yield payment
 
     async def prepare(self, merchant_uid: str, amount: Money) -> None:
         """Register ``amount`` for ``merchant_uid`` (``POST /payments/prepare``).

@@ -43,7 +43,7 @@ from ..core.stock import allocate, merge_lines
 from ..iamport import Payment
 from ..store import NewJob, OrderRecord, ProductRecord, UnitOfWork, UnitsOfWork
 from .errors import OrderNotFound
-from .job_kinds import REVERIFY_PAYMENT, refund_job
+from .job_kinds import REVERIFY_PAYMENT, refund_job, vbank_notice_job
 from .payment_reports import payment_columns, report_of, snapshot_progress, stored_progress
 
 __all__ = ["OrderNotFound", "Settled", "Settlement", "SettlementPolicy"]
@@ -81,8 +81,13 @@ class Settlement:
         self._clock = clock
         self._policy = policy or SettlementPolicy()
 
-    async def apply(self, payment: Payment) -> Settled:
+    async def apply(self, payment: Payment, *, expired: str | None = None) -> Settled:
         """Apply the Payment i'mport returned to its order.
+
+        ``expired`` (a reason): we gave up on this ``ready`` payment (an unpaid
+        virtual account past its deadline), so it ends like a failure. A
+        ``ready`` virtual account seen for the first time is sent to the payer
+        (a ``vbank.notify`` job, once per account).
 
         Returns the order as it now stands. Raises ``OrderNotFound`` when no
         order has the payment's merchant_uid, and ``UnreadablePayment`` for a
@@ -105,11 +110,13 @@ class Settlement:
             booked = await uow.refunds.book(record.id, report.imp_uid, report.cancellations, now)
             found = facts(
                 record.order, report, new_cancellations=booked,
-                stock_available=_sellable(record.order, products, now),
+                stock_available=_sellable(record.order, products, now), expired=expired,
             )  # fmt: skip
             order, effects = _transition(record.order, found)
             owed = await self._carry_out(uow, record, order, effects, now)
             await uow.orders.save(record.id, order, now)
+            if payment.awaiting_deposit and expired is None and order.imp_uid == payment.imp_uid:
+                await uow.jobs.enqueue([vbank_notice_job(payment.imp_uid, now)], now)
         return Settled(_with(record, order), report, tuple(booked), owed)
 
     async def unverified(self, imp_uid: str, merchant_uid: str | None) -> OrderRecord | None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from ..core.clock import Clock
 from ..store import NewJob, UnitsOfWork
 from ..store.inbox import Delivery
+from ..store.ledger_records import InboxRecord
+from .errors import NotOnRecord
 from .job_kinds import PROCESS_WEBHOOK
 from .settlement import OrderNotFound
 from .verification import Outcome, Verifier
@@ -70,19 +72,25 @@ class WebhookDesk:
             await uow.jobs.enqueue([job], delivery.received_at)
         return Receipt(inbox_id, key)
 
-    async def process(self, inbox_id: int) -> str:
+    async def process(self, inbox_id: int, *, again: bool = False) -> str:
         """Verify and apply stored delivery ``inbox_id``; returns what became of it.
 
-        Raises ``OrderNotFound`` (the order is not committed yet: try later)
-        and ``UnreadablePayment``; the inbox row then stays unprocessed.
+        ``again``: process it even if it was processed before (a replay: the
+        payment is re-read at i'mport and applying is idempotent, so this is
+        safe whatever became of it, a refused delivery included).
+
+        Raises ``LookupError`` (no such delivery), ``NotOnRecord`` (it names
+        no payment), ``OrderNotFound`` (the order is not committed yet: try
+        later) and ``UnreadablePayment``; the inbox row then stays unprocessed.
         """
         async with self._db.reading() as uow:
             row = await uow.inbox.get(inbox_id)
         if row is None:
             raise LookupError(f"no webhook delivery {inbox_id}")
-        if row.processed_at is not None and row.outcome is not None:
+        if row.processed_at is not None and row.outcome is not None and not again:
             return row.outcome
-        assert row.imp_uid is not None  # unreadable deliveries get no job
+        if row.imp_uid is None:  # unreadable deliveries get no job; a replay says so
+            raise NotOnRecord(f"webhook delivery {inbox_id} names no payment")
         try:
             checked = await self._verifier.result_arrived(row.imp_uid, row.merchant_uid)
         except OrderNotFound as missing:
@@ -93,6 +101,11 @@ class WebhookDesk:
             outcome = f"{outcome}:{checked.settled.report.status.value}"
         await self._finish(inbox_id, outcome)
         return outcome
+
+    async def failed(self, *, limit: int = 500) -> list[InboxRecord]:
+        """Deliveries with no outcome yet or an error noted, oldest first (to replay)."""
+        async with self._db.reading() as uow:
+            return await uow.inbox.failed(limit=limit)
 
     async def _note(self, inbox_id: int, error: str) -> None:
         async with self._db.transaction() as uow:

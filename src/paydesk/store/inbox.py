@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .ledger_records import InboxRecord
@@ -66,6 +66,16 @@ class WebhookInbox:
             select(webhook_inbox)
             .where(webhook_inbox.c.imp_uid == imp_uid)
             .order_by(webhook_inbox.c.id)
+        )
+        return [InboxRecord.from_row(r) for r in await self._db.execute(query)]
+
+    async def failed(self, *, limit: int = 500) -> list[InboxRecord]:
+        """Deliveries with no outcome yet or an error noted, oldest first (for a replay)."""
+        query = (
+            select(webhook_inbox)
+            .where(or_(webhook_inbox.c.outcome.is_(None), webhook_inbox.c.error.is_not(None)))
+            .order_by(webhook_inbox.c.id)
+            .limit(limit)
         )
         return [InboxRecord.from_row(r) for r in await self._db.execute(query)]
 

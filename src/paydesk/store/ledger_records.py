@@ -59,6 +59,8 @@ class PaymentRecord:
     created_at: datetime
     updated_at: datetime
     cancellations: int = 0  # entries of i'mport's cancel history
+    bank_code: str | None = None  # an account transfer's bank (from the payment as reported)
+    bank_name: str | None = None
 
     @property
     def balance(self) -> Money:
@@ -81,6 +83,8 @@ class PaymentRecord:
             fail_reason=m["fail_reason"], vbank=vbank, verified_at=m["verified_at"],
             created_at=m["created_at"], updated_at=m["updated_at"],
             cancellations=len((m["raw"] or {}).get("cancel_history") or []),
+            bank_code=(m["raw"] or {}).get("bank_code"),
+            bank_name=(m["raw"] or {}).get("bank_name"),
         )  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 - Stock held for a payment with no outcome yet (no webhook, no completion):
   the worker asks i'mport, since i'mport sends no webhook when a payment fails.
+- Virtual accounts still unpaid past their deadline (``vbank_date``) with
+  stock held for them: i'mport sends nothing when one expires.
 - Orders left ``unverified`` (a result arrived while i'mport was unreachable)
   whose re-verification job gave up or was lost.
 """
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.orders import OrderStatus
-from .tables import orders, stock_holds
+from .tables import orders, payments, stock_holds
 
 __all__ = ["Awaited", "Sweeps"]
 
@@ -55,3 +57,26 @@ class Sweeps:
             .order_by(orders.c.id)
         )
         return [Awaited(r.id, r.merchant_uid, r.imp_uid) for r in await self._db.execute(query)]
+
+    async def expired_vbanks(self, due_before: datetime) -> list[Awaited]:
+        """Unpaid virtual accounts due before ``due_before`` that stock is still held for.
+
+        "Unpaid" is i'mport's word as last verified: the payment row is a
+        ``ready`` vbank. Its hold is what makes it matter.
+        """
+        query = (
+            select(stock_holds.c.order_id, orders.c.merchant_uid, stock_holds.c.imp_uid)
+            .join(orders, orders.c.id == stock_holds.c.order_id)
+            .join(payments, payments.c.imp_uid == stock_holds.c.imp_uid)
+            .where(
+                stock_holds.c.state == "held",
+                payments.c.pay_method == "vbank",
+                payments.c.status == "ready",
+                payments.c.vbank_date.is_not(None),
+                payments.c.vbank_date < due_before,
+            )
+            .distinct()
+            .order_by(stock_holds.c.order_id)
+        )
+        rows = await self._db.execute(query)
+        return [Awaited(r.order_id, r.merchant_uid, r.imp_uid) for r in rows]

@@ -39,6 +39,8 @@ __all__ = [
     "orders",
     "payments",
     "products",
+    "reconciliation_items",
+    "reconciliations",
     "refund_attempts",
     "refunds",
     "stock_holds",
@@ -271,4 +273,40 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("scope", "key"),
+)
+
+#: One run of the reconciliation sweep and its drift report (migration 0004).
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("trigger", String(16), nullable=False),  # cli | worker
+    Column("status", String(12), nullable=False),  # running | finished | failed
+    Column("range_from", UtcDateTime, nullable=False),
+    Column("range_to", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("checked", Integer, nullable=False),  # payments read from i'mport
+    Column("counts", JSON, nullable=False),  # drift type -> items
+    Column("error", Text),
+    Index(None, "status", "range_to"),
+)
+
+#: A payment on which our books and i'mport disagreed, and what the sweep did (migration 0004).
+reconciliation_items = Table(
+    "reconciliation_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("reconciliation_id", ForeignKey("reconciliations.id"), nullable=False),
+    Column("drift", String(24), nullable=False),  # core.drift.Drift
+    Column("imp_uid", String(32), nullable=False),
+    Column("merchant_uid", String(40), nullable=False),
+    Column("order_id", ForeignKey("orders.id")),
+    Column("iamport_status", String(16), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("resolved", Boolean, nullable=False),  # False: a person must look at it
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "reconciliation_id"),
+    Index(None, "drift", "imp_uid"),
 )

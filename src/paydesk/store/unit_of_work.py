@@ -19,6 +19,7 @@ from .jobs import JobQueue
 from .orders import OrderRepository
 from .payment_book import PaymentBook
 from .products import ProductRepository
+from .reconciliations import ReconciliationBook
 from .refund_book import RefundBook
 from .sweeps import Sweeps
 
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.jobs = JobQueue(connection, dialect)
         self.idempotency = IdempotencyRepository(connection)
         self.sweeps = Sweeps(connection)
+        self.reconciliations = ReconciliationBook(connection)
 
 
 class UnitsOfWork(Protocol):

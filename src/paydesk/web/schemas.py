@@ -6,6 +6,7 @@ currency, as everywhere in ``/api``; instants are ISO 8601 UTC.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -16,6 +17,7 @@ from ..store.ledger_records import PaymentRecord, RefundRecord
 
 __all__ = [
     "MAX_ID",
+    "BankOut",
     "LineOut",
     "OrderDetail",
     "OrderOut",
@@ -83,6 +85,13 @@ class VbankOut(BaseModel):
     due: datetime | None
 
 
+class BankOut(BaseModel):
+    """The bank an account transfer came from."""
+
+    code: str | None
+    name: str | None = Field(description="From i'mport's bank code table when it knows the code.")
+
+
 class PaymentOut(BaseModel):
     """A payment attempt as last verified with i'mport."""
 
@@ -102,16 +111,23 @@ class PaymentOut(BaseModel):
     cancelled_at: datetime | None
     fail_reason: str | None
     vbank: VbankOut | None
+    bank: BankOut | None = None
     verified_at: datetime | None
     created_at: datetime
 
     @classmethod
-    def of(cls, record: PaymentRecord) -> PaymentOut:
-        vbank = None
+    def of(cls, record: PaymentRecord, banks: Mapping[str, str] | None = None) -> PaymentOut:
+        """``banks``: bank names by code (i'mport's table) to prefer over the payment's own."""
+        names = banks or {}
+        vbank = bank = None
         if record.vbank is not None:
             v = record.vbank
-            vbank = VbankOut(bank_code=v.bank_code, bank_name=v.bank_name, number=v.number,
-                             holder=v.holder, due=v.due)  # fmt: skip
+            vbank = VbankOut(bank_code=v.bank_code,
+                             bank_name=names.get(v.bank_code or "") or v.bank_name,
+                             number=v.number, holder=v.holder, due=v.due)  # fmt: skip
+        if record.bank_code or record.bank_name:
+            bank = BankOut(code=record.bank_code,
+                           name=names.get(record.bank_code or "") or record.bank_name)  # fmt: skip
         return cls(
             imp_uid=record.imp_uid, merchant_uid=record.merchant_uid, order_id=record.order_id,
             status=record.status, amount=record.amount.amount,
@@ -119,7 +135,7 @@ class PaymentOut(BaseModel):
             pay_method=record.pay_method, pg_provider=record.pg_provider,
             apply_num=record.apply_num, pg_tid=record.pg_tid, paid_at=record.paid_at,
             failed_at=record.failed_at, cancelled_at=record.cancelled_at,
-            fail_reason=record.fail_reason, vbank=vbank, verified_at=record.verified_at,
+            fail_reason=record.fail_reason, vbank=vbank, bank=bank, verified_at=record.verified_at,
             created_at=record.created_at,
         )  # fmt: skip
 
@@ -154,9 +170,9 @@ class OrderDetail(OrderOut):
     refunds: list[RefundOut]
 
     @classmethod
-    def of_view(cls, view: OrderView) -> OrderDetail:
+    def of_view(cls, view: OrderView, banks: Mapping[str, str] | None = None) -> OrderDetail:
         base = OrderOut.of(view.record).model_dump()
-        return cls(**base, payments=[PaymentOut.of(p) for p in view.payments],
+        return cls(**base, payments=[PaymentOut.of(p, banks) for p in view.payments],
                    refunds=[RefundOut.of(r) for r in view.refunds])  # fmt: skip
 
 

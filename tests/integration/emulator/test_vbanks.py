@@ -151,9 +151,20 @@ def test_deposit_pays_the_account_and_sends_a_paid_webhook(emu: EmulatorClient) 
     assert answer.status_code == 200, answer.text
     paid = answer.json()["response"]
     assert paid["status"] == "paid" and paid["paid_at"] >= payment["vbank_issued_at"]
-    assert paid["deposit_history"][0]["depositor_name"] == "홍길동"
+    assert paid["deposit_history"] == [], "only fixed unlimited accounts list deposits (§3)"
     statuses = [hook["payload"]["status"] for hook in emu.webhooks(payment["imp_uid"])]
     assert statuses == ["ready", "paid"]
+
+
+def test_only_a_fixed_unlimited_account_lists_its_deposits(emu: EmulatorClient) -> None:
+    fixed = issued(emu, channel_key=SETTLE_API, fixed_unlimited_vbank=True)
+    paid = deposit(emu, fixed["imp_uid"], depositor_name="홍길동").json()["response"]
+    [entry] = paid["deposit_history"]
+    assert entry["depositor_name"] == "홍길동" and entry["amount"] == 25000
+    assert entry["deposited_at"] == paid["paid_at"] and entry["pg_tid"]
+    # the flag is Hecto's (settle): on another PG the account is an ordinary one
+    nice = issued(emu, fixed_unlimited_vbank=True)
+    assert deposit(emu, nice["imp_uid"]).json()["response"]["deposit_history"] == []
 
 
 def test_deposit_of_a_wrong_amount_is_refused(emu: EmulatorClient) -> None:
@@ -208,6 +219,21 @@ def test_revoke_fails_the_payment_and_refuses_later_deposits(emu: EmulatorClient
     assert deposit(emu, payment["imp_uid"]).status_code == 400
     assert [hook["payload"]["status"] for hook in emu.webhooks(payment["imp_uid"])] == ["ready"]
     assert emu.delete(f"/vbanks/{payment['imp_uid']}").status_code == 400
+
+
+def test_a_revoked_account_cannot_be_approved_late(emu: EmulatorClient) -> None:
+    payment = issued(emu)
+    assert emu.delete(f"/vbanks/{payment['imp_uid']}").status_code == 200
+    late = emu.http.post(f"/_emulator/payments/{payment['imp_uid']}/late-paid")
+    assert late.status_code == 400 and "가상계좌" in late.json()["message"]
+    console = emu.http.post(f"/console/payments/{payment['imp_uid']}/late-paid")
+    assert console.status_code == 303
+    after = emu.get(f"/payments/{payment['imp_uid']}").json()["response"]
+    assert (after["status"], after["fail_reason"]) == ("failed", "계좌말소")
+    assert [hook["payload"]["status"] for hook in emu.webhooks(payment["imp_uid"])] == ["ready"]
+    # a card payment that failed can still be (Paymentwall's scenario)
+    card = seed(emu, status="failed", pg="paymentwall")
+    assert emu.control("POST", f"/payments/{card['imp_uid']}/late-paid")["status"] == "paid"
 
 
 def test_revoke_refusals(emu: EmulatorClient) -> None:

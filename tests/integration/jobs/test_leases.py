@@ -95,7 +95,10 @@ async def test_a_job_longer_than_its_lease_is_not_taken_while_its_worker_lives(
     db_a, db_b = databases(), databases()
     await enqueue(db_a, 1, dedupe_key="the-job")
 
+    started = asyncio.Event()
+
     async def slow(job: JobRecord) -> None:
+        started.set()
         await asyncio.sleep(lease * 2.5)
 
     async def must_not_run(job: JobRecord) -> None:
@@ -108,6 +111,7 @@ async def test_a_job_longer_than_its_lease_is_not_taken_while_its_worker_lives(
     else:
         (claimed,) = await a.claim(1)
         running = asyncio.create_task(a.run(claimed))
+    await asyncio.wait_for(started.wait(), timeout=20)  # a holds it (the keyed claim is a's)
     polls = 0
     while not running.done():
         assert await b.claim(1) == []

@@ -507,3 +507,94 @@ async def test_the_dead_letter_list_requeue_and_dismiss(units: Any) -> None:
         assert [e.payload["n"] for e in every] == [2, 1]
         rest = await uow.jobs.entries(["dead", "retrying", "dismissed"], before_id=every[-1].id)
         assert [e.payload["n"] for e in rest] == [0]
+
+
+async def test_expired_virtual_accounts_are_those_still_held_past_their_deadline(
+    units: Any,
+) -> None:
+    pid = await add_product(units, stock=5)
+    oids = [await add_order(units, f"o{n}", Line(pid, 1)) for n in range(4)]
+    vbank = {"pay_method": "vbank", "paid_at": None, "vbank_num": "123", "vbank_code": "004"}
+    async with units.transaction() as uow:
+        # o0: due at NOW, held — expired once NOW is past; o1: due later; o2: a card;
+        # o3: due at NOW but already paid
+        for oid, uid, status, extra in [
+            (oids[0], "imp_a", "ready", {**vbank, "vbank_date": NOW}),
+            (oids[1], "imp_b", "ready", {**vbank, "vbank_date": LATER}),
+            (oids[2], "imp_c", "ready", {}),
+            (oids[3], "imp_d", "paid", {**vbank, "vbank_date": NOW}),
+        ]:
+            await uow.payments.put(columns(uid, status, **extra), oid, NOW)
+            await uow.orders.add_holds([(oid, uid, (Line(pid, 1),))], NOW)
+    async with units.reading() as uow:
+        assert await uow.sweeps.expired_vbanks(NOW) == []
+        assert await uow.sweeps.expired_vbanks(NOW + timedelta(seconds=1)) == [
+            Awaited(oids[0], "o0", "imp_a")
+        ]
+        later = await uow.sweeps.expired_vbanks(LATER + timedelta(seconds=1))
+        assert [w.imp_uid for w in later] == ["imp_a", "imp_b"]
+    async with units.transaction() as uow:  # a released hold no longer counts
+        await uow.orders.end_holds(oids[0], "released", NOW)
+    async with units.reading() as uow:
+        assert [w.imp_uid for w in await uow.sweeps.expired_vbanks(LATER + timedelta(days=1))] == [
+            "imp_b"
+        ]
+
+
+async def test_failed_deliveries_are_those_without_outcome_or_with_an_error(units: Any) -> None:
+    delivery = Delivery(NOW, "10.0.0.1", {}, b"{}", imp_uid="imp_1", merchant_uid="o1")
+    async with units.transaction() as uow:
+        waiting = await uow.inbox.add(delivery)
+        noted = await uow.inbox.add(delivery)
+        await uow.inbox.note(noted, "order o1 not found yet")
+        done = await uow.inbox.add(delivery)
+        await uow.inbox.finish(done, "settled:paid", LATER)
+        await uow.inbox.add(delivery, outcome="refused")
+    async with units.reading() as uow:
+        assert [r.id for r in await uow.inbox.failed()] == [waiting, noted]
+        assert [r.id for r in await uow.inbox.failed(limit=1)] == [waiting]
+
+
+async def test_reconciliations_keep_their_items_and_the_newest_orphans(units: Any) -> None:
+    from paydesk.store.reconciliations import NewDriftItem
+
+    pid = await add_product(units)
+    oid = await add_order(units, "o1", Line(pid, 1))
+
+    def item(drift: str, imp_uid: str, order_id: int | None) -> NewDriftItem:
+        return NewDriftItem(drift, imp_uid, "m_" + imp_uid, order_id, "paid",
+                            {"amount": 1000, "booked": ["c1"]}, "did", drift != "orphan")  # fmt: skip
+
+    async with units.transaction() as uow:
+        first = await uow.reconciliations.start("cli", NOW - timedelta(days=1), NOW, NOW)
+        await uow.reconciliations.add_item(first, item("missed", "imp_1", oid), NOW)
+        await uow.reconciliations.add_item(first, item("orphan", "imp_9", None), NOW)
+        await uow.reconciliations.finish(first, status="finished", checked=7,
+                                         counts={"missed": 1, "orphan": 1}, now=LATER)  # fmt: skip
+        second = await uow.reconciliations.start("worker", NOW, LATER, LATER)
+        await uow.reconciliations.add_item(second, item("orphan", "imp_9", None), LATER)
+        await uow.reconciliations.finish(second, status="failed", checked=1, counts={},
+                                         now=LATER, error="x" * 5000)  # fmt: skip
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.reconciliations.add_item(second + 9, item("missed", "imp_2", None), NOW)
+    async with units.reading() as uow:
+        done = await uow.reconciliations.get(first)
+        failed = await uow.reconciliations.get(second)
+        assert await uow.reconciliations.get(second + 1) is None
+        assert [r.id for r in await uow.reconciliations.listing()] == [second, first]
+        assert [r.id for r in await uow.reconciliations.listing(before=second)] == [first]
+        assert [r.id for r in await uow.reconciliations.listing(limit=1)] == [second]
+        last = await uow.reconciliations.last_finished()
+        items = await uow.reconciliations.items(first)
+        orphans = await uow.reconciliations.orphans()
+    assert done is not None and failed is not None and last is not None
+    assert (done.status, done.trigger, done.checked, done.counts, done.finished_at) == (
+        "finished", "cli", 7, {"missed": 1, "orphan": 1}, LATER)  # fmt: skip
+    assert (done.range_from, done.range_to, done.started_at) == (NOW - timedelta(days=1), NOW, NOW)
+    assert (failed.status, failed.error is not None and len(failed.error)) == ("failed", 2000)
+    assert last.id == first
+    assert [(i.drift, i.imp_uid, i.order_id, i.resolved) for i in items] == [
+        ("missed", "imp_1", oid, True), ("orphan", "imp_9", None, False)]  # fmt: skip
+    assert items[0].detail == {"amount": 1000, "booked": ["c1"]} and items[0].created_at == NOW
+    assert [(o.imp_uid, o.reconciliation_id) for o in orphans] == [("imp_9", second)]

@@ -11,6 +11,10 @@ Emulator rules where the platform is silent (reference §13):
   2024-01-25 says the console classifies a revoked account as failed with that
   reason; the console reads the same record the REST API returns, so ``failed``
   is the most faithful REST status.  The account then refuses deposits.
+* ``fixed_unlimited_vbank: true`` (Hecto, pg ``settle``) marks a fixed
+  "unlimited" account: only such an account lists its deposits in
+  ``deposit_history`` (§3: "deposits into a fixed 'unlimited' vbank"); every
+  other account leaves it empty, as the live API does.
 * ``GET /vbanks/holder`` derives a holder name deterministically from the bank
   code and account number; an account number containing ``0000`` (or an
   unknown bank code) is an account the bank cannot find: 404.
@@ -43,6 +47,8 @@ NOT_READY = "입금대기 상태의 가상계좌가 아닙니다."
 NOT_SUPPORTED = "{pg} 가상계좌는 해당 기능을 지원하지 않습니다."
 UNKNOWN_BANK = "vbank_code 파라메터가 올바르지 않습니다. ({code}: {pg} 미지원 은행)"
 HOLDER_NOT_FOUND = "계좌 예금주 조회에 실패하였습니다."
+#: Hecto (settle) offers fixed "unlimited" accounts (``fixed_unlimited_vbank``, §2.8).
+FIXED_UNLIMITED_PGS = frozenset({"settle"})
 HOLDER_IGNORED = frozenset({"tosspayments", "ksnet", "welcome"})
 _TEXT_LIMITS = {
     "name": 40, "buyer_name": 16, "buyer_email": 64, "buyer_tel": 16, "buyer_addr": 128,
@@ -73,6 +79,9 @@ def issue_vbank(call: Call) -> dict[str, Any]:
     payment.vbank_num = _account_number(call.gateway, params, pg)
     payment.vbank_holder = _holder(call.merchant, pg, params.text("vbank_holder"))
     payment.vbank_issued_at = call.now
+    payment.vbank_fixed_unlimited = pg in FIXED_UNLIMITED_PGS and params.flag(
+        "fixed_unlimited_vbank"
+    )
     payment.pg_tid = call.gateway.new_pg_tid(pg)
     call.gateway.announce(payment, "ready")
     return payment.wire()

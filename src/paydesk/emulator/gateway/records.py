@@ -145,6 +145,9 @@ class Payment(BaseModel):
     confirm_url: str | None = None
     m_redirect_url: str | None = None
     vbank_revoked: bool = False
+    #: A fixed "unlimited" account (Hecto's ``fixed_unlimited_vbank``): only its deposits
+    #: are listed in ``deposit_history`` (reference §3, §9.4).
+    vbank_fixed_unlimited: bool = False
 
     @property
     def balance(self) -> Amount:

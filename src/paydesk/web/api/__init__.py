@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from . import orders, payments, products, refunds
+from . import orders, payments, products, reconciliations, refunds, vbanks
 
 __all__ = ["router"]
 
@@ -11,3 +11,5 @@ router.include_router(products.router)
 router.include_router(orders.router)
 router.include_router(payments.router)
 router.include_router(refunds.router)
+router.include_router(vbanks.router)
+router.include_router(reconciliations.router)

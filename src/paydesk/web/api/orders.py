@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from ...core.money import CurrencyMismatch
 from ...core.orders import OrderStatus, UnknownProduct
 from ...core.stock import Line
+from ...services.container import Services
 from ...services.iamport_port import wire_amount
 from ...services.idempotency import Answer
 from ...services.lookups import Lookups, NotOnRecord, OrderView
@@ -170,13 +171,21 @@ async def list_orders(
 @router.get("/by-merchant-uid/{merchant_uid}", response_model=OrderDetail)
 async def order_by_merchant_uid(merchant_uid: str, services: ServicesDep) -> OrderDetail:
     """One order by its merchant_uid, with its payments and refunds."""
-    return OrderDetail.of_view(await _found(services.lookups, merchant_uid=merchant_uid))
+    view = await _found(services.lookups, merchant_uid=merchant_uid)
+    return OrderDetail.of_view(view, await _bank_names(services, view))
 
 
 @router.get("/{order_id}", response_model=OrderDetail)
 async def order_by_id(order_id: int, services: ServicesDep) -> OrderDetail:
     """One order by id, with its payments and refunds."""
-    return OrderDetail.of_view(await _found(services.lookups, order_id=order_id))
+    view = await _found(services.lookups, order_id=order_id)
+    return OrderDetail.of_view(view, await _bank_names(services, view))
+
+
+async def _bank_names(services: Services, view: OrderView) -> dict[str, str]:
+    """Bank names of the order's transfers and virtual accounts, from i'mport's code table."""
+    codes = [p.bank_code or (p.vbank.bank_code if p.vbank else None) for p in view.payments]
+    return await services.vbanks.bank_names(codes)
 
 
 async def _place(desk: OrderDesk, request: OrderRequest, key: str | None) -> PlacedOrder:

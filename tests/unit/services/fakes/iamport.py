@@ -1,6 +1,7 @@
 """A fake i'mport behind the ``PaymentsApi`` port: payments a test puts there, errors it scripts.
 
-``fetch`` answers with the stored ``Payment`` (or ``NotFound``); ``refund``
+``fetch`` answers with the stored ``Payment`` (or ``NotFound``); ``walk``
+lists a status like ``GET /payments/status/{status}``; ``refund``
 follows V1's cancel rules (checksum = the balance, never more than the
 balance, nothing left → already cancelled) and appends to the cancel history.
 A test may script the next calls to fail with any client error instead.
@@ -9,7 +10,7 @@ A test may script the next calls to fail with any client error instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 PAID_AT = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+_STATUS_TIME = {"ready": "started_at", "paid": "paid_at", "cancelled": "cancelled_at",
+                "failed": "failed_at"}  # fmt: skip
 
 
 def payment(
@@ -159,6 +162,25 @@ class FakeIamport:
             self._lose_answers -= 1
             raise OutcomeUnknown("read timed out after the request was sent", write=True)
         return cancelled
+
+    async def walk(
+        self, status: str, *, since: datetime, until: datetime, limit: int = 100
+    ) -> AsyncIterator[Payment]:
+        """The payments in ``status`` whose status time is in ``since``..``until``, oldest first.
+
+        Chosen when the walk starts (what changes meanwhile is yielded as it was).
+        """
+        await self._call("walk", status)
+        field = _STATUS_TIME[status]
+        chosen = [
+            entry for entry in self.payments.values()
+            if entry.status == status and (moment := getattr(entry, field)) is not None
+            and since <= moment <= until
+        ]  # fmt: skip
+        chosen.sort(key=lambda entry: (getattr(entry, field), entry.imp_uid))
+        for entry in chosen:
+            await asyncio.sleep(0)
+            yield entry
 
     async def _call(self, operation: str, imp_uid: str) -> None:
         self.calls.append((operation, imp_uid))

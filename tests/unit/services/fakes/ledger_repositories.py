@@ -274,6 +274,13 @@ class InMemoryInbox:
         return [InboxRecord.from_row(FakeRow(rows[i]))  # type: ignore[arg-type]
                 for i in sorted(rows) if rows[i]["imp_uid"] == imp_uid]  # fmt: skip
 
+    async def failed(self, *, limit: int = 500) -> list[InboxRecord]:
+        tables = await self._access.step()
+        rows = tables.webhook_inbox
+        return [InboxRecord.from_row(FakeRow(rows[i]))  # type: ignore[arg-type]
+                for i in sorted(rows)
+                if rows[i]["outcome"] is None or rows[i]["error"] is not None][:limit]  # fmt: skip
+
     async def finish(self, inbox_id: int, outcome: str, now: datetime) -> None:
         tables = await self._access.step(write=True)
         row = tables.webhook_inbox.get(inbox_id)

@@ -282,6 +282,24 @@ class InMemorySweeps:
                     found.append(waiting)
         return sorted(found, key=lambda w: w.order_id)
 
+    async def expired_vbanks(self, due_before: datetime) -> list[Awaited]:
+        tables = await self._access.step()
+        found: list[Awaited] = []
+        for hold_id in sorted(tables.stock_holds):
+            row = tables.stock_holds[hold_id]
+            payment = tables.payments.get(row["imp_uid"])
+            if row["state"] != "held" or payment is None:
+                continue
+            due = payment.get("vbank_date")
+            if (payment["pay_method"], payment["status"]) == ("vbank", "ready") and (
+                due is not None and due < due_before
+            ):
+                order = tables.orders[row["order_id"]]
+                waiting = Awaited(row["order_id"], order["merchant_uid"], row["imp_uid"])
+                if waiting not in found:
+                    found.append(waiting)
+        return sorted(found, key=lambda w: w.order_id)
+
     async def unverified_orders(self) -> list[Awaited]:
         tables = await self._access.step()
         return [

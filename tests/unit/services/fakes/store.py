@@ -28,6 +28,7 @@ from typing import Any
 
 from .ledger_repositories import InMemoryInbox, InMemoryPayments, InMemoryRefunds
 from .queue_repositories import InMemoryIdempotency, InMemoryJobs, InMemorySweeps
+from .reconciliation_repositories import InMemoryReconciliations
 from .shop_repositories import InMemoryDecisions, InMemoryOrders, InMemoryProducts
 from .tables import Access, Tables
 
@@ -50,6 +51,7 @@ class InMemoryUnitOfWork:
         self.jobs = InMemoryJobs(access)
         self.idempotency = InMemoryIdempotency(access)
         self.sweeps = InMemorySweeps(access)
+        self.reconciliations = InMemoryReconciliations(access)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ class Tables:
     confirm_decisions: dict[str, Row] = field(default_factory=dict)
     jobs: dict[int, Row] = field(default_factory=dict)
     idempotency_keys: dict[tuple[str, str], Row] = field(default_factory=dict)
+    reconciliations: dict[int, Row] = field(default_factory=dict)
+    reconciliation_items: dict[int, Row] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
