@@ -27,11 +27,15 @@ from .jobs.worker import Worker, WorkerPolicy
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
+from .services.escrow import Escrows
 from .services.hold_sweep import HoldSweep, SweepPolicy
+from .services.iamport_methods import IamportMethods
 from .services.iamport_port import IamportPayments
 from .services.idempotency import IdempotencyKeys
+from .services.identity import Identities
 from .services.lookups import Lookups
 from .services.ordering import OrderDesk
+from .services.receipts import CashReceipts
 from .services.reconciliation import ReconcilePolicy, Reconciler
 from .services.refunds import Refunds
 from .services.retries import Retries
@@ -140,6 +144,8 @@ def build_services(
         database, clock, IamportVbanks(client, pg_api_key=settings.inicis_pg_api_key),
         confirm, settlement, account_notifier(settings), vbank_policy(settings),
     )  # fmt: skip
+    methods = IamportMethods(client)
+    escrows = Escrows(database, clock, api, methods)
     return Services(
         store=database,
         clock=clock,
@@ -149,7 +155,7 @@ def build_services(
         confirm=confirm,
         settlement=settlement,
         verifier=verifier,
-        webhooks=WebhookDesk(database, clock, verifier),
+        webhooks=WebhookDesk(database, clock, verifier, escrows),
         refunds=Refunds(database, clock, api, settlement),
         sweep=HoldSweep(
             database,
@@ -169,6 +175,9 @@ def build_services(
             settlement,
             ReconcilePolicy(accept_test_payments=settings.accept_test_payments),
         ),
+        receipts=CashReceipts(database, clock, methods),
+        identities=Identities(database, clock, methods),
+        escrows=escrows,
         closers=(client.aclose, database.dispose),
     )
 

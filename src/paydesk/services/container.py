@@ -17,10 +17,13 @@ from ..core.clock import Clock
 from ..store import UnitsOfWork
 from .catalog import Catalog
 from .confirm import ConfirmDesk
+from .escrow import Escrows
 from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
+from .identity import Identities
 from .lookups import Lookups
 from .ordering import OrderDesk
+from .receipts import CashReceipts
 from .reconciliation import Reconciler
 from .refunds import Refunds
 from .retries import Retries
@@ -56,6 +59,9 @@ class Services:
     lookups: Lookups
     vbanks: VirtualAccounts
     reconciler: Reconciler
+    receipts: CashReceipts
+    identities: Identities
+    escrows: Escrows
     retries: Retries  # the dead-letter list of jobs
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None

@@ -21,6 +21,7 @@ from ..core.orders import Order, new_merchant_uid, price
 from ..core.stock import Line, merge_lines
 from ..store import ProductRecord, UnitsOfWork
 from .errors import RegistrationFailed
+from .identity import gate_order
 
 __all__ = [
     "AmountRegistrar",
@@ -49,6 +50,7 @@ class OrderRequest:
     buyer: Mapping[str, str] = field(default_factory=dict)
     pay_method: str | None = None
     pg: str | None = None
+    customer_ref: str | None = None  # the shop's id of the customer (age-gated products need one)
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ class OrderDesk:
         amount (again), so a retry after a crash never makes a second order.
 
         Raises ``UnknownProduct`` for a line naming no product, ``CurrencyMismatch``
-        for products priced in different currencies, ``RegistrationFailed`` when
+        for products priced in different currencies, ``Refused`` when the age
+        gate of a product refuses the customer, ``RegistrationFailed`` when
         i'mport could not be told the amount.
         """
         lines = merge_lines(request.items)
@@ -118,12 +121,16 @@ class OrderDesk:
                 products = await uow.products.many(line.product_id for line in lines)
                 prices = {p.id: p.price for p in products}
                 amount = price(lines, prices)  # raises UnknownProduct
+                gate = await gate_order(uow, [p.id for p in products], request.customer_ref, now)
                 order = Order.open(merchant_uid, amount, lines, now + self._ttl)
                 name = order_name(products)
                 order_id = await uow.orders.add(
                     order, name=name, unit_prices=prices, buyer=request.buyer,
                     pay_method=request.pay_method, pg=request.pg, now=now,
                 )  # fmt: skip
+                if gate.customer_id is not None:
+                    await uow.customers.link_order(order_id, gate.customer_id, gate.required_age,
+                                                   now)  # fmt: skip
         amount = order.amount
         try:
             await self._registrar.prepare(order.merchant_uid, amount)

@@ -8,6 +8,10 @@ V1 webhooks carry no event id, so duplicates are recognised by what they
 lead to: the same imp_uid, the same fetched status, the same cancel history
 applied twice changes nothing.
 
+Event webhooks (a body with ``event``, e.g. ``Inicis.Escrow.Changed``) are not
+payment notifications: ``process`` hands them to the escrow desk, which looks
+the payment up at i'mport itself.
+
 A webhook that arrives before its order is committed is kept: ``process``
 raises ``OrderNotFound``, the job backs off and tries again, and the inbox
 row stays unprocessed until then.
@@ -23,6 +27,7 @@ from ..store import NewJob, UnitsOfWork
 from ..store.inbox import Delivery
 from ..store.ledger_records import InboxRecord
 from .errors import NotOnRecord
+from .escrow import Escrows, event_fields
 from .job_kinds import PROCESS_WEBHOOK
 from .settlement import OrderNotFound
 from .verification import Outcome, Verifier
@@ -49,10 +54,17 @@ def process_key(inbox_id: int) -> str:
 class WebhookDesk:
     """Stores deliveries and processes them."""
 
-    def __init__(self, database: UnitsOfWork, clock: Clock, verifier: Verifier) -> None:
+    def __init__(
+        self,
+        database: UnitsOfWork,
+        clock: Clock,
+        verifier: Verifier,
+        escrows: Escrows | None = None,
+    ) -> None:
         self._db = database
         self._clock = clock
         self._verifier = verifier
+        self._escrows = escrows
 
     async def receive(self, delivery: Delivery, *, refused: str | None = None) -> Receipt:
         """Store ``delivery`` and, unless ``refused`` (the reason) or unreadable, its job.
@@ -91,6 +103,10 @@ class WebhookDesk:
             return row.outcome
         if row.imp_uid is None:  # unreadable deliveries get no job; a replay says so
             raise NotOnRecord(f"webhook delivery {inbox_id} names no payment")
+        if self._escrows is not None and _is_event(row):
+            outcome = await self._escrows.apply_event(row)
+            await self._finish(inbox_id, outcome)
+            return outcome
         try:
             checked = await self._verifier.result_arrived(row.imp_uid, row.merchant_uid)
         except OrderNotFound as missing:
@@ -114,3 +130,9 @@ class WebhookDesk:
     async def _finish(self, inbox_id: int, outcome: str) -> None:
         async with self._db.transaction() as uow:
             await uow.inbox.finish(inbox_id, outcome, self._clock.now())
+
+
+def _is_event(row: InboxRecord) -> bool:
+    """An event webhook (``event`` in the body) rather than a payment notification."""
+    content_type = next((v for k, v in row.headers.items() if k.lower() == "content-type"), "")
+    return bool(event_fields(row.body, content_type).get("event"))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -31,13 +32,19 @@ from sqlalchemy import (
 from .types import Id, UtcDateTime
 
 __all__ = [
+    "cash_receipts",
     "confirm_decisions",
+    "customer_identities",
+    "escrow_deliveries",
+    "external_receipts",
     "idempotency_keys",
     "jobs",
     "metadata",
+    "order_customers",
     "order_items",
     "orders",
     "payments",
+    "product_age_gates",
     "products",
     "reconciliation_items",
     "reconciliations",
@@ -309,4 +316,124 @@ reconciliation_items = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "reconciliation_id"),
     Index(None, "drift", "imp_uid"),
+)
+
+
+# -- migration 0005: cash receipts, verified identities and the age gate, escrow deliveries
+
+
+def _receipt_columns() -> tuple[Column[object], ...]:
+    """What both kinds of cash receipt record; the identifier only masked (last 4 digits)."""
+    return (
+        Column("id", Id, primary_key=True, autoincrement=True),
+        # the payment's imp_uid / the sale's merchant_uid while the receipt is live, else NULL:
+        # at most one live receipt per payment or sale
+        Column("live_key", String(40), unique=True),
+        Column("state", String(12), nullable=False),  # core.receipts.ReceiptState
+        Column("type", String(8), nullable=False),  # person | company
+        Column("identifier_type", String(10), nullable=False),  # phone | business | card
+        Column("identifier_masked", String(24), nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("amount", BigInteger),  # as i'mport issued it
+        Column("vat", BigInteger),
+        Column("tax_free", BigInteger),
+        Column("apply_num", String(20)),
+        Column("receipt_tid", String(64)),
+        Column("receipt_url", Text),
+        Column("applied_at", UtcDateTime),
+        Column("cancelled_at", UtcDateTime),
+        Column("last_error", Text),
+        Column("requested_by", String(64)),
+        *_stamps(),
+    )
+
+
+#: Cash receipts of i'mport payments (``/receipts/{imp_uid}``).
+cash_receipts = Table(
+    "cash_receipts",
+    metadata,
+    *_receipt_columns(),
+    Column("imp_uid", String(32), nullable=False),
+    Column("order_id", ForeignKey("orders.id")),
+    Index(None, "imp_uid"),
+    Index(None, "state", "created_at"),
+)
+
+#: Cash receipts of sales made outside i'mport (``/receipts/external/{merchant_uid}``): never
+#: mixed with payments.
+external_receipts = Table(
+    "external_receipts",
+    metadata,
+    *_receipt_columns(),
+    Column("merchant_uid", String(40), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("requested_amount", BigInteger, nullable=False),
+    Column("pg", String(40)),
+    Column("pay_method", String(8)),
+    CheckConstraint("requested_amount > 0", name="requested_amount"),
+    Index(None, "merchant_uid"),
+    Index(None, "state", "created_at"),
+)
+
+#: A customer's verified identity (i'mport certification); CI/DI only as SHA-256.
+customer_identities = Table(
+    "customer_identities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("customer_ref", String(64), nullable=False, unique=True),  # the shop's customer id
+    Column("name", String(60)),
+    Column("birth_date", Date),
+    Column("phone", String(20)),
+    Column("gender", String(8)),
+    Column("foreigner", Boolean),
+    Column("ci_hash", String(64)),
+    Column("di_hash", String(64)),
+    Column("adult", Boolean, nullable=False),
+    Column("certification_imp_uid", String(32), nullable=False, unique=True),
+    Column("pg_provider", String(40)),
+    Column("certified_at", UtcDateTime),
+    Column("deleted_at_iamport", UtcDateTime),
+    *_stamps(),
+    Index(None, "ci_hash"),
+)
+
+#: The minimum age a product requires (no row: no gate).
+product_age_gates = Table(
+    "product_age_gates",
+    metadata,
+    Column("product_id", ForeignKey("products.id"), primary_key=True),
+    Column("min_age", Integer, nullable=False),
+    *_stamps(),
+    CheckConstraint("min_age > 0 AND min_age < 100", name="min_age"),
+)
+
+#: The customer an order was placed for, and the age it was checked against.
+order_customers = Table(
+    "order_customers",
+    metadata,
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("customer_id", ForeignKey("customer_identities.id"), nullable=False),
+    Column("required_age", Integer),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "customer_id"),
+)
+
+#: The delivery of an escrow payment, and what the buyer did (``Inicis.Escrow.Changed``).
+escrow_deliveries = Table(
+    "escrow_deliveries",
+    metadata,
+    Column("imp_uid", String(32), primary_key=True),
+    Column("order_id", ForeignKey("orders.id")),
+    Column("company", String(16)),
+    Column("invoice", String(40)),
+    Column("sent_at", UtcDateTime),
+    Column("sender", JSON),
+    Column("receiver", JSON),
+    Column("applied_at", UtcDateTime),  # i'mport's registration time
+    Column("status", String(24), nullable=False),  # core.escrow.EscrowStatus
+    Column("status_code", String(4)),
+    Column("status_changed_at", UtcDateTime),
+    Column("denied_reason", Text),
+    *_stamps(),
+    Index(None, "order_id"),
 )

@@ -13,12 +13,15 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .decisions import DecisionRepository
+from .escrows import EscrowBook
 from .idempotency import IdempotencyRepository
+from .identities import CustomerRepository
 from .inbox import WebhookInbox
 from .jobs import JobQueue
 from .orders import OrderRepository
 from .payment_book import PaymentBook
 from .products import ProductRepository
+from .receipts import ReceiptBook
 from .reconciliations import ReconciliationBook
 from .refund_book import RefundBook
 from .sweeps import Sweeps
@@ -42,6 +45,9 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(connection)
         self.sweeps = Sweeps(connection)
         self.reconciliations = ReconciliationBook(connection)
+        self.receipts = ReceiptBook(connection)
+        self.customers = CustomerRepository(connection)
+        self.escrows = EscrowBook(connection, dialect)
 
 
 class UnitsOfWork(Protocol):

@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from tests.support.emulator import EmulatorClient, seed
+from tests.support.receiver import Receiver
+from tests.support.window_http import WindowClient, card_params
 
 PERSON = {
     "name": "홍길동",
@@ -152,3 +154,80 @@ def test_form_encoded_nested_objects(emu: EmulatorClient) -> None:
 
 def test_wrong_method_is_405(emu: EmulatorClient) -> None:
     assert emu.delete(f"/escrows/logis/{escrow_payment(emu)}").status_code == 405
+
+
+# -- the buyer's side: Inicis.Escrow.Changed (reference §5) ------------------------------
+def events(emu: EmulatorClient, imp_uid: str) -> list[dict[str, Any]]:
+    return [w for w in emu.webhooks(imp_uid) if w["event"] == "Inicis.Escrow.Changed"]
+
+
+def test_kg_inicis_announces_the_delivery_and_the_buyers_decision(
+    emu: EmulatorClient, merchant: tuple[Receiver, str]
+) -> None:
+    receiver, url = merchant
+    imp_uid = escrow_payment(emu, pg="html5_inicis", notice_url=f"{url}/hook")
+    assert post(emu, imp_uid, delivery(emu)).status_code == 200
+    registered = receiver.wait_for("/hook", count=2)[-1].data()
+    assert registered["event"] == "Inicis.Escrow.Changed" and registered["status"] == "paid"
+    assert registered["imp_uid"] == imp_uid and registered["extra"]["escrow_status"] == "2"
+    assert abs(registered["extra"]["changed_at"] - emu.now()) <= 2
+    decided = emu.control("POST", f"/escrows/{imp_uid}/refuse", json={"reason": "파손"})
+    assert (decided["escrow_status"], decided["denied_reason"]) == ("4", "파손")
+    refused = receiver.wait_for("/hook", count=3)[-1].data()
+    assert refused["extra"] == {"escrow_status": "4", "changed_at": decided["changed_at"],
+                                "denied_reason": "파손"}  # fmt: skip
+    assert [e["payload"]["extra"]["escrow_status"] for e in events(emu, imp_uid)] == ["2", "4"]
+    # the buyer decides once; the delivery can still be changed and keeps the decision
+    answer = emu.http.post(f"/_emulator/escrows/{imp_uid}/confirm", json={})
+    assert answer.status_code == 409 and answer.json()["code"] != 0
+    assert emu.put(f"/escrows/logis/{imp_uid}", json=delivery(emu)).status_code == 200
+    assert len(events(emu, imp_uid)) == 2
+
+
+def test_form_webhooks_carry_extra_as_php_style_keys(
+    emu: EmulatorClient, merchant: tuple[Receiver, str]
+) -> None:
+    receiver, url = merchant
+    emu.control("PUT", "/merchants/imp00000001/settings", json={"webhook_content_type": "form"})
+    try:
+        imp_uid = escrow_payment(emu, pg="html5_inicis", notice_url=f"{url}/hook")
+        post(emu, imp_uid, delivery(emu))
+        emu.control("POST", f"/escrows/{imp_uid}/confirm", json={})
+        hit = receiver.wait_for("/hook", count=3)[-1]
+    finally:
+        emu.control("PUT", "/merchants/imp00000001/settings", json={"webhook_content_type": "json"})
+    assert hit.content_type.startswith("application/x-www-form-urlencoded")
+    fields = hit.data()
+    assert fields["event"] == "Inicis.Escrow.Changed" and fields["extra[escrow_status]"] == "3"
+    assert "extra" not in fields and fields["extra[changed_at]"].isdigit()
+    assert b"extra%5Bdenied_reason%5D=" in hit.body
+
+
+def test_other_pgs_record_the_decision_without_an_event(emu: EmulatorClient) -> None:
+    imp_uid = escrow_payment(emu, pg="kcp")
+    post(emu, imp_uid, delivery(emu))
+    decided = emu.control("POST", f"/escrows/{imp_uid}/confirm", json={})
+    assert decided["escrow_status"] == "3" and decided["webhooks"] == []
+    assert events(emu, imp_uid) == []
+
+
+def test_the_buyer_decides_only_on_a_registered_escrow_delivery(emu: EmulatorClient) -> None:
+    plain = seed(emu, pg="html5_inicis")["imp_uid"]
+    unregistered = escrow_payment(emu, pg="html5_inicis")
+    for imp_uid in (plain, unregistered, "imp_000000000000"):
+        answer = emu.http.post(f"/_emulator/escrows/{imp_uid}/confirm", json={})
+        assert answer.status_code in (400, 404) and answer.json()["code"] != 0
+
+
+def test_escrow_only_on_pgs_with_escrow(emu: EmulatorClient, emulator_url: str) -> None:
+    answer = emu.http.post("/_emulator/payments",
+                           json={"amount": 1000, "pg": "kakaopay", "escrow": True})  # fmt: skip
+    assert answer.status_code == 400 and "에스크로" in answer.json()["message"]
+    window = WindowClient(emulator_url)
+    try:
+        with_escrow = window.pay_card(card_params(pg="html5_inicis", escrow=True))
+        without = window.pay_card(card_params(pg="kakaopay", escrow=True))
+    finally:
+        window.close()
+    assert emu.get(f"/payments/{with_escrow['imp_uid']}").json()["response"]["escrow"] is True
+    assert emu.get(f"/payments/{without['imp_uid']}").json()["response"]["escrow"] is False

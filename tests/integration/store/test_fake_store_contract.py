@@ -9,9 +9,10 @@ refund booking, job dedupe, payments, inbox, idempotency keys.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,12 @@ from paydesk.core.outcomes import Cancellation
 from paydesk.core.refund_lifecycle import RefundState
 from paydesk.core.stock import Line, StockCount
 from paydesk.store import Conflict, Database, NewDecision, NewJob, StockConflict
+from paydesk.store.escrows import Shipment
+from paydesk.store.identities import NewIdentity, OrderCustomer
 from paydesk.store.inbox import Delivery
 from paydesk.store.ledger_records import RefundAccount
 from paydesk.store.payment_book import PaymentQuery
+from paydesk.store.receipts import NewReceipt, ReceiptQuery
 from paydesk.store.refund_book import NewRefund
 from paydesk.store.sweeps import Awaited
 from tests.support.db import empty_postgres
@@ -598,3 +602,133 @@ async def test_reconciliations_keep_their_items_and_the_newest_orphans(units: An
         ("missed", "imp_1", oid, True), ("orphan", "imp_9", None, False)]  # fmt: skip
     assert items[0].detail == {"amount": 1000, "booked": ["c1"]} and items[0].created_at == NOW
     assert [(o.imp_uid, o.reconciliation_id) for o in orphans] == [("imp_9", second)]
+
+
+# -- cash receipts, identities, escrow (migration 0004) -----------------------------------
+def _receipt(kind: str, key: str, **fields: Any) -> NewReceipt:
+    return NewReceipt(kind, key, "person", "phone", "*******5678", **fields)  # type: ignore[arg-type]
+
+
+async def test_one_live_receipt_per_payment_and_conditional_moves(units: Any) -> None:
+    async with units.transaction() as uow:
+        first = await uow.receipts.add(_receipt("payment", "imp_1", tax_free=100), NOW)
+    assert (first.state, first.key, first.identifier_masked) == ("issuing", "imp_1", "*******5678")
+    assert first.tax_free == Money(100) and first.amount is None
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.receipts.add(_receipt("payment", "imp_1"), NOW)
+    async with units.transaction() as uow:  # the same key in the other table is another thing
+        external = await uow.receipts.add(
+            _receipt("external", "imp_1", name="현장 판매", requested_amount=5000), NOW
+        )
+        assert await uow.receipts.move("payment", first.id, "imp_1", ["issuing"], "issued",
+                                       {"amount": 1000, "vat": 91, "apply_num": "123",
+                                        "applied_at": LATER}, LATER)  # fmt: skip
+        assert not await uow.receipts.move("payment", first.id, "imp_1", ["issuing"], "failed",
+                                           {}, LATER)  # fmt: skip
+    async with units.reading() as uow:
+        issued = await uow.receipts.get("payment", first.id)
+        assert await uow.receipts.live("payment", "imp_1") == issued
+        assert (await uow.receipts.live("external", "imp_1")) == external
+    assert issued is not None and (issued.state, issued.amount, issued.vat) == (
+        "issued", Money(1000), Money(91))  # fmt: skip
+    assert issued.applied_at == LATER and external.requested_amount == Money(5000)
+    async with units.transaction() as uow:
+        assert await uow.receipts.move("payment", first.id, "imp_1", ["issued"], "cancelled",
+                                       {"cancelled_at": LATER}, LATER)  # fmt: skip
+        again = await uow.receipts.add(_receipt("payment", "imp_1"), LATER)  # no longer live
+    async with units.reading() as uow:
+        assert await uow.receipts.live("payment", "imp_1") == again
+        found = await uow.receipts.search("payment", ReceiptQuery(key="imp_1"))
+        assert [r.id for r in found] == [again.id, first.id]
+        assert [r.id for r in await uow.receipts.search(
+            "payment", ReceiptQuery(state="cancelled"))] == [first.id]  # fmt: skip
+        assert await uow.receipts.search("payment", ReceiptQuery(before=first.id)) == []
+        assert await uow.receipts.search("payment", ReceiptQuery(since=LATER, limit=1)) == [again]
+        assert [r.key for r in await uow.receipts.search("external", ReceiptQuery())] == ["imp_1"]
+
+
+def _identity(ref: str, imp_uid: str, ci: str | None = "ci") -> NewIdentity:
+    return NewIdentity(ref, "홍길동", date(1990, 1, 31), "01012345678", "male", False,
+                       ci, "di", True, imp_uid, "danal", NOW)  # fmt: skip
+
+
+async def test_identities_age_gates_and_order_customers(units: Any) -> None:
+    pid = await add_product(units)
+    oid = await add_order(units, "ord_1", Line(pid, 1))
+    async with units.transaction() as uow:
+        first = await uow.customers.put(_identity("c1", "imp_a"), NOW)
+        await uow.customers.put(_identity("c2", "imp_b"), NOW)
+        await uow.customers.set_age_gate(pid, 19, NOW)
+        await uow.customers.link_order(oid, first.id, 19, NOW)
+    assert (first.customer_ref, first.birth_date, first.adult) == ("c1", date(1990, 1, 31), True)
+    with pytest.raises(Conflict):  # a certification stored for another customer
+        async with units.transaction() as uow:
+            await uow.customers.put(_identity("c2", "imp_a"), NOW)
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.customers.link_order(oid, first.id, None, NOW)
+    async with units.transaction() as uow:
+        again = await uow.customers.put(_identity("c1", "imp_c", ci="other"), LATER)
+        await uow.customers.mark_deleted(again.id, LATER)
+    async with units.reading() as uow:
+        assert await uow.customers.age_gates([pid, pid + 1]) == {pid: 19}
+        assert await uow.customers.by_certification("imp_a") is None
+        stored = await uow.customers.by_ref("c1")
+        assert [c.customer_ref for c in await uow.customers.same_person("ci")] == ["c2"]
+        assert (await uow.customers.of_order(oid)) == OrderCustomer(oid, first.id, 19)
+        assert await uow.customers.of_order(oid + 1) is None
+    assert stored is not None and stored.id == first.id and stored.created_at == NOW
+    assert (stored.certification_imp_uid, stored.deleted_at_iamport) == ("imp_c", LATER)
+    async with units.transaction() as uow:
+        await uow.customers.set_age_gate(pid, None, LATER)
+    async with units.reading() as uow:
+        assert await uow.customers.age_gates([pid]) == {}
+
+
+async def test_escrow_rows_are_made_by_a_shipment_or_a_status_and_keep_both(units: Any) -> None:
+    shipment = Shipment("CJGLS", "123", NOW, {"name": "보내는이"}, {"name": "받는이"}, LATER)
+    async with units.transaction() as uow:
+        made = await uow.escrows.put_shipment("imp_1", None, shipment, "registered", NOW)
+        await uow.escrows.set_status("imp_2", None, "purchase_confirmed", "3", LATER, None, NOW)
+    assert made.shipment == shipment and made.status == "registered"
+    async with units.transaction() as uow:
+        await uow.escrows.set_status("imp_1", None, "purchase_refused", "4", LATER, "파손", LATER)
+        changed = Shipment("EPOST", "456", LATER, {}, {"name": "받는이"}, LATER)
+        await uow.escrows.put_shipment("imp_1", None, changed, "registered", LATER)
+        second = await uow.escrows.put_shipment("imp_2", None, shipment, "registered", LATER)
+    async with units.reading() as uow:
+        first = await uow.escrows.get("imp_1")
+        assert await uow.escrows.get("imp_3") is None
+    assert first is not None and first.shipment == changed
+    assert (first.status, first.status_code, first.denied_reason) == (
+        "purchase_refused",
+        "4",
+        "파손",
+    )
+    assert second.status == "purchase_confirmed" and second.status_changed_at == LATER
+
+
+async def test_a_registration_and_its_event_racing_for_the_escrow_row_both_land(
+    units: Any,
+) -> None:
+    shipment = Shipment("CJGLS", "123", NOW, {}, {}, NOW)
+    started = asyncio.Event()
+
+    async def register() -> None:
+        async with units.transaction() as uow:
+            await uow.escrows.put_shipment("imp_1", None, shipment, "registered", NOW)
+            started.set()
+            await asyncio.sleep(0.2)  # the event's transaction starts meanwhile
+
+    async def event() -> None:
+        await started.wait()
+        async with units.transaction() as uow:
+            await uow.escrows.set_status("imp_1", None, "delivery_registered", "2", LATER, None,
+                                         LATER)  # fmt: skip
+
+    await asyncio.gather(register(), event())
+    async with units.reading() as uow:
+        found = await uow.escrows.get("imp_1")
+    assert found is not None and found.shipment == shipment
+    assert (found.status, found.status_code) == ("delivery_registered", "2")

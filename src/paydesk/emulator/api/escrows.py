@@ -11,6 +11,8 @@ conflict with what is registered.  Choices where the spec leaves room:
   register"): there is nothing to ship before the money arrived.
 * ``PUT`` moves ``applied_at`` to the time of the change.
 * An unknown courier code is stored as ``ETC`` (reference §8.5).
+* Registering a KG Inicis delivery sends ``Inicis.Escrow.Changed`` with
+  ``escrow_status: "2"`` (delivery registered; ``gateway.escrow_events``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from ..gateway import pg_rules
 from ..gateway.code_tables import courier_code
 from ..gateway.errors import ApiFault, Messages
+from ..gateway.escrow_events import escrow_changed
 from ..gateway.params import Params
 from ..gateway.records import Escrow, Payment
 from .routing import Call, RouteTable
@@ -99,7 +102,9 @@ def register_delivery(call: Call) -> dict[str, Any]:
         raise ApiFault(409, ALREADY)
     if payment.status != "paid":
         raise ApiFault(409, NOT_PAID)
-    return _store_delivery(call, payment)
+    registered = _store_delivery(call, payment)
+    escrow_changed(call.gateway, payment, escrows[payment.imp_uid], "2")
+    return registered
 
 
 @routes.op("PUT", "/escrows/logis/{imp_uid}")
@@ -115,9 +120,14 @@ def modify_delivery(call: Call) -> dict[str, Any]:
 def _store_delivery(call: Call, payment: Payment) -> dict[str, Any]:
     """Read the shipment from the request and (re)place it on ``payment``."""
     delivery = _read_delivery(call.params, payment.pg_provider or "")
+    before = call.gateway.ledger(call.merchant).escrows.get(payment.imp_uid)
+    kept = {} if before is None else {"escrow_status": before.escrow_status,
+                                      "status_changed_at": before.status_changed_at,
+                                      "denied_reason": before.denied_reason}  # fmt: skip
     escrow = Escrow(
-        imp_uid=payment.imp_uid, imp_code=call.merchant.imp_code, applied_at=call.now, **delivery
-    )
+        imp_uid=payment.imp_uid, imp_code=call.merchant.imp_code, applied_at=call.now,
+        **delivery, **kept,
+    )  # fmt: skip
     call.gateway.ledger(call.merchant).escrows[payment.imp_uid] = escrow
     call.gateway.touch()
     return escrow.wire()

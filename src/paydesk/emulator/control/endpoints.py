@@ -26,6 +26,7 @@ from ..gateway import Gateway
 from ..gateway.certifying import find_certification
 from ..gateway.deposits import approve_late, deposit_into_vbank, find_any_payment
 from ..gateway.errors import ApiFault
+from ..gateway.escrow_events import buyer_decides
 from ..gateway.params import Params, decode_pairs
 from ..gateway.scheduler import tick
 from .seeding import seed_payment
@@ -210,6 +211,26 @@ async def late_paid(request: Request) -> dict[str, Any]:
     return approve_late(gateway, payment).wire()
 
 
+async def escrow_confirm(request: Request) -> dict[str, Any]:
+    """The buyer confirms an escrow purchase (``escrow_status`` 3; KG Inicis sends the event)."""
+    return await _escrow_decision(request, confirm=True)
+
+
+async def escrow_refuse(request: Request) -> dict[str, Any]:
+    """The buyer refuses an escrow purchase (``escrow_status`` 4, ``denied_reason``)."""
+    return await _escrow_decision(request, confirm=False)
+
+
+async def _escrow_decision(request: Request, *, confirm: bool) -> dict[str, Any]:
+    gateway = _gateway(request)
+    params = Params(await read_json(request))
+    payment = find_any_payment(gateway, request.path_params["imp_uid"])
+    escrow, sent = buyer_decides(gateway, payment, confirm=confirm, reason=params.text("reason"))
+    return {"imp_uid": payment.imp_uid, "escrow_status": escrow.escrow_status,
+            "changed_at": escrow.status_changed_at, "denied_reason": escrow.denied_reason,
+            "webhooks": [record.id for record in sent]}  # fmt: skip
+
+
 # -- merchants -----------------------------------------------------------------
 def list_merchants(request: Request) -> list[dict[str, Any]]:
     return [
@@ -257,6 +278,8 @@ _TABLE: list[tuple[str, str, Endpoint]] = [
     ("POST", "/settings", gateway_settings),
     ("POST", "/webhooks/{webhook_id}/resend", resend),
     ("POST", "/payments/{imp_uid}/late-paid", late_paid),
+    ("POST", "/escrows/{imp_uid}/confirm", escrow_confirm),
+    ("POST", "/escrows/{imp_uid}/refuse", escrow_refuse),
 ]
 routes: list[BaseRoute] = [
     Route(CONTROL_PREFIX + path, guarded(fn), methods=[method]) for method, path, fn in _TABLE

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..gateway import Gateway
+from ..gateway import Gateway, pg_rules
 from ..gateway.cards import card_profile, mask_card, normalize_card
 from ..gateway.errors import ApiFault
 from ..gateway.params import Params
@@ -32,6 +32,9 @@ def seed_payment(gateway: Gateway, data: dict[str, Any]) -> Payment:
     channel = merchant.pick(pg, "payment")
     if channel is None:
         raise ApiFault(400, f"{pg} 채널이 없습니다.")
+    escrow = params.flag("escrow")
+    if escrow and not pg_rules.supports(pg, "escrow"):
+        raise ApiFault(400, f"에스크로를 지원하지 않는 PG사입니다. ({pg})")
     status = params.text("status", choices=("ready", "paid", "failed")) or "paid"
     started_at = params.integer("started_at")
     payment = gateway.start_payment(
@@ -46,7 +49,7 @@ def seed_payment(gateway: Gateway, data: dict[str, Any]) -> Payment:
         buyer_name=params.text("buyer_name"),
         buyer_email=params.text("buyer_email"),
         buyer_tel=params.text("buyer_tel"),
-        escrow=params.flag("escrow"),
+        escrow=escrow,
         tax_free=params.amount("tax_free") or 0,
         vat_amount=params.amount("vat_amount"),
         vat_explicit=params.has("vat_amount"),

@@ -33,11 +33,22 @@ from ..gateway.state import GatewayState
 from .outbound import Outbound
 from .schedule import after_attempt, delivered, first_due, regular_attempts
 
-__all__ = ["Courier"]
+__all__ = ["Courier", "form_fields"]
 
 log = logging.getLogger("paydesk.emulator.delivery")
 _POLL = 0.2  # real seconds between looks at the gateway clock
 _USER_AGENT = "paydesk-emulator (i'mport V1 webhook)"
+
+
+def form_fields(payload: dict[str, Any]) -> dict[str, str]:
+    """A payload as form fields; a nested object's keys PHP-style (``extra[escrow_status]``)."""
+    fields: dict[str, str] = {}
+    for key, value in payload.items():
+        if isinstance(value, dict):
+            fields.update({f"{key}[{inner}]": str(v) for inner, v in value.items()})
+        else:
+            fields[key] = str(value)
+    return fields
 
 
 class Courier:
@@ -277,7 +288,7 @@ class Courier:
         body: dict[str, Any] = (
             {"json": record.payload}
             if record.content_type == "json"
-            else {"data": {k: str(v) for k, v in record.payload.items()}}
+            else {"data": form_fields(record.payload)}
         )
         status: int | None = None
         error: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -233,8 +233,12 @@ class Gateway:
         *,
         cancellation_id: str | None = None,
         event: str | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> list[WebhookRecord]:
-        """Record the webhook(s) i'mport would send for ``payment`` now."""
+        """Record the webhook(s) i'mport would send for ``payment`` now.
+
+        ``fields`` go into the payload too: an event webhook's ``event`` and ``extra``.
+        """
         merchant = self.merchants[payment.imp_code]
         payload: dict[str, Any] = {
             "imp_uid": payment.imp_uid,
@@ -243,6 +247,7 @@ class Gateway:
         }
         if cancellation_id:
             payload["cancellation_id"] = cancellation_id
+        payload.update(fields or {})
         records = []
         for url in self.webhook_targets(merchant, payment):
             record = WebhookRecord(

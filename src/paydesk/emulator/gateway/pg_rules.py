@@ -73,6 +73,13 @@ SUPPORT: Mapping[str, frozenset[str]] = {
         "html5_inicis kcp settle nice kicc tosspayments nice_v2 ksnet smartro smartro_v2 "
         "welcome".split()
     ),
+    # PGs with escrow at all (the window's ``escrow: true`` needs a PG escrow contract, §9.5):
+    # those with the delivery API, plus those whose escrow runs without it (NICE, Toss
+    # Payments and its predecessor uplus, KICC, Hecto, Smartro) and Naver Pay's own (§9.5).
+    "escrow": frozenset(
+        "html5_inicis inicis kcp daou ksnet smartro smartro_v2 nice nice_v2 welcome "
+        "tosspayments uplus kicc settle naverpay".split()
+    ),
     "escrow_logis": frozenset("html5_inicis kcp daou ksnet smartro_v2 nice_v2 welcome".split()),
     "escrow_logis_edit": frozenset("html5_inicis kcp daou ksnet smartro_v2 welcome".split()),
     "cancel_vat_amount": frozenset("nice html5_inicis welcome nice_v2".split()),

@@ -333,6 +333,10 @@ class Escrow(BaseModel):
     receiver: dict[str, Any] = Field(default_factory=dict)
     logis: dict[str, Any] = Field(default_factory=dict)
     products: list[dict[str, Any]] = Field(default_factory=list)
+    # -- private: the buyer's side (``Inicis.Escrow.Changed``'s ``escrow_status``) ----------
+    escrow_status: str | None = None
+    status_changed_at: int = 0
+    denied_reason: str | None = None
 
     def wire(self) -> dict[str, Any]:
         return {

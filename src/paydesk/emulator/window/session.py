@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from ..delivery.courier import Courier
 from ..delivery.outbound import Outbound
-from ..gateway import Gateway
+from ..gateway import Gateway, pg_rules
 from ..gateway.channel_choice import choose_channel
 from ..gateway.charging import check_merchant_uid
 from ..gateway.errors import ApiFault
@@ -216,7 +216,7 @@ def _payment_fields(request: PayRequest, pg: str, user_agent: str | None) -> dic
         "notice_urls": list(request.notice_urls),
         "confirm_url": request.confirm_url,
         "m_redirect_url": request.m_redirect_url,
-        "escrow": request.escrow,
+        "escrow": request.escrow and pg_rules.supports(pg, "escrow"),  # needs a PG contract
         "emb_pg_provider": emb_provider(pg, request.pay_method),
         "customer_uid": request.customer_uid,
         "customer_uid_usage": "issue" if request.customer_uid else None,

@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from . import orders, payments, products, reconciliations, refunds, vbanks
+from . import (
+    escrows,
+    identity,
+    orders,
+    payments,
+    products,
+    receipts,
+    reconciliations,
+    refunds,
+    vbanks,
+)
 
 __all__ = ["router"]
 
@@ -13,3 +23,6 @@ router.include_router(payments.router)
 router.include_router(refunds.router)
 router.include_router(vbanks.router)
 router.include_router(reconciliations.router)
+router.include_router(receipts.router)
+router.include_router(identity.router)
+router.include_router(escrows.router)

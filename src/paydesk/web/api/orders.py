@@ -23,6 +23,7 @@ from ...services.iamport_port import wire_amount
 from ...services.idempotency import Answer
 from ...services.lookups import Lookups, NotOnRecord, OrderView
 from ...services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
+from ...services.refusals import Refused
 from ...settings import Settings
 from ...store.orders import OrderQuery
 from ..deps import ServicesDep, SettingsDep
@@ -69,6 +70,10 @@ class OrderIn(BaseModel):
     pay_method: Annotated[str, Field(pattern=r"^[a-z_]{2,20}$")] = "card"
     pg: Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[A-Za-z0-9_-]+)?$", max_length=40)] | None = (
         None
+    )
+    customer_ref: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:@-]{1,64}$")] | None = Field(
+        default=None,
+        description="The shop's id of the customer; needed (verified) for age-gated products.",
     )
 
 
@@ -127,7 +132,7 @@ async def place_order(
     request = OrderRequest(
         [Line(item.product_id, item.quantity) for item in body.items],
         {k: v for k, v in body.buyer.model_dump().items() if v is not None},
-        body.pay_method, body.pg,
+        body.pay_method, body.pg, body.customer_ref,
     )  # fmt: skip
 
     async def action() -> Answer:
@@ -197,6 +202,8 @@ async def _place(desk: OrderDesk, request: OrderRequest, key: str | None) -> Pla
         raise Problem(
             422, "Mixed currencies", "All products of an order need one currency."
         ) from exc
+    except Refused as exc:
+        raise Problem(exc.status, "Order refused", exc.message, rule=exc.rule) from exc
     except RegistrationFailed as exc:
         raise Problem(502, "Amount registration failed",
                       "i'mport could not be told the amount; try again.") from exc  # fmt: skip

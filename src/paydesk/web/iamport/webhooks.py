@@ -42,8 +42,9 @@ _FIELDS = {
     "type": "object",
     "properties": {
         name: {"type": "string"}
-        for name in ("imp_uid", "merchant_uid", "status", "cancellation_id")
-    },
+        for name in ("imp_uid", "merchant_uid", "status", "cancellation_id", "event")
+    }
+    | {"extra": {"type": "object", "description": "Of an event webhook (Inicis.Escrow.Changed)."}},
 }
 _OPENAPI = {
     "requestBody": {

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from .ledger_repositories import InMemoryInbox, InMemoryPayments, InMemoryRefunds
+from .method_repositories import InMemoryCustomers, InMemoryEscrows, InMemoryReceipts
 from .queue_repositories import InMemoryIdempotency, InMemoryJobs, InMemorySweeps
 from .reconciliation_repositories import InMemoryReconciliations
 from .shop_repositories import InMemoryDecisions, InMemoryOrders, InMemoryProducts
@@ -52,6 +53,9 @@ class InMemoryUnitOfWork:
         self.idempotency = InMemoryIdempotency(access)
         self.sweeps = InMemorySweeps(access)
         self.reconciliations = InMemoryReconciliations(access)
+        self.receipts = InMemoryReceipts(access)
+        self.customers = InMemoryCustomers(access)
+        self.escrows = InMemoryEscrows(access)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,12 @@ class Tables:
     idempotency_keys: dict[tuple[str, str], Row] = field(default_factory=dict)
     reconciliations: dict[int, Row] = field(default_factory=dict)
     reconciliation_items: dict[int, Row] = field(default_factory=dict)
+    cash_receipts: dict[int, Row] = field(default_factory=dict)
+    external_receipts: dict[int, Row] = field(default_factory=dict)
+    customer_identities: dict[int, Row] = field(default_factory=dict)
+    product_age_gates: dict[int, Row] = field(default_factory=dict)
+    order_customers: dict[int, Row] = field(default_factory=dict)
+    escrow_deliveries: dict[str, Row] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
