@@ -24,6 +24,8 @@ from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
 from .jobs.runner import DEFAULT_LEASE, JobRunner
 from .jobs.worker import Worker, WorkerPolicy
+from .services.billing_keys import BillingKeys
+from .services.billing_port import IamportBilling
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
@@ -40,6 +42,7 @@ from .services.reconciliation import ReconcilePolicy, Reconciler
 from .services.refunds import Refunds
 from .services.retries import Retries
 from .services.settlement import Settlement, SettlementPolicy
+from .services.subscriptions import Subscriptions
 from .services.vbank_notices import (
     AccountNotifier,
     LogNotifier,
@@ -135,7 +138,10 @@ def build_services(
     settlement = Settlement(
         database, clock, SettlementPolicy(accept_test_payments=settings.accept_test_payments)
     )
-    verifier = Verifier(api, settlement)
+    billing = IamportBilling(client)
+    subscriptions = Subscriptions(database, clock, billing, notice_url=settings.notice_url())
+    billing_keys = BillingKeys(database, clock, billing, subscriptions)
+    verifier = Verifier(api, settlement, ledgers=(billing_keys, subscriptions))
     check_after = timedelta(seconds=settings.hold_check_after_seconds)
     grace = timedelta(seconds=settings.vbank_expiry_grace_seconds)
     reconcile_every = timedelta(seconds=settings.reconcile_every_seconds)
@@ -164,6 +170,7 @@ def build_services(
                 sweep or SweepPolicy(check_after=check_after, reconcile_every=reconcile_every),
                 vbank_grace=grace,
             ),
+            parts=(subscriptions,),
         ),
         lookups=Lookups(database),
         retries=Retries(database, clock),
@@ -178,6 +185,8 @@ def build_services(
         receipts=CashReceipts(database, clock, methods),
         identities=Identities(database, clock, methods),
         escrows=escrows,
+        subscriptions=subscriptions,
+        billing_keys=billing_keys,
         closers=(client.aclose, database.dispose),
     )
 

@@ -9,6 +9,7 @@ import typer
 
 from .cli_reconcile import reconcile, webhooks
 from .cli_retries import retries_app
+from .cli_subscriptions import subscriptions
 from .extras import require
 
 __all__ = ["app", "main"]
@@ -53,6 +54,7 @@ def emulator(
 
 db = typer.Typer(help="The merchant server's database.", no_args_is_help=True)
 app.add_typer(db, name="db")
+app.add_typer(subscriptions, name="subscriptions")
 
 
 @db.command("upgrade")

@@ -25,9 +25,12 @@ from paydesk.core.clock import SystemClock
 from paydesk.core.money import Money
 from paydesk.core.orders import OrderStatus
 from paydesk.core.stock import Line
+from paydesk.core.subscriptions import Interval
+from paydesk.services.billing_port import CardData
 from paydesk.services.iamport_port import IamportPayments
 from paydesk.services.ordering import OrderDesk, OrderRequest
 from paydesk.store import Database
+from paydesk.store.billing import NewPlan
 from paydesk.store.inbox import Delivery
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, EmulatorClient, seed
 from tests.support.servers import free_port
@@ -139,3 +142,40 @@ async def test_worker_processes_a_stored_webhook_and_stops_on_sigterm(
     finally:
         await client.aclose()
         await database.dispose()
+
+
+@pytest.mark.asyncio
+async def test_subscriptions_charge_due_charges_what_the_worker_would(
+    database_url: str, emulator_url: str, emu: EmulatorClient
+) -> None:
+    services = services_over(database_url, emulator_url, SystemClock())
+    try:
+        await services.billing_keys.issue(
+            "cust_cli", CardData("4111-1111-1111-1111", "2031-07"), pg="nice"
+        )
+        plan = await services.subscriptions.add_plan(
+            NewPlan("cli", "월간", Money(9_900), Interval("month", 1), (1, 3, 7), "again")
+        )
+        view, _ = await services.subscriptions.subscribe(plan.id, "cust_cli")  # job not run
+    finally:
+        await services.aclose()
+    env = environment(database_url, emulator_url)
+    args = ["subscriptions", "charge-due"]
+    done = await asyncio.to_thread(
+        subprocess.run, [*COMMAND, *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["charge:paid", "1"], done.stdout
+    again = await asyncio.to_thread(
+        subprocess.run, [*COMMAND, *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert "nothing is due" in again.stdout, again.stdout
+    database = Database(database_url)
+    try:
+        async with database.reading() as uow:
+            record = await uow.billing.subscription(view.record.id)
+    finally:
+        await database.dispose()
+    assert record is not None and record.subscription.period == 1
+    paid = emu.get("/subscribe/customers/cust_cli/payments").json()["response"]["list"]
+    assert [p["status"] for p in paid] == ["paid"]

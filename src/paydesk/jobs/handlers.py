@@ -16,6 +16,7 @@ from ..services.job_kinds import (
     RECONCILE_SWEEP,
     REVERIFY_PAYMENT,
     RUN_REFUND,
+    SUBSCRIPTION_CHARGE,
     VBANK_EXPIRE,
     VBANK_NOTIFY,
 )
@@ -50,7 +51,11 @@ def job_handlers(services: Services) -> dict[str, Handler]:
         report = await services.reconciler.run(trigger=str(job.payload.get("trigger", "worker")))
         return report.reconciliation.counts
 
+    async def advance_subscription(job: JobRecord) -> object:
+        return await services.subscriptions.advance(int(job.payload["subscription_id"]))
+
     return {
+        SUBSCRIPTION_CHARGE: advance_subscription,
         PROCESS_WEBHOOK: process_webhook,
         REVERIFY_PAYMENT: recheck,
         HOLD_CHECK: recheck,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..core.clock import Clock
 from ..store import UnitsOfWork
+from .billing_keys import BillingKeys
 from .catalog import Catalog
 from .confirm import ConfirmDesk
 from .escrow import Escrows
@@ -28,6 +29,7 @@ from .reconciliation import Reconciler
 from .refunds import Refunds
 from .retries import Retries
 from .settlement import Settlement
+from .subscriptions import Subscriptions
 from .verification import Verifier
 from .virtual_accounts import VirtualAccounts
 from .webhooks import WebhookDesk
@@ -62,6 +64,8 @@ class Services:
     receipts: CashReceipts
     identities: Identities
     escrows: Escrows
+    subscriptions: Subscriptions
+    billing_keys: BillingKeys
     retries: Retries  # the dead-letter list of jobs
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None

@@ -13,6 +13,7 @@
      ├── KeyReused              an Idempotency-Key reused for a different request
      ├── KeyInFlight            the first request with that Idempotency-Key is still at work
      ├── RegistrationFailed     i'mport could not be told an order's amount
+     ├── BillingRefused         i'mport refused a billing key (the card) or a plan/subscription rule
      ├── UnreadablePayment      a payment status or currency the domain does not know
      ├── JobNotFound            no job has that id (the dead-letter list)
      └── JobNotActionable       the job is not in a state the action applies to
@@ -28,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 __all__ = [
+    "BillingRefused",
     "ConfirmUnavailable",
     "DuplicateSku",
     "JobNotActionable",
@@ -123,6 +125,27 @@ class RegistrationFailed(ServiceError):
 
 class UnreadablePayment(ServiceError, ValueError):
     """The payment uses a status or currency the domain does not know."""
+
+
+class BillingRefused(ServiceError, ValueError):
+    """A billing key or subscription request that cannot be done; nothing was kept.
+
+    ``rule`` names why (stable, for programs): ``card_refused``, ``no_billing_key``,
+    ``plan_inactive``, ``duplicate_plan``, ``not_a_billing_payment``...
+    """
+
+    def __init__(self, rule: str, message: str, *, status: int = 422) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_billing_refused, (self.rule, self.message, self.status))
+
+
+def _billing_refused(rule: str, message: str, status: int) -> BillingRefused:
+    return BillingRefused(rule, message, status=status)
 
 
 class JobNotFound(ServiceError, LookupError):

@@ -17,8 +17,10 @@ enqueues one reconciliation sweep (``services.reconciliation``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from ..core.clock import Clock
 from ..core.refund_lifecycle import RefundState
@@ -34,7 +36,13 @@ from .job_kinds import (
     vbank_expire_job,
 )
 
-__all__ = ["HoldSweep", "SweepPolicy"]
+__all__ = ["HoldSweep", "SweepPart", "SweepPolicy"]
+
+
+class SweepPart(Protocol):
+    """More work the sweep enqueues in its transaction (e.g. subscriptions' due charges)."""
+
+    async def sweep_jobs(self, uow: UnitOfWork, now: datetime) -> list[NewJob]: ...
 
 
 @dataclass(frozen=True)
@@ -55,11 +63,16 @@ class HoldSweep:
     """Enqueues checks for holds and unverified orders."""
 
     def __init__(
-        self, database: UnitsOfWork, clock: Clock, policy: SweepPolicy | None = None
+        self,
+        database: UnitsOfWork,
+        clock: Clock,
+        policy: SweepPolicy | None = None,
+        parts: Sequence[SweepPart] = (),
     ) -> None:
         self._db = database
         self._clock = clock
         self._policy = policy or SweepPolicy()
+        self._parts = tuple(parts)
 
     async def sweep(self) -> int:
         """Enqueue this interval's checks; returns how many payments were found waiting.
@@ -76,6 +89,8 @@ class HoldSweep:
             jobs += await self._orphaned_refunds(uow, now)
             jobs += await self._expired_vbanks(uow, now)
             jobs += self._reconciliation(now)
+            for part in self._parts:
+                jobs += await part.sweep_jobs(uow, now)
             await uow.jobs.enqueue(jobs, now)
         return len(jobs)
 

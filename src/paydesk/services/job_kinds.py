@@ -12,6 +12,7 @@ from typing import Final
 
 from ..store import NewJob
 from .confirm import HOLD_CHECK_JOB
+from .subscriptions import SUBSCRIPTION_CHARGE
 
 __all__ = [
     "HOLD_CHECK",
@@ -20,6 +21,7 @@ __all__ = [
     "RECONCILE_SWEEP",
     "REVERIFY_PAYMENT",
     "RUN_REFUND",
+    "SUBSCRIPTION_CHARGE",
     "VBANK_EXPIRE",
     "VBANK_NOTIFY",
     "refund_job",

@@ -16,15 +16,17 @@ checks the error is raised so the job backs off and retries.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from ..iamport import IamportError, NotFound, Payment
 from .errors import Unreachable
 from .iamport_port import PaymentsApi
 from .settlement import Settled, Settlement
 
-__all__ = ["Checked", "Outcome", "Unreachable", "Verifier"]
+__all__ = ["Checked", "Outcome", "PaymentLedger", "Unreachable", "Verifier"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class Outcome(StrEnum):
     SETTLED = "settled"  # i'mport answered; the answer was applied to its order
     UNVERIFIED = "unverified"  # i'mport could not be asked; a re-verification is queued
     UNKNOWN_PAYMENT = "unknown_payment"  # i'mport does not know the imp_uid
+    BILLING = "billing"  # a payment of ours that is no order's: a billing key or subscription
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,31 @@ class Checked:
 
     outcome: Outcome
     settled: Settled | None = None
+    detail: str | None = None  # what a ``BILLING`` payment meant, e.g. ``charge:paid``
+
+
+class PaymentLedger(Protocol):
+    """Payments of ours that pay no order (subscription charges, billing key issuances).
+
+    The verifier asks each ledger whether it owns a payment's merchant_uid
+    before settling it as an order's, so such a payment is never taken for
+    an unknown order's.
+    """
+
+    async def owns(self, merchant_uid: str) -> bool: ...
+
+    async def apply_payment(self, payment: Payment) -> str: ...
 
 
 class Verifier:
     """Re-reads payments at i'mport and applies the answers."""
 
-    def __init__(self, api: PaymentsApi, settlement: Settlement) -> None:
+    def __init__(
+        self, api: PaymentsApi, settlement: Settlement, ledgers: Sequence[PaymentLedger] = ()
+    ) -> None:
         self._api = api
         self._settlement = settlement
+        self._ledgers = tuple(ledgers)
 
     async def result_arrived(self, imp_uid: str, merchant_uid: str | None) -> Checked:
         """Check a result someone reported (webhook, completion call).
@@ -76,7 +96,7 @@ class Verifier:
             log.warning("payment %s could not be verified: %s", imp_uid, trouble)
             await self._settlement.unverified(imp_uid, merchant_uid)
             return Checked(Outcome.UNVERIFIED)
-        return Checked(Outcome.SETTLED, await self._settle(payment, merchant_uid))
+        return await self._checked(payment, merchant_uid)
 
     async def recheck(self, imp_uid: str, merchant_uid: str | None) -> Checked:
         """Ask i'mport again in the background (re-verification, hold check).
@@ -90,7 +110,14 @@ class Verifier:
         except NotFound:
             await self._settlement.unknown(imp_uid, merchant_uid)
             return Checked(Outcome.UNKNOWN_PAYMENT)
-        return Checked(Outcome.SETTLED, await self._settle(payment, merchant_uid))
+        return await self._checked(payment, merchant_uid)
+
+    async def _checked(self, payment: Payment, claimed: str | None) -> Checked:
+        """Hand ``payment`` to the ledger that owns it, else settle it as an order's."""
+        for ledger in self._ledgers:
+            if await ledger.owns(payment.merchant_uid):
+                return Checked(Outcome.BILLING, detail=await ledger.apply_payment(payment))
+        return Checked(Outcome.SETTLED, await self._settle(payment, claimed))
 
     async def _settle(self, payment: Payment, claimed: str | None) -> Settled:
         """Apply ``payment`` to its own order; an order it was falsely claimed for is freed."""

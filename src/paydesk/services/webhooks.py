@@ -115,6 +115,8 @@ class WebhookDesk:
         outcome = checked.outcome.value
         if checked.outcome is Outcome.SETTLED and checked.settled is not None:
             outcome = f"{outcome}:{checked.settled.report.status.value}"
+        elif checked.detail:
+            outcome = f"{outcome}:{checked.detail}"
         await self._finish(inbox_id, outcome)
         return outcome
 

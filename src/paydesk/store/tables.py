@@ -32,6 +32,8 @@ from sqlalchemy import (
 from .types import Id, UtcDateTime
 
 __all__ = [
+    "billing_key_issuances",
+    "billing_keys",
     "cash_receipts",
     "confirm_decisions",
     "customer_identities",
@@ -44,6 +46,7 @@ __all__ = [
     "order_items",
     "orders",
     "payments",
+    "plans",
     "product_age_gates",
     "products",
     "reconciliation_items",
@@ -51,6 +54,8 @@ __all__ = [
     "refund_attempts",
     "refunds",
     "stock_holds",
+    "subscription_charges",
+    "subscriptions",
     "webhook_inbox",
 ]
 
@@ -436,4 +441,97 @@ escrow_deliveries = Table(
     Column("denied_reason", Text),
     *_stamps(),
     Index(None, "order_id"),
+)
+
+
+# -- billing keys and subscriptions (migration 0006) ----------------------------------
+#: What is charged how often; ``billing``: ``again`` (we charge) or ``schedule`` (i'mport does).
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(40), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("interval_unit", String(8), nullable=False),  # day | month
+    Column("interval_count", Integer, nullable=False),
+    Column("dunning_days", JSON, nullable=False),  # e.g. [1, 3, 7]
+    Column("billing", String(12), nullable=False),  # again | schedule
+    Column("active", Boolean, nullable=False),
+    *_stamps(),
+    CheckConstraint("amount > 0", name="amount"),
+    CheckConstraint("interval_count > 0", name="interval_count"),
+)
+
+#: The billing key under each customer_uid: masked card metadata only, never card data.
+billing_keys = Table(
+    "billing_keys",
+    metadata,
+    Column("customer_uid", String(80), primary_key=True),
+    Column("state", String(12), nullable=False),  # active | deleted
+    Column("pg_provider", String(40)),
+    Column("card_name", String(40)),
+    Column("card_code", String(8)),
+    Column("card_last4", String(4)),  # the last digits i'mport shows, if it shows them
+    Column("issued_via", String(8), nullable=False),  # api | window
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("deleted_at", UtcDateTime),
+    *_stamps(),
+)
+
+#: A billing key issued through the payment window: its merchant_uid, until verified.
+billing_key_issuances = Table(
+    "billing_key_issuances",
+    metadata,
+    Column("merchant_uid", String(40), primary_key=True),
+    Column("customer_uid", String(80), nullable=False),
+    Column("state", String(12), nullable=False),  # open | issued | failed
+    Column("imp_uid", String(32)),
+    Column("fail_reason", Text),
+    *_stamps(),
+    Index(None, "customer_uid"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("plan_id", ForeignKey("plans.id"), nullable=False),
+    Column("customer_uid", String(80), nullable=False),
+    Column("status", String(16), nullable=False),  # core.subscriptions.SubscriptionStatus
+    Column("period", Integer, nullable=False),
+    Column("anchor", UtcDateTime),
+    Column("cycles", Integer, nullable=False),
+    Column("next_charge_at", UtcDateTime),
+    Column("failures", Integer, nullable=False),
+    Column("dunning_since", UtcDateTime),
+    Column("cancel_at_period_end", Boolean, nullable=False),
+    Column("cancelled_at", UtcDateTime),
+    Column("last_error", Text),
+    *_stamps(),
+    Index(None, "status", "next_charge_at"),
+    Index(None, "customer_uid"),
+)
+
+#: Every attempt to charge a subscription's period, each under its own merchant_uid.
+subscription_charges = Table(
+    "subscription_charges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscription_id", ForeignKey("subscriptions.id"), nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("merchant_uid", String(40), nullable=False, unique=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("via", String(12), nullable=False),  # again | schedule
+    Column("state", String(12), nullable=False),  # core.subscriptions.ChargeState
+    Column("imp_uid", String(32)),
+    Column("fail_reason", Text),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    *_stamps(),
+    UniqueConstraint("subscription_id", "period", "attempt"),
+    Index(None, "state"),
 )

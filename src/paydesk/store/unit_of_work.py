@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .billing import BillingBook
 from .decisions import DecisionRepository
 from .escrows import EscrowBook
 from .idempotency import IdempotencyRepository
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.receipts = ReceiptBook(connection)
         self.customers = CustomerRepository(connection)
         self.escrows = EscrowBook(connection, dialect)
+        self.billing = BillingBook(connection)
 
 
 class UnitsOfWork(Protocol):

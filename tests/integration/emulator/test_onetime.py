@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +327,58 @@ def test_merchant_without_api_channel_gets_no_api_pg_error(tmp_path: Path) -> No
             assert answer.json()["message"] == "비인증결제모듈 사용정보를 찾을 수 없습니다."
         finally:
             client.close()
+
+
+# -- an API cancel's webhook follows whether the payment used webhooks (§4.8) --------------
+def _cancel_hooks(emu: EmulatorClient, imp_uid: str, **cancel: Any) -> list[dict]:
+    answer = emu.post(
+        "/payments/cancel", json={"imp_uid": imp_uid, "enable_webhook": True, **cancel}
+    )
+    assert answer.status_code == 200 and answer.json()["code"] == 0, answer.text
+    return [h for h in emu.webhooks(imp_uid) if h["payload"]["status"] == "cancelled"]
+
+
+def _set_webhook_url(emu: EmulatorClient, url: str | None) -> None:
+    emu.control("PUT", "/merchants/imp00000001/settings", json={"webhook_url": url})
+
+
+@pytest.fixture
+def webhook_url_restored(emu: EmulatorClient) -> Iterator[None]:
+    """Merchant settings outlive ``reset``: put the demo merchant's URL back afterwards."""
+    merchants = emu.control("GET", "/merchants")
+    before = next(m["webhook_url"] for m in merchants if m["imp_code"] == "imp00000001")
+    yield
+    _set_webhook_url(emu, before)
+
+
+@pytest.mark.usefixtures("webhook_url_restored")
+def test_key_in_cancel_webhook_only_when_the_payment_used_webhooks(emu: EmulatorClient) -> None:
+    _set_webhook_url(emu, None)
+    quiet = onetime(emu)["response"]  # neither a notice_url nor a console URL when it was made
+    assert _cancel_hooks(emu, quiet["imp_uid"], amount=1000) == []
+    noticed = onetime(emu, notice_url="http://127.0.0.1:9/hook")["response"]
+    [hook] = _cancel_hooks(emu, noticed["imp_uid"], amount=1000)
+    assert hook["url"] == "http://127.0.0.1:9/hook"
+    _set_webhook_url(emu, "http://127.0.0.1:9/console")
+    console = onetime(emu)["response"]
+    assert len(_cancel_hooks(emu, console["imp_uid"])) == 1
+    # a URL set after the payment was made does not make it a webhook payment
+    assert _cancel_hooks(emu, quiet["imp_uid"]) == []
+
+
+@pytest.mark.usefixtures("webhook_url_restored")
+def test_again_cancel_webhook_only_when_the_payment_used_webhooks(emu: EmulatorClient) -> None:
+    _set_webhook_url(emu, None)
+    onetime(emu, customer_uid="cust_hooks")
+
+    def again(**fields: Any) -> dict:
+        body = {"customer_uid": "cust_hooks", "merchant_uid": order_id(), "amount": 5000,
+                "name": "정기결제", **fields}  # fmt: skip
+        answer = emu.post("/subscribe/payments/again", json=body)
+        assert answer.status_code == 200 and answer.json()["code"] == 0, answer.text
+        payment: dict = answer.json()["response"]
+        assert payment["status"] == "paid"
+        return payment
+
+    assert _cancel_hooks(emu, again()["imp_uid"]) == []
+    assert len(_cancel_hooks(emu, again(notice_url="http://127.0.0.1:9/h")["imp_uid"])) == 1

@@ -26,7 +26,10 @@ from paydesk.core.orders import Order, OrderStatus
 from paydesk.core.outcomes import Cancellation
 from paydesk.core.refund_lifecycle import RefundState
 from paydesk.core.stock import Line, StockCount
+from paydesk.core.subscriptions import ChargePaid, ChargeState, Interval, Subscription
+from paydesk.core.subscriptions import apply as apply_to_subscription
 from paydesk.store import Conflict, Database, NewDecision, NewJob, StockConflict
+from paydesk.store.billing import NewCharge, NewPlan
 from paydesk.store.escrows import Shipment
 from paydesk.store.identities import NewIdentity, OrderCustomer
 from paydesk.store.inbox import Delivery
@@ -732,3 +735,77 @@ async def test_a_registration_and_its_event_racing_for_the_escrow_row_both_land(
         found = await uow.escrows.get("imp_1")
     assert found is not None and found.shipment == shipment
     assert (found.status, found.status_code) == ("delivery_registered", "2")
+
+
+# -- billing keys, plans, subscriptions, charges --------------------------------------------
+PLAN = NewPlan("monthly", "월간", Money(9900), Interval("day", 30), (1, 3, 7), "again")
+
+
+async def test_plans_keys_and_issuances(units: Any) -> None:
+    async with units.transaction() as uow:
+        plan = await uow.billing.add_plan(PLAN, NOW)
+        first = await uow.billing.put_key("cust", {"card_name": "신한", "card_last4": "1111"},
+                                          "api", NOW)  # fmt: skip
+        await uow.billing.add_issuance("bk_1", "cust", NOW)
+    assert (plan.code, plan.price, plan.dunning_days, plan.active) == (
+        "monthly", Money(9900), (1, 3, 7), True)  # fmt: skip
+    assert (first.state, first.card_last4, first.issued_via) == ("active", "1111", "api")
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.billing.add_plan(PLAN, NOW)
+    async with units.transaction() as uow:
+        again = await uow.billing.put_key("cust", {"card_name": "KB", "card_last4": "4444"},
+                                          "window", LATER)  # fmt: skip
+        assert await uow.billing.finish_issuance("bk_1", "issued", "imp_1", None, LATER)
+        assert not await uow.billing.finish_issuance("bk_1", "failed", "imp_2", "x", LATER)
+        deleted = await uow.billing.delete_key("cust", LATER)
+        assert await uow.billing.delete_key("nobody", LATER) is None
+        assert await uow.billing.owner("bk_1") == "issuance"
+        assert await uow.billing.owner("nothing") is None
+    assert (again.card_last4, again.issued_via, again.issued_at) == ("4444", "window", LATER)
+    assert deleted is not None and (deleted.state, deleted.deleted_at) == ("deleted", LATER)
+    async with units.reading() as uow:
+        issuance = await uow.billing.issuance("bk_1")
+        assert [p.code for p in await uow.billing.plans()] == ["monthly"]
+    assert issuance is not None and (issuance.state, issuance.imp_uid) == ("issued", "imp_1")
+
+
+async def test_subscriptions_their_due_time_and_charges(units: Any) -> None:
+    async with units.transaction() as uow:
+        plan = await uow.billing.add_plan(PLAN, NOW)
+        started = Subscription.start(plan.interval, plan.dunning, NOW)
+        first = await uow.billing.add_subscription(plan.id, "cust", started, NOW)
+        later = await uow.billing.add_subscription(
+            plan.id, "other", Subscription.start(plan.interval, plan.dunning, LATER), NOW
+        )
+        charge = await uow.billing.add_charge(
+            NewCharge(first, 1, 1, "sub1-p1-a1", Money(9900), "again", ChargeState.SENDING, NOW),
+            NOW,
+        )
+    async with units.reading() as uow:
+        assert await uow.billing.due(NOW) == [first]
+        assert await uow.billing.due(LATER) == [first, later]
+        assert [c.id for c in await uow.billing.open_charges(LATER)] == [charge.id]
+        assert await uow.billing.open_charges(NOW) == []
+        record = await uow.billing.subscription(first)
+        assert [r.id for r in await uow.billing.subscriptions(customer_uid="cust")] == [first]
+        assert [r.id for r in await uow.billing.subscriptions()] == [later, first]
+    assert record is not None and record.subscription == started and record.plan == plan
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.billing.add_charge(
+                NewCharge(later, 1, 1, "sub1-p1-a1", Money(9900), "again",
+                          ChargeState.SENDING, NOW), NOW,
+            )  # fmt: skip
+    paid = apply_to_subscription(started, ChargePaid(1, NOW)).subscription
+    async with units.transaction() as uow:
+        await uow.billing.finish_charge(charge.id, ChargeState.PAID, LATER, imp_uid="imp_9")
+        await uow.billing.save_subscription(first, paid, LATER, last_error="noted")
+    async with units.reading() as uow:
+        stored = await uow.billing.subscription(first)
+        done = await uow.billing.charge("sub1-p1-a1")
+        assert await uow.billing.owner("sub1-p1-a1") == "charge"
+        assert await uow.billing.due(LATER) == [later]
+    assert stored is not None and stored.subscription == paid and stored.last_error == "noted"
+    assert done is not None and (done.state, done.imp_uid, done.finished_at) == (
+        ChargeState.PAID, "imp_9", LATER)  # fmt: skip

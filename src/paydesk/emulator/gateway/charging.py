@@ -274,11 +274,15 @@ def charge_card(
 
     ``fields`` are Payment fields (name, buyer_*, tax_free, notice_urls...).
     A declined card gives a failed payment, not an error; ``announce_failure``
-    sends the ``failed`` webhook (scheduled charges only, reference §5).
+    sends the ``failed`` webhook (scheduled charges only, reference §5). The
+    payment remembers whether it used webhooks (a ``notice_url`` or the
+    merchant's webhook URL), which decides an API cancel's webhook (§4.8).
     Raises ``CardRejected`` (before any payment exists) for an invalid number.
     """
     decision = decide(card, gateway.now())
     quota = fields.pop("card_quota", None) or 0
+    # "used webhooks when it was made" (§4.8): a notice_url, or the console URL set then
+    fields.setdefault("uses_webhook", bool(fields.get("notice_urls") or merchant.webhook_url))
     payment = gateway.start_payment(
         merchant,
         channel,

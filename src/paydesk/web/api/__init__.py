@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from . import (
+    billing,
     escrows,
     identity,
     orders,
@@ -26,3 +27,4 @@ router.include_router(reconciliations.router)
 router.include_router(receipts.router)
 router.include_router(identity.router)
 router.include_router(escrows.router)
+router.include_router(billing.router)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .billing_repositories import InMemoryBilling
 from .ledger_repositories import InMemoryInbox, InMemoryPayments, InMemoryRefunds
 from .method_repositories import InMemoryCustomers, InMemoryEscrows, InMemoryReceipts
 from .queue_repositories import InMemoryIdempotency, InMemoryJobs, InMemorySweeps
@@ -56,6 +57,7 @@ class InMemoryUnitOfWork:
         self.receipts = InMemoryReceipts(access)
         self.customers = InMemoryCustomers(access)
         self.escrows = InMemoryEscrows(access)
+        self.billing = InMemoryBilling(access)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ class Tables:
     product_age_gates: dict[int, Row] = field(default_factory=dict)
     order_customers: dict[int, Row] = field(default_factory=dict)
     escrow_deliveries: dict[str, Row] = field(default_factory=dict)
+    plans: dict[int, Row] = field(default_factory=dict)
+    billing_keys: dict[str, Row] = field(default_factory=dict)
+    billing_key_issuances: dict[str, Row] = field(default_factory=dict)
+    subscriptions: dict[int, Row] = field(default_factory=dict)
+    subscription_charges: dict[int, Row] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
