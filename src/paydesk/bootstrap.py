@@ -22,7 +22,7 @@ from .core.clock import Clock, SystemClock
 from .emulator_factory import build_emulator
 from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
-from .jobs.runner import JobRunner
+from .jobs.runner import DEFAULT_LEASE, JobRunner
 from .jobs.worker import Worker, WorkerPolicy
 from .services.api_keys import ApiKeys
 from .services.billing_keys import BillingKeys
@@ -41,6 +41,7 @@ from .services.ordering import OrderDesk
 from .services.receipts import CashReceipts
 from .services.reconciliation import ReconcilePolicy, Reconciler
 from .services.refunds import Refunds
+from .services.retries import Retries
 from .services.settlement import Settlement, SettlementPolicy
 from .services.subscriptions import Subscriptions
 from .services.vbank_notices import (
@@ -62,12 +63,14 @@ __all__ = [
     "build_api_keys",
     "build_emulator",
     "build_iamport",
+    "build_retries",
     "build_runner",
     "build_server",
     "build_services",
     "build_worker",
     "confirm_policy",
     "vbank_policy",
+    "worker_policy",
 ]
 
 
@@ -172,6 +175,7 @@ def build_services(
             parts=(subscriptions,),
         ),
         lookups=Lookups(database),
+        retries=Retries(database, clock),
         vbanks=vbanks,
         reconciler=Reconciler(
             database,
@@ -190,10 +194,13 @@ def build_services(
     )
 
 
-def build_runner(services: Services, role: str) -> JobRunner:
-    """A job runner over ``services``, named after this host and process."""
+def build_runner(services: Services, role: str, settings: Settings | None = None) -> JobRunner:
+    """A job runner over ``services``, named after this host and process, with the lease
+    of ``settings`` (``PAYDESK_JOB_LEASE_SECONDS``; without settings, its default)."""
     name = f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
-    return JobRunner(services.store, services.clock, job_handlers(services), name=name)
+    lease = timedelta(seconds=settings.job_lease_seconds) if settings else DEFAULT_LEASE
+    return JobRunner(services.store, services.clock, job_handlers(services), name=name,
+                     lease=lease)  # fmt: skip
 
 
 def build_server(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -204,8 +211,18 @@ def build_server(settings: Settings | None = None, services: Services | None = N
     """
     settings = settings or Settings()
     services = services or build_services(settings)
-    services.run_job = build_runner(services, "web").run_keyed
+    services.run_job = build_runner(services, "web", settings).run_keyed
     return create_app(services, settings)
+
+
+def worker_policy(
+    settings: Settings, *, poll: float = 1.0, sweep_every: float = 60.0
+) -> WorkerPolicy:
+    """The worker's knobs: ``poll`` and ``sweep_every`` from the command line, the rest
+    from ``settings``."""
+    return WorkerPolicy(poll=poll, sweep_every=sweep_every,
+                        concurrency=settings.worker_concurrency,
+                        grace=settings.worker_grace_seconds)  # fmt: skip
 
 
 def build_worker(
@@ -216,7 +233,8 @@ def build_worker(
     """The worker, and the coroutine function that releases its resources."""
     settings = settings or Settings()
     services = services or build_services(settings)
-    worker = Worker(build_runner(services, "worker"), services.sweep, policy or WorkerPolicy())
+    runner = build_runner(services, "worker", settings)
+    worker = Worker(runner, services.sweep, policy or worker_policy(settings))
     return worker, services.aclose
 
 
@@ -225,3 +243,13 @@ def build_api_keys(settings: Settings | None = None) -> tuple[ApiKeys, Database]
     settings = settings or Settings()
     database = Database(settings.database_url)
     return ApiKeys(database, SystemClock()), database
+
+
+def build_retries(
+    settings: Settings | None = None, *, clock: Clock | None = None
+) -> tuple[Retries, Callable[[], Awaitable[None]]]:
+    """The dead-letter list over ``settings``' database alone (no i'mport credentials
+    needed), and the coroutine function that closes its connections."""
+    settings = settings or Settings()
+    database = Database(settings.database_url)
+    return Retries(database, clock or SystemClock()), database.dispose

@@ -9,6 +9,7 @@ import typer
 
 from .cli_keys import keys
 from .cli_reconcile import reconcile, webhooks
+from .cli_retries import retries_app
 from .cli_subscriptions import subscriptions
 from .extras import require
 
@@ -100,19 +101,26 @@ def worker(
         float, typer.Option(help="Seconds between sweeps for payments still awaited.")
     ] = 60.0,
 ) -> None:
-    """Run the background worker until SIGINT/SIGTERM (webhooks, re-verification, refunds)."""
+    """Run the background worker until SIGINT/SIGTERM (webhooks, re-verification, refunds).
+
+    Runs PAYDESK_WORKER_CONCURRENCY jobs at once under PAYDESK_JOB_LEASE_SECONDS leases;
+    on SIGTERM, jobs in hand get PAYDESK_WORKER_GRACE_SECONDS, then are released.
+    """
     require("server", "paydesk worker")
     import asyncio
     import logging
 
-    from .bootstrap import build_worker
-    from .jobs.worker import WorkerPolicy, stop_on_signals
+    from .bootstrap import build_worker, worker_policy
+    from .jobs.worker import stop_on_signals
+    from .settings import Settings
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        running, close = build_worker(policy=WorkerPolicy(poll=poll, sweep_every=sweep_every))
+        settings = Settings()
+        policy = worker_policy(settings, poll=poll, sweep_every=sweep_every)
+        running, close = build_worker(settings, policy)
     except ValueError as exc:
         typer.secho(f"paydesk worker: cannot start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
@@ -130,6 +138,7 @@ def worker(
 
 app.command()(reconcile)
 app.add_typer(webhooks, name="webhooks")
+app.add_typer(retries_app, name="retries")
 
 
 def main() -> None:

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
 
+    # The worker (and the web app's inline jobs): a claimed job's lease, renewed by
+    # a heartbeat every third of it; how many jobs one worker runs at once; on
+    # SIGTERM, how long jobs in hand may take before they are released.
+    job_lease_seconds: float = Field(default=20.0, ge=1)
+    worker_concurrency: int = Field(default=4, ge=1, le=256)
+    worker_grace_seconds: float = Field(default=10.0, ge=0)
+
     @field_validator("webhook_allowed_ips", "trusted_proxies", "confirm_allowed_ips", mode="before")
     @classmethod
     def _networks(cls, value: object) -> object:

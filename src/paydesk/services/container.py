@@ -28,6 +28,7 @@ from .ordering import OrderDesk
 from .receipts import CashReceipts
 from .reconciliation import Reconciler
 from .refunds import Refunds
+from .retries import Retries
 from .settlement import Settlement
 from .subscriptions import Subscriptions
 from .verification import Verifier
@@ -67,6 +68,7 @@ class Services:
     subscriptions: Subscriptions
     billing_keys: BillingKeys
     api_keys: ApiKeys
+    retries: Retries  # the dead-letter list of jobs
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

@@ -16,7 +16,9 @@
      ├── KeyInFlight            the first request with that Idempotency-Key is still at work
      ├── RegistrationFailed     i'mport could not be told an order's amount
      ├── BillingRefused         i'mport refused a billing key (the card) or a plan/subscription rule
-     └── UnreadablePayment      a payment status or currency the domain does not know
+     ├── UnreadablePayment      a payment status or currency the domain does not know
+     ├── JobNotFound            no job has that id (the dead-letter list)
+     └── JobNotActionable       the job is not in a state the action applies to
 
 The job runner logs a ``TryLater`` without a traceback: it is the queue's normal
 business, not a fault. Each error keeps the built-in base it always had
@@ -33,6 +35,8 @@ __all__ = [
     "ConfirmUnavailable",
     "DuplicateSku",
     "InvalidKeyRequest",
+    "JobNotActionable",
+    "JobNotFound",
     "KeyInFlight",
     "KeyNotFound",
     "KeyReused",
@@ -154,3 +158,11 @@ class BillingRefused(ServiceError, ValueError):
 
 def _billing_refused(rule: str, message: str, status: int) -> BillingRefused:
     return BillingRefused(rule, message, status=status)
+
+
+class JobNotFound(ServiceError, LookupError):
+    """No job has that id."""
+
+
+class JobNotActionable(ServiceError, ValueError):
+    """The job is not in a state the action applies to (e.g. retrying a job that is done)."""

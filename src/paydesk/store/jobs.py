@@ -9,9 +9,20 @@ due jobs in small batches:
 - SQLite: the same statement without the lock clause, inside the single-writer
   ``BEGIN IMMEDIATE`` transaction, which gives the same guarantee.
 
-A claim is a lease: ``locked_until`` expires, and a job whose worker crashed is
-claimed again. Failures are retried with exponential backoff until
-``max_attempts``, then the job is ``dead`` and kept for a human.
+A claim is a lease of a few seconds, renewed (``renew``) while the job runs:
+a job whose worker died stops being renewed, its ``locked_until`` passes and
+another worker claims it. A claim is named by its worker *and* its attempt
+number, so an old holder can neither renew nor finish a job claimed again
+since (by another worker, or by itself after losing the lease). A worker that stops cleanly releases what it
+could not finish (``release``), without burning an attempt.
+
+Failures are retried with exponential backoff until ``max_attempts``, then the
+job is ``dead``: the dead-letter list (``entries``), where a person can
+``requeue`` it with fresh attempts or ``dismiss`` it (``dismissed``: never
+claimed again unless requeued).
+
+States: ``queued`` → ``running`` → ``done`` | ``queued`` (retry) | ``dead``;
+``dead`` → ``queued`` (requeue) | ``dismissed``; ``dismissed`` → ``queued``.
 """
 
 from __future__ import annotations
@@ -21,16 +32,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .dialects import insert_or_ignore
 from .records import JobRecord
 from .tables import jobs
 
-__all__ = ["JobQueue", "NewJob", "lease_values", "retry_delay"]
+__all__ = [
+    "LISTED_STATES",
+    "JobEntry",
+    "JobQueue",
+    "NewJob",
+    "lease_values",
+    "retry_delay",
+]
 
 MAX_ERROR_CHARS = 2000
+
+#: What ``JobQueue.entries`` can list: the dead, the dismissed, and ``retrying``
+#: (queued again after a failed attempt, with that attempt's error).
+LISTED_STATES = ("dead", "retrying", "dismissed")
 
 
 def retry_delay(attempts: int, *, base: float = 2.0, cap: float = 3600.0) -> timedelta:
@@ -65,6 +87,43 @@ def lease_values(worker: str, now: datetime, lease: timedelta) -> dict[str, Any]
         "attempts": jobs.c.attempts + 1,
         "updated_at": now,
     }
+
+
+@dataclass(frozen=True)
+class JobEntry:
+    """A job as the dead-letter list shows it: where it stands and how it last failed."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    last_error: str | None
+    dedupe_key: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def retrying(self) -> bool:
+        return self.state == "queued" and self.last_error is not None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> JobEntry:
+        m = row._mapping
+        return cls(
+            id=m["id"], kind=m["kind"], payload=dict(m["payload"]), state=m["state"],
+            attempts=m["attempts"], max_attempts=m["max_attempts"], run_at=m["run_at"],
+            last_error=m["last_error"], dedupe_key=m["dedupe_key"],
+            created_at=m["created_at"], updated_at=m["updated_at"],
+        )  # fmt: skip
+
+
+def _claims(held: Iterable[JobRecord]) -> ColumnElement[bool]:
+    """Rows still carrying these claims: the same job on the same attempt."""
+    pairs = [(job.id, job.attempts) for job in held]
+    return tuple_(jobs.c.id, jobs.c.attempts).in_(pairs)
 
 
 class JobQueue:
@@ -127,18 +186,133 @@ class JobQueue:
         row = (await self._db.execute(statement)).first()
         return JobRecord.from_row(row) if row else None
 
-    async def complete(self, job_id: int, worker: str, now: datetime) -> bool:
-        """Mark a job done; False if ``worker`` no longer holds its lease."""
-        return await self._finish(job_id, worker, now, state="done", last_error=None)
+    async def renew(
+        self, held: Iterable[JobRecord], worker: str, now: datetime, lease: timedelta
+    ) -> set[int]:
+        """Extend the leases ``worker`` still holds to ``now + lease``; their ids.
+
+        A job missing from the answer was lost: its lease ran out and someone
+        else claimed it (or it was finished or released meanwhile).
+        """
+        held = list(held)
+        if not held:
+            return set()
+        statement = (
+            update(jobs)
+            .where(_claims(held), jobs.c.locked_by == worker, jobs.c.state == "running")
+            .values(locked_until=now + lease, updated_at=now)
+            .returning(jobs.c.id)
+        )
+        return {int(job_id) for job_id in (await self._db.execute(statement)).scalars()}
+
+    async def release(self, held: Iterable[JobRecord], worker: str, now: datetime) -> set[int]:
+        """Give back jobs ``worker`` still holds but will not finish: queued again at once,
+        the attempt not counted. Returns the ids released."""
+        held = list(held)
+        if not held:
+            return set()
+        statement = (
+            update(jobs)
+            .where(_claims(held), jobs.c.locked_by == worker, jobs.c.state == "running")
+            .values(
+                state="queued",
+                attempts=jobs.c.attempts - 1,
+                locked_by=None,
+                locked_until=None,
+                updated_at=now,
+            )
+            .returning(jobs.c.id)
+        )
+        return {int(job_id) for job_id in (await self._db.execute(statement)).scalars()}
+
+    async def complete(
+        self, job_id: int, worker: str, now: datetime, *, attempt: int | None = None
+    ) -> bool:
+        """Mark a job done; False if ``worker`` no longer holds its lease.
+
+        ``attempt`` (the claimed ``JobRecord.attempts``) also refuses a claim that
+        is not this one: the job was claimed again since, even by ``worker``.
+        """
+        return await self._finish(
+            job_id, worker, now, attempt=attempt, state="done", last_error=None
+        )
 
     async def fail(self, job: JobRecord, worker: str, error: str, now: datetime) -> bool:
         """Record a failed attempt: retry later with backoff, or ``dead`` when out of attempts."""
         if job.attempts >= job.max_attempts:
-            return await self._finish(job.id, worker, now, state="dead", last_error=error)
+            return await self._finish(
+                job.id, worker, now, attempt=job.attempts, state="dead", last_error=error
+            )
         run_at = now + retry_delay(job.attempts)
         return await self._finish(
-            job.id, worker, now, state="queued", last_error=error, run_at=run_at
+            job.id, worker, now, attempt=job.attempts, state="queued", last_error=error,
+            run_at=run_at,
+        )  # fmt: skip
+
+    async def entries(
+        self, states: Iterable[str] = ("dead",), *, limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[JobEntry]:  # fmt: skip
+        """Jobs in ``states`` (of ``LISTED_STATES``), newest first, ``limit`` at a time.
+
+        ``before_id`` pages on: pass the last id of the previous page.
+        """
+        wanted = set(states)
+        unknown = wanted - set(LISTED_STATES)
+        if unknown:
+            raise ValueError(f"cannot list jobs in state(s) {sorted(unknown)}")
+        shown: list[ColumnElement[bool]] = [
+            jobs.c.state == state for state in sorted(wanted - {"retrying"})
+        ]
+        if "retrying" in wanted:
+            shown.append(and_(jobs.c.state == "queued", jobs.c.last_error.is_not(None)))
+        if not shown:
+            return []
+        query = select(jobs).where(or_(*shown)).order_by(jobs.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(jobs.c.id < before_id)
+        return [JobEntry.from_row(row) for row in await self._db.execute(query)]
+
+    async def entry(self, job_id: int) -> JobEntry | None:
+        """One job, whatever its state; None if there is no such job."""
+        row = (await self._db.execute(select(jobs).where(jobs.c.id == job_id))).first()
+        return JobEntry.from_row(row) if row else None
+
+    async def requeue(self, job_id: int, now: datetime) -> JobEntry | None:
+        """Queue a ``dead`` (or ``dismissed``) job again, due now, with fresh attempts.
+
+        The last error stays until the job next ends. None if the job is in
+        neither state (or does not exist): nothing changed.
+        """
+        statement = (
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.state.in_(("dead", "dismissed")))
+            .values(
+                state="queued",
+                attempts=0,
+                run_at=now,
+                locked_by=None,
+                locked_until=None,
+                updated_at=now,
+            )
+            .returning(jobs)
         )
+        row = (await self._db.execute(statement)).first()
+        return JobEntry.from_row(row) if row else None
+
+    async def dismiss(self, job_id: int, now: datetime) -> JobEntry | None:
+        """Close a ``dead`` job for good (``dismissed``: never claimed, kept for the record).
+
+        None if the job is not ``dead`` (or does not exist): nothing changed.
+        """
+        statement = (
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.state == "dead")
+            .values(state="dismissed", updated_at=now)
+            .returning(jobs)
+        )
+        row = (await self._db.execute(statement)).first()
+        return JobEntry.from_row(row) if row else None
 
     async def live(self, key_prefix: str) -> bool:
         """Whether a job whose dedupe key is ``key_prefix`` (or starts with ``key_prefix:``)
@@ -155,12 +329,17 @@ class JobQueue:
         query = select(jobs.c.state, func.count()).group_by(jobs.c.state)
         return {state: int(count) for state, count in await self._db.execute(query)}
 
-    async def _finish(self, job_id: int, worker: str, now: datetime, **values: Any) -> bool:
+    async def _finish(
+        self, job_id: int, worker: str, now: datetime, *, attempt: int | None, **values: Any
+    ) -> bool:
         if values.get("last_error"):
             values["last_error"] = values["last_error"][:MAX_ERROR_CHARS]
+        held = [jobs.c.id == job_id, jobs.c.locked_by == worker, jobs.c.state == "running"]
+        if attempt is not None:
+            held.append(jobs.c.attempts == attempt)
         statement = (
             update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.locked_by == worker, jobs.c.state == "running")
+            .where(*held)
             .values(**values, locked_by=None, locked_until=None, updated_at=now)
         )
         return bool((await self._db.execute(statement)).rowcount == 1)

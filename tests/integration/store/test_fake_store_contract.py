@@ -456,6 +456,66 @@ async def test_an_idempotency_key_is_claimed_once(units: Any) -> None:
             await uow.idempotency.claim("s", "k", "h2", NOW)
 
 
+async def test_leases_are_renewed_released_and_finished_only_by_their_claim(units: Any) -> None:
+    async with units.transaction() as uow:
+        await uow.jobs.enqueue([NewJob("k", {"n": 1}, NOW), NewJob("k", {"n": 2}, NOW)], NOW)
+    async with units.transaction() as uow:
+        first, second = await uow.jobs.claim("w", NOW, lease=LEASE)
+    async with units.transaction() as uow:
+        assert await uow.jobs.renew([first, second], "w", NOW + LEASE / 2, LEASE) == {
+            first.id, second.id
+        }  # fmt: skip
+        assert await uow.jobs.renew([first], "other", NOW, LEASE) == set()
+        # past the first lease, within the renewed one
+        assert await uow.jobs.claim("w2", NOW + LEASE, lease=LEASE) == []
+        assert await uow.jobs.release([second], "w", NOW) == {second.id}
+        assert await uow.jobs.release([second], "w", NOW) == set()
+    later = NOW + LEASE * 2
+    async with units.transaction() as uow:
+        taken = await uow.jobs.claim("w2", later, lease=LEASE)
+    assert sorted((j.id, j.attempts) for j in taken) == [(first.id, 2), (second.id, 1)]
+    async with units.transaction() as uow:
+        assert await uow.jobs.renew([first], "w", later, LEASE) == set()
+        assert not await uow.jobs.complete(first.id, "w", later, attempt=1)
+        assert not await uow.jobs.fail(first, "w", "late", later)
+        assert not await uow.jobs.complete(first.id, "w2", later, attempt=1)  # not this claim
+        assert await uow.jobs.complete(first.id, "w2", later, attempt=2)
+        assert await uow.jobs.counts() == {"done": 1, "running": 1}
+
+
+async def test_the_dead_letter_list_requeue_and_dismiss(units: Any) -> None:
+    async with units.transaction() as uow:
+        await uow.jobs.enqueue(
+            [NewJob("k", {"n": n}, NOW, max_attempts=1 if n < 2 else 5) for n in range(4)], NOW
+        )
+    async with units.transaction() as uow:
+        for job in await uow.jobs.claim("w", NOW, lease=LEASE, limit=3):
+            assert await uow.jobs.fail(job, "w", f"error {job.payload['n']}", NOW)
+    async with units.transaction() as uow:
+        dead = await uow.jobs.entries()
+        assert [(e.payload["n"], e.state, e.attempts, e.last_error) for e in dead] == [
+            (1, "dead", 1, "error 1"), (0, "dead", 1, "error 0")
+        ]  # fmt: skip
+        retrying = await uow.jobs.entries(["retrying"])
+        assert [(e.payload["n"], e.state, e.retrying) for e in retrying] == [(2, "queued", True)]
+        with pytest.raises(ValueError, match="done"):
+            await uow.jobs.entries(["done"])
+        assert await uow.jobs.dismiss(retrying[0].id, NOW) is None
+        dismissed = await uow.jobs.dismiss(dead[0].id, NOW)
+        assert dismissed is not None and dismissed.state == "dismissed"
+        assert await uow.jobs.dismiss(dead[0].id, NOW) is None
+        requeued = await uow.jobs.requeue(dead[1].id, LATER)
+        assert requeued is not None
+        assert (requeued.state, requeued.attempts, requeued.run_at) == ("queued", 0, LATER)
+        assert await uow.jobs.requeue(dead[1].id, LATER) is None
+        assert await uow.jobs.requeue(999, LATER) is None
+        assert await uow.jobs.entry(999) is None
+        every = await uow.jobs.entries(["dead", "retrying", "dismissed"], limit=2)
+        assert [e.payload["n"] for e in every] == [2, 1]
+        rest = await uow.jobs.entries(["dead", "retrying", "dismissed"], before_id=every[-1].id)
+        assert [e.payload["n"] for e in rest] == [0]
+
+
 async def test_expired_virtual_accounts_are_those_still_held_past_their_deadline(
     units: Any,
 ) -> None:

@@ -162,3 +162,151 @@ async def test_concurrent_workers_claim_disjoint_jobs(database_url: str) -> None
 def test_retry_delay_doubles_up_to_a_cap() -> None:
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [2, 4, 8, 16]
     assert retry_delay(40) == timedelta(hours=1)
+
+
+@pytest.mark.asyncio
+async def test_a_renewed_lease_is_not_claimed_when_the_first_one_would_have_run_out(
+    database: Database,
+) -> None:
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(1)], NOW)
+    async with database.transaction() as uow:
+        (held,) = await uow.jobs.claim("w1", NOW, lease=LEASE)
+    async with database.transaction() as uow:
+        assert await uow.jobs.renew([held], "w1", NOW + LEASE * 0.9, LEASE) == {held.id}
+    async with database.transaction() as uow:
+        # past the first lease, within the renewed one: nobody may take it
+        assert await uow.jobs.claim("w2", NOW + LEASE * 1.5, lease=LEASE) == []
+        (taken,) = await uow.jobs.claim("w2", NOW + LEASE * 2, lease=LEASE)
+    assert taken.id == held.id and taken.attempts == 2
+    async with database.transaction() as uow:
+        # the first holder's heartbeat now finds the lease lost, and cannot finish the job
+        assert await uow.jobs.renew([held], "w1", NOW + LEASE * 2, LEASE) == set()
+        assert not await uow.jobs.complete(held.id, "w1", NOW + LEASE * 2, attempt=held.attempts)
+        assert not await uow.jobs.fail(held, "w1", "late", NOW + LEASE * 2)
+        assert await uow.jobs.renew([taken], "w2", NOW + LEASE * 2, LEASE) == {taken.id}
+        assert await uow.jobs.complete(taken.id, "w2", NOW + LEASE * 2, attempt=taken.attempts)
+        assert await uow.jobs.counts() == {"done": 1}
+
+
+@pytest.mark.asyncio
+async def test_a_stale_run_cannot_finish_the_same_workers_later_claim(database: Database) -> None:
+    """Worker w lost job 1 to w2, which failed it; w claimed it again. w's first run, still
+    going, must not complete the second claim: the attempt number tells them apart."""
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(1)], NOW)
+    async with database.transaction() as uow:
+        (first,) = await uow.jobs.claim("w", NOW, lease=LEASE)
+    async with database.transaction() as uow:
+        (stolen,) = await uow.jobs.claim("w2", NOW + LEASE * 2, lease=LEASE)
+        assert await uow.jobs.fail(stolen, "w2", "upstream down", NOW + LEASE * 2)
+    later = NOW + LEASE * 2 + retry_delay(stolen.attempts)
+    async with database.transaction() as uow:
+        (second,) = await uow.jobs.claim("w", later, lease=LEASE)
+    assert (first.attempts, second.attempts) == (1, 3)
+    async with database.transaction() as uow:
+        assert await uow.jobs.renew([first], "w", later, LEASE) == set()
+        assert not await uow.jobs.complete(first.id, "w", later, attempt=first.attempts)
+        assert not await uow.jobs.fail(first, "w", "stale", later)
+        assert await uow.jobs.complete(second.id, "w", later, attempt=second.attempts)
+
+
+@pytest.mark.asyncio
+async def test_released_jobs_are_queued_at_once_without_burning_an_attempt(
+    database: Database,
+) -> None:
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(1, max_attempts=1), job(2, max_attempts=1)], NOW)
+    async with database.transaction() as uow:
+        held = await uow.jobs.claim("w", NOW, lease=LEASE)
+        assert [j.attempts for j in held] == [1, 1]
+    async with database.transaction() as uow:
+        # only what w still holds is released: not someone else's claim, not a finished job
+        assert await uow.jobs.release(held, "other", NOW) == set()
+        assert await uow.jobs.complete(held[1].id, "w", NOW, attempt=1)
+        assert await uow.jobs.release(held, "w", NOW) == {held[0].id}
+        assert await uow.jobs.counts() == {"queued": 1, "done": 1}
+    async with database.transaction() as uow:
+        (again,) = await uow.jobs.claim("w2", NOW, lease=LEASE)
+    # its one allowed attempt is still there: the release was not a failure
+    assert again.id == held[0].id and again.attempts == 1
+
+
+async def _dead(database: Database, n: int, error: str = "upstream said no") -> int:
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(n, max_attempts=1)], NOW)
+    async with database.transaction() as uow:
+        (claimed,) = await uow.jobs.claim("w", NOW, lease=LEASE, limit=1)
+        assert await uow.jobs.fail(claimed, "w", error, NOW)
+    return claimed.id
+
+
+@pytest.mark.asyncio
+async def test_the_dead_letter_list_shows_dead_retrying_and_dismissed_jobs(
+    database: Database,
+) -> None:
+    first = await _dead(database, 1, "RefundPending: 503 from i'mport")
+    second = await _dead(database, 2, "x" * 5000)
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(3, max_attempts=5), job(4, run_at=NOW + LEASE)], NOW)
+        (retrying,) = await uow.jobs.claim("w", NOW, lease=LEASE, limit=1)
+        assert await uow.jobs.fail(retrying, "w", "not yet", NOW)
+        assert await uow.jobs.dismiss(second, NOW) is not None
+    async with database.reading() as uow:
+        dead = await uow.jobs.entries()
+        every = await uow.jobs.entries(["dead", "retrying", "dismissed"])
+        page = await uow.jobs.entries(["dead", "retrying", "dismissed"], limit=2)
+        rest = await uow.jobs.entries(["dead", "retrying", "dismissed"], before_id=page[-1].id)
+        with pytest.raises(ValueError, match="running"):
+            await uow.jobs.entries(["running"])
+    assert [(e.id, e.state, e.attempts, e.max_attempts, e.last_error) for e in dead] == [
+        (first, "dead", 1, 1, "RefundPending: 503 from i'mport")
+    ]
+    assert dead[0].payload == {"n": 1} and dead[0].kind == "test.echo"
+    assert [(e.id, e.state, e.retrying) for e in every] == [
+        (retrying.id, "queued", True), (second, "dismissed", False), (first, "dead", False)
+    ]  # fmt: skip
+    assert every[1].last_error == "x" * 2000  # errors are kept to a readable size
+    assert [e.id for e in page + rest] == [e.id for e in every]
+
+
+@pytest.mark.asyncio
+async def test_a_requeued_dead_job_runs_again_with_fresh_attempts(database: Database) -> None:
+    dead = await _dead(database, 1)
+    later = NOW + timedelta(days=2)
+    async with database.transaction() as uow:
+        entry = await uow.jobs.requeue(dead, later)
+        assert entry is not None
+        assert (entry.state, entry.attempts, entry.run_at) == ("queued", 0, later)
+        assert entry.last_error == "upstream said no"  # until it ends again
+        # requeued once: a second requeue (a double click) finds nothing dead
+        assert await uow.jobs.requeue(dead, later) is None
+    async with database.transaction() as uow:
+        (claimed,) = await uow.jobs.claim("w", later, lease=LEASE)
+        assert (claimed.id, claimed.attempts) == (dead, 1)
+        assert await uow.jobs.complete(claimed.id, "w", later, attempt=1)
+    async with database.reading() as uow:
+        done = await uow.jobs.entry(dead)
+    assert done is not None and (done.state, done.last_error) == ("done", None)
+
+
+@pytest.mark.asyncio
+async def test_a_dismissed_job_is_never_claimed_unless_requeued(database: Database) -> None:
+    dead = await _dead(database, 1)
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(2)], NOW)
+        (running,) = await uow.jobs.claim("w", NOW, lease=LEASE)
+    async with database.transaction() as uow:
+        dismissed = await uow.jobs.dismiss(dead, NOW)
+        assert dismissed is not None and dismissed.state == "dismissed"
+        assert await uow.jobs.dismiss(dead, NOW) is None  # not dead any more
+        assert await uow.jobs.dismiss(running.id, NOW) is None  # only dead jobs
+        assert await uow.jobs.dismiss(99_999, NOW) is None
+        assert await uow.jobs.requeue(running.id, NOW) is None  # only dead or dismissed
+    far = NOW + timedelta(days=400)
+    async with database.transaction() as uow:
+        # the running job's lease ran out long ago, so it is taken; the dismissed one is not
+        assert [j.id for j in await uow.jobs.claim("w2", far, lease=LEASE)] == [running.id]
+        requeued = await uow.jobs.requeue(dead, far)
+        assert requeued is not None and requeued.state == "queued"
+        assert [j.id for j in await uow.jobs.claim("w2", far, lease=LEASE)] == [dead]

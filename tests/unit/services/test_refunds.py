@@ -262,7 +262,7 @@ async def test_an_open_refund_whose_job_died_gets_a_new_one_from_the_sweep(shop:
     assert len(shop.store.jobs(RUN_REFUND)) == 1  # its own job is still queued
     async with shop.store.transaction() as uow:  # the job ran out of attempts
         [job] = await uow.jobs.claim("w", shop.clock.now(), lease=timedelta(minutes=1))
-        last = dataclasses.replace(job, attempts=job.max_attempts)
+        last = dataclasses.replace(job, max_attempts=job.attempts)  # its last one
         assert await uow.jobs.fail(last, "w", "boom", shop.clock.now())
         assert (await uow.jobs.counts()).get("dead") == 1
     await sweep.sweep()

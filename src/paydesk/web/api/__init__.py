@@ -12,6 +12,7 @@ from . import (
     receipts,
     reconciliations,
     refunds,
+    retries,
     vbanks,
 )
 
@@ -22,6 +23,7 @@ router.include_router(products.router)
 router.include_router(orders.router)
 router.include_router(payments.router)
 router.include_router(refunds.router)
+router.include_router(retries.router)
 router.include_router(vbanks.router)
 router.include_router(reconciliations.router)
 router.include_router(receipts.router)

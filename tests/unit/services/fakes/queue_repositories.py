@@ -9,7 +9,7 @@ from typing import Any
 from paydesk.core.orders import OrderStatus
 from paydesk.store import Conflict, JobRecord, NewJob, retry_delay
 from paydesk.store.idempotency import StoredAnswer
-from paydesk.store.jobs import MAX_ERROR_CHARS
+from paydesk.store.jobs import LISTED_STATES, MAX_ERROR_CHARS, JobEntry
 from paydesk.store.sweeps import Awaited
 
 from .tables import Access, FakeRow, Row, Tables, as_json, aware
@@ -69,16 +69,83 @@ class InMemoryJobs:
                 return _job(row)
         return None
 
-    async def complete(self, job_id: int, worker: str, now: datetime) -> bool:
-        return await self._finish(job_id, worker, now, state="done", last_error=None)
+    async def renew(
+        self, held: Iterable[JobRecord], worker: str, now: datetime, lease: timedelta
+    ) -> set[int]:
+        tables = await self._access.step(write=True)
+        rows = _held(tables, held, worker)
+        for row in rows:
+            row.update(locked_until=aware(now + lease), updated_at=aware(now))
+        return {row["id"] for row in rows}
+
+    async def release(self, held: Iterable[JobRecord], worker: str, now: datetime) -> set[int]:
+        tables = await self._access.step(write=True)
+        rows = _held(tables, held, worker)
+        for row in rows:
+            row.update(state="queued", attempts=row["attempts"] - 1, locked_by=None,
+                       locked_until=None, updated_at=aware(now))  # fmt: skip
+        return {row["id"] for row in rows}
+
+    async def complete(
+        self, job_id: int, worker: str, now: datetime, *, attempt: int | None = None
+    ) -> bool:
+        return await self._finish(
+            job_id, worker, now, attempt=attempt, state="done", last_error=None
+        )
 
     async def fail(self, job: JobRecord, worker: str, error: str, now: datetime) -> bool:
         if job.attempts >= job.max_attempts:
-            return await self._finish(job.id, worker, now, state="dead", last_error=error)
+            return await self._finish(
+                job.id, worker, now, attempt=job.attempts, state="dead", last_error=error
+            )
         run_at = now + retry_delay(job.attempts)
         return await self._finish(
-            job.id, worker, now, state="queued", last_error=error, run_at=run_at
-        )
+            job.id, worker, now, attempt=job.attempts, state="queued", last_error=error,
+            run_at=run_at,
+        )  # fmt: skip
+
+    async def entries(
+        self, states: Iterable[str] = ("dead",), *, limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[JobEntry]:  # fmt: skip
+        wanted = set(states)
+        unknown = wanted - set(LISTED_STATES)
+        if unknown:
+            raise ValueError(f"cannot list jobs in state(s) {sorted(unknown)}")
+        tables = await self._access.step()
+
+        def shown(row: Row) -> bool:
+            retrying = row["state"] == "queued" and row["last_error"] is not None
+            return row["state"] in wanted or ("retrying" in wanted and retrying)
+
+        rows = [
+            r for r in tables.jobs.values()
+            if shown(r) and (before_id is None or r["id"] < before_id)
+        ]  # fmt: skip
+        rows.sort(key=lambda r: r["id"], reverse=True)
+        return [_entry(r) for r in rows[:limit]]
+
+    async def entry(self, job_id: int) -> JobEntry | None:
+        tables = await self._access.step()
+        row = tables.jobs.get(job_id)
+        return _entry(row) if row else None
+
+    async def requeue(self, job_id: int, now: datetime) -> JobEntry | None:
+        tables = await self._access.step(write=True)
+        row = tables.jobs.get(job_id)
+        if row is None or row["state"] not in ("dead", "dismissed"):
+            return None
+        row.update(state="queued", attempts=0, run_at=aware(now), locked_by=None,
+                   locked_until=None, updated_at=aware(now))  # fmt: skip
+        return _entry(row)
+
+    async def dismiss(self, job_id: int, now: datetime) -> JobEntry | None:
+        tables = await self._access.step(write=True)
+        row = tables.jobs.get(job_id)
+        if row is None or row["state"] != "dead":
+            return None
+        row.update(state="dismissed", updated_at=aware(now))
+        return _entry(row)
 
     async def live(self, key_prefix: str) -> bool:
         tables = await self._access.step()
@@ -95,10 +162,14 @@ class InMemoryJobs:
             counts[row["state"]] = counts.get(row["state"], 0) + 1
         return counts
 
-    async def _finish(self, job_id: int, worker: str, now: datetime, **values: Any) -> bool:
+    async def _finish(
+        self, job_id: int, worker: str, now: datetime, *, attempt: int | None, **values: Any
+    ) -> bool:
         tables = await self._access.step(write=True)
         row = tables.jobs.get(job_id)
         if row is None or row["locked_by"] != worker or row["state"] != "running":
+            return False
+        if attempt is not None and row["attempts"] != attempt:
             return False
         if values.get("last_error"):
             values["last_error"] = values["last_error"][:MAX_ERROR_CHARS]
@@ -106,6 +177,21 @@ class InMemoryJobs:
             values["run_at"] = aware(values["run_at"])
         row.update(values, locked_by=None, locked_until=None, updated_at=aware(now))
         return True
+
+
+def _entry(row: Row) -> JobEntry:
+    return JobEntry.from_row(FakeRow(row))  # type: ignore[arg-type]
+
+
+def _held(tables: Tables, held: Iterable[JobRecord], worker: str) -> list[Row]:
+    """The rows still carrying these claims (same attempt) of ``worker``."""
+    rows = []
+    for job in held:
+        row = tables.jobs.get(job.id)
+        if (row is not None and row["attempts"] == job.attempts and row["locked_by"] == worker
+                and row["state"] == "running"):  # fmt: skip
+            rows.append(row)
+    return rows
 
 
 def _insert(tables: Tables, values: Row) -> None:
