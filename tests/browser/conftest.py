@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from paydesk.emulator.gateway.merchants import DeliveryPolicy
 from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.receiver import Receiver
 from tests.support.servers import serve
@@ -141,5 +140,4 @@ def settings(emu: EmulatorClient) -> Iterator[Callable[..., None]]:
         emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json=changes)
 
     yield apply
-    defaults = DeliveryPolicy().model_dump()
-    apply(webhook_url=None, webhook_content_type="json", confirm_enabled=True, delivery=defaults)
+    apply(webhook_url=None, webhook_content_type="json", confirm_enabled=True, delivery="realistic")

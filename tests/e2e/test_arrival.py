@@ -21,6 +21,12 @@ from .harness import Shop, delivered
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("merchant_defaults")]
 
 
+@pytest.fixture(autouse=True)
+def one_delivery_each(emu: EmulatorClient) -> None:
+    """These tests count inbox rows: one attempt per webhook, no random copy, no jitter."""
+    emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json={"delivery": "once"})
+
+
 async def paid_order(shop: Shop, window: WindowClient) -> tuple[dict[str, Any], dict[str, Any]]:
     """An order for one unit of a fresh product, paid in the window; (product, rsp)."""
     product = await shop.product("pen", stock=2, price=5_000)
