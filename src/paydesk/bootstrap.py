@@ -24,6 +24,7 @@ from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
 from .jobs.runner import JobRunner
 from .jobs.worker import Worker, WorkerPolicy
+from .services.card_options import CardDefaults
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
@@ -140,7 +141,13 @@ def build_services(
         clock=clock,
         catalog=Catalog(database, clock),
         idempotency=IdempotencyKeys(database, clock),
-        orders=OrderDesk(database, clock, api, ttl=timedelta(seconds=settings.order_ttl_seconds)),
+        orders=OrderDesk(
+            database,
+            clock,
+            api,
+            ttl=timedelta(seconds=settings.order_ttl_seconds),
+            card=CardDefaults(settings.card_quota, settings.explicit_vat),
+        ),
         confirm=confirm,
         settlement=settlement,
         verifier=verifier,

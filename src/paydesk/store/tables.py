@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from .types import Id, UtcDateTime
@@ -76,6 +77,8 @@ products = Table(
     Column("stock_held", Integer, nullable=False),
     Column("stock_sold", Integer, nullable=False),
     *_stamps(),
+    Column("tax_free", Boolean, nullable=False, server_default=false()),  # 면세 (0004)
+    Column("card_quota", JSON),  # installment months offered; null = the setting (0004)
     CheckConstraint("price >= 0", name="price"),
     CheckConstraint("stock_available >= 0", name="available"),
     CheckConstraint("stock_held >= 0", name="held"),
@@ -101,6 +104,8 @@ orders = Table(
     Column("pg", String(40)),
     Column("expires_at", UtcDateTime, nullable=False),
     *_stamps(),
+    Column("tax_free", BigInteger),  # the tax-free part; null = none (0004)
+    Column("vat_amount", BigInteger),  # explicit VAT; null = i'mport's 1/11 (0004)
     Index(None, "status"),
 )
 
