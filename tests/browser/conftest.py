@@ -126,9 +126,16 @@ def shop_server(emulator_url: str) -> Iterator[Shop]:
 
 
 @pytest.fixture
-def shop(shop_server: Shop) -> Iterator[Shop]:
+def shop(shop_server: Shop, emu: EmulatorClient) -> Iterator[Shop]:
+    """The page's server; the demo merchant delivers to it ``once`` (these tests count hits).
+
+    The demo merchant's default is the ``realistic`` preset (random copies, jitter),
+    put back afterwards.
+    """
     shop_server.receiver.reset()
+    emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json={"delivery": "once"})
     yield shop_server
+    emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json={"delivery": "realistic"})
     shop_server.receiver.reset()
 
 
