@@ -104,7 +104,7 @@ async def test_the_emulators_duplicate_policy_is_applied_once_in_form_encoding(
     )
     product, rsp = await paid_order(shop, window)
 
-    attempts = await delivered(emu, rsp["imp_uid"], count=2)
+    attempts = await delivered(emu, rsp["imp_uid"], count=2, copies=True)
 
     assert sorted(a["duplicate"] for a in attempts) == [False, True]
     assert [a["status"] for a in attempts] == [200, 200]
