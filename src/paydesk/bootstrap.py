@@ -27,6 +27,7 @@ from .jobs.worker import Worker, WorkerPolicy
 from .services.api_keys import ApiKeys
 from .services.billing_keys import BillingKeys
 from .services.billing_port import IamportBilling
+from .services.card_options import CardDefaults
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
@@ -159,7 +160,13 @@ def build_services(
         clock=clock,
         catalog=Catalog(database, clock),
         idempotency=IdempotencyKeys(database, clock),
-        orders=OrderDesk(database, clock, api, ttl=timedelta(seconds=settings.order_ttl_seconds)),
+        orders=OrderDesk(
+            database,
+            clock,
+            api,
+            ttl=timedelta(seconds=settings.order_ttl_seconds),
+            card=CardDefaults(settings.card_quota, settings.explicit_vat),
+        ),
         confirm=confirm,
         settlement=settlement,
         verifier=verifier,

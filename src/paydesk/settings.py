@@ -29,6 +29,7 @@ _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
 SECRET_KEY_MIN = 32
+CardQuota = Annotated[tuple[Annotated[int, Field(ge=2, le=36)], ...] | None, NoDecode]
 
 
 class Settings(BaseSettings):
@@ -101,6 +102,29 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
+    # Card options of request_pay (README "Card"). Installment months the card window
+    # offers (display.card_quota): "" = the PG's own offer, "0" = lump sum only,
+    # "2,3,6" = lump sum or those; a product's own card_quota wins.
+    card_quota: CardQuota = None
+    # The merchant app's URL scheme (app_scheme), for the return from a card/bank app
+    # inside an iOS WebView: "myapp" or "myapp://path?query".
+    app_scheme: str | None = Field(
+        default=None, max_length=200, pattern=r"^[a-zA-Z][\w+.-]*(://.*)?$"
+    )
+    # State the VAT (1/11 of the taxable part) as vat_amount in request_pay, on the PGs that
+    # take one (nice, html5_inicis, welcome, nice_v2, tosspay_v2); refunds then carry it too.
+    explicit_vat: bool = False
+
+    @field_validator("card_quota", mode="before")
+    @classmethod
+    def _months(cls, value: object) -> object:
+        """``"2,3,6"`` (``"0"`` = lump sum only, ``""`` = unset) from the environment."""
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            months = [int(part) for part in value.split(",") if part.strip()]
+            return tuple(sorted({m for m in months if m != 0}))
+        return value
 
     # The worker (and the web app's inline jobs): a claimed job's lease, renewed by
     # a heartbeat every third of it; how many jobs one worker runs at once; on

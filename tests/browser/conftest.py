@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from paydesk.emulator.gateway.merchants import DeliveryPolicy
 from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.receiver import Receiver
 from tests.support.servers import serve
@@ -127,9 +126,16 @@ def shop_server(emulator_url: str) -> Iterator[Shop]:
 
 
 @pytest.fixture
-def shop(shop_server: Shop) -> Iterator[Shop]:
+def shop(shop_server: Shop, emu: EmulatorClient) -> Iterator[Shop]:
+    """The page's server; the demo merchant delivers to it ``once`` (these tests count hits).
+
+    The demo merchant's default is the ``realistic`` preset (random copies, jitter),
+    put back afterwards.
+    """
     shop_server.receiver.reset()
+    emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json={"delivery": "once"})
     yield shop_server
+    emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json={"delivery": "realistic"})
     shop_server.receiver.reset()
 
 
@@ -141,5 +147,4 @@ def settings(emu: EmulatorClient) -> Iterator[Callable[..., None]]:
         emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json=changes)
 
     yield apply
-    defaults = DeliveryPolicy().model_dump()
-    apply(webhook_url=None, webhook_content_type="json", confirm_enabled=True, delivery=defaults)
+    apply(webhook_url=None, webhook_content_type="json", confirm_enabled=True, delivery="realistic")

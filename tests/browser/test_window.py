@@ -52,7 +52,7 @@ def test_card_approved_in_the_modal(page: Any, shop: Shop, emu: EmulatorClient) 
     assert overlay_gone(page)
     payment = stored(emu, rsp["imp_uid"])
     assert payment["status"] == "paid" and payment["channel"] == "pc"
-    assert payment["card_quota"] == 6 and payment["custom_data"] == '{"cart": 7}'
+    assert payment["card_quota"] == 6 and payment["custom_data"] == '{"cart":7}'
     assert payment["pg_tid"] == rsp["pg_tid"]
 
 

@@ -35,15 +35,18 @@ __all__ = [
 
 @pytest.fixture
 def merchant_defaults(emu: EmulatorClient) -> Iterator[None]:
-    """Put the demo merchant's webhook settings back after a test changes them."""
+    """Put the demo merchant's webhook settings back after a test changes them.
+
+    The demo merchant delivers ``realistic``ally (duplicates, jitter, either order
+    with the browser) and the shop's tests run so; a test that needs one
+    deterministic delivery sets it (e.g. ``{"delivery": "once"}``) and uses this.
+    """
     yield
     emu.control(
         "PUT",
         f"/merchants/{DEMO_CODE}/settings",
-        json={"webhook_url": None, "webhook_content_type": "json",
-              "delivery": {"mode": "once", "duplicate_probability": 0.0, "delay": 0.0,
-                           "jitter": 0.0, "order": "any"}},
-    )  # fmt: skip
+        json={"webhook_url": None, "webhook_content_type": "json", "delivery": "realistic"},
+    )
 
 
 @pytest.fixture

@@ -174,11 +174,20 @@ async def eventually(check: Callable[[], Any], within: float = 10.0) -> Any:
         await asyncio.sleep(0.05)
 
 
-async def delivered(emu: EmulatorClient, imp_uid: str, count: int = 1) -> list[dict[str, Any]]:
-    """Wait for ``count`` answered delivery attempts of ``imp_uid``'s webhooks."""
+async def delivered(
+    emu: EmulatorClient, imp_uid: str, count: int = 1, *, copies: bool = False
+) -> list[dict[str, Any]]:
+    """Wait for ``count`` answered delivery attempts of ``imp_uid``'s webhooks.
+
+    The random copies of the demo merchant's ``realistic`` delivery are not
+    counted (``count=2`` is "the second webhook arrived", not "the first twice")
+    unless ``copies``.
+    """
 
     def answered() -> list[dict[str, Any]] | None:
         done = [a for a in deliveries(emu, imp_uid) if a["status"] is not None or a["error"]]
+        if not copies:
+            done = [a for a in done if not a.get("duplicate")]
         return done if len(done) >= count else None
 
     result: list[dict[str, Any]] = await eventually(answered)

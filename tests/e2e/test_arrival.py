@@ -21,6 +21,12 @@ from .harness import Shop, delivered
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("merchant_defaults")]
 
 
+@pytest.fixture(autouse=True)
+def one_delivery_each(emu: EmulatorClient) -> None:
+    """These tests count inbox rows: one attempt per webhook, no random copy, no jitter."""
+    emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json={"delivery": "once"})
+
+
 async def paid_order(shop: Shop, window: WindowClient) -> tuple[dict[str, Any], dict[str, Any]]:
     """An order for one unit of a fresh product, paid in the window; (product, rsp)."""
     product = await shop.product("pen", stock=2, price=5_000)
@@ -98,7 +104,7 @@ async def test_the_emulators_duplicate_policy_is_applied_once_in_form_encoding(
     )
     product, rsp = await paid_order(shop, window)
 
-    attempts = await delivered(emu, rsp["imp_uid"], count=2)
+    attempts = await delivered(emu, rsp["imp_uid"], count=2, copies=True)
 
     assert sorted(a["duplicate"] for a in attempts) == [False, True]
     assert [a["status"] for a in attempts] == [200, 200]

@@ -26,6 +26,8 @@ class NewProduct:
     price: Money
     stock: int
     on_sale: bool = True
+    tax_free: bool = False  # tax-exempt (면세): its lines are the order's tax-free part
+    card_quota: tuple[int, ...] | None = None  # installment months offered; None = the setting
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class ProductChanges:
     price: Money | None = None
     available: int | None = None
     on_sale: bool | None = None
+    tax_free: bool | None = None
+    card_quota: tuple[int, ...] | None = None
+    clear_card_quota: bool = False  # back to the merchant's setting
 
 
 class Catalog:
@@ -56,6 +61,7 @@ class Catalog:
             return await uow.products.add(
                 sku=product.sku, name=product.name, price=product.price,
                 stock=product.stock, on_sale=product.on_sale, now=self._clock.now(),
+                tax_free=product.tax_free, card_quota=product.card_quota,
             )  # fmt: skip
         except Conflict as exc:
             raise DuplicateSku(product.sku) from exc
@@ -96,4 +102,8 @@ def _columns(changes: ProductChanges) -> dict[str, object]:
         values["stock_available"] = changes.available
     if changes.on_sale is not None:
         values["on_sale"] = changes.on_sale
+    if changes.tax_free is not None:
+        values["tax_free"] = changes.tax_free
+    if changes.card_quota is not None or changes.clear_card_quota:
+        values["card_quota"] = None if changes.clear_card_quota else list(changes.card_quota or ())
     return values

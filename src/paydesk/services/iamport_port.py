@@ -122,7 +122,7 @@ class IamportPayments:
         amount means it worked. Raises ``IamportError`` otherwise.
         """
         try:
-            await self._client.prepare(merchant_uid, wire_amount(amount))
+            await self._client.prepare(merchant_uid, wire_amount(amount), currency=amount.currency)
         except (OutcomeUnknown, ApiError):
             registered = await self._client.prepared(merchant_uid)
             if Decimal(str(registered.amount)) != amount.major():

@@ -20,6 +20,7 @@ from ..core.money import Money
 from ..core.orders import Order, new_merchant_uid, price
 from ..core.stock import Line, merge_lines
 from ..store import ProductRecord, UnitsOfWork
+from .card_options import CardDefaults, OrderTaxes, installments, order_taxes
 from .errors import RegistrationFailed
 from .identity import gate_order
 
@@ -62,6 +63,8 @@ class PlacedOrder:
     name: str
     amount: Money
     expires_at: datetime
+    taxes: OrderTaxes = field(default_factory=OrderTaxes)
+    card_quota: tuple[int, ...] | None = None  # display.card_quota; None = the PG's offer
 
 
 def order_name(products: Sequence[ProductRecord]) -> str:
@@ -91,12 +94,14 @@ class OrderDesk:
         *,
         ttl: timedelta,
         new_uid: Callable[[datetime], str] = _random_uid,
+        card: CardDefaults | None = None,
     ) -> None:
         self._db = database
         self._clock = clock
         self._registrar = registrar
         self._ttl = ttl
         self._new_uid = new_uid
+        self._card = card or CardDefaults()
 
     async def place(self, request: OrderRequest, *, key: str | None = None) -> PlacedOrder:
         """Price, store and register an order.
@@ -117,6 +122,8 @@ class OrderDesk:
             found = await uow.orders.get(merchant_uid)
             if found is not None:
                 order, name, order_id = found.order, found.name, found.id
+                taxes = OrderTaxes(found.tax_free, found.vat_amount)
+                products = await uow.products.many(line.product_id for line in order.lines)
             else:
                 products = await uow.products.many(line.product_id for line in lines)
                 prices = {p.id: p.price for p in products}
@@ -124,9 +131,11 @@ class OrderDesk:
                 gate = await gate_order(uow, [p.id for p in products], request.customer_ref, now)
                 order = Order.open(merchant_uid, amount, lines, now + self._ttl)
                 name = order_name(products)
+                taxes = order_taxes(order, products, request.pg, self._card.explicit_vat)
                 order_id = await uow.orders.add(
                     order, name=name, unit_prices=prices, buyer=request.buyer,
                     pay_method=request.pay_method, pg=request.pg, now=now,
+                    tax_free=taxes.tax_free, vat_amount=taxes.vat_amount,
                 )  # fmt: skip
                 if gate.customer_id is not None:
                     await uow.customers.link_order(order_id, gate.customer_id, gate.required_age,
@@ -136,4 +145,6 @@ class OrderDesk:
             await self._registrar.prepare(order.merchant_uid, amount)
         except Exception as exc:
             raise RegistrationFailed(order.merchant_uid) from exc
-        return PlacedOrder(order_id, order.merchant_uid, name, amount, order.expires_at)
+        quota = installments(products, self._card.card_quota)
+        return PlacedOrder(order_id, order.merchant_uid, name, amount, order.expires_at,
+                           taxes, quota)  # fmt: skip

@@ -26,7 +26,7 @@ overlapping runs of one refund cannot turn a success into a failure.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from ..core.money import Money
 from ..core.orders import OrderStatus
 from ..core.pg_rules import RefundCase, RuleRefusal, refund_refusal
 from ..core.refund_lifecycle import IN_FLIGHT, OPEN, Classification, RefundState, after_attempt
+from ..core.taxes import VAT_PGS, RefundTaxes, refund_taxes
 from ..iamport import IamportError, NotFound, Payment
 from ..store import OrderRecord, UnitOfWork, UnitsOfWork
 from ..store.ledger_records import AttemptRecord, PaymentRecord, RefundAccount, RefundRecord
@@ -125,12 +126,17 @@ class Refunds:
             reserved = _sum((r.amount for r in ours if r.state in _OPEN), order.paid.currency)
             balance = order.paid - order.refunded - reserved
             amount = ask.amount or balance
+            parts = refund_taxes(_taxes(record, payment, ours), amount, balance, ask.tax_free,
+                                 ask.vat_amount)  # fmt: skip
+            if isinstance(parts, RuleRefusal):
+                raise _refused(parts)
             refusal = refund_refusal(_case(payment, amount, balance, ask.reason, now,
-                                           ask.account, ask.tax_free, ask.vat_amount))  # fmt: skip
+                                           ask.account, parts.tax_free, parts.vat_amount))  # fmt: skip
             if refusal is not None:
                 raise _refused(refusal)
             new = NewRefund(record.id, order.imp_uid, amount, ask.reason, "merchant",
-                            ask.tax_free, ask.vat_amount, ask.account, ask.requested_by)  # fmt: skip
+                            parts.tax_free, parts.vat_amount, ask.account,
+                            ask.requested_by)  # fmt: skip
             refund_id = await uow.refunds.add(new, now)
             job = refund_job(refund_id, now, self._policy.attempts)
             await uow.jobs.enqueue([job], now)
@@ -249,8 +255,9 @@ class Refunds:
             refund = await uow.refunds.get(refund_id)
             if refund is None:
                 raise NotOnRecord(refund_id)
+            record = None
             if refund.order_id is not None:
-                await _order(uow, refund.order_id, lock=True)
+                record = await _order(uow, refund.order_id, lock=True)
             refund = await uow.refunds.get(refund_id)
             assert refund is not None
             if refund.state != RefundState.REQUESTED:
@@ -266,6 +273,8 @@ class Refunds:
             if not balance.is_positive():
                 return await self._end(uow, refund, RefundState.FAILED, "nothing left to refund")
             cancels = payment.cancellations
+            if record is not None and refund.origin == "auto" and refund.tax_free is None:
+                refund = await _auto_taxes(uow, refund, record, payment, amount, balance)
             refusal = refund_refusal(_case(payment, amount, balance, refund.reason, now,
                                            refund.account, refund.tax_free, refund.vat_amount,
                                            cancels))  # fmt: skip
@@ -343,6 +352,37 @@ async def _order(uow: UnitOfWork, order_id: int, *, lock: bool = False) -> Order
     if record is None:
         raise NotOnRecord(order_id)
     return record
+
+
+def _taxes(record: OrderRecord, payment: PaymentRecord, refunds: list[RefundRecord]) -> RefundTaxes:
+    """What the order was paid with, and what its other refunds (not failed) took of it."""
+    currency = record.order.amount.currency
+    zero = Money.zero(currency)
+    taken = [r for r in refunds if r.state != RefundState.FAILED]
+    return RefundTaxes(
+        tax_free=record.tax_free or zero, vat=record.vat_amount,
+        refunded_tax_free=_sum((r.tax_free for r in taken if r.tax_free), currency),
+        refunded_vat=_sum((r.vat_amount for r in taken if r.vat_amount), currency),
+        vat_accepted=(payment.pg_provider or "") in VAT_PGS,
+    )  # fmt: skip
+
+
+async def _auto_taxes(
+    uow: UnitOfWork,
+    refund: RefundRecord,
+    record: OrderRecord,
+    payment: PaymentRecord,
+    amount: Money,
+    balance: Money,
+) -> RefundRecord:
+    """A refund we owe on an order with tax parts: its parts by ``core.taxes``, at each send."""
+    if record.tax_free is None and record.vat_amount is None:
+        return refund
+    others = [r for r in await uow.refunds.of_payment(refund.imp_uid) if r.id != refund.id]
+    parts = refund_taxes(_taxes(record, payment, others), amount, balance, None, None)
+    if isinstance(parts, RuleRefusal):  # cannot happen for the whole balance; send as is
+        return refund
+    return replace(refund, tax_free=parts.tax_free, vat_amount=parts.vat_amount)
 
 
 def _case(

@@ -7,6 +7,7 @@ records and never raw rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,24 @@ class VbankAccount:
 
 
 @dataclass(frozen=True)
+class CardUsed:
+    """The card of a card payment, as its PG reported it (the number comes masked)."""
+
+    code: str | None
+    name: str | None
+    number: str | None  # masked by the PG, e.g. 941000******0005
+    type: int | None  # 0 credit, 1 check/debit, None when the PG does not say
+    quota: int | None  # installment months, 0 = lump sum
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> CardUsed | None:
+        if not (raw.get("card_name") or raw.get("card_code") or raw.get("card_number")):
+            return None
+        return cls(raw.get("card_code"), raw.get("card_name"), raw.get("card_number"),
+                   raw.get("card_type"), raw.get("card_quota"))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class PaymentRecord:
     """A payment as we last verified it with i'mport."""
 
@@ -61,6 +80,7 @@ class PaymentRecord:
     cancellations: int = 0  # entries of i'mport's cancel history
     bank_code: str | None = None  # an account transfer's bank (from the payment as reported)
     bank_name: str | None = None
+    card: CardUsed | None = None
 
     @property
     def balance(self) -> Money:
@@ -85,6 +105,7 @@ class PaymentRecord:
             cancellations=len((m["raw"] or {}).get("cancel_history") or []),
             bank_code=(m["raw"] or {}).get("bank_code"),
             bank_name=(m["raw"] or {}).get("bank_name"),
+            card=CardUsed.of(m["raw"] or {}),
         )  # fmt: skip
 
 

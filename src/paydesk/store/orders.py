@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..core.money import Money
 from ..core.orders import Order
 from ..core.stock import Line
-from .records import OrderRecord, order_values
+from .records import OrderRecord, order_values, tax_values
 from .tables import order_items, orders, stock_holds
 
 __all__ = ["OrderQuery", "OrderRepository"]
@@ -59,11 +59,13 @@ class OrderRepository:
         pay_method: str | None,
         pg: str | None,
         now: datetime,
+        tax_free: Money | None = None,
+        vat_amount: Money | None = None,
     ) -> int:
         """Store a new order and its lines; returns the order id."""
         values = {**order_values(order), "merchant_uid": order.merchant_uid, "name": name,
                   "buyer": dict(buyer), "pay_method": pay_method, "pg": pg,
-                  "created_at": now, "updated_at": now}  # fmt: skip
+                  "created_at": now, "updated_at": now, **tax_values(tax_free, vat_amount)}  # fmt: skip
         order_id = int(
             (
                 await self._db.execute(insert(orders).values(values).returning(orders.c.id))

@@ -7,7 +7,7 @@ the arbiter even when several processes share it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,12 +36,22 @@ class ProductRepository:
         self._db = connection
 
     async def add(
-        self, *, sku: str, name: str, price: Money, stock: int, on_sale: bool, now: datetime
+        self,
+        *,
+        sku: str,
+        name: str,
+        price: Money,
+        stock: int,
+        on_sale: bool,
+        now: datetime,
+        tax_free: bool = False,
+        card_quota: Sequence[int] | None = None,
     ) -> ProductRecord:
         values = {
             "sku": sku, "name": name, "price": price.amount, "currency": price.currency,
             "on_sale": on_sale, "stock_available": stock, "stock_held": 0, "stock_sold": 0,
-            "created_at": now, "updated_at": now,
+            "created_at": now, "updated_at": now, "tax_free": tax_free,
+            "card_quota": None if card_quota is None else list(card_quota),
         }  # fmt: skip
         try:
             async with self._db.begin_nested():  # a savepoint: the caller's transaction lives on
@@ -67,7 +77,8 @@ class ProductRepository:
         return [ProductRecord.from_row(r) for r in await self._db.execute(query)]
 
     async def change(self, product_id: int, values: dict[str, Any], now: datetime) -> None:
-        """Overwrite plain columns (name, price, currency, on_sale, stock_available)."""
+        """Overwrite plain columns (name, price, currency, on_sale, stock_available, tax_free,
+        card_quota)."""
         statement = update(products).where(products.c.id == product_id)
         await self._db.execute(statement.values(**values, updated_at=now))
 

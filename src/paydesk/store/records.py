@@ -39,15 +39,20 @@ class ProductRecord:
     stock: StockCount
     created_at: datetime
     updated_at: datetime
+    tax_free: bool = False  # tax-exempt (면세)
+    card_quota: tuple[int, ...] | None = None  # installment months offered; None = the setting
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> ProductRecord:
         m = row._mapping
+        quota = m["card_quota"]
         return cls(
             id=m["id"], sku=m["sku"], name=m["name"], price=Money(m["price"], m["currency"]),
             on_sale=m["on_sale"],
             stock=StockCount(m["stock_available"], m["stock_held"], m["stock_sold"]),
             created_at=m["created_at"], updated_at=m["updated_at"],
+            tax_free=bool(m["tax_free"]),
+            card_quota=None if quota is None else tuple(int(v) for v in quota),
         )  # fmt: skip
 
 
@@ -62,6 +67,8 @@ class OrderRecord:
     pay_method: str | None = None
     pg: str | None = None
     unit_prices: dict[int, Money] = field(default_factory=dict)
+    tax_free: Money | None = None  # the tax-free part the order was paid with
+    vat_amount: Money | None = None  # explicit VAT; None = i'mport's 1/11
 
     @classmethod
     def from_rows(cls, row: Row[Any], items: Sequence[Row[Any]]) -> OrderRecord:
@@ -77,7 +84,20 @@ class OrderRecord:
         prices = {
             i._mapping["product_id"]: Money(i._mapping["unit_price"], currency) for i in items
         }
-        return cls(m["id"], order, m["name"], dict(m["buyer"]), m["pay_method"], m["pg"], prices)
+
+        def money(column: str) -> Money | None:
+            return None if m[column] is None else Money(m[column], currency)
+
+        return cls(m["id"], order, m["name"], dict(m["buyer"]), m["pay_method"], m["pg"], prices,
+                   money("tax_free"), money("vat_amount"))  # fmt: skip
+
+
+def tax_values(tax_free: Money | None, vat_amount: Money | None) -> dict[str, Any]:
+    """The columns of an order's tax parts (set once, when it is placed)."""
+    return {
+        "tax_free": None if tax_free is None else tax_free.amount,
+        "vat_amount": None if vat_amount is None else vat_amount.amount,
+    }
 
 
 def order_values(order: Order) -> dict[str, Any]:

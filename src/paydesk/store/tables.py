@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from .types import Id, UtcDateTime
@@ -91,6 +92,8 @@ products = Table(
     Column("stock_held", Integer, nullable=False),
     Column("stock_sold", Integer, nullable=False),
     *_stamps(),
+    Column("tax_free", Boolean, nullable=False, server_default=false()),  # 면세 (0008)
+    Column("card_quota", JSON),  # installment months offered; null = the setting (0008)
     CheckConstraint("price >= 0", name="price"),
     CheckConstraint("stock_available >= 0", name="available"),
     CheckConstraint("stock_held >= 0", name="held"),
@@ -116,6 +119,8 @@ orders = Table(
     Column("pg", String(40)),
     Column("expires_at", UtcDateTime, nullable=False),
     *_stamps(),
+    Column("tax_free", BigInteger),  # the tax-free part; null = none (0008)
+    Column("vat_amount", BigInteger),  # explicit VAT; null = i'mport's 1/11 (0004)
     Index(None, "status"),
 )
 
@@ -240,7 +245,7 @@ webhook_inbox = Table(
     Column("processed_at", UtcDateTime),
     Column("outcome", String(32)),
     Column("error", Text),
-    # migration 0004: bytes received (a refused delivery keeps its size, not its body)
+    # migration 0007: bytes received (a refused delivery keeps its size, not its body)
     Column("body_size", BigInteger),
     Index(None, "imp_uid"),
     Index(None, "processed_at"),

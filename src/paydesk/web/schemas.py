@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from ..services.lookups import OrderView, PaymentPage
 from ..store import OrderRecord
-from ..store.ledger_records import PaymentRecord, RefundRecord
+from ..store.ledger_records import CardUsed, PaymentRecord, RefundRecord
 
 __all__ = [
     "MAX_ID",
@@ -92,6 +93,26 @@ class BankOut(BaseModel):
     name: str | None = Field(description="From i'mport's bank code table when it knows the code.")
 
 
+class CardOut(BaseModel):
+    """The card of a card payment, as its PG reported it."""
+
+    code: str | None = Field(description="KFTC card company code")
+    name: str | None
+    number: str | None = Field(description="Masked by the PG")
+    kind: Literal["credit", "check"] | None = Field(description="null when the PG does not say")
+    quota: int | None = Field(description="Installment months, 0 = lump sum")
+
+    @classmethod
+    def of(cls, card: CardUsed) -> CardOut:
+        kind: Literal["credit", "check"] | None = None
+        if card.type == 0:
+            kind = "credit"
+        elif card.type == 1:
+            kind = "check"
+        return cls(code=card.code, name=card.name, number=card.number, kind=kind,
+                   quota=card.quota)  # fmt: skip
+
+
 class PaymentOut(BaseModel):
     """A payment attempt as last verified with i'mport."""
 
@@ -112,6 +133,7 @@ class PaymentOut(BaseModel):
     fail_reason: str | None
     vbank: VbankOut | None
     bank: BankOut | None = None
+    card: CardOut | None = None
     verified_at: datetime | None
     created_at: datetime
 
@@ -135,8 +157,9 @@ class PaymentOut(BaseModel):
             pay_method=record.pay_method, pg_provider=record.pg_provider,
             apply_num=record.apply_num, pg_tid=record.pg_tid, paid_at=record.paid_at,
             failed_at=record.failed_at, cancelled_at=record.cancelled_at,
-            fail_reason=record.fail_reason, vbank=vbank, bank=bank, verified_at=record.verified_at,
-            created_at=record.created_at,
+            fail_reason=record.fail_reason, vbank=vbank, bank=bank,
+            card=CardOut.of(record.card) if record.card else None,
+            verified_at=record.verified_at, created_at=record.created_at,
         )  # fmt: skip
 
 

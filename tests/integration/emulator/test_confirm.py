@@ -7,13 +7,16 @@ window is driven over HTTP as a browser would.  Reference §6.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from paydesk.emulator import DEFAULT_MERCHANTS, Gateway, create_app
 from paydesk.emulator.delivery.outbound import Outbound, OutboundSettings
+from paydesk.emulator.gateway.merchants import DeliveryPolicy, load_merchants
 from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.receiver import Answer, Receiver
 from tests.support.servers import free_port, serve
@@ -128,14 +131,48 @@ def test_unreachable_confirm_url_fails_the_payment(
     assert record["decision"] == "refuse" and "Connect" in record["error"]
 
 
-def test_confirm_is_skipped_when_not_enabled_for_the_merchant(
+def test_confirm_url_is_ignored_when_not_enabled_for_the_merchant(
     emu: EmulatorClient, window: WindowClient, merchant: tuple[Receiver, str]
 ) -> None:
     receiver, url = merchant
+    receiver.answer("/confirm", default=Answer(500, '{"reason": "would refuse"}'))
     emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json={"confirm_enabled": False})
     rsp = window.pay_card(card_params(confirm_url=f"{url}/confirm"))
-    assert rsp["status"] == "paid"
-    assert receiver.hits("/confirm") == [] and emu.control("GET", "/confirms") == []
+    assert rsp["status"] == "paid", "approved: the refusing endpoint was never asked"
+    assert receiver.hits("/confirm") == []
+    [record] = emu.control("GET", "/confirms")  # ...but the console says why
+    assert record["decision"] == "ignored" and record["status"] is None
+    assert record["request"]["imp_uid"] == rsp["imp_uid"] and "not enabled" in record["error"]
+    page = emu.http.get(f"/console/payments/{rsp['imp_uid']}")
+    assert page.status_code == 200 and "ignored" in page.text and "호출 안 함" in page.text
+
+
+def test_confirm_is_asked_for_a_vbank_and_a_key_only_billing_issuance(
+    emu: EmulatorClient, window: WindowClient, merchant: tuple[Receiver, str]
+) -> None:
+    receiver, url = merchant
+    vbank = card_params(pay_method="vbank", amount=30000, confirm_url=f"{url}/confirm")
+    sid = window.sid(window.open(vbank))
+    issued = window.rsp(window.submit(sid, bank_code="004"))
+    key_only = card_params(pg="tosspayments", customer_uid="cust_cf", amount=5000,
+                           confirm_url=f"{url}/confirm")  # fmt: skip
+    billing = window.pay_card(key_only)
+    asked = [hit.data() for hit in receiver.hits("/confirm")]
+    assert [a["imp_uid"] for a in asked] == [issued["imp_uid"], billing["imp_uid"]]
+    assert asked[1]["amount"] == 0, "a key-only issuance is confirmed with amount 0"
+    assert issued["vbank_num"] and payment(emu, billing["imp_uid"])["amount"] == 0
+
+
+def test_a_confirm_that_times_out_is_not_retried(
+    emu: EmulatorClient, window: WindowClient, merchant: tuple[Receiver, str]
+) -> None:
+    receiver, url = merchant
+    receiver.answer("/confirm", default=Answer(200, delay=CONFIRM_TIMEOUT * 3))
+    rsp = window.pay_card(card_params(confirm_url=f"{url}/confirm"))
+    assert rsp["status"] == "failed"
+    time.sleep(CONFIRM_TIMEOUT * 6)  # long enough for any retry to have been made
+    assert len(receiver.hits("/confirm")) == 1
+    assert [r["decision"] for r in emu.control("GET", "/confirms")] == ["refuse"]
 
 
 def test_a_card_typing_mistake_does_not_reach_the_merchant(
@@ -174,3 +211,19 @@ def test_a_double_submit_asks_and_pays_once(
     assert first == second and first["status"] == "paid"
     assert len(receiver.hits("/confirm")) == 1
     assert [w["event"] for w in emu.webhooks(first["imp_uid"])] == ["paid"]
+
+
+def test_merchants_file_has_no_confirm_process_unless_asked(tmp_path: Path) -> None:
+    listed = [
+        {"imp_code": "imp90000001", "imp_key": "k1", "imp_secret": "s1"},
+        {"imp_code": "imp90000002", "imp_key": "k2", "imp_secret": "s2", "confirm_enabled": True,
+         "delivery": "realistic"},
+    ]  # fmt: skip
+    path = tmp_path / "merchants.json"
+    path.write_text(json.dumps(listed), encoding="utf-8")
+    plain, asked = load_merchants(path)
+    assert not plain.confirm_enabled and asked.confirm_enabled
+    assert plain.delivery == DeliveryPolicy.preset("once")
+    assert asked.delivery == DeliveryPolicy.preset("realistic")
+    demo = next(m for m in DEFAULT_MERCHANTS if m.imp_code == DEMO_CODE)
+    assert demo.confirm_enabled and demo.delivery == DeliveryPolicy.preset("realistic")

@@ -30,8 +30,7 @@ def settings(emu: EmulatorClient) -> Iterator[Settings]:
         emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json=changes)
 
     yield apply
-    defaults = DeliveryPolicy().model_dump()
-    apply(webhook_url=None, webhook_content_type="json", confirm_enabled=True, delivery=defaults)
+    apply(webhook_url=None, webhook_content_type="json", confirm_enabled=True, delivery="realistic")
 
 
 def records(emu: EmulatorClient, imp_uid: str, until: Callable[[list[dict]], bool]) -> list[dict]:
@@ -331,3 +330,38 @@ def test_after_redirect_sends_the_browser_back_first(
     [hit] = receiver.wait_for("/hook")
     assert hit.at > answered
     assert "imp_success=true" in location
+
+
+def test_presets_by_name(emu: EmulatorClient, settings: Settings) -> None:
+    settings(delivery="realistic")
+    [demo] = [m for m in emu.control("GET", "/merchants") if m["imp_code"] == DEMO_CODE]
+    assert demo["delivery"] == DeliveryPolicy.preset("realistic").model_dump()
+    settings(delivery={"preset": "once", "delay": 0.2})  # a preset, then changes to it
+    [demo] = [m for m in emu.control("GET", "/merchants") if m["imp_code"] == DEMO_CODE]
+    assert demo["delivery"] == {**DeliveryPolicy.preset("once").model_dump(), "delay": 0.2}
+    answer = emu.http.put(f"/_emulator/merchants/{DEMO_CODE}/settings",
+                          json={"delivery": "chaotic"})  # fmt: skip
+    assert answer.status_code == 400 and "realistic" in answer.json()["message"]
+
+
+def test_realistic_preset_duplicates_some_webhooks_and_spreads_them(
+    emu: EmulatorClient, merchant: tuple[Receiver, str], settings: Settings
+) -> None:
+    receiver, url = merchant
+    settings(delivery="realistic")
+    started = time.monotonic()
+    payments = [seed(emu, status="paid", notice_url=f"{url}/hook") for _ in range(40)]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        found = [emu.webhooks(p["imp_uid"])[0] for p in payments]
+        if all(r["state"] == "delivered" for r in found):
+            break
+        time.sleep(0.2)
+    time.sleep(2.0)  # the copies follow within the jitter
+    found = [emu.webhooks(p["imp_uid"])[0] for p in payments]
+    copies = sum(1 for r in found for a in r["attempts"] if a["duplicate"])
+    # one in four on average: 40 payments with no copy or all copied is ~1e-5 likely
+    assert 0 < copies < 40
+    arrivals = sorted(hit.at - started for hit in receiver.hits("/hook"))
+    assert len(arrivals) == 40 + copies
+    assert arrivals[-1] - arrivals[0] > 0.3, "spread by the jitter, not all at once"

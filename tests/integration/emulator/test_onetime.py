@@ -192,8 +192,12 @@ def test_installments_apply_from_50000_won(emu: EmulatorClient) -> None:
 
 
 def test_custom_data_object_is_stored_as_json_string(emu: EmulatorClient) -> None:
-    payment = onetime(emu, custom_data={"plan": "pro"})["response"]
-    assert json.loads(payment["custom_data"]) == {"plan": "pro"}
+    payment = onetime(emu, custom_data={"plan": "pro", "items": [1, 2], "이름": "홍길동"})[
+        "response"
+    ]
+    # byte for byte what the JS SDK sends: JSON.stringify, compact, non-ASCII kept
+    assert payment["custom_data"] == '{"plan":"pro","items":[1,2],"이름":"홍길동"}'
+    assert json.loads(payment["custom_data"]) == {"plan": "pro", "items": [1, 2], "이름": "홍길동"}
 
 
 def test_customer_uid_keeps_the_card_as_a_billing_key(emu: EmulatorClient) -> None:

@@ -63,7 +63,7 @@ def test_issue_returns_a_ready_vbank_payment_and_a_ready_webhook(emu: EmulatorCl
     assert payment["vbank_num"] and payment["vbank_holder"] == "페이데스크"
     assert payment["vbank_date"] == due
     assert abs(payment["vbank_issued_at"] - emu.now()) <= 1
-    assert payment["paid_at"] == 0 and payment["custom_data"] == '{"order": 7}'
+    assert payment["paid_at"] == 0 and payment["custom_data"] == '{"order":7}'
     hooks = emu.webhooks(payment["imp_uid"])
     assert [hook["payload"]["status"] for hook in hooks] == ["ready"]
     assert hooks[0]["payload"]["merchant_uid"] == payment["merchant_uid"]

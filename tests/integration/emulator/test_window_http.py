@@ -122,3 +122,12 @@ def test_api_cancel_with_enable_webhook_notifies_window_payments(
         assert answer.json()["code"] == 0
     assert [w["event"] for w in emu.webhooks(with_hook["imp_uid"])] == ["paid", "cancelled"]
     assert [w["event"] for w in emu.webhooks(without["imp_uid"])] == ["paid"]
+
+
+def test_window_custom_data_is_stored_as_the_sdk_sends_it(
+    emu: EmulatorClient, window: WindowClient
+) -> None:
+    custom = {"cart": [1, 2], "memo": "문 앞에"}
+    rsp = window.pay_card(card_params(custom_data=custom))
+    assert rsp["custom_data"] == custom  # the callback gives the object back
+    assert stored(emu, rsp["imp_uid"])["custom_data"] == '{"cart":[1,2],"memo":"문 앞에"}'

@@ -809,3 +809,31 @@ async def test_subscriptions_their_due_time_and_charges(units: Any) -> None:
     assert stored is not None and stored.subscription == paid and stored.last_error == "noted"
     assert done is not None and (done.state, done.imp_uid, done.finished_at) == (
         ChargeState.PAID, "imp_9", LATER)  # fmt: skip
+
+
+async def test_card_options_of_products_and_orders_round_trip(units: Any) -> None:
+    async with units.transaction() as uow:
+        exempt = await uow.products.add(sku="book", name="책", price=Money(12000), stock=2,
+                                        on_sale=True, now=NOW, tax_free=True,
+                                        card_quota=[2, 3])  # fmt: skip
+        plain = await uow.products.add(sku="pen", name="펜", price=Money(1000), stock=2,
+                                       on_sale=True, now=NOW)  # fmt: skip
+    assert (exempt.tax_free, exempt.card_quota) == (True, (2, 3))
+    assert (plain.tax_free, plain.card_quota) == (False, None)
+    async with units.transaction() as uow:
+        await uow.products.change(exempt.id, {"card_quota": None, "tax_free": False}, LATER)
+        await uow.products.change(plain.id, {"card_quota": []}, LATER)
+    async with units.reading() as uow:
+        changed = {p.id: p for p in await uow.products.many([exempt.id, plain.id])}
+    assert (changed[exempt.id].tax_free, changed[exempt.id].card_quota) == (False, None)
+    assert changed[plain.id].card_quota == ()  # lump sum only, not "unset"
+    order = Order.open("m_tax", Money(13000), (Line(exempt.id, 1), Line(plain.id, 1)), LATER)
+    async with units.transaction() as uow:
+        await uow.orders.add(order, name="책 외 1건", unit_prices={exempt.id: Money(12000),
+                             plain.id: Money(1000)}, buyer={}, pay_method="card", pg="nice",
+                             now=NOW, tax_free=Money(12000), vat_amount=Money(91))  # fmt: skip
+    await add_order(units, "m_plain", Line(plain.id, 1))
+    async with units.reading() as uow:
+        stored = await uow.orders.many(["m_tax", "m_plain"])
+    assert (stored["m_tax"].tax_free, stored["m_tax"].vat_amount) == (Money(12000), Money(91))
+    assert (stored["m_plain"].tax_free, stored["m_plain"].vat_amount) == (None, None)

@@ -117,3 +117,21 @@ async def test_openapi_documents_the_api(api: httpx.AsyncClient) -> None:
     confirm = spec["paths"]["/iamport/confirm"]["post"]["requestBody"]["content"]
     assert {"application/json", "application/x-www-form-urlencoded"} <= set(confirm)
     assert (await api.get("/docs")).status_code == 200
+
+
+async def test_tax_free_and_installments_are_set_changed_and_reset(api: httpx.AsyncClient) -> None:
+    made = (await api.post("/api/products", json={**NEW, "tax_free": True,
+                                                  "card_quota": [6, 3, 3]})).json()  # fmt: skip
+    assert (made["tax_free"], made["card_quota"]) == (True, [3, 6])
+    url = f"/api/products/{made['id']}"
+    lump = (await api.patch(url, json={"card_quota": []})).json()
+    assert (lump["tax_free"], lump["card_quota"]) == (True, [])  # lump sum only
+    untouched = (await api.patch(url, json={"name": "책"})).json()
+    assert untouched["card_quota"] == []
+    reset = (await api.patch(url, json={"card_quota": None, "tax_free": False})).json()
+    assert (reset["tax_free"], reset["card_quota"]) == (False, None)  # the merchant's setting
+    for bad in ({"card_quota": [1]}, {"card_quota": [37]}, {"card_quota": "3"},
+                {"tax_free": "maybe"}):  # fmt: skip
+        answer = await api.patch(url, json=bad)
+        assert answer.status_code == 422, bad
+        assert answer.headers["content-type"].startswith("application/problem+json")

@@ -155,9 +155,15 @@ def test_pgs_that_do_not_zero_tax_free_require_it_for_tax_free_payments() -> Non
     assert refused_by(smartro) is None  # the full cancel takes all tax-free money
 
 
-def test_vat_amount_is_accepted_only_where_the_pg_honours_it() -> None:
-    assert refused_by(paid(pg_provider="kcp"), amount=1100, vat_amount=100) == "vat_amount"
+def test_vat_amount_is_ignored_where_the_pg_does_not_take_it() -> None:
+    # §2.3 lists the PGs that take it; elsewhere the parameter is unused, never refused
+    kcp = paid(pg_provider="kcp")
+    assert refused_by(kcp, amount=1100, vat_amount=100) is None
+    assert refused_by(kcp, amount=1100, vat_amount=5000) is None  # not even bounded
+    plan = plan_cancel(kcp, CancelRequest(amount=1100, vat_amount=7))
+    assert plan.vat_amount == 100  # 1/11 of the cancelled part, as without it
     assert refused_by(paid(pg_provider="nice"), amount=1100, vat_amount=100) is None
+    assert refused_by(paid(pg_provider="nice"), amount=1100, vat_amount=5000) == "vat_amount"
 
 
 def test_vat_amount_is_required_when_the_payment_set_vat_explicitly() -> None:
@@ -219,6 +225,14 @@ def test_ksnet_allows_at_most_nine_partial_cancels() -> None:
     for _ in range(9):
         cancel_payment(gateway, payment, CancelRequest(amount=100))
     assert refused_by(payment, now=gateway.now(), amount=100) == "partial_limit"
+    # what is left is a tenth partial cancel too (less than the amount paid): refused
+    assert refused_by(payment, now=gateway.now()) == "partial_limit"
+    assert refused_by(payment, now=gateway.now(), amount=payment.balance) == "partial_limit"
+
+
+def test_ksnet_takes_a_whole_cancel_with_no_partial_before() -> None:
+    gateway, payment = booked(pg="ksnet")
+    assert refused_by(payment, now=gateway.now()) is None
 
 
 def test_ksnet_cancels_only_within_six_months() -> None:

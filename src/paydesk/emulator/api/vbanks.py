@@ -23,7 +23,6 @@ Emulator rules where the platform is silent (reference §13):
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
@@ -32,7 +31,7 @@ from ..gateway.channel_choice import choose_channel
 from ..gateway.code_tables import VBANK_CODES_BY_PG, bank_name
 from ..gateway.errors import ApiFault, Messages
 from ..gateway.merchants import Channel, Merchant
-from ..gateway.params import Amount, Params
+from ..gateway.params import Amount, Params, custom_data_text
 from ..gateway.records import Payment
 from .routing import Call, RouteTable
 
@@ -126,19 +125,12 @@ def _open_account(call: Call, channel: Channel, merchant_uid: str, amount: Amoun
         buyer_tel=params.text("buyer_tel"),
         buyer_addr=params.text("buyer_addr"),
         buyer_postcode=params.text("buyer_postcode"),
-        custom_data=_custom_data(params.raw("custom_data")),
+        custom_data=custom_data_text(params.raw("custom_data")),
         notice_urls=params.strings("notice_url"),
         tax_free=tax_free,
         vat_amount=vat_amount,
         vat_explicit=vat_amount is not None,
     )
-
-
-def _custom_data(value: Any) -> str | None:
-    """Objects are stored as a JSON string, as i'mport does."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _account_number(gateway: Gateway, params: Params, pg: str) -> str:

@@ -26,6 +26,7 @@ from ..faults import FaultBook
 from ..gateway import Gateway
 from ..gateway.deposits import approve_late, deposit_into_vbank, find_any_payment, vbank_open
 from ..gateway.errors import ApiFault
+from ..gateway.merchants import DELIVERY_PRESETS
 from ..gateway.records import Payment
 from ..gateway.refunds import cancel_payment
 from ..gateway.scheduler import tick
@@ -144,7 +145,13 @@ async def webhooks(request: Request) -> Response:
 
 async def settings(request: Request) -> Response:
     clock = _gateway(request).clock.describe()
-    return _page(request, "settings", faults=_faults(request).faults, clock=clock)
+    return _page(
+        request,
+        "settings",
+        faults=_faults(request).faults,
+        clock=clock,
+        presets=list(DELIVERY_PRESETS),
+    )
 
 
 # -- actions -------------------------------------------------------------------

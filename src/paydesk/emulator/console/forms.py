@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..faults import Fault
-from ..gateway.merchants import DeliveryPolicy, Merchant
+from ..gateway.merchants import DELIVERY_PRESETS, DeliveryPolicy, Merchant
 from ..gateway.params import normalize_amount
 from ..gateway.refunds import CancelRequest
 
@@ -73,6 +73,11 @@ def merchant_with_settings(merchant: Merchant, form: dict[str, str]) -> Merchant
     """``merchant`` with the settings form applied (webhook, confirm, delivery policy)."""
     policy: dict[str, Any] = merchant.delivery.model_dump()
     policy.update({k: form[k] for k in _POLICY_FIELDS if (form.get(k) or "").strip()})
+    preset = (form.get("delivery_preset") or "").strip()
+    if preset:  # a preset replaces the policy fields of the form
+        if preset not in DELIVERY_PRESETS:
+            raise ValueError(f"unknown delivery preset {preset!r}")
+        policy = DeliveryPolicy.preset(preset).model_dump()
     update: dict[str, Any] = {
         "webhook_url": _text(form, "webhook_url"),
         "webhook_content_type": form.get("webhook_content_type") or merchant.webhook_content_type,

@@ -27,6 +27,7 @@ from ..gateway.certifying import find_certification
 from ..gateway.deposits import approve_late, deposit_into_vbank, find_any_payment
 from ..gateway.errors import ApiFault
 from ..gateway.escrow_events import buyer_decides
+from ..gateway.merchants import DeliveryPolicy
 from ..gateway.params import Params, decode_pairs
 from ..gateway.scheduler import tick
 from .seeding import seed_payment
@@ -247,13 +248,22 @@ async def merchant_settings(request: Request) -> dict[str, Any]:
     body = await read_json(request)
     update = {k: v for k, v in body.items() if k in ("webhook_url", "webhook_content_type",
                                                      "confirm_enabled")}  # fmt: skip
-    if "delivery" in body:
-        update["delivery"] = merchant.delivery.model_validate(
-            {**merchant.delivery.model_dump(), **body["delivery"]}
-        )
+    if isinstance(body.get("delivery"), str):  # a preset by name
+        update["delivery"] = _preset(body["delivery"])
+    elif "delivery" in body:
+        given = dict(body["delivery"])
+        base = _preset(given.pop("preset")) if "preset" in given else merchant.delivery
+        update["delivery"] = base.model_validate({**base.model_dump(), **given})
     updated = merchant.model_validate({**merchant.model_dump(), **update})
     gateway.merchants[merchant.imp_code] = updated
     return updated.model_dump(mode="json", exclude={"imp_secret", "channels"})
+
+
+def _preset(name: object) -> DeliveryPolicy:
+    try:
+        return DeliveryPolicy.preset(str(name))
+    except ValueError as exc:
+        raise ApiFault(400, str(exc)) from exc
 
 
 _TABLE: list[tuple[str, str, Endpoint]] = [

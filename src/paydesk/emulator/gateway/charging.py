@@ -10,7 +10,6 @@ tax split, merchant_uid rules) are plain functions; the rest is a thin shell.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -20,7 +19,7 @@ from .cards import TEST_CARDS, card_profile, mask_card, normalize_card
 from .errors import ApiFault, Messages
 from .gateway import Gateway
 from .merchants import Channel, Merchant
-from .params import Amount, Params
+from .params import Amount, Params, custom_data_text
 from .records import BillingKey, Payment
 
 __all__ = [
@@ -174,11 +173,7 @@ def tax_split(
 def read_custom_data(params: Params) -> str | None:
     """``custom_data``: objects are stored as a JSON string, as i'mport does."""
     value = params.raw("custom_data")
-    if value is None or value == "":
-        return None
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return custom_data_text(value if isinstance(value, dict | list | str | None) else str(value))
 
 
 # -- lookups ---------------------------------------------------------------------

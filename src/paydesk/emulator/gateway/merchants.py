@@ -10,10 +10,11 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 __all__ = [
     "DEFAULT_MERCHANTS",
+    "DELIVERY_PRESETS",
     "Channel",
     "DeliveryPolicy",
     "Merchant",
@@ -57,7 +58,17 @@ class DeliveryPolicy(BaseModel):
 
     Times are gateway-clock seconds except the timeouts (real seconds):
     first delivery connect 10 s / read 30 s, re-deliveries 15 s in total (§5).
+    ``preset`` builds a named policy (``DELIVERY_PRESETS``).
     """
+
+    @classmethod
+    def preset(cls, name: str) -> DeliveryPolicy:
+        """The named policy: ``once`` (the deterministic default) or ``realistic``."""
+        try:
+            return cls.model_validate(DELIVERY_PRESETS[name])
+        except KeyError:
+            known = ", ".join(DELIVERY_PRESETS)
+            raise ValueError(f"unknown delivery preset {name!r} (known: {known})") from None
 
     mode: Literal["once", "retry"] = "once"
     max_retries: int = Field(default=5, ge=0)
@@ -71,6 +82,21 @@ class DeliveryPolicy(BaseModel):
     retry_timeout: float = Field(default=15.0, gt=0)
 
 
+#: Named delivery policies.  ``once``: one attempt at once, no duplicates — i'mport's
+#: default and what a test needs to count deliveries.  ``realistic``: what a live
+#: shop sees (§5 "duplicate deliveries are possible", "arrival order is not
+#: guaranteed"): one webhook in four arrives twice, each up to 1.5 s late, so the
+#: webhook lands before or after the browser's redirect/callback.  The demo
+#: merchant uses it, so a merchant server without idempotency shows it in a
+#: default run.
+DELIVERY_PRESETS: dict[str, dict[str, object]] = {
+    "once": {"mode": "once", "duplicate_probability": 0.0, "delay": 0.0, "jitter": 0.0,
+             "order": "any"},
+    "realistic": {"mode": "once", "duplicate_probability": 0.25, "delay": 0.0, "jitter": 1.5,
+                  "order": "any"},
+}  # fmt: skip
+
+
 class Merchant(BaseModel):
     """A merchant account: identification code, REST credentials and settings."""
 
@@ -82,7 +108,15 @@ class Merchant(BaseModel):
     webhook_url: str | None = None
     webhook_content_type: Literal["json", "form"] = "json"
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
-    confirm_enabled: bool = True
+
+    @field_validator("delivery", mode="before")
+    @classmethod
+    def _named_delivery(cls, value: object) -> object:
+        """``"delivery": "realistic"`` names a preset (merchants file, control API)."""
+        return DeliveryPolicy.preset(value) if isinstance(value, str) else value
+
+    #: The Confirm Process is enabled per merchant on request (§6): off unless asked for.
+    confirm_enabled: bool = False
     tiers: dict[str, str] = Field(default_factory=dict)
 
     def channel(self, key: str) -> Channel | None:
@@ -129,6 +163,8 @@ DEFAULT_MERCHANTS: tuple[Merchant, ...] = (
         name="paydesk demo shop",
         channels=default_channels("demo"),
         tiers={"ABC": "demo tier"},
+        confirm_enabled=True,
+        delivery=DeliveryPolicy.preset("realistic"),
     ),
     Merchant(
         imp_code="imp00000002",
@@ -136,6 +172,7 @@ DEFAULT_MERCHANTS: tuple[Merchant, ...] = (
         imp_secret="other_imp_secret",
         name="second merchant",
         channels=default_channels("other"),
+        confirm_enabled=True,
     ),
 )
 
@@ -143,7 +180,9 @@ DEFAULT_MERCHANTS: tuple[Merchant, ...] = (
 def load_merchants(path: Path) -> list[Merchant]:
     """Read merchants from a JSON file: a list of Merchant objects.
 
-    A merchant given without ``channels`` gets the default channel set.
+    A merchant given without ``channels`` gets the default channel set; the
+    Confirm Process is off unless ``confirm_enabled`` is true (as live, where it
+    is enabled on request); ``delivery`` is a policy object or a preset name.
     """
     raw = json.loads(path.read_text(encoding="utf-8"))
     merchants = [Merchant.model_validate(item) for item in raw]

@@ -9,6 +9,7 @@ message, never a framework's 422.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -16,10 +17,29 @@ from typing import Any
 
 from .errors import ApiFault, Messages
 
-__all__ = ["Amount", "Params", "decode_pairs", "normalize_amount"]
+__all__ = ["Amount", "Params", "custom_data_text", "decode_pairs", "normalize_amount"]
 
 Amount = int | float
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+
+
+def custom_data_text(value: Any) -> str | None:
+    """``custom_data`` as i'mport stores it: text as given, anything else as a JSON string.
+
+    The string is what the JS SDK sends (``JSON.stringify``): compact, no
+    spaces after ``,`` or ``:``, non-ASCII kept (reference §3, §7.2).  A
+    merchant comparing the stored text with its own serialisation sees the
+    real platform's bytes.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 _TRUE = {"true", "1", "yes", "on", "y"}
 _FALSE = {"false", "0", "no", "off", "n", ""}
 

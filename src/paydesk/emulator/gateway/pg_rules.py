@@ -165,7 +165,13 @@ REFUND_TEL_METHODS: Mapping[str, frozenset[str]] = {
     "smartro_v2": frozenset({"vbank", "trans"}),
 }
 # KSNET: at most 9 partial cancels, only within 6 months, vbank refunds not
-# between 23:00 and 06:00 (KST), phone payments never partially (§9.3).
+# between 23:00 and 06:00 (KST), phone payments never partially (§9.3).  The
+# 6-month limit is not in the reference's §9.3 summary; it is in the same page
+# §9.3 cites, PortOne's KSNET notes (developers.portone.io, opi/ko/integration/
+# pg/v1/ksnet/warning.mdx: "취소는 결제일 기준 6개월 이내에만 가능합니다.").
+# After nine partial cancels the rest of the balance is a tenth partial cancel
+# (it is less than the amount paid) and is refused too: the source counts
+# cancels, not what they leave, and says nothing of a final one (README).
 PARTIAL_CANCEL_LIMIT: Mapping[str, int] = {"ksnet": 9}
 CANCEL_MONTH_LIMIT: Mapping[str, int] = {"ksnet": 6}
 VBANK_REFUND_QUIET_HOURS: Mapping[str, tuple[int, int]] = {"ksnet": (23, 6)}

@@ -384,6 +384,8 @@ class ConfirmRecord(BaseModel):
     body: str | None = None
     error: str | None = None
     elapsed_ms: float = 0.0
-    decision: Literal["approve", "refuse"]
+    #: ``ignored``: the merchant does not have the Confirm Process, so nothing was sent
+    #: (the real platform ignores ``confirm_url`` then; the console shows it).
+    decision: Literal["approve", "refuse", "ignored"]
     fail_reason: str | None = None
     at: float

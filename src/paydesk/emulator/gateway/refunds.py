@@ -26,6 +26,7 @@ __all__ = [
     "CancelPlan",
     "CancelRequest",
     "Refusal",
+    "accepts_vat",
     "cancel_payment",
     "payment_vat",
     "plan_cancel",
@@ -116,6 +117,9 @@ def plan_cancel(payment: Payment, request: CancelRequest) -> CancelPlan:
 
     Absent ``tax_free``/``vat_amount`` default to what is left when the cancel
     empties the balance, else to 0 tax-free and 1/11 VAT of the cancelled part.
+    A ``vat_amount`` sent to a PG that takes none (§2.3: only nice, html5_inicis,
+    welcome, nice_v2; tosspay_v2 by §4.3) is ignored, as the real platform
+    ignores a parameter the PG does not use: it is neither refused nor booked.
     """
     balance = payment.balance
     amount = request.amount or balance
@@ -123,12 +127,17 @@ def plan_cancel(payment: Payment, request: CancelRequest) -> CancelPlan:
     tax_free = request.tax_free
     if tax_free is None:
         tax_free = remaining_tax_free(payment) if empties else 0
-    vat = request.vat_amount
+    vat = request.vat_amount if accepts_vat(payment) else None
     if vat is None:
         taxable_vat = _vat_of(amount - tax_free, payment.currency)
         vat = remaining_vat(payment) if empties else min(taxable_vat, remaining_vat(payment))
     partial = amount < payment.amount - _CENT
     return CancelPlan(_money(amount), _money(tax_free), _money(max(vat, 0)), empties, partial)
+
+
+def accepts_vat(payment: Payment) -> bool:
+    """Whether the payment's PG takes a ``vat_amount`` on cancels."""
+    return (payment.pg_provider or "") in pg_rules.cancel_vat_pgs()
 
 
 # -- rules ------------------------------------------------------------------------
@@ -221,10 +230,9 @@ def _tax_free(case: _Case) -> str | None:
 
 
 def _vat(case: _Case) -> str | None:
-    payment, plan, given = case.payment, case.plan, case.request.vat_amount
-    accepted = case.pg in pg_rules.cancel_vat_pgs()
-    if given is not None and not accepted:
-        return failed(f"{case.pg or 'PG'}는 취소 부가세(vat_amount) 지정을 지원하지 않습니다")
+    payment, plan = case.payment, case.plan
+    accepted = accepts_vat(payment)
+    given = case.request.vat_amount if accepted else None  # ignored elsewhere (plan_cancel)
     needed = accepted and payment.vat_explicit
     if case.pg in pg_rules.VAT_ON_PARTIAL_PGS:
         needed = needed and not plan.empties

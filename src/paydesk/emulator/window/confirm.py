@@ -5,6 +5,12 @@ When a window payment carries ``confirm_url``, i'mport POSTs ``imp_uid``,
 HTTP 200 lets the approval go on; any other answer, a timeout or a connection
 error stops it and the payment fails with the merchant's ``reason``.  Every
 call is kept as a ``ConfirmRecord`` (``GET /_emulator/confirms``).
+
+The Confirm Process is enabled per merchant on request (§6): a ``confirm_url``
+from a merchant without it is ignored — nothing is sent, the payment goes on —
+and kept as an ``ignored`` record so the console shows why no call was made.
+A call is made once and never retried: a timeout is a refusal (the reference
+lists V1 retries as undocumented, §13; refusing is the safe reading).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from ..gateway import Gateway
 from ..gateway.errors import Messages
 from ..gateway.records import ConfirmRecord, Payment
 
-__all__ = ["ask_merchant", "refusal_reason"]
+__all__ = ["ask_merchant", "note_ignored", "refusal_reason"]
 
 _BODY_EXCERPT = 500
 
@@ -79,6 +85,23 @@ async def ask_merchant(
         fail_reason=reason,
         at=gateway.clock.now(),
     )
+    gateway.state.confirms.append(record)
+    gateway.touch()
+    return record
+
+
+def note_ignored(gateway: Gateway, payment: Payment, url: str) -> ConfirmRecord:
+    """Record that ``url`` was not called: the merchant has no Confirm Process (§6)."""
+    record = ConfirmRecord(
+        id=f"cf_{gateway.next_sequence():08d}",
+        imp_code=payment.imp_code,
+        url=url,
+        request={"imp_uid": payment.imp_uid, "merchant_uid": payment.merchant_uid,
+                 "amount": payment.amount, "status": payment.status},
+        error="Confirm Process 미사용 가맹점: confirm_url 무시 (not enabled for this merchant)",
+        decision="ignored",
+        at=gateway.clock.now(),
+    )  # fmt: skip
     gateway.state.confirms.append(record)
     gateway.touch()
     return record

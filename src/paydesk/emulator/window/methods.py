@@ -26,7 +26,7 @@ from ..gateway.charging import (
 from ..gateway.code_tables import BANKS, VBANK_CODES_BY_PG
 from ..gateway.errors import Messages
 from ..gateway.records import BillingKey, Payment
-from .confirm import ask_merchant
+from .confirm import ask_merchant, note_ignored
 from .pay_request import installment_choices, parse_vbank_due
 from .reply import ErrorCodes, Failure, pay_rsp
 from .session import WindowDesk, WindowSession
@@ -278,7 +278,9 @@ async def _submit(desk: WindowDesk, session: WindowSession, form: dict[str, str]
     if isinstance(step, str):
         return Outcome(retry=step)
     merchant = desk.gateway.merchants.get(session.merchant.imp_code, session.merchant)
-    if payment.confirm_url and merchant.confirm_enabled:
+    if payment.confirm_url and not merchant.confirm_enabled:
+        note_ignored(desk.gateway, payment, payment.confirm_url)
+    elif payment.confirm_url:
         record = await ask_merchant(desk.gateway, desk.outbound, payment, payment.confirm_url)
         if record.fail_reason is not None:
             desk.gateway.fail(payment, record.fail_reason)

@@ -10,13 +10,12 @@ choices and billing-key rules are plain functions of the request and PG.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from ..gateway.params import Amount, normalize_amount
+from ..gateway.params import Amount, custom_data_text, normalize_amount
 
 __all__ = [
     "BILLING_AT_ONCE_PGS",
@@ -111,9 +110,7 @@ class PayRequest:
     @property
     def custom_data_text(self) -> str | None:
         """``custom_data`` as stored: objects become a JSON string (§3)."""
-        if self.custom_data is None or isinstance(self.custom_data, str):
-            return self.custom_data
-        return json.dumps(self.custom_data, ensure_ascii=False)
+        return custom_data_text(self.custom_data)
 
 
 def _text(data: dict[str, Any], name: str) -> str | None:

@@ -9,7 +9,7 @@ buyer chooses products and quantities; never the price.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
@@ -78,6 +78,9 @@ class OrderIn(BaseModel):
         default=None,
         description="The shop's id of the customer; needed (verified) for age-gated products.",
     )
+    language: Literal["ko", "en", "zh"] | None = Field(
+        default=None, description="The payment window's language (PG dependent)."
+    )
 
 
 class RequestPay(BaseModel):
@@ -97,6 +100,31 @@ class RequestPay(BaseModel):
     confirm_url: str
     notice_url: str
     m_redirect_url: str
+    tax_free: WireAmount | None = Field(
+        default=None, description="The tax-free part (the order's tax-free products)."
+    )
+    vat_amount: WireAmount | None = Field(
+        default=None, description="Explicit VAT (`PAYDESK_EXPLICIT_VAT`, PGs that take one)."
+    )
+    display: Display | None = Field(
+        default=None, description="`display.card_quota`: installment months the window offers."
+    )
+    app_scheme: str | None = Field(default=None, description="The merchant app's URL scheme.")
+    language: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """As JSON, the card options only when set: ``IMP.request_pay`` takes it as is."""
+        data = self.model_dump(mode="json")
+        return {k: v for k, v in data.items() if not (k in _OPTIONS and v is None)}
+
+
+_OPTIONS = frozenset({"tax_free", "vat_amount", "display", "app_scheme", "language"})
+
+
+class Display(BaseModel):
+    """``display`` of ``IMP.request_pay``: ``[]`` lump sum only, ``[2, 3]`` or 2 or 3 months."""
+
+    card_quota: list[int]
 
 
 class OrderPlaced(BaseModel):
@@ -112,6 +140,8 @@ def _request_pay(
 ) -> RequestPay:
     base = settings.public_base_url.rstrip("/")
     buyer = body.buyer
+    taxes, quota = placed.taxes, placed.card_quota
+    card = body.pay_method == "card"
     return RequestPay(
         pg=body.pg, pay_method=body.pay_method, merchant_uid=placed.merchant_uid,
         name=placed.name, amount=wire_amount(placed.amount), currency=placed.amount.currency,
@@ -119,6 +149,10 @@ def _request_pay(
         buyer_addr=buyer.addr, buyer_postcode=buyer.postcode,
         confirm_url=guard.url_for(placed.merchant_uid), notice_url=settings.notice_url(),
         m_redirect_url=f"{base}/iamport/complete",
+        tax_free=None if taxes.tax_free is None else wire_amount(taxes.tax_free),
+        vat_amount=None if taxes.vat_amount is None else wire_amount(taxes.vat_amount),
+        display=Display(card_quota=list(quota)) if card and quota is not None else None,
+        app_scheme=settings.app_scheme, language=body.language,
     )  # fmt: skip
 
 
@@ -149,9 +183,10 @@ async def place_order(
     async def action() -> Answer:
         placed = await _place(services.orders, request, idem.token)
         view = await services.lookups.order(order_id=placed.id)
+        request_pay = _request_pay(placed, body, settings, guard)
         made = OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
-                           request_pay=_request_pay(placed, body, settings, guard))  # fmt: skip
-        return Answer(201, made.model_dump(mode="json"))
+                           request_pay=request_pay)  # fmt: skip
+        return Answer(201, {**made.model_dump(mode="json"), "request_pay": request_pay.wire()})
 
     return await idem.once(body.model_dump(mode="json"), action,
                            location=lambda made: f"/api/orders/{made['order']['id']}")  # fmt: skip

@@ -35,6 +35,11 @@ Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 Units = Annotated[JsonInt, Field(ge=0, le=2**31 - 1)]
 Price = Annotated[JsonInt, Field(ge=0, le=2**53)]
+Quota = Annotated[
+    list[Annotated[JsonInt, Field(ge=2, le=36)]],
+    Field(max_length=35, description="Installment months offered for card payments "
+          "(`display.card_quota`): `[]` lump sum only; null = the merchant's setting."),
+]  # fmt: skip
 
 
 class ProductIn(BaseModel):
@@ -48,6 +53,8 @@ class ProductIn(BaseModel):
     currency: Currency = "KRW"
     stock: Units = Field(description="Units available for sale.")
     on_sale: JsonBool = True
+    tax_free: JsonBool = Field(default=False, description="Tax-exempt (면세).")
+    card_quota: Quota | None = None
 
 
 class ProductPatch(BaseModel):
@@ -60,6 +67,8 @@ class ProductPatch(BaseModel):
     currency: Currency | None = None
     stock: Units | None = Field(default=None, description="New number of available units.")
     on_sale: JsonBool | None = None
+    tax_free: JsonBool | None = None
+    card_quota: Quota | None = Field(default=None, description="null: the merchant's setting.")
 
 
 class StockOut(BaseModel):
@@ -78,6 +87,8 @@ class ProductOut(BaseModel):
     currency: str
     on_sale: bool
     stock: StockOut
+    tax_free: bool
+    card_quota: list[int] | None
     created_at: datetime
     updated_at: datetime
 
@@ -87,6 +98,8 @@ class ProductOut(BaseModel):
                          sold=record.stock.sold)  # fmt: skip
         return cls(id=record.id, sku=record.sku, name=record.name, price=record.price.amount,
                    currency=record.price.currency, on_sale=record.on_sale, stock=stock,
+                   tax_free=record.tax_free,
+                   card_quota=None if record.card_quota is None else list(record.card_quota),
                    created_at=record.created_at, updated_at=record.updated_at)  # fmt: skip
 
 
@@ -100,9 +113,16 @@ def _changes(patch: ProductPatch, current: ProductRecord) -> ProductChanges:
     if patch.price is not None or patch.currency is not None:
         amount = current.price.amount if patch.price is None else patch.price
         price = Money(amount, patch.currency or current.price.currency)
+    quota = patch.card_quota
     return ProductChanges(
-        name=patch.name, price=price, available=patch.stock, on_sale=patch.on_sale
-    )
+        name=patch.name, price=price, available=patch.stock, on_sale=patch.on_sale,
+        tax_free=patch.tax_free, card_quota=None if quota is None else _months(quota),
+        clear_card_quota="card_quota" in patch.model_fields_set and quota is None,
+    )  # fmt: skip
+
+
+def _months(quota: list[int]) -> tuple[int, ...]:
+    return tuple(sorted(set(quota)))
 
 
 router = APIRouter(prefix="/api/products", tags=["products"],
@@ -113,8 +133,9 @@ router = APIRouter(prefix="/api/products", tags=["products"],
              responses=problem_responses(409, 413))  # fmt: skip
 async def create_product(body: ProductIn, services: ServicesDep, idem: IdempotentDep) -> Any:
     """Add a product. Send an `Idempotency-Key` to make retries safe."""
+    quota = None if body.card_quota is None else _months(body.card_quota)
     new = NewProduct(body.sku, body.name, Money(body.price, body.currency), body.stock,
-                     body.on_sale)  # fmt: skip
+                     body.on_sale, body.tax_free, quota)  # fmt: skip
 
     async def action(uow: UnitOfWork) -> Answer:
         try:

@@ -16,7 +16,7 @@ from paydesk.core.orders import Order
 from paydesk.core.stock import Line
 from paydesk.store import Conflict, DecisionRecord, NewDecision, OrderRecord, ProductRecord
 from paydesk.store.errors import StockConflict
-from paydesk.store.records import order_values
+from paydesk.store.records import order_values, tax_values
 
 from .tables import Access, FakeRow, as_json, aware, check
 
@@ -42,7 +42,16 @@ class InMemoryProducts:
         self._access = access
 
     async def add(
-        self, *, sku: str, name: str, price: Money, stock: int, on_sale: bool, now: datetime
+        self,
+        *,
+        sku: str,
+        name: str,
+        price: Money,
+        stock: int,
+        on_sale: bool,
+        now: datetime,
+        tax_free: bool = False,
+        card_quota: Sequence[int] | None = None,
     ) -> ProductRecord:
         tables = await self._access.step(write=True)
         if any(row["sku"] == sku for row in tables.products.values()):
@@ -50,7 +59,8 @@ class InMemoryProducts:
         row = {
             "sku": sku, "name": name, "price": price.amount, "currency": price.currency,
             "on_sale": on_sale, "stock_available": stock, "stock_held": 0, "stock_sold": 0,
-            "created_at": aware(now), "updated_at": aware(now),
+            "created_at": aware(now), "updated_at": aware(now), "tax_free": tax_free,
+            "card_quota": None if card_quota is None else as_json(list(card_quota)),
         }  # fmt: skip
         try:
             _check_product(row)
@@ -124,6 +134,8 @@ class InMemoryOrders:
         pay_method: str | None,
         pg: str | None,
         now: datetime,
+        tax_free: Money | None = None,
+        vat_amount: Money | None = None,
     ) -> int:
         tables = await self._access.step(write=True)
         if any(row["merchant_uid"] == order.merchant_uid for row in tables.orders.values()):
@@ -141,7 +153,7 @@ class InMemoryOrders:
             **order_values(order), "id": order_id, "merchant_uid": order.merchant_uid,
             "name": name, "buyer": as_json(dict(buyer)), "pay_method": pay_method, "pg": pg,
             "expires_at": aware(order.expires_at), "created_at": aware(now),
-            "updated_at": aware(now),
+            "updated_at": aware(now), **tax_values(tax_free, vat_amount),
         }  # fmt: skip
         for item in items:
             item_id = tables.new_id("order_items")
