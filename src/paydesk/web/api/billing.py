@@ -9,9 +9,8 @@ i'mport returns.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ...core.money import Money
 from ...core.subscriptions import Interval
 from ...services.billing_port import CardData
-from ...services.errors import BillingRefused, NotOnRecord, TryLater
+from ...services.errors import BillingRefused, TryLater
 from ...services.idempotency import Answer
 from ...services.subscriptions import SubscriptionView
 from ...store.billing import ChargeRecord, KeyRecord, NewPlan, PlanRecord, SubscriptionRecord
@@ -28,10 +27,10 @@ from ..deps import ServicesDep, SettingsDep
 from ..idempotency import IdempotentDep
 from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID
+from .refused import answered
 
 __all__ = ["router"]
 
-T = TypeVar("T")
 router = APIRouter(
     tags=["billing"],
     responses=AUTH_RESPONSES | problem_responses(400, 404, 409, 413, 422, 502, 503),
@@ -285,7 +284,7 @@ async def issue_key(
 )
 async def get_key(customer_uid: CustomerUid, services: ServicesDep) -> KeyOut:
     """The customer's billing key (masked card)."""
-    return KeyOut.of(await _found(services.billing_keys.key(customer_uid)))
+    return KeyOut.of(await answered(services.billing_keys.key(customer_uid)))
 
 
 @router.delete(
@@ -299,7 +298,7 @@ async def delete_key(customer_uid: CustomerUid, services: ServicesDep, idem: Ide
 
     async def action() -> Answer:
         with _refusals():
-            key = await _found(services.billing_keys.delete(customer_uid))
+            key = await answered(services.billing_keys.delete(customer_uid))
         return Answer(200, KeyOut.of(key).model_dump(mode="json"))
 
     return await idem.once({}, action)
@@ -375,7 +374,7 @@ async def list_plans(services: ServicesDep) -> list[PlanOut]:
     "/api/plans/{plan_id}", response_model=PlanOut, dependencies=[READ], responses=AUTH_RESPONSES
 )
 async def get_plan(plan_id: Id, services: ServicesDep) -> PlanOut:
-    return PlanOut.of(await _found(services.subscriptions.plan(plan_id)))
+    return PlanOut.of(await answered(services.subscriptions.plan(plan_id)))
 
 
 # -- subscriptions ---------------------------------------------------------------------
@@ -391,7 +390,7 @@ async def subscribe(body: SubscribeIn, services: ServicesDep, idem: IdempotentDe
 
     async def action() -> Answer:
         with _refusals():
-            view, job_key = await _found(
+            view, job_key = await answered(
                 services.subscriptions.subscribe(body.plan_id, body.customer_uid)
             )
         await services.try_now(job_key, INLINE_SECONDS)
@@ -428,7 +427,7 @@ async def list_subscriptions(
 )
 async def get_subscription(subscription_id: Id, services: ServicesDep) -> SubscriptionOut:
     """One subscription with its charge history."""
-    return SubscriptionOut.of_view(await _found(services.subscriptions.view(subscription_id)))
+    return SubscriptionOut.of_view(await answered(services.subscriptions.view(subscription_id)))
 
 
 @router.get(
@@ -439,7 +438,7 @@ async def get_subscription(subscription_id: Id, services: ServicesDep) -> Subscr
 )
 async def list_charges(subscription_id: Id, services: ServicesDep) -> list[ChargeOut]:
     """Every attempt to charge the subscription, oldest first."""
-    view = await _found(services.subscriptions.view(subscription_id))
+    view = await answered(services.subscriptions.view(subscription_id))
     return [ChargeOut.of(c) for c in view.charges]
 
 
@@ -455,19 +454,12 @@ async def cancel_subscription(
     """Cancel at once, or at the end of the paid period (`at_period_end`)."""
 
     async def action() -> Answer:
-        view = await _found(
+        view = await answered(
             services.subscriptions.cancel(subscription_id, at_period_end=body.at_period_end)
         )
         return Answer(200, SubscriptionOut.of_view(view).model_dump(mode="json"))
 
     return await idem.once(body.model_dump(mode="json"), action)
-
-
-async def _found(lookup: Awaitable[T]) -> T:
-    try:
-        return await lookup
-    except NotOnRecord as missing:
-        raise Problem(404, "Not found", f"No such record: {missing.args[0]}.") from missing
 
 
 class _refusals:

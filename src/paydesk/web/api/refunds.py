@@ -10,15 +10,14 @@ while the worker keeps at it, ``needs_input``, ``failed``). With an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...core.money import Money
-from ...services.errors import NotOnRecord, RefundRefused
+from ...services.errors import RefundRefused
 from ...services.idempotency import Answer
 from ...services.refunds import RefundAsk, RefundView
 from ...store.ledger_records import AttemptRecord, RefundAccount
@@ -28,10 +27,10 @@ from ..idempotency import IdempotentDep
 from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID
 from .inputs import NO_NUL
+from .refused import answered
 
 __all__ = ["AccountIn", "RefundIn", "RefundOut", "router"]
 
-T = TypeVar("T")
 router = APIRouter(tags=["refunds"],
                    responses=AUTH_RESPONSES | problem_responses(400, 404, 422))  # fmt: skip
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -156,7 +155,7 @@ async def ask_refund(
     """Refund a paid order, fully or partly; tried at once, then by the worker until settled."""
 
     async def action() -> Answer:
-        record = (await _found(services.lookups.order(order_id=order_id))).record
+        record = (await answered(services.lookups.order(order_id=order_id))).record
         currency = record.order.paid.currency
         with _refusals():
             view = await services.refunds.ask(order_id, body.ask(currency, idem.token))
@@ -173,14 +172,14 @@ async def ask_refund(
             dependencies=[READ])  # fmt: skip
 async def list_refunds(order_id: Id, services: ServicesDep) -> list[RefundOut]:
     """Every refund of the order (ours and those seen at i'mport) with their attempts."""
-    views = await _found(services.refunds.of_order(order_id))
+    views = await answered(services.refunds.of_order(order_id))
     return [RefundOut.of(view) for view in views]
 
 
 @router.get("/api/refunds/{refund_id}", response_model=RefundOut, dependencies=[READ])
 async def get_refund(refund_id: Id, services: ServicesDep) -> RefundOut:
     """One refund with its attempts."""
-    return RefundOut.of(await _found(services.refunds.view(refund_id)))
+    return RefundOut.of(await answered(services.refunds.view(refund_id)))
 
 
 @router.post("/api/refunds/{refund_id}/account", response_model=RefundOut,
@@ -192,21 +191,13 @@ async def supply_account(
 
     async def action() -> Answer:
         with _refusals():
-            view = await _found(services.refunds.supply_account(refund_id, body.account()))
+            view = await answered(services.refunds.supply_account(refund_id, body.account()))
         if view.job_key:
             await services.try_now(view.job_key, INLINE_SECONDS)
         view = await services.refunds.view(refund_id)
         return Answer(200, RefundOut.of(view).model_dump(mode="json"))
 
     return await idem.once(body.model_dump(mode="json"), action)
-
-
-async def _found(lookup: Awaitable[T]) -> T:
-    try:
-        found = await lookup
-    except NotOnRecord as missing:
-        raise Problem(404, "Not found", f"No such record: {missing.args[0]}.") from missing
-    return found
 
 
 class _refusals:

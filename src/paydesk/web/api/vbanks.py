@@ -9,15 +9,14 @@ account is sent to the payer (the log, and e-mail when SMTP is configured).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...services.errors import NotOnRecord
 from ...services.idempotency import Answer
 from ...services.job_kinds import VBANK_NOTIFY
 from ...services.virtual_accounts import IssueAsk, VbankRefused, VbankUnavailable
@@ -26,10 +25,10 @@ from ..deps import ServicesDep
 from ..idempotency import IdempotentDep
 from ..problems import Problem, problem_responses
 from ..schemas import MAX_ID, OrderDetail, PaymentOut
+from .refused import answered
 
 __all__ = ["BankOut", "VbankIn", "VbankIssued", "router"]
 
-T = TypeVar("T")
 router = APIRouter(
     tags=["virtual accounts"],
     responses=AUTH_RESPONSES | problem_responses(400, 404, 409, 413, 422, 502, 503),
@@ -86,7 +85,7 @@ async def issue_vbank(
     async def action() -> Answer:
         ask = IssueAsk(body.bank_code, body.due, body.pg)
         with _refusals():
-            imp_uid = await _found(services.vbanks.issue(order_id, ask))
+            imp_uid = await answered(services.vbanks.issue(order_id, ask))
         await services.try_now(f"{VBANK_NOTIFY}:{imp_uid}", INLINE_SECONDS)
         payment = await services.lookups.payment(imp_uid)
         view = await services.lookups.order(order_id=order_id)
@@ -109,7 +108,7 @@ async def delete_vbank(imp_uid: ImpUid, services: ServicesDep, idem: IdempotentD
 
     async def action() -> Answer:
         with _refusals():
-            record = await _found(services.vbanks.revoke(imp_uid))
+            record = await answered(services.vbanks.revoke(imp_uid))
         return Answer(200, PaymentOut.of(record).model_dump(mode="json"))
 
     return await idem.once({"imp_uid": imp_uid}, action)
@@ -126,13 +125,6 @@ async def bank(
     if name is None:
         raise Problem(404, "Not found", f"No bank with code {code} (or the table is unavailable).")
     return BankOut(code=code, name=name)
-
-
-async def _found(lookup: Awaitable[T]) -> T:
-    try:
-        return await lookup
-    except NotOnRecord as missing:
-        raise Problem(404, "Not found", f"No such record: {missing.args[0]}.") from missing
 
 
 @contextmanager
