@@ -56,7 +56,6 @@ def test_refunding_the_first_listed_payment_mid_walk_loses_no_paid_one(
 ) -> None:
     api = clients.make()
     uids, since, until = six_paid(emu)
-    until += timedelta(minutes=5)  # "all" files a refund by its cancelled_at: a later second
     refunded: list[str] = []
 
     def act(n: int, listed: list[str]) -> None:
@@ -100,6 +99,9 @@ def test_status_all_sees_every_payment_and_a_refunded_one_in_its_new_state(
 ) -> None:
     api = clients.make()
     uids, since, until = six_paid(emu)
+    # "all" files a refunded payment under its cancelled_at, which may fall a second or more
+    # after ``now``: the range must reach past it, or the refund leaves the listing.
+    until += timedelta(minutes=5)
     refunded: list[str] = []
 
     def act(n: int, listed: list[str]) -> None:
