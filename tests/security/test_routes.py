@@ -9,8 +9,10 @@ fails ``test_every_route_has_an_audience``.
   every *other* scope 403 — each a problem document with ``WWW-Authenticate``.
 - gateway callbacks (``/iamport/*``): no API key; the source allow-list and
   the signed ``confirm_url`` guard them (tested in ``test_attacks``).
-- admin (``/admin/*``, none yet): a page without a session redirects to login.
+- admin (``/admin/*``): a page without a session redirects to login.
+- shop (``/`` and ``/shop/*``): the buyer's pages, public.
 - docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
+- assets (``/static/*``): public files, read-only.
 """
 
 from __future__ import annotations
@@ -39,11 +41,17 @@ AUDIENCES = {
     "/admin": "admin",
     "/docs": "docs",
     "/openapi.json": "docs",
+    "/static/": "assets",
+    "/shop/": "shop",
 }
+#: paths that belong to an audience only as a whole (no prefix match)
+EXACT = {"/": "shop"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def audience(path: str) -> str | None:
+    if path in EXACT:
+        return EXACT[path]
     matches = [prefix for prefix in AUDIENCES if path == prefix or path.startswith(prefix)]
     return AUDIENCES[max(matches, key=len)] if matches else None
 

@@ -20,11 +20,12 @@ from fastapi import FastAPI
 from .. import __version__
 from ..services.container import Services
 from ..settings import Settings
-from . import api, iamport
+from . import admin, api, iamport, shop
 from .confirm_guard import ConfirmGuard
 from .cors import ScopedCors
 from .docs import install_docs
 from .limits import BodyLimit, Surface
+from .pages import install_static
 from .problems import install_problem_handlers
 
 __all__ = ["create_app"]
@@ -53,6 +54,9 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     install_docs(app)
     app.include_router(iamport.router)
     app.include_router(api.router)
+    app.include_router(shop.router)
+    app.include_router(admin.router)
+    install_static(app)
     app.add_middleware(BodyLimit, surfaces=_surfaces(settings),
                        default=settings.max_body_bytes_default)  # fmt: skip
     if settings.cors_origins:
