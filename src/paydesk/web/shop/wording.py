@@ -98,7 +98,10 @@ def attempt_failure(fail_reason: str | None) -> Explained:
         if f"상세사유 : {refusal.value}" in reason or reason == refusal.value:
             return explained
     if _CANCELLED_BY_BUYER in reason:
-        return Explained("결제를 취소하셨습니다", "결제는 진행되지 않았습니다. 상품 페이지에서 다시 주문할 수 있습니다.")
+        return Explained(
+            "결제를 취소하셨습니다",
+            "결제는 진행되지 않았습니다. 상품 페이지에서 다시 주문할 수 있습니다.",
+        )
     return Explained("결제가 완료되지 않았습니다", reason or "결제창에서 결제가 끝나지 않았습니다.")
 
 
