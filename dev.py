@@ -10,6 +10,7 @@ plus paydesk itself, skipping the install when nothing changed since last time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +22,9 @@ import time
 import urllib.error
 import urllib.request
 import venv
+import webbrowser
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -143,6 +146,54 @@ def demo_api_key(paydesk: str, env: dict[str, str], var: Path) -> str | None:
     return key
 
 
+#: The demo shop's catalogue (SKU, name, price, stock, installment months, minimum age).
+DEMO_PRODUCTS = (
+    ("demo-tee", "paydesk 로고 티셔츠", 15000, 100, None, None),
+    ("demo-bag", "노트북 가방 (할부 가능)", 129000, 20, [2, 3, 6], None),
+    ("demo-flash", "타임세일 한정판 키링", 9900, 3, None, None),
+    ("demo-wine", "레드 와인 750ml", 35000, 30, None, 19),
+)
+DEMO_PLAN = {"code": "demo-coffee", "name": "원두 정기배송 (매월)", "amount": 19900,
+             "interval_unit": "month", "interval_count": 1}  # fmt: skip
+
+
+def api(server: str, key: str, method: str, path: str, body: object = None) -> Any:
+    """One call to the merchant API with the demo key; the JSON answer."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{server}{path}", data=data, method=method, headers={
+        "authorization": f"Bearer {key}", "content-type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def seed_shop(server: str, key: str) -> None:
+    """The demo shop's products and plan, made once (found by SKU and plan code after)."""
+    listed = api(server, key, "GET", "/api/products?limit=500")
+    have = {item["sku"]: item["id"] for item in listed["items"]}
+    for sku, name, price, stock, quota, min_age in DEMO_PRODUCTS:
+        if sku not in have:
+            made = api(server, key, "POST", "/api/products", {
+                "sku": sku, "name": name, "price": price, "stock": stock, "card_quota": quota})  # fmt: skip
+            have[sku] = made["id"]
+        if min_age is not None:
+            api(server, key, "PUT", f"/api/products/{have[sku]}/age-gate", {"min_age": min_age})
+    plans = api(server, key, "GET", "/api/plans")
+    if not any(plan["code"] == DEMO_PLAN["code"] for plan in plans):
+        api(server, key, "POST", "/api/plans", DEMO_PLAN)
+
+
+def open_browser(url: str) -> None:
+    """Open the shop in a browser when there is one (never in tests, never an error)."""
+    if os.environ.get("PAYDESK_DEMO_NO_BROWSER") == "1" or "PYTEST_CURRENT_TEST" in os.environ:
+        return
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return  # no desktop: a console browser would take over this terminal
+    with contextlib.suppress(Exception):  # no browser is no problem for the demo
+        webbrowser.open(url)
+
+
 def demo() -> int:
     """Emulator + merchant server + worker on SQLite, until Ctrl-C or SIGTERM.
 
@@ -191,11 +242,14 @@ def demo() -> int:
             print("dev.py: the emulator or the server did not start", file=sys.stderr)
             return 1
         point_webhooks_at_server(emulator, server)
+        seed_shop(server, key)
         say("paydesk demo is running (Ctrl-C stops it)")
+        print(f"    shop: {server}/", flush=True)
         print(f"    emulator (i'mport V1):  {emulator}   console: {emulator}/console")
         print(f"    merchant server API:    {server}/docs")
         print(f"    demo API key (all scopes, also in {var / 'api_key'}):")
         print(f"        export KEY={key}", flush=True)
+        open_browser(f"{server}/")
         while all(child.poll() is None for _, child in children):
             time.sleep(0.5)
         for name, child in children:

@@ -14,9 +14,11 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["DEFAULT_DATABASE_URL", "IAMPORT_WEBHOOK_IPS", "Settings"]
+__all__ = ["DEFAULT_DATABASE_URL", "IAMPORT_JS_CDN", "IAMPORT_WEBHOOK_IPS", "Settings"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/paydesk.db"
+#: i'mport's own browser SDK (V1).
+IAMPORT_JS_CDN = "https://cdn.iamport.kr/v1/iamport.js"
 
 #: The addresses i'mport sends webhooks from (official list, reference §5).
 IAMPORT_WEBHOOK_IPS = ("52.78.100.19", "52.78.48.223", "52.78.5.241")
@@ -46,6 +48,9 @@ class Settings(BaseSettings):
     iamport_key: SecretStr | None = None
     iamport_secret: SecretStr | None = None
     imp_code: str | None = None  # "imp" + 8 digits, for IMP.init in the browser
+    # The iamport.js the demo shop loads: unset = the one at PAYDESK_IAMPORT_BASE_URL
+    # (the emulator's /v1/iamport.js), or i'mport's CDN when that is the real API.
+    iamport_js_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
     # Where i'mport and browsers reach us: confirm_url, notice_url, m_redirect_url.
     public_base_url: str = "http://127.0.0.1:8000"
@@ -71,6 +76,11 @@ class Settings(BaseSettings):
     # Origins (scheme://host[:port]) whose pages may call /api/orders and
     # /iamport/complete from the browser. Empty: no CORS at all.
     cors_origins: Origins = ()
+
+    # The demo shop's writes (placing an order, storing an identity, a subscription):
+    # per client address, a burst of this many, then shop_writes_per_minute.
+    shop_write_burst: int = Field(default=20, ge=1)
+    shop_writes_per_minute: float = Field(default=30.0, gt=0)
 
     sales_open: bool = True  # the kill switch: False refuses every confirm
     # A payment on an i'mport test channel (sandbox) moved no money; accept it as
@@ -156,6 +166,15 @@ class Settings(BaseSettings):
 
     def confirm_url(self) -> str:
         return self.public_base_url.rstrip("/") + "/iamport/confirm"
+
+    def iamport_js(self) -> str:
+        """The ``<script src>`` of ``iamport.js`` for the shop's pages."""
+        if self.iamport_js_url:
+            return self.iamport_js_url
+        base = self.iamport_base_url.rstrip("/")
+        if base == "https://api.iamport.kr":
+            return IAMPORT_JS_CDN
+        return base + "/v1/iamport.js"
 
     def notice_url(self) -> str:
         return self.public_base_url.rstrip("/") + "/iamport/webhook"

@@ -1,6 +1,7 @@
 """The README's demo command, run as a reader would: ``python3 dev.py demo``.
 
-It starts the emulator, the server and the worker on SQLite; the first payment
+It starts the emulator, the server and the worker on SQLite and prints the shop's
+address first; the shop lists the seeded catalogue; the first payment
 by hand (README, "Quick start") goes through, the emulator's webhook reaches
 the server, and SIGTERM stops every child.
 """
@@ -50,7 +51,8 @@ def _refused(port: int) -> bool:
 def test_demo_takes_a_payment_by_hand_and_stops_on_sigterm(tmp_path: Path) -> None:
     emulator_port, server_port = free_port(), free_port()
     env = {**os.environ, "PAYDESK_DEMO_DIR": str(tmp_path / "var"),
-           "PAYDESK_DEMO_PORTS": f"{emulator_port},{server_port}"}  # fmt: skip
+           "PAYDESK_DEMO_PORTS": f"{emulator_port},{server_port}",
+           "PAYDESK_DEMO_NO_BROWSER": "1"}  # fmt: skip
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
         demo = subprocess.Popen([sys.executable, str(ROOT / "dev.py"), "demo"], cwd=ROOT, env=env,
@@ -58,6 +60,10 @@ def test_demo_takes_a_payment_by_hand_and_stops_on_sigterm(tmp_path: Path) -> No
     try:
         _wait_for_line(log, "export KEY=", demo)
         key = _printed_key(log)
+        printed = log.read_text(errors="replace")
+        shop = f"shop: http://127.0.0.1:{server_port}/"
+        assert shop in printed and printed.index(shop) < printed.index("emulator (i'mport V1)")
+        _shop_is_stocked(server_port)
         assert (tmp_path / "var" / "api_key").read_text().strip() == key
         with (
             httpx.Client(
@@ -76,6 +82,14 @@ def test_demo_takes_a_payment_by_hand_and_stops_on_sigterm(tmp_path: Path) -> No
         if demo.poll() is None:
             demo.kill()
             demo.wait()
+
+
+def _shop_is_stocked(port: int) -> None:
+    """The shop's page lists the seeded catalogue: the flash sale, the age-gated product."""
+    page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "타임세일 한정판 키링" in page.text and "한정 수량 · 3개 남음" in page.text
+    assert "19세 이상" in page.text and "원두 정기배송" in page.text
 
 
 def _pay_by_hand(server: httpx.Client, emulator: httpx.Client, log: Path) -> None:

@@ -10,7 +10,8 @@ fails ``test_every_route_has_an_audience``.
 - gateway callbacks (``/iamport/*``): no API key; the source allow-list and
   the signed ``confirm_url`` guard them (tested in ``test_attacks``).
 - admin (``/admin/*``): a page without a session redirects to login.
-- shop (``/`` and ``/shop/*``): the buyer's pages, public.
+- shop (``/`` and ``/shop/*``): the buyer's pages, public; every write takes the
+  shop's guard (same origin only, rate-limited per address).
 - docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
 - assets (``/static/*``): public files, read-only.
 """
@@ -187,3 +188,41 @@ async def test_docs_are_public_and_the_gateway_takes_no_api_key(server: Server) 
         # the gateway callbacks answer for themselves (refusals, never an auth challenge)
         complete = await http.post("/iamport/complete", json={})
         assert complete.status_code == 400 and "www-authenticate" not in complete.headers
+
+
+def shop_writes(server: Server) -> list[tuple[str, str, RouteContext]]:
+    return [(method, path, route) for path, methods, route in walk(server.app.routes)
+            if audience(path) == "shop" for method in sorted(methods & WRITES)]  # fmt: skip
+
+
+async def test_every_shop_write_refuses_cross_site_requests(server: Server) -> None:
+    writes = shop_writes(server)
+    assert len(writes) >= 4
+    for method, path, route in writes:
+        dependant = getattr(route, "dependant", None)
+        assert dependant is not None, path
+        names = [d.call.__name__ for d in dependant.dependencies if d.call is not None]
+        assert "shop_write" in names, f"{method} {path} lacks the shop's write guard: {names}"
+    strangers = [{"origin": "http://evil.example"}, {"sec-fetch-site": "cross-site"}, {}]
+    for headers in strangers:
+        async with server.client(None, **headers) as stranger:
+            for method, path, _ in writes:
+                answer = await stranger.request(method, concrete(path), json={})
+                assert answer.status_code == 403, (method, path, headers, answer.text)
+                assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "server_options", [{"shop_write_burst": 4, "shop_writes_per_minute": 0.01}], indirect=True
+)
+async def test_every_shop_write_is_rate_limited(server: Server) -> None:
+    writes = shop_writes(server)
+    assert len(writes) == 4, "one token per write route: change the burst with the routes"
+    async with server.client(None, origin=server.url) as page:
+        first = [await page.request(m, concrete(p), json={}) for m, p, _ in writes]
+        again = [await page.request(m, concrete(p), json={}) for m, p, _ in writes]
+    assert all(answer.status_code not in (403, 429) for answer in first), [a.text for a in first]
+    assert all(answer.status_code < 500 for answer in first)
+    for answer in again:
+        assert answer.status_code == 429, answer.text
+        assert int(answer.headers["retry-after"]) >= 1

@@ -50,6 +50,7 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     app.state.services = services
     app.state.settings = settings
     app.state.confirm_guard = guard
+    app.state.shop_limiter = shop.write_limiter(settings)
     install_problem_handlers(app)
     install_docs(app)
     app.include_router(iamport.router)
@@ -70,4 +71,5 @@ def _surfaces(settings: Settings) -> list[Surface]:
         Surface("/iamport/", gateway),
         Surface("/iamport/confirm", gateway, reason_shape=True),
         Surface("/api/", settings.max_body_bytes_api),
+        Surface("/shop/", shop.MAX_BODY),
     ]
