@@ -24,9 +24,12 @@ from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
 from .jobs.runner import DEFAULT_LEASE, JobRunner
 from .jobs.worker import Worker, WorkerPolicy
+from .services.admin_actions import AdminActions
 from .services.api_keys import ApiKeys
+from .services.backoffice import Backoffice
 from .services.billing_keys import BillingKeys
 from .services.billing_port import IamportBilling
+from .services.call_journal import CallJournal, JournalPolicy
 from .services.card_options import CardDefaults
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
@@ -137,6 +140,10 @@ def build_services(
     clock = clock or SystemClock()
     client = iamport or build_iamport(settings)
     database = Database(settings.database_url)
+    journal = CallJournal(
+        database, clock, JournalPolicy(keep=timedelta(days=settings.call_journal_days))
+    )
+    client.add_observer(journal.record)
     api = IamportPayments(client)
     settlement = Settlement(
         database, clock, SettlementPolicy(accept_test_payments=settings.accept_test_payments)
@@ -155,6 +162,7 @@ def build_services(
     )  # fmt: skip
     methods = IamportMethods(client)
     escrows = Escrows(database, clock, api, methods)
+    webhooks = WebhookDesk(database, clock, verifier, escrows)
     return Services(
         store=database,
         clock=clock,
@@ -170,7 +178,7 @@ def build_services(
         confirm=confirm,
         settlement=settlement,
         verifier=verifier,
-        webhooks=WebhookDesk(database, clock, verifier, escrows),
+        webhooks=webhooks,
         refunds=Refunds(database, clock, api, settlement),
         sweep=HoldSweep(
             database,
@@ -179,7 +187,7 @@ def build_services(
                 sweep or SweepPolicy(check_after=check_after, reconcile_every=reconcile_every),
                 vbank_grace=grace,
             ),
-            parts=(subscriptions,),
+            parts=(subscriptions, journal),
         ),
         lookups=Lookups(database),
         retries=Retries(database, clock),
@@ -197,7 +205,10 @@ def build_services(
         subscriptions=subscriptions,
         billing_keys=billing_keys,
         api_keys=ApiKeys(database, clock),
-        closers=(client.aclose, database.dispose),
+        journal=journal,
+        backoffice=Backoffice(database, clock),
+        actions=AdminActions(database, clock, webhooks),
+        closers=(client.aclose, journal.aclose, database.dispose),
     )
 
 

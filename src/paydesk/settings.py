@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     # a heartbeat every third of it; how many jobs one worker runs at once; on
     # SIGTERM, how long jobs in hand may take before they are released.
     job_lease_seconds: float = Field(default=20.0, ge=1)
+    # How long the journal of i'mport calls (the order timeline) keeps a call.
+    call_journal_days: int = Field(default=30, ge=1, le=3650)
     worker_concurrency: int = Field(default=4, ge=1, le=256)
     worker_grace_seconds: float = Field(default=10.0, ge=0)
 

@@ -70,6 +70,7 @@ from .models import (
     VbankDeposit,
     VbankHolder,
 )
+from .observers import CallObserver, CallRecord
 from .operations.verification import Verdict, Verification
 from .retry import RetryPolicy
 from .tokens import TokenCache
@@ -81,6 +82,8 @@ __all__ = [
     "ApiError",
     "AsyncIamport",
     "BadRequest",
+    "CallObserver",
+    "CallRecord",
     "CancelAmountExceeded",
     "CancelEntry",
     "Certification",

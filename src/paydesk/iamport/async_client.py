@@ -98,15 +98,22 @@ class AsyncIamport(ClientCore, Operations):
             return cached
         started, attempt = self._clock(), 0
         deadline = started + self._retry.total
-        while True:
-            attempt += 1
-            try:
-                return self._remember(request, await self._authorized(request, deadline))
-            except IamportError as error:
-                delay = self._retry_after(request, error, attempt, started)
-                if delay is None:
-                    raise
-                await self._sleep(delay)
+        try:
+            while True:
+                attempt += 1
+                try:
+                    envelope = await self._authorized(request, deadline)
+                    break
+                except IamportError as error:
+                    delay = self._retry_after(request, error, attempt, started)
+                    if delay is None:
+                        raise
+                    await self._sleep(delay)
+        except BaseException as error:  # cancelled mid-call too: the observers hear of it
+            self._observe(request, started, attempt, error=error)
+            raise
+        self._observe(request, started, attempt, envelope=envelope)
+        return self._remember(request, envelope)
 
     async def _authorized(self, request: ApiRequest, deadline: float) -> Envelope:
         if not request.auth:

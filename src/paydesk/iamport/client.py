@@ -41,6 +41,9 @@ class Iamport(ClientCore, Operations):
         clock: monotonic seconds, for token deadlines and retry bounds.
         rng: jitter source.
         tokens: a ``TokenCache`` to share tokens between clients.
+        observers: callables given a ``CallRecord`` after every exchange (journal,
+            metrics; see ``observers.py``; ``add_observer`` adds one later). One that
+            raises is logged and ignored: it never breaks a call.
         http: an ``httpx.Client`` to use (not closed by this client).
         transport: an ``httpx.BaseTransport`` for a client made here.
         sleep: how to wait between retries.
@@ -90,15 +93,22 @@ class Iamport(ClientCore, Operations):
             return cached
         started, attempt = self._clock(), 0
         deadline = started + self._retry.total
-        while True:
-            attempt += 1
-            try:
-                return self._remember(request, self._authorized(request, deadline))
-            except IamportError as error:
-                delay = self._retry_after(request, error, attempt, started)
-                if delay is None:
-                    raise
-                self._sleep(delay)
+        try:
+            while True:
+                attempt += 1
+                try:
+                    envelope = self._authorized(request, deadline)
+                    break
+                except IamportError as error:
+                    delay = self._retry_after(request, error, attempt, started)
+                    if delay is None:
+                        raise
+                    self._sleep(delay)
+        except BaseException as error:  # cancelled mid-call too: the observers hear of it
+            self._observe(request, started, attempt, error=error)
+            raise
+        self._observe(request, started, attempt, envelope=envelope)
+        return self._remember(request, envelope)
 
     def _authorized(self, request: ApiRequest, deadline: float) -> Envelope:
         if not request.auth:

@@ -13,7 +13,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 import httpx
@@ -28,6 +28,7 @@ from .exchange import (
     encode_body,
     redacted,
 )
+from .observers import CallObserver, notify, record_of
 from .operations.auth import read_token, token_request
 from .retry import RetryPolicy, retry_delay
 from .tokens import DEFAULT_MARGIN, TokenCache, grant_for
@@ -95,6 +96,7 @@ class ClientOptions(TypedDict, total=False):
     clock: Callable[[], float]
     rng: random.Random | None
     tokens: TokenCache | None
+    observers: Sequence[CallObserver]
 
 
 class ClientCore:
@@ -113,6 +115,7 @@ class ClientCore:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         tokens: TokenCache | None = None,
+        observers: Sequence[CallObserver] = (),
     ) -> None:
         if not imp_key or not imp_secret:
             raise ValueError("imp_key and imp_secret are required")
@@ -130,6 +133,7 @@ class ClientCore:
         self._token_key = (self._base_url, imp_key)
         self._token_request = token_request(imp_key, imp_secret)
         self._answers: dict[tuple[str, str], Envelope] = {}
+        self._observers: list[CallObserver] = list(observers)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -138,6 +142,10 @@ class ClientCore:
         return (
             f"{type(self).__name__}({self._imp_key!r}, base_url={self._base_url!r}{tier}{closed})"
         )
+
+    def add_observer(self, observer: CallObserver) -> None:
+        """Also give every later exchange's ``CallRecord`` to ``observer`` (see ``observers``)."""
+        self._observers.append(observer)
 
     def forget_cached(self) -> None:
         """Drop kept answers (the bank and card code tables are read again on next use)."""
@@ -202,6 +210,28 @@ class ClientCore:
             request_id,
             took,
         )
+
+    def _observe(
+        self,
+        request: ApiRequest,
+        started: float,
+        attempts: int,
+        *,
+        envelope: Envelope | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """Tell the observers how ``request`` ended (never raises)."""
+        if not self._observers:
+            return
+        try:
+            took = self._clock() - started
+            record = record_of(
+                request, envelope=envelope, error=error, duration=took, attempts=attempts
+            )
+        except Exception:  # a record we cannot build must not break the call either
+            log.exception("could not describe %s for the observers", request.operation)
+            return
+        notify(tuple(self._observers), record)
 
     # -- answers cache (code tables) -------------------------------------------------
     def _cached(self, request: ApiRequest) -> Envelope | None:

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 
 from ..core.clock import Clock
 from ..store import UnitsOfWork
+from .admin_actions import AdminActions
 from .api_keys import ApiKeys
+from .backoffice import Backoffice
 from .billing_keys import BillingKeys
+from .call_journal import CallJournal
 from .catalog import Catalog
 from .confirm import ConfirmDesk
 from .escrow import Escrows
@@ -69,6 +72,9 @@ class Services:
     billing_keys: BillingKeys
     api_keys: ApiKeys
     retries: Retries  # the dead-letter list of jobs
+    journal: CallJournal  # every i'mport call and its outcome class (the client's observer)
+    backoffice: Backoffice  # the admin console's read-only queries
+    actions: AdminActions  # the admin console's webhook replay and reconcile-now
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

@@ -8,6 +8,7 @@
      ├── ConfirmUnavailable     no confirm decision in time (the endpoint answers 429)
      ├── RefundRefused          a refund the rules do not allow (names the rule)
      ├── NotOnRecord            no order or payment matches a lookup
+     ├── InvalidFilters         a search/export filter that cannot be read (admin console)
      ├── ProductNotFound        no product has that id
      ├── DuplicateSku           another product uses that SKU
      ├── KeyReused              an Idempotency-Key reused for a different request
@@ -34,6 +35,7 @@ __all__ = [
     "BillingRefused",
     "ConfirmUnavailable",
     "DuplicateSku",
+    "InvalidFilters",
     "InvalidKeyRequest",
     "JobNotActionable",
     "JobNotFound",
@@ -105,6 +107,10 @@ def _refund_refused(
 
 class NotOnRecord(ServiceError, LookupError):
     """No order or payment matches."""
+
+
+class InvalidFilters(ServiceError, ValueError):
+    """A search or export filter that cannot be read (a bad date, an unknown status)."""
 
 
 class ProductNotFound(ServiceError, LookupError):

@@ -41,6 +41,7 @@ __all__ = [
     "customer_identities",
     "escrow_deliveries",
     "external_receipts",
+    "gateway_calls",
     "idempotency_keys",
     "jobs",
     "metadata",
@@ -557,4 +558,29 @@ api_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
     Column("last_used_at", UtcDateTime),
+)
+
+
+#: Every exchange with i'mport and its outcome class (migration 0009): ids only, pruned.
+gateway_calls = Table(
+    "gateway_calls",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),  # when the call ended
+    Column("operation", String(64), nullable=False),  # e.g. payments.cancel
+    Column("method", String(8), nullable=False),
+    Column("path", String(255), nullable=False),
+    Column("imp_uid", String(32)),
+    Column("merchant_uid", String(40)),
+    Column("customer_uid", String(80)),
+    Column("outcome", String(12), nullable=False),  # ok | rejected | not_sent | unknown
+    Column("code", Integer),  # i'mport's envelope code of a refusal
+    Column("message", Text),  # truncated
+    Column("error", String(40)),  # the client's error class
+    Column("http_status", Integer),
+    Column("duration_ms", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Index(None, "imp_uid"),
+    Index(None, "merchant_uid"),
+    Index(None, "at"),
 )

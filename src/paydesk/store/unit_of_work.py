@@ -13,9 +13,11 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .api_keys import ApiKeyRepository
+from .backoffice import BackofficeQueries
 from .billing import BillingBook
 from .decisions import DecisionRepository
 from .escrows import EscrowBook
+from .gateway_calls import GatewayCallLog
 from .idempotency import IdempotencyRepository
 from .identities import CustomerRepository
 from .inbox import WebhookInbox
@@ -52,6 +54,8 @@ class UnitOfWork:
         self.escrows = EscrowBook(connection, dialect)
         self.billing = BillingBook(connection)
         self.api_keys = ApiKeyRepository(connection)
+        self.gateway_calls = GatewayCallLog(connection)
+        self.backoffice = BackofficeQueries(connection)
 
 
 class UnitsOfWork(Protocol):

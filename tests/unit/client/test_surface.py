@@ -41,7 +41,9 @@ def test_exported_members_are_exactly_the_declared_ones() -> None:
 def test_a_client_shows_only_its_operations_and_closing() -> None:
     for client, extra in ((Iamport, {"close"}), (AsyncIamport, {"aclose"})):
         public = {name for name in dir(client) if not name.startswith("_")}
-        assert public == OPERATIONS | extra | {"forget_cached"}, public ^ (OPERATIONS | extra)
+        assert public == OPERATIONS | extra | {"forget_cached", "add_observer"}, public ^ (
+            OPERATIONS | extra
+        )
 
 
 def test_signatures_and_help_show_the_real_parameters() -> None:
