@@ -13,6 +13,8 @@ fails ``test_every_route_has_an_audience``.
 - shop (``/`` and ``/shop/*``): the buyer's pages, public.
 - docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
 - assets (``/static/*``): public files, read-only.
+- ops (``/metrics``): listed addresses (loopback by default) or the metrics token
+  (tested in ``test_ops``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ AUDIENCES = {
     "/openapi.json": "docs",
     "/static/": "assets",
     "/shop/": "shop",
+    "/metrics": "ops",
 }
 #: paths that belong to an audience only as a whole (no prefix match)
 EXACT = {"/": "shop"}

@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .api_keys import ApiKeyRepository
+from .backlog import BacklogCounts
 from .billing import BillingBook
 from .decisions import DecisionRepository
 from .escrows import EscrowBook
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.escrows = EscrowBook(connection, dialect)
         self.billing = BillingBook(connection)
         self.api_keys = ApiKeyRepository(connection)
+        self.backlog = BacklogCounts(connection)
 
 
 class UnitsOfWork(Protocol):
