@@ -43,7 +43,9 @@ def test_outcome_classes_of_the_client_errors() -> None:
     assert outcome_class(None) == "ok"
     assert outcome_class(NotSent("x")) == "not_sent"
     assert outcome_class(OutcomeUnknown("x", write=True)) == "unknown"
-    assert outcome_class(ServerError("x", http_status=502, code=None, write=False)) == "server_error"
+    assert (
+        outcome_class(ServerError("x", http_status=502, code=None, write=False)) == "server_error"
+    )
     assert outcome_class(NotFound("x", http_status=404, code=None)) == "refused"
     assert outcome_class(RateLimited("x", write=False, http_status=429)) == "rate_limited"
     assert outcome_class(RuntimeError("x")) == "error"
