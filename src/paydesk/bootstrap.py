@@ -24,6 +24,7 @@ from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
 from .jobs.runner import DEFAULT_LEASE, JobRunner
 from .jobs.worker import Worker, WorkerPolicy
+from .logs import RequestIdTransport
 from .services.admin_actions import AdminActions
 from .services.api_keys import ApiKeys
 from .services.backoffice import Backoffice
@@ -48,6 +49,7 @@ from .services.refunds import Refunds
 from .services.retries import Retries
 from .services.settlement import Settlement, SettlementPolicy
 from .services.subscriptions import Subscriptions
+from .services.telemetry import Telemetry
 from .services.vbank_notices import (
     AccountNotifier,
     LogNotifier,
@@ -73,20 +75,30 @@ __all__ = [
     "build_services",
     "build_worker",
     "confirm_policy",
+    "log_secrets",
     "vbank_policy",
     "worker_policy",
 ]
 
 
 def build_iamport(settings: Settings) -> AsyncIamport:
-    """The async i'mport client for ``settings``; raises ``ValueError`` without credentials."""
+    """The async i'mport client for ``settings``, which sends each call the id of the
+    request it serves (``X-Request-ID``). Raises ``ValueError`` without credentials."""
     if settings.iamport_key is None or settings.iamport_secret is None:
         raise ValueError("set PAYDESK_IAMPORT_KEY and PAYDESK_IAMPORT_SECRET")
     return AsyncIamport(
         settings.iamport_key.get_secret_value(),
         settings.iamport_secret.get_secret_value(),
         base_url=settings.iamport_base_url,
+        transport=RequestIdTransport(),
     )
+
+
+def log_secrets(settings: Settings) -> list[str]:
+    """The secret values of ``settings``, for the log redactor to mask wherever they appear."""
+    values = (settings.secret_key, settings.iamport_secret, settings.metrics_token,
+              settings.inicis_pg_api_key, settings.smtp_password)  # fmt: skip
+    return [value.get_secret_value() for value in values if value is not None]
 
 
 def confirm_policy(settings: Settings) -> ConfirmPolicy:
@@ -140,10 +152,14 @@ def build_services(
     clock = clock or SystemClock()
     client = iamport or build_iamport(settings)
     database = Database(settings.database_url)
+    telemetry = Telemetry()
     journal = CallJournal(
         database, clock, JournalPolicy(keep=timedelta(days=settings.call_journal_days))
     )
     client.add_observer(journal.record)
+    client.add_observer(
+        lambda call: telemetry.observe_call(call.operation, call.outcome, call.duration)
+    )
     api = IamportPayments(client)
     settlement = Settlement(
         database, clock, SettlementPolicy(accept_test_payments=settings.accept_test_payments)
@@ -162,7 +178,9 @@ def build_services(
     )  # fmt: skip
     methods = IamportMethods(client)
     escrows = Escrows(database, clock, api, methods)
-    webhooks = WebhookDesk(database, clock, verifier, escrows)
+    webhooks = WebhookDesk(
+        database, clock, verifier, escrows, on_processed=telemetry.webhook_processed
+    )
     return Services(
         store=database,
         clock=clock,
@@ -209,6 +227,7 @@ def build_services(
         backoffice=Backoffice(database, clock),
         actions=AdminActions(database, clock, webhooks),
         closers=(client.aclose, journal.aclose, database.dispose),
+        telemetry=telemetry,
     )
 
 

@@ -12,6 +12,7 @@ from .cli_reconcile import reconcile, webhooks
 from .cli_retries import retries_app
 from .cli_subscriptions import subscriptions
 from .extras import require
+from .logs import LogFormat, configure_logging
 
 __all__ = ["app", "main"]
 
@@ -32,6 +33,12 @@ def emulator(
     public_url: Annotated[
         str | None, typer.Option(help="URL browsers use to reach the emulator.")
     ] = None,
+    log_format: Annotated[
+        LogFormat, typer.Option(envvar="PAYDESK_LOG_FORMAT", help="text or json.")
+    ] = "text",
+    log_level: Annotated[str, typer.Option(envvar="PAYDESK_LOG_LEVEL", help="DEBUG, INFO ...")] = (
+        "INFO"
+    ),
 ) -> None:
     """Run the local i'mport V1 gateway emulator."""
     require("emulator", "paydesk emulator")
@@ -50,7 +57,11 @@ def emulator(
     except ValueError as exc:
         typer.secho(f"paydesk emulator: cannot start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
-    uvicorn.run(asgi, host=host, port=port, log_level="info")
+    try:
+        configure_logging(log_format, log_level)
+    except ValueError as exc:  # an unknown level
+        raise typer.BadParameter(str(exc), param_hint="--log-level") from exc
+    uvicorn.run(asgi, host=host, port=port, log_config=None, log_level=None)
 
 
 app.add_typer(keys, name="keys")
@@ -79,19 +90,28 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the merchant server (PAYDESK_* variables; see README.md, "The merchant server")."""
+    """Run the merchant server (PAYDESK_* variables; see README.md, "The merchant server").
+
+    On SIGTERM, requests in flight get PAYDESK_SHUTDOWN_GRACE_SECONDS to finish; then
+    confirms still being stored are waited for, and connections are closed.
+    """
     require("server", "paydesk serve")
     import uvicorn
 
-    from .bootstrap import build_server
+    from .bootstrap import build_server, log_secrets
+    from .settings import Settings
 
     try:
-        asgi = build_server()
+        settings = Settings()
+        configure_logging(settings.log_format, settings.log_level, secrets=log_secrets(settings))
+        asgi = build_server(settings)
     except ValueError as exc:
         typer.secho(f"paydesk serve: cannot start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
-    # X-Forwarded-For is judged by PAYDESK_TRUSTED_PROXIES (web/forwarding.py), not uvicorn
-    uvicorn.run(asgi, host=host, port=port, log_level="info", proxy_headers=False)
+    # X-Forwarded-For is judged by PAYDESK_TRUSTED_PROXIES (web/forwarding.py), not uvicorn;
+    # logging is ours (configure_logging): uvicorn's records go through the same redactor
+    uvicorn.run(asgi, host=host, port=port, proxy_headers=False, log_config=None,
+                log_level=None, timeout_graceful_shutdown=settings.shutdown_grace_seconds)  # fmt: skip
 
 
 @app.command()
@@ -108,17 +128,14 @@ def worker(
     """
     require("server", "paydesk worker")
     import asyncio
-    import logging
 
-    from .bootstrap import build_worker, worker_policy
+    from .bootstrap import build_worker, log_secrets, worker_policy
     from .jobs.worker import stop_on_signals
     from .settings import Settings
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         settings = Settings()
+        configure_logging(settings.log_format, settings.log_level, secrets=log_secrets(settings))
         policy = worker_policy(settings, poll=poll, sweep_every=sweep_every)
         running, close = build_worker(settings, policy)
     except ValueError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -145,7 +145,32 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=4, ge=1, le=256)
     worker_grace_seconds: float = Field(default=10.0, ge=0)
 
-    @field_validator("webhook_allowed_ips", "trusted_proxies", "confirm_allowed_ips", mode="before")
+    # -- operations ------------------------------------------------------------------
+    # Logs: "text" for people, "json" (one object a line) for collectors; the level of the
+    # root logger. Secrets and buyer data are masked at every level (paydesk.logs).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Who may scrape /metrics: a listed address (behind PAYDESK_TRUSTED_PROXIES, the client
+    # they name), or anyone sending "Authorization: Bearer <PAYDESK_METRICS_TOKEN>".
+    metrics_allowed_ips: Networks = Field(
+        default=(ip_network("127.0.0.1/32"), ip_network("::1/128"))
+    )
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    # On SIGTERM, how long `paydesk serve` lets requests in flight finish before it stops.
+    shutdown_grace_seconds: int = Field(default=30, ge=1)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator(
+        "webhook_allowed_ips",
+        "trusted_proxies",
+        "confirm_allowed_ips",
+        "metrics_allowed_ips",
+        mode="before",
+    )
     @classmethod
     def _networks(cls, value: object) -> object:
         """Accept ``"1.2.3.4, 10.0.0.0/8"`` from the environment as well as lists."""

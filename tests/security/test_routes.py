@@ -14,6 +14,8 @@ fails ``test_every_route_has_an_audience``.
   shop's guard (same origin only, rate-limited per address).
 - docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
 - assets (``/static/*``): public files, read-only.
+- ops (``/metrics``): listed addresses (loopback by default) or the metrics token
+  (tested in ``test_ops``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ AUDIENCES = {
     "/openapi.json": "docs",
     "/static/": "assets",
     "/shop/": "shop",
+    "/metrics": "ops",
 }
 #: paths that belong to an audience only as a whole (no prefix match)
 EXACT = {"/": "shop"}

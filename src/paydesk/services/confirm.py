@@ -106,11 +106,21 @@ class ConfirmDesk:
         self._lanes: GroupCommit[int | None, _Call, Decision] = GroupCommit(
             self._flush, window=window, max_batch=most
         )
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def batches(self) -> int:
         """How many batch transactions ran so far."""
         return self._lanes.batches
+
+    async def drain(self) -> None:
+        """Wait for the confirms in flight (for a clean shutdown): every call being decided
+        is answered, and every batch queued is stored, even one whose caller gave up."""
+        await self._idle.wait()
+        await self._lookups.drain()
+        await self._lanes.drain()
 
     async def confirm(self, call: ConfirmCall, request: Mapping[str, Any]) -> Decision:
         """Approve or refuse ``call``; the same ``imp_uid`` always gets the same decision.
@@ -118,12 +128,18 @@ class ConfirmDesk:
         ``request`` is what i'mport sent, stored with the decision. Raises
         ``ConfirmUnavailable`` when no decision can be made in time.
         """
+        self._in_flight += 1
+        self._idle.clear()
         try:
             async with asyncio.timeout(self._policy.deadline_seconds):
                 return await self._confirm(call, request)
         except (StoreError, TimeoutError) as exc:
             log.exception("confirm %s: no decision (%s)", call.imp_uid, type(exc).__name__)
             raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
 
     async def _confirm(self, call: ConfirmCall, request: Mapping[str, Any]) -> Decision:
         if self._policy.group_commit:

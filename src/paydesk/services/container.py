@@ -34,6 +34,7 @@ from .refunds import Refunds
 from .retries import Retries
 from .settlement import Settlement
 from .subscriptions import Subscriptions
+from .telemetry import Telemetry
 from .verification import Verifier
 from .virtual_accounts import VirtualAccounts
 from .webhooks import WebhookDesk
@@ -78,6 +79,8 @@ class Services:
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)
+    #: The app's metrics (its own registry); ``bootstrap`` shares it with the services.
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
     async def try_now(self, job_key: str, seconds: float = 10.0) -> None:
         """Do a just-queued job at once, if this process may; any trouble leaves it to the worker."""
@@ -90,6 +93,8 @@ class Services:
             log.exception("job %s: inline run failed; the worker will retry", job_key)
 
     async def aclose(self) -> None:
-        """Release what the services hold (the i'mport client, database connections)."""
+        """Let confirms in flight finish, then release what the services hold (the i'mport
+        client, database connections)."""
+        await self.confirm.drain()
         for close in self.closers:
             await close()

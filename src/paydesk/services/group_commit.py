@@ -61,6 +61,15 @@ class GroupCommit(Generic[K, T, R]):
             lane.runner = asyncio.create_task(self._drain(key, lane))
         return await future
 
+    async def drain(self) -> None:
+        """Wait until every batch submitted so far is flushed (for a clean shutdown).
+
+        A batch is flushed even if its waiters gave up (a request cancelled by
+        the server's shutdown timeout): its transaction is not cut off midway.
+        """
+        while runners := [lane.runner for lane in self._lanes.values() if lane.runner]:
+            await asyncio.gather(*runners, return_exceptions=True)
+
     async def _drain(self, key: K, lane: _Lane[T, R]) -> None:
         try:
             if self._window:

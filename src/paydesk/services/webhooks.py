@@ -20,7 +20,9 @@ row stays unprocessed until then.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..core.clock import Clock
 from ..store import NewJob, UnitsOfWork
@@ -60,11 +62,15 @@ class WebhookDesk:
         clock: Clock,
         verifier: Verifier,
         escrows: Escrows | None = None,
+        *,
+        on_processed: Callable[[float], None] | None = None,
     ) -> None:
+        """``on_processed`` hears each processing's lag: seconds from stored to processed."""
         self._db = database
         self._clock = clock
         self._verifier = verifier
         self._escrows = escrows
+        self._on_processed = on_processed
 
     async def receive(self, delivery: Delivery, *, refused: str | None = None) -> Receipt:
         """Store ``delivery`` and, unless ``refused`` (the reason) or unreadable, its job.
@@ -105,7 +111,7 @@ class WebhookDesk:
             raise NotOnRecord(f"webhook delivery {inbox_id} names no payment")
         if self._escrows is not None and _is_event(row):
             outcome = await self._escrows.apply_event(row)
-            await self._finish(inbox_id, outcome)
+            await self._finish(inbox_id, outcome, row.received_at)
             return outcome
         try:
             checked = await self._verifier.result_arrived(row.imp_uid, row.merchant_uid)
@@ -117,7 +123,7 @@ class WebhookDesk:
             outcome = f"{outcome}:{checked.settled.report.status.value}"
         elif checked.detail:
             outcome = f"{outcome}:{checked.detail}"
-        await self._finish(inbox_id, outcome)
+        await self._finish(inbox_id, outcome, row.received_at)
         return outcome
 
     async def failed(self, *, limit: int = 500) -> list[InboxRecord]:
@@ -129,9 +135,12 @@ class WebhookDesk:
         async with self._db.transaction() as uow:
             await uow.inbox.note(inbox_id, error)
 
-    async def _finish(self, inbox_id: int, outcome: str) -> None:
+    async def _finish(self, inbox_id: int, outcome: str, received_at: datetime) -> None:
+        now = self._clock.now()
         async with self._db.transaction() as uow:
-            await uow.inbox.finish(inbox_id, outcome, self._clock.now())
+            await uow.inbox.finish(inbox_id, outcome, now)
+        if self._on_processed is not None:
+            self._on_processed((now - received_at).total_seconds())
 
 
 def _is_event(row: InboxRecord) -> bool:

@@ -107,7 +107,9 @@ async def _translated() -> AsyncIterator[None]:
 
 
 def _engine(url: URL, pool_size: int) -> AsyncEngine:
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: bound values (buyer e-mail, phone, address ...) never reach SQLAlchemy's
+    # log lines or the text of its errors, whatever the log level
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.get_backend_name() == "postgresql":
         options.update(pool_size=pool_size, max_overflow=pool_size)
     return create_async_engine(url, **options)

@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .api_keys import ApiKeyRepository
+from .backlog import BacklogCounts
 from .backoffice import BackofficeQueries
 from .billing import BillingBook
 from .decisions import DecisionRepository
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(connection)
         self.gateway_calls = GatewayCallLog(connection)
         self.backoffice = BackofficeQueries(connection)
+        self.backlog = BacklogCounts(connection)
 
 
 class UnitsOfWork(Protocol):

@@ -5,9 +5,10 @@ with the ``Settings``; every router reads them from ``app.state`` (``deps``).
 The services are closed when the app shuts down. OpenAPI is served at
 ``/docs``, with no asset from another host.
 
-Around the routers, outermost first: CORS for the two cross-origin paths
-(only when ``PAYDESK_CORS_ORIGINS`` is set), then the body limit of each
-surface (``/iamport/*``, ``/api/*``, everything else).
+Around the routers, outermost first: the request id (``request_ids``), CORS for
+the two cross-origin paths (only when ``PAYDESK_CORS_ORIGINS`` is set), then the
+body limit of each surface (``/iamport/*``, ``/api/*``, everything else).
+``/metrics`` is for operators (``metrics``).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from fastapi import FastAPI
 from .. import __version__
 from ..services.container import Services
 from ..settings import Settings
-from . import admin, api, iamport, shop
+from . import admin, api, iamport, metrics, shop
 from .confirm_guard import ConfirmGuard
 from .cors import ScopedCors
 from .docs import install_docs
 from .limits import BodyLimit, Surface
 from .pages import install_static
 from .problems import install_problem_handlers
+from .request_ids import RequestIds
 
 __all__ = ["create_app"]
 
@@ -57,11 +59,13 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(shop.router)
     app.include_router(admin.router)
+    app.include_router(metrics.router)
     install_static(app)
     app.add_middleware(BodyLimit, surfaces=_surfaces(settings),
                        default=settings.max_body_bytes_default)  # fmt: skip
     if settings.cors_origins:
         app.add_middleware(ScopedCors, origins=settings.cors_origins)
+    app.add_middleware(RequestIds)
     return app
 
 

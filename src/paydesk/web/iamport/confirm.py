@@ -15,6 +15,7 @@ signed ``confirm_url`` (``?token=`` the HMAC of its merchant_uid) and, when
 from __future__ import annotations
 
 import logging
+import time
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -22,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ...core.confirm import ConfirmCall, Refusal
+from ...services.container import Services
 from ...services.errors import ConfirmUnavailable
 from ..confirm_guard import ConfirmGuard
 from ..deps import ConfirmGuardDep, ServicesDep
@@ -112,8 +114,9 @@ async def _fields(request: Request) -> dict[str, Any]:
             for key, value in data.items()}  # fmt: skip
 
 
-def _refused(status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"reason": reason}, status_code=status)
+def _refused(status: int, reason: str) -> tuple[str, JSONResponse]:
+    result = "unavailable" if reason == UNAVAILABLE else reason.replace(" ", "_")
+    return result, JSONResponse({"reason": reason}, status_code=status)
 
 
 router = APIRouter(tags=["i'mport"])
@@ -122,6 +125,16 @@ router = APIRouter(tags=["i'mport"])
 @router.post("/iamport/confirm", openapi_extra=_OPENAPI, response_model=None)
 async def confirm(request: Request, services: ServicesDep, guard: ConfirmGuardDep) -> JSONResponse:
     """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason."""
+    started = time.perf_counter()
+    result, answer = await _answer(request, services, guard)
+    services.telemetry.confirm_decided(result, time.perf_counter() - started)
+    return answer
+
+
+async def _answer(
+    request: Request, services: Services, guard: ConfirmGuard
+) -> tuple[str, JSONResponse]:
+    """The result (``approved`` or the refusal's reason, for metrics) and the answer."""
     source = sender(request, guard.trusted_proxies)
     if not guard.source_allowed(source):
         log.warning("confirm from %s refused: not on the allow-list", source)
@@ -132,6 +145,7 @@ async def confirm(request: Request, services: ServicesDep, guard: ConfirmGuardDe
         call = None
     if call is None:
         return _refused(400, INVALID)
+    log.debug("confirm %s for %s received", call.imp_uid, call.merchant_uid)
     if not _signed(guard, request, call):
         log.warning("confirm %r for %r from %s refused: bad confirm_url token",
                     call.imp_uid, call.merchant_uid, source)  # fmt: skip
@@ -144,7 +158,7 @@ async def confirm(request: Request, services: ServicesDep, guard: ConfirmGuardDe
         log.exception("confirm %s: unexpected error", call.imp_uid)
         return _refused(429, UNAVAILABLE)
     if decision.refusal is None:
-        return JSONResponse({}, status_code=200)
+        return "approved", JSONResponse({}, status_code=200)
     return _refused(REFUSAL_STATUS[decision.refusal], decision.refusal.value)
 
 

@@ -135,11 +135,15 @@ async def webhook(request: Request, services: ServicesDep, settings: SettingsDep
         receipt = await services.webhooks.receive(delivery, refused=refused)
     except Exception:
         log.exception("webhook from %s could not be stored", delivery.source_ip)
+        services.telemetry.webhook_received("unstored")
         return problem_response(503, "Service Unavailable", "The delivery was not stored.")
     if refused is not None:
         log.warning("webhook from %s refused: not on the allow-list", delivery.source_ip)
+        services.telemetry.webhook_received("forbidden")
         return problem_response(403, "Forbidden", "The sender is not allowed.")
     if receipt.job_key is None:
+        services.telemetry.webhook_received("unreadable")
         return problem_response(400, "Bad Request", "Not a payment notification.")
+    services.telemetry.webhook_received("stored")
     await services.try_now(receipt.job_key, gate.inline_seconds)
     return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id})
