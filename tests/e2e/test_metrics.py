@@ -58,6 +58,10 @@ async def test_counters_and_gauges_follow_the_payments(
     assert value(after, "paydesk_orders_waiting", status="unverified") == 0
     assert value(after, "paydesk_jobs_dead") == 0
     assert value(after, "paydesk_webhooks_unprocessed") == 0
+    # the webhook's payment was read from i'mport: the client's observer hook counted it
+    reads = value(after, "paydesk_iamport_calls_total", operation="payments.get", outcome="ok")
+    assert reads >= 1
+    assert value(after, "paydesk_iamport_call_seconds_count", operation="payments.get") == reads
 
 
 async def test_refusals_are_counted_by_reason(shop: Shop, window: WindowClient) -> None:
