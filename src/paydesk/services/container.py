@@ -30,6 +30,7 @@ from .reconciliation import Reconciler
 from .refunds import Refunds
 from .retries import Retries
 from .settlement import Settlement
+from .staff import StaffAccess
 from .subscriptions import Subscriptions
 from .verification import Verifier
 from .virtual_accounts import VirtualAccounts
@@ -69,6 +70,7 @@ class Services:
     billing_keys: BillingKeys
     api_keys: ApiKeys
     retries: Retries  # the dead-letter list of jobs
+    staff: StaffAccess  # the admin console's users, sessions and login limit
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

@@ -26,6 +26,7 @@ from .products import ProductRepository
 from .receipts import ReceiptBook
 from .reconciliations import ReconciliationBook
 from .refund_book import RefundBook
+from .staff import StaffBook
 from .sweeps import Sweeps
 
 __all__ = ["UnitOfWork", "UnitsOfWork"]
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.escrows = EscrowBook(connection, dialect)
         self.billing = BillingBook(connection)
         self.api_keys = ApiKeyRepository(connection)
+        self.staff = StaffBook(connection)
 
 
 class UnitsOfWork(Protocol):

@@ -51,6 +51,7 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.confirm_guard = guard
     install_problem_handlers(app)
+    admin.install_admin_errors(app)
     install_docs(app)
     app.include_router(iamport.router)
     app.include_router(api.router)
