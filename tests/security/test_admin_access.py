@@ -288,5 +288,3 @@ async def test_the_login_page_speaks_english_when_asked(http: httpx.AsyncClient)
     page = await http.get("/admin/login", params={"lang": "en"})
     assert "<h1>Admin login</h1>" in page.text
     assert "Wrong username or password." in (await http_login(http, "admin", "x" * 12)).text
-
-

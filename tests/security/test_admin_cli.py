@@ -16,7 +16,9 @@ from tests.support.db import in_thread
 PASSWORD = "a passphrase for the console"
 
 
-def _cli(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PAYDESK_DATABASE_URL": database_url, "COLUMNS": "160"}
     command = [sys.executable, "-c", "from paydesk.cli import main; main()", "admin", *args]
     return subprocess.run(command, env=env, input=stdin, capture_output=True, text=True,

@@ -17,8 +17,9 @@ from paydesk.services.container import Services
 from paydesk.services.staff import StaffAccess
 from paydesk.store import Database
 from paydesk.store.staff import StaffUserRecord
+from tests.support.db import run_async
 
-__all__ = ["STAFF_PASSWORD", "csrf_of", "http_login", "login", "make_staff"]
+__all__ = ["STAFF_PASSWORD", "create_staff", "csrf_of", "http_login", "login", "make_staff"]
 
 #: A password that passes the length rule; tests use it unless they test passwords.
 STAFF_PASSWORD = "correct horse battery staple"
@@ -59,10 +60,18 @@ async def http_login(
     return await http.post("/admin/login", data=data, follow_redirects=False)
 
 
-def login(page: Any, base_url: str, username: str = "admin", password: str = STAFF_PASSWORD) -> None:
+def login(
+    page: Any, base_url: str, username: str = "admin", password: str = STAFF_PASSWORD
+) -> None:
     """Log a Playwright ``page`` in through the login form; it ends on the dashboard."""
     page.goto(f"{base_url}/admin/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/admin")
+
+
+def create_staff(database_url: str, username: str = "admin", password: str = STAFF_PASSWORD,
+                 *, lang: str = "ko") -> StaffUserRecord:  # fmt: skip
+    """``make_staff`` for synchronous tests (Playwright's): runs on its own thread and loop."""
+    return run_async(lambda: make_staff(database_url, username, password, lang=lang))

@@ -85,7 +85,9 @@ class StaffAccess:
         self._random_text = random_text
         self._decoy: str | None = None  # a hash to check unknown usernames against
 
-    async def create_user(self, username: str, password: str, *, lang: str = "ko") -> StaffUserRecord:
+    async def create_user(
+        self, username: str, password: str, *, lang: str = "ko"
+    ) -> StaffUserRecord:
         """Make a staff user. Raises ``InvalidStaffRequest`` (rule ``username``,
         ``password``, ``lang`` or ``duplicate``)."""
         try:

@@ -145,7 +145,9 @@ class StaffBook:
         """When the newest ``limit`` failures since ``since`` happened, for one username
         or one source, newest first."""
         c = staff_login_failures.c
-        where = c.username == username[:64] if username is not None else c.source == (source or "")[:64]
+        where = (
+            c.username == username[:64] if username is not None else c.source == (source or "")[:64]
+        )
         query = select(c.at).where(where, c.at > since).order_by(c.at.desc()).limit(limit)
         return list((await self._db.execute(query)).scalars())
 

@@ -46,7 +46,9 @@ def test_a_session_ends_at_its_expiry_or_when_idle() -> None:
     assert policy.alive(expires_at=expires, last_seen_at=T0, now=T0 + timedelta(minutes=29))
     assert not policy.alive(expires_at=expires, last_seen_at=T0, now=T0 + timedelta(minutes=30))
     late_seen = T0 + timedelta(hours=1, minutes=50)
-    assert policy.alive(expires_at=expires, last_seen_at=late_seen, now=expires - timedelta(seconds=1))
+    assert policy.alive(
+        expires_at=expires, last_seen_at=late_seen, now=expires - timedelta(seconds=1)
+    )
     assert not policy.alive(expires_at=expires, last_seen_at=late_seen, now=expires)
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import math
+from contextlib import suppress
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -47,18 +48,20 @@ __all__ = ["install_admin_errors", "router"]
 log = logging.getLogger(__name__)
 router = APIRouter()
 FormText = Annotated[str, Form()]
+NextForm = Annotated[str, Form(alias="next")]  # where to go afterwards (``safe_next``)
+NextQuery = Annotated[str | None, Query(alias="next")]
 
 
 @router.get("/login")
 async def login_page(
-    request: Request, services: ServicesDep, settings: SettingsDep, next: str | None = None
+    request: Request, services: ServicesDep, settings: SettingsDep, next_path: NextQuery = None
 ) -> Response:
     """The login form (a logged-in user goes straight on to ``next``)."""
     try:
         await require_staff(request, services, settings)
     except LoginRequired:
-        return _login_form(request, settings, next_path=safe_next(next))
-    return see_other(request, safe_next(next))
+        return _login_form(request, settings, next_path=safe_next(next_path))
+    return see_other(request, safe_next(next_path))
 
 
 @router.post("/login")
@@ -69,10 +72,10 @@ async def log_in(
     username: FormText = "",
     password: FormText = "",
     csrf_token: FormText = "",
-    next: FormText = "",
+    next_path: NextForm = "",
 ) -> Response:
     """Check the form; a session cookie and ``303`` to ``next``, or the form again."""
-    target = safe_next(next)
+    target = safe_next(next_path)
     if not login_csrf_valid(request, settings, csrf_token):
         return _refused(request, None, LOGIN_PATH)
     t = translator(anonymous_lang(request, settings))
@@ -112,14 +115,12 @@ async def log_out(
 @router.post("/lang")
 async def switch_lang(
     request: Request, staff: FormStaffDep, services: ServicesDep, lang: FormText = "",
-    next: FormText = "",
+    next_path: NextForm = "",
 ) -> Response:  # fmt: skip
     """Remember the user's language (ko or en) and go back to the page."""
-    try:
+    with suppress(InvalidStaffRequest):  # an unknown language changes nothing
         await services.staff.set_lang(staff.id, lang)
-    except InvalidStaffRequest:
-        pass  # an unknown language changes nothing
-    return see_other(request, safe_next(next))
+    return see_other(request, safe_next(next_path))
 
 
 def _login_form(

@@ -7,13 +7,19 @@ missing label is visible on the page rather than an error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 __all__ = ["DEFAULT_LANG", "LABELS", "LANGS", "Translator", "translate", "translator"]
 
 DEFAULT_LANG = "ko"
 LANGS = ("ko", "en")
-Translator = Callable[[str], str]
+
+
+class Translator(Protocol):
+    """``t("key")``, or ``t("key", name=...)`` to fill ``{name}`` in the label."""
+
+    def __call__(self, key: str, /, **values: object) -> str: ...
+
 
 LABELS: dict[str, dict[str, str]] = {
     # -- the frame: title, navigation, language ------------------------------------------
@@ -114,7 +120,7 @@ def translate(key: str, lang: str = DEFAULT_LANG) -> str:
 def translator(lang: str) -> Translator:
     """``t`` for templates: ``t("key")``, or ``t("key", name=...)`` to fill ``{name}``."""
 
-    def t(key: str, **values: object) -> str:
+    def t(key: str, /, **values: object) -> str:
         text = translate(key, lang)
         return text.format(**values) if values else text
 

@@ -96,7 +96,9 @@ def render(
     return cast(HTMLResponse, response)
 
 
-def see_other(request: Request, url: str, flash: str | None = None, *, kind: str = "ok") -> Response:
+def see_other(
+    request: Request, url: str, flash: str | None = None, *, kind: str = "ok"
+) -> Response:
     """``303`` to ``url`` (a local path), leaving ``flash`` for the next page (``kind``:
     ``ok`` or ``error``)."""
     response = RedirectResponse(url, status_code=303)

@@ -112,9 +112,7 @@ def set_cookie(
                         secure=secure(settings), httponly=True, samesite="lax")  # fmt: skip
 
 
-def set_session_cookie(
-    response: Response, settings: Settings, token: str, max_age: int
-) -> None:
+def set_session_cookie(response: Response, settings: Settings, token: str, max_age: int) -> None:
     set_cookie(response, settings, SESSION, token, max_age=max_age)
 
 
