@@ -108,6 +108,9 @@ async def test_an_anonymous_visit_goes_to_the_login_page_and_back_after_login(
     assert home.status_code == 200
     assert "<h1>대시보드</h1>" in home.text and 'href="/admin/keys"' in home.text
     assert home.headers["cache-control"] == "no-store" and home.headers["x-frame-options"] == "DENY"
+    style = await http.get("/static/admin/admin.css")  # served by us, no CDN
+    assert style.status_code == 200 and 'href="/static/admin/admin.css"' in home.text
+    assert "http" not in re.sub(r'href="/[^"]*"', "", home.text.split("<body")[0])
 
 
 @pytest.mark.parametrize("console_options", [{"public_base_url": "https://pay.example.com"}])
