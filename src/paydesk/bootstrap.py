@@ -19,6 +19,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from .core.clock import Clock, SystemClock
+from .core.staff import LoginLimit, SessionPolicy
 from .emulator_factory import build_emulator
 from .iamport import AsyncIamport
 from .jobs.handlers import job_handlers
@@ -48,6 +49,7 @@ from .services.reconciliation import ReconcilePolicy, Reconciler
 from .services.refunds import Refunds
 from .services.retries import Retries
 from .services.settlement import Settlement, SettlementPolicy
+from .services.staff import StaffAccess
 from .services.subscriptions import Subscriptions
 from .services.telemetry import Telemetry
 from .services.vbank_notices import (
@@ -73,6 +75,8 @@ __all__ = [
     "build_runner",
     "build_server",
     "build_services",
+    "build_staff",
+    "build_staff_access",
     "build_worker",
     "confirm_policy",
     "log_secrets",
@@ -226,6 +230,7 @@ def build_services(
         journal=journal,
         backoffice=Backoffice(database, clock),
         actions=AdminActions(database, clock, webhooks),
+        staff=build_staff_access(settings, database, clock),
         closers=(client.aclose, journal.aclose, database.dispose),
         telemetry=telemetry,
     )
@@ -280,6 +285,22 @@ def build_api_keys(settings: Settings | None = None) -> tuple[ApiKeys, Database]
     settings = settings or Settings()
     database = Database(settings.database_url)
     return ApiKeys(database, SystemClock()), database
+
+
+def build_staff_access(settings: Settings, database: Database, clock: Clock) -> StaffAccess:
+    """The admin console's staff service, with the session and login limits of ``settings``."""
+    sessions = SessionPolicy(lifetime=timedelta(hours=settings.admin_session_hours),
+                             idle=timedelta(minutes=settings.admin_idle_minutes))  # fmt: skip
+    limit = LoginLimit(max_failures=settings.admin_login_max_failures,
+                       window=timedelta(seconds=settings.admin_login_window_seconds))  # fmt: skip
+    return StaffAccess(database, clock, sessions=sessions, limit=limit)
+
+
+def build_staff(settings: Settings | None = None) -> tuple[StaffAccess, Database]:
+    """The staff service alone (no i'mport client needed: ``paydesk admin``), and its database."""
+    settings = settings or Settings()
+    database = Database(settings.database_url)
+    return build_staff_access(settings, database, SystemClock()), database
 
 
 def build_retries(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_admin import admin
 from .cli_keys import keys
 from .cli_reconcile import reconcile, webhooks
 from .cli_retries import retries_app
@@ -65,6 +66,7 @@ def emulator(
 
 
 app.add_typer(keys, name="keys")
+app.add_typer(admin, name="admin")
 
 db = typer.Typer(help="The merchant server's database.", no_args_is_help=True)
 app.add_typer(db, name="db")

@@ -125,6 +125,14 @@ class Settings(BaseSettings):
     # take one (nice, html5_inicis, welcome, nice_v2, tosspay_v2); refunds then carry it too.
     explicit_vat: bool = False
 
+    # The admin console (/admin): a session lasts at most admin_session_hours, and ends
+    # after admin_idle_minutes without a request; at most admin_login_max_failures failed
+    # logins per username and per address within admin_login_window_seconds.
+    admin_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    admin_idle_minutes: float = Field(default=30.0, gt=0)
+    admin_login_max_failures: int = Field(default=5, ge=1)
+    admin_login_window_seconds: int = Field(default=900, ge=1)
+
     @field_validator("card_quota", mode="before")
     @classmethod
     def _months(cls, value: object) -> object:

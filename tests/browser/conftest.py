@@ -1,5 +1,8 @@
 """Browser fixtures: Debian's Chromium through Playwright, and a plain merchant shop.
 
+``admin_server`` is the real merchant server with a staff user, for the admin
+console's pages (log a page in with ``tests.support.admin.login``).
+
 The shop is a static HTML page on its own port (another origin than the
 emulator) whose only link to the emulator is ``<script src=".../v1/iamport.js">``,
 exactly what a merchant changes to rehearse against the emulator.  The same
@@ -9,6 +12,7 @@ and a beacon the shop's callback sends (to observe ordering).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +20,14 @@ from typing import Any
 
 import pytest
 
+from tests.integration.web.shop import merchant_app
+from tests.support.admin import create_staff
+from tests.support.db import sqlite_template
 from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.receiver import Receiver
 from tests.support.servers import serve
+
+__all__ = ["AdminServer", "Shop", "sqlite_template"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -148,3 +157,24 @@ def settings(emu: EmulatorClient) -> Iterator[Callable[..., None]]:
 
     yield apply
     apply(webhook_url=None, webhook_content_type="json", confirm_enabled=True, delivery="realistic")
+
+
+@dataclass
+class AdminServer:
+    """A merchant server for admin-console tests, with one staff user (``tests.support.admin``
+    ``STAFF_PASSWORD``) named ``admin``."""
+
+    url: str
+    database_url: str
+
+
+@pytest.fixture
+def admin_server(sqlite_template: Path, tmp_path: Path) -> Iterator[AdminServer]:
+    """The real merchant server over a fresh SQLite copy, i'mport unused (log pages in
+    with ``tests.support.admin.login``)."""
+    path = tmp_path / "admin.db"
+    shutil.copyfile(sqlite_template, path)
+    database_url = f"sqlite+aiosqlite:///{path}"
+    create_staff(database_url)
+    with merchant_app(database_url) as (url, _):
+        yield AdminServer(url, database_url)

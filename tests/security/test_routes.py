@@ -9,7 +9,9 @@ fails ``test_every_route_has_an_audience``.
   every *other* scope 403 — each a problem document with ``WWW-Authenticate``.
 - gateway callbacks (``/iamport/*``): no API key; the source allow-list and
   the signed ``confirm_url`` guard them (tested in ``test_attacks``).
-- admin (``/admin/*``): a page without a session redirects to login.
+- admin (``/admin/*``): a page without a session answers 303 to the login page; a
+  form (any write) without a session 303 to login, with a session but without
+  the session's CSRF token (or with another) 403 — and no table changes.
 - shop (``/`` and ``/shop/*``): the buyer's pages, public; every write takes the
   shop's guard (same origin only, rate-limited per address).
 - docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
@@ -26,12 +28,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import RouteContext, iter_route_contexts
+from sqlalchemy import select
 from starlette.routing import BaseRoute, Mount
 
 from paydesk.core.api_keys import Scope
 from paydesk.core.clock import SystemClock
 from paydesk.services.api_keys import ApiKeys
 from paydesk.store import Database
+from paydesk.store.tables import metadata, staff_sessions
+from tests.support.admin import csrf_of, http_login, make_staff
 
 from .conftest import Server
 
@@ -174,14 +179,61 @@ async def test_openapi_declares_the_bearer_scheme_on_every_api_operation(server:
                 assert "security" not in operation, (method, path)
 
 
+def admin_routes(server: Server, methods: set[str]) -> list[tuple[str, str]]:
+    """(method, path) of every admin route taking one of ``methods`` (the login page aside)."""
+    return [(method, path) for path, found, _ in walk(server.app.routes)
+            if audience(path) == "admin" and not path.startswith("/admin/login")
+            for method in sorted(found & methods)]  # fmt: skip
+
+
 async def test_admin_pages_redirect_to_login(server: Server) -> None:
-    pages = [(path, route) for path, _, route in walk(server.app.routes)
-             if audience(path) == "admin" and not path.startswith("/admin/login")]  # fmt: skip
+    pages = admin_routes(server, {"GET"})
+    assert ("GET", "/admin") in pages and ("GET", "/admin/keys") in pages
     async with server.client(None) as http:
-        for path, _ in pages:
+        for _, path in pages:
             answer = await http.get(concrete(path), follow_redirects=False)
-            assert answer.status_code in (302, 303, 307), path
+            assert answer.status_code == 303, path
             assert answer.headers["location"].startswith("/admin/login"), path
+
+
+async def _snapshot(database_url: str) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Every row of every table but the sessions (a request may note when one was last seen)."""
+    database = Database(database_url)
+    try:
+        async with database.reading() as uow:
+            return [(table.name, [tuple(r) for r in await uow.connection.execute(select(table))])
+                    for table in metadata.sorted_tables if table is not staff_sessions]  # fmt: skip
+    finally:
+        await database.dispose()
+
+
+async def test_admin_forms_need_a_session_and_its_csrf_token(server: Server) -> None:
+    forms = admin_routes(server, WRITES)
+    assert ("POST", "/admin/logout") in forms and ("POST", "/admin/keys") in forms
+    await make_staff(server.database_url)
+    database = Database(server.database_url)
+    try:
+        made = await ApiKeys(database, SystemClock()).create("kept", [Scope.READ])
+    finally:
+        await database.dispose()
+    async with server.client(None) as anonymous, server.client(None) as staff:
+        assert (await http_login(staff)).status_code == 303
+        real = csrf_of((await staff.get("/admin")).text)
+        before = await _snapshot(server.database_url)
+        for method, path in forms:
+            what, url = f"{method} {path}", concrete(path).replace("/1/", f"/{made.record.id}/")
+            body = {"name": "x", "scopes": "read", "lang": "en", "next": "/admin"}
+            answer = await anonymous.request(method, url, data={**body, "csrf_token": real})
+            assert answer.status_code == 303, (what, answer.status_code)
+            assert answer.headers["location"] == "/admin/login", what
+            for token in (None, "", "wrong", real[:-1]):
+                sent = body if token is None else {**body, "csrf_token": token}
+                answer = await staff.request(method, url, data=sent)
+                assert answer.status_code == 403, (what, token, answer.status_code)
+            answer = await staff.request(method, url, data=body, headers={"X-CSRF-Token": "x"})
+            assert answer.status_code == 403, (what, "header")
+        assert await _snapshot(server.database_url) == before
+        assert (await staff.get("/admin")).status_code == 200  # the session lived through it
 
 
 async def test_docs_are_public_and_the_gateway_takes_no_api_key(server: Server) -> None:

@@ -33,6 +33,7 @@ from .reconciliation import Reconciler
 from .refunds import Refunds
 from .retries import Retries
 from .settlement import Settlement
+from .staff import StaffAccess
 from .subscriptions import Subscriptions
 from .telemetry import Telemetry
 from .verification import Verifier
@@ -76,6 +77,7 @@ class Services:
     journal: CallJournal  # every i'mport call and its outcome class (the client's observer)
     backoffice: Backoffice  # the admin console's read-only queries
     actions: AdminActions  # the admin console's webhook replay and reconcile-now
+    staff: StaffAccess  # the admin console's users, sessions and login limit
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

@@ -37,11 +37,13 @@ __all__ = [
     "DuplicateSku",
     "InvalidFilters",
     "InvalidKeyRequest",
+    "InvalidStaffRequest",
     "JobNotActionable",
     "JobNotFound",
     "KeyInFlight",
     "KeyNotFound",
     "KeyReused",
+    "LoginThrottled",
     "NotOnRecord",
     "OrderNotFound",
     "ProductNotFound",
@@ -172,3 +174,28 @@ class JobNotFound(ServiceError, LookupError):
 
 class JobNotActionable(ServiceError, ValueError):
     """The job is not in a state the action applies to (e.g. retrying a job that is done)."""
+
+
+class InvalidStaffRequest(ServiceError, ValueError):
+    """A staff user cannot be made or changed like that; ``rule`` says why (``username``,
+    ``password``, ``lang`` or ``duplicate``)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (InvalidStaffRequest, (self.rule, self.message))
+
+
+class LoginThrottled(ServiceError):
+    """Too many failed logins lately; ``retry_after`` is in whole seconds. The password
+    was not even checked."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LoginThrottled, (self.retry_after,))

@@ -56,6 +56,9 @@ __all__ = [
     "reconciliations",
     "refund_attempts",
     "refunds",
+    "staff_login_failures",
+    "staff_sessions",
+    "staff_users",
     "stock_holds",
     "subscription_charges",
     "subscriptions",
@@ -582,5 +585,45 @@ gateway_calls = Table(
     Column("attempts", Integer, nullable=False),
     Index(None, "imp_uid"),
     Index(None, "merchant_uid"),
+    Index(None, "at"),
+)
+
+
+#: Staff of the admin console: an argon2id hash of each password, never the password
+#: (migration 0010).
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),  # lower case
+    Column("password_hash", String(255), nullable=False),  # argon2id, PHC string
+    Column("lang", String(2), nullable=False),  # ko | en
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_login_at", UtcDateTime),
+)
+
+#: Server-side sessions of the admin console: the SHA-256 of each token, never the token.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("staff_id", ForeignKey("staff_users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),  # per session, sent with every form
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+#: Failed logins within the rate limit's window (older ones are deleted as new ones come).
+staff_login_failures = Table(
+    "staff_login_failures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),  # as typed (lower case, cut to 64)
+    Column("source", String(64), nullable=False),  # the client address (web.forwarding)
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "username", "at"),
+    Index(None, "source", "at"),
     Index(None, "at"),
 )

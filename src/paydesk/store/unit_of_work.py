@@ -29,6 +29,7 @@ from .products import ProductRepository
 from .receipts import ReceiptBook
 from .reconciliations import ReconciliationBook
 from .refund_book import RefundBook
+from .staff import StaffBook
 from .sweeps import Sweeps
 
 __all__ = ["UnitOfWork", "UnitsOfWork"]
@@ -58,6 +59,7 @@ class UnitOfWork:
         self.gateway_calls = GatewayCallLog(connection)
         self.backoffice = BackofficeQueries(connection)
         self.backlog = BacklogCounts(connection)
+        self.staff = StaffBook(connection)
 
 
 class UnitsOfWork(Protocol):

@@ -54,6 +54,7 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     app.state.confirm_guard = guard
     app.state.shop_limiter = shop.write_limiter(settings)
     install_problem_handlers(app)
+    admin.install_admin_errors(app)
     install_docs(app)
     app.include_router(iamport.router)
     app.include_router(api.router)
