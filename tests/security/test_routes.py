@@ -13,6 +13,8 @@ fails ``test_every_route_has_an_audience``.
 - shop (``/`` and ``/shop/*``): the buyer's pages, public.
 - docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
 - assets (``/static/*``): public files, read-only.
+- ops (``/healthz``, ``/readyz``): public, GET only, and they tell nothing about
+  the setup (no URL, revision or secret).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from paydesk.core.api_keys import Scope
 from paydesk.core.clock import SystemClock
 from paydesk.services.api_keys import ApiKeys
 from paydesk.store import Database
+from paydesk.store.migrate import head
 
 from .conftest import Server
 
@@ -45,7 +48,7 @@ AUDIENCES = {
     "/shop/": "shop",
 }
 #: paths that belong to an audience only as a whole (no prefix match)
-EXACT = {"/": "shop"}
+EXACT = {"/": "shop", "/healthz": "ops", "/readyz": "ops"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -187,3 +190,18 @@ async def test_docs_are_public_and_the_gateway_takes_no_api_key(server: Server) 
         # the gateway callbacks answer for themselves (refusals, never an auth challenge)
         complete = await http.post("/iamport/complete", json={})
         assert complete.status_code == 400 and "www-authenticate" not in complete.headers
+
+
+async def test_ops_probes_are_public_get_only_and_reveal_nothing(server: Server) -> None:
+    routes = [(path, methods) for path, methods, _ in walk(server.app.routes)
+              if audience(path) == "ops"]  # fmt: skip
+    assert {path for path, _ in routes} == {"/healthz", "/readyz"}
+    secrets = [server.database_url, "alembic", "postgres", "sqlite", head(), "secret"]
+    async with server.client(None) as http:
+        for path, methods in routes:
+            assert methods <= {"GET", "HEAD"}, (path, methods)
+            answer = await http.get(path)
+            assert answer.status_code == 200, (path, answer.text)
+            assert "www-authenticate" not in answer.headers
+            assert not [s for s in secrets if s.lower() in answer.text.lower()], answer.text
+            assert (await http.post(path, json={})).status_code == 405, path

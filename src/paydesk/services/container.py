@@ -19,6 +19,7 @@ from .api_keys import ApiKeys
 from .billing_keys import BillingKeys
 from .catalog import Catalog
 from .confirm import ConfirmDesk
+from .doctor import Doctor
 from .escrow import Escrows
 from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
@@ -69,6 +70,8 @@ class Services:
     billing_keys: BillingKeys
     api_keys: ApiKeys
     retries: Retries  # the dead-letter list of jobs
+    #: The launch doctor (``paydesk doctor``; the admin's launch-checklist page).
+    doctor: Doctor | None = None
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

@@ -39,6 +39,7 @@ __all__ = [
     "cash_receipts",
     "confirm_decisions",
     "customer_identities",
+    "doctor_runs",
     "escrow_deliveries",
     "external_receipts",
     "idempotency_keys",
@@ -59,6 +60,7 @@ __all__ = [
     "subscription_charges",
     "subscriptions",
     "webhook_inbox",
+    "worker_heartbeats",
 ]
 
 metadata = MetaData(
@@ -557,4 +559,31 @@ api_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
     Column("last_used_at", UtcDateTime),
+)
+
+
+#: One run of ``paydesk doctor``: its overall status and each item's result (migration 0009).
+doctor_runs = Table(
+    "doctor_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ran_at", UtcDateTime, nullable=False),
+    Column("production", Boolean, nullable=False),
+    Column("status", String(8), nullable=False),  # the worst item status
+    Column("results", JSON, nullable=False),
+    Index(None, "ran_at"),
+)
+
+#: A worker process's last sign of life, renewed every few seconds (migration 0009).
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("name", String(64), primary_key=True),  # role:host:pid, as it claims jobs
+    Column("role", String(16), nullable=False),
+    Column("host", String(64), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Column("stopped_at", UtcDateTime),
+    Index(None, "seen_at"),
 )

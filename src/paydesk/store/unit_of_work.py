@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from .api_keys import ApiKeyRepository
 from .billing import BillingBook
 from .decisions import DecisionRepository
+from .doctor_runs import DoctorRunBook
 from .escrows import EscrowBook
+from .heartbeats import HeartbeatBook
 from .idempotency import IdempotencyRepository
 from .identities import CustomerRepository
 from .inbox import WebhookInbox
@@ -26,6 +28,8 @@ from .products import ProductRepository
 from .receipts import ReceiptBook
 from .reconciliations import ReconciliationBook
 from .refund_book import RefundBook
+from .schema import SchemaInfo
+from .shop_profile import ShopProfile
 from .sweeps import Sweeps
 
 __all__ = ["UnitOfWork", "UnitsOfWork"]
@@ -52,6 +56,10 @@ class UnitOfWork:
         self.escrows = EscrowBook(connection, dialect)
         self.billing = BillingBook(connection)
         self.api_keys = ApiKeyRepository(connection)
+        self.heartbeats = HeartbeatBook(connection, dialect)
+        self.doctor_runs = DoctorRunBook(connection)
+        self.schema = SchemaInfo(connection)
+        self.shop_profile = ShopProfile(connection)
 
 
 class UnitsOfWork(Protocol):
