@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -20,6 +20,7 @@ from .extras import require
 
 if TYPE_CHECKING:
     from .services.doctor import DoctorReport
+    from .settings import Settings
 
 __all__ = ["doctor"]
 
@@ -46,19 +47,21 @@ def doctor(
     require("server", "paydesk doctor")
     from pydantic import ValidationError
 
-    from .settings import Settings
+    from .settings import Settings as Read
 
-    if not verbose:
-        logging.disable(logging.ERROR)  # findings carry what matters; no tracebacks
     try:
-        settings = Settings()
+        settings = Read()
     except ValidationError as exc:
         fields = ", ".join(f"PAYDESK_{'_'.join(map(str, e['loc'])).upper()}" for e in exc.errors())
         _die(f"invalid settings: {fields}")
+    if not verbose:
+        logging.disable(logging.ERROR)  # findings carry what matters; no tracebacks
     try:
         report = asyncio.run(_run(settings, production))
     except Exception as exc:  # the doctor reports findings; this is a setup it cannot start
         _die(f"{type(exc).__name__}: {exc}")
+    finally:
+        logging.disable(logging.NOTSET)
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -66,11 +69,9 @@ def doctor(
     raise typer.Exit(1 if report.failed else 0)
 
 
-async def _run(settings: object, production: bool) -> DoctorReport:
+async def _run(settings: Settings, production: bool) -> DoctorReport:
     from .bootstrap import build_doctor
-    from .settings import Settings
 
-    assert isinstance(settings, Settings)
     checker, close = build_doctor(settings)
     try:
         return await checker.run(production)
@@ -78,7 +79,7 @@ async def _run(settings: object, production: bool) -> DoctorReport:
         await close()
 
 
-def _die(message: str) -> None:
+def _die(message: str) -> NoReturn:
     typer.secho(f"paydesk doctor: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
