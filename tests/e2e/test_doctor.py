@@ -75,11 +75,17 @@ async def test_a_healthy_shop_passes_every_automated_check_and_the_probes_change
                 "webhook_received", "webhook_updated", "vbank_bank_name", "reprocessing"):  # fmt: skip
         assert result(report, key)[0] is Status.PASS, (key, result(report, key))
     assert finding(report, "confirm_url", "probe") == (
-        Status.PASS, "refuses an unknown order (404)")
+        Status.PASS,
+        "refuses an unknown order (404)",
+    )
     assert finding(report, "m_redirect_url", "probe") == (
-        Status.PASS, "the result page answers (404 for an unknown order)")
+        Status.PASS,
+        "the result page answers (404 for an unknown order)",
+    )
     assert finding(report, "webhook_url", "probe") == (
-        Status.PASS, "a synthetic delivery got 200 (nothing stored)")
+        Status.PASS,
+        "a synthetic delivery got 200 (nothing stored)",
+    )
     # development: a private URL and no allow-list are warnings, not failures
     assert result(report, "webhook_url")[0] is Status.WARN
     assert "127.0.0.1 cannot be reached from the internet" in result(report, "webhook_url")[1]
@@ -149,7 +155,9 @@ async def test_a_test_channel_fails_in_production_only(shop: Shop, sandbox_emula
     assert result(strict, "pg_credentials")[0] is Status.PASS
     # danal cannot refund phone payments in part: the PG rule table says so
     assert result(strict, "phone_reviews") == (
-        Status.WARN, "danal: phone payments can only be refunded in full")
+        Status.WARN,
+        "danal: phone payments can only be refunded in full",
+    )
     relaxed = await _with_gateway(shop, sandbox_emulator, False, **offered)
     assert result(relaxed, "test_mode")[0] is Status.WARN
     live_only = await _with_gateway(shop, sandbox_emulator, True, shop_methods="html5_inicis:card")
@@ -157,7 +165,9 @@ async def test_a_test_channel_fails_in_production_only(shop: Shop, sandbox_emula
     assert status is Status.WARN and "test channels not offered: danal.A010002002" in detail
     missing = await _with_gateway(shop, sandbox_emulator, True, shop_methods="kcp:card")
     assert result(missing, "pg_credentials") == (
-        Status.FAIL, "kcp: no channel with a MID at i'mport")
+        Status.FAIL,
+        "kcp: no channel with a MID at i'mport",
+    )
 
 
 async def test_an_unreachable_webhook_url_fails(shop: Shop) -> None:
@@ -181,7 +191,9 @@ async def test_the_allow_list_off_fails_in_production(shop: Shop) -> None:
     status, detail = result(report, "ip_security")
     assert status is Status.FAIL and "the webhook allow-list is off" in detail
     assert finding(report, "ip_security", "off_list") == (
-        Status.WARN, "this machine (127.0.0.1) may deliver: a refusal cannot be shown from here")
+        Status.WARN,
+        "this machine (127.0.0.1) may deliver: a refusal cannot be shown from here",
+    )
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,9 @@ def test_an_item_is_its_worst_finding() -> None:
 
 def test_offers_parse_and_refuse_malformed_lists() -> None:
     assert parse_offers(" html5_inicis:card, kcp.T0001:phone ,") == (
-        Offer("html5_inicis", "card"), Offer("kcp.T0001", "phone"))
+        Offer("html5_inicis", "card"),
+        Offer("kcp.T0001", "phone"),
+    )
     assert Offer("kcp.T0001", "phone").provider == "kcp"
     for bad in ("card", "kcp:", ":card"):
         with pytest.raises(ValueError):
@@ -107,7 +109,8 @@ def test_offered_channels_must_exist_and_be_live_in_production() -> None:
 def test_without_known_offers_every_window_channel_counts_and_the_default_is_the_first() -> None:
     _, modes = channel_findings([], CHANNELS, production=True)
     assert {f.detail for f in modes if f.status is Status.FAIL} == {
-        "kcp.T0001: test channel in production"}
+        "kcp.T0001: test channel in production"
+    }
     _, default = channel_findings([Offer(None, "card")], CHANNELS, production=True)
     assert default[0].detail == "(default channel): live"
     nothing, _ = channel_findings([], [], production=True)
