@@ -19,6 +19,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from .core.clock import Clock, SystemClock
+from .core.launch_rules import parse_offers
 from .core.staff import LoginLimit, SessionPolicy
 from .emulator_factory import build_emulator
 from .iamport import AsyncIamport
@@ -36,6 +37,8 @@ from .services.card_options import CardDefaults
 from .services.catalog import Catalog
 from .services.confirm import ConfirmDesk, ConfirmPolicy
 from .services.container import Services
+from .services.doctor import Doctor, DoctorConfig
+from .services.doctor_ports import IamportCheck, SelfProbe
 from .services.escrow import Escrows
 from .services.hold_sweep import HoldSweep, SweepPolicy
 from .services.iamport_methods import IamportMethods
@@ -63,12 +66,14 @@ from .services.vbank_port import IamportVbanks
 from .services.verification import Verifier
 from .services.virtual_accounts import VbankPolicy, VirtualAccounts
 from .services.webhooks import WebhookDesk
-from .settings import Settings
+from .settings import IAMPORT_WEBHOOK_IPS, Settings
 from .store import Database
+from .store.migrate import head
 from .web.app import create_app
 
 __all__ = [
     "build_api_keys",
+    "build_doctor",
     "build_emulator",
     "build_iamport",
     "build_retries",
@@ -231,9 +236,70 @@ def build_services(
         backoffice=Backoffice(database, clock),
         actions=AdminActions(database, clock, webhooks),
         staff=build_staff_access(settings, database, clock),
+        doctor=doctor(settings, database, clock, client),
         closers=(client.aclose, journal.aclose, database.dispose),
         telemetry=telemetry,
     )
+
+
+def doctor_config(settings: Settings, credentials_error: str | None = None) -> DoctorConfig:
+    """What the launch doctor judges, from ``settings``."""
+    base = settings.public_base_url.rstrip("/")
+    key = settings.secret_key.get_secret_value().encode() if settings.secret_key else None
+    offers = parse_offers(settings.shop_methods) if settings.shop_methods is not None else None
+    return DoctorConfig(
+        iamport_base_url=settings.iamport_base_url, notice_url=settings.notice_url(),
+        confirm_url=settings.confirm_url(), m_redirect_url=f"{base}/iamport/complete",
+        secret_key=key, webhook_allowed_ips=settings.webhook_allowed_ips,
+        trusted_proxies=settings.trusted_proxies, confirm_allowed_ips=settings.confirm_allowed_ips,
+        official_webhook_ips=IAMPORT_WEBHOOK_IPS, card_quota=settings.card_quota, offers=offers,
+        vbank_pg=settings.vbank_pg, reconcile_every_seconds=settings.reconcile_every_seconds,
+        app_scheme=settings.app_scheme, smtp_host=settings.smtp_host,
+        credentials_error=credentials_error,
+    )  # fmt: skip
+
+
+def doctor(
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    client: AsyncIamport | None,
+    probe: SelfProbe | None = None,
+) -> Doctor:
+    """The launch doctor over ``database`` and ``client`` (None: no i'mport credentials)."""
+    error = None
+    gateway = None
+    if client is None:
+        error = "PAYDESK_IAMPORT_KEY and PAYDESK_IAMPORT_SECRET are not set"
+    elif settings.iamport_key is not None and settings.iamport_secret is not None:
+        gateway = IamportCheck(client, settings.iamport_key.get_secret_value(),
+                               settings.iamport_secret.get_secret_value())  # fmt: skip
+    return Doctor(database, clock, gateway, probe or SelfProbe(), doctor_config(settings, error),
+                  head)  # fmt: skip
+
+
+def build_doctor(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    iamport: AsyncIamport | None = None,
+    probe: SelfProbe | None = None,
+) -> tuple[Doctor, Callable[[], Awaitable[None]]]:
+    """The launch doctor alone (``paydesk doctor``): it runs without i'mport credentials too
+    (and says so); and the coroutine function that closes its connections."""
+    settings = settings or Settings()
+    database = Database(settings.database_url)
+    try:
+        client = iamport or build_iamport(settings)
+    except ValueError:
+        client = None
+
+    async def close() -> None:
+        if client is not None:
+            await client.aclose()
+        await database.dispose()
+
+    return doctor(settings, database, clock or SystemClock(), client, probe), close
 
 
 def build_runner(services: Services, role: str, settings: Settings | None = None) -> JobRunner:
@@ -242,7 +308,7 @@ def build_runner(services: Services, role: str, settings: Settings | None = None
     name = f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
     lease = timedelta(seconds=settings.job_lease_seconds) if settings else DEFAULT_LEASE
     return JobRunner(services.store, services.clock, job_handlers(services), name=name,
-                     lease=lease)  # fmt: skip
+                     lease=lease, role=role)  # fmt: skip
 
 
 def build_server(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

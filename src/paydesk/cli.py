@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .cli_admin import admin
+from .cli_doctor import doctor
 from .cli_keys import keys
 from .cli_reconcile import reconcile, webhooks
 from .cli_retries import retries_app
@@ -156,6 +157,7 @@ def worker(
 
 
 app.command()(reconcile)
+app.command()(doctor)
 app.add_typer(webhooks, name="webhooks")
 app.add_typer(retries_app, name="retries")
 

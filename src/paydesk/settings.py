@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .core.launch_rules import parse_offers
+
 __all__ = ["DEFAULT_DATABASE_URL", "IAMPORT_JS_CDN", "IAMPORT_WEBHOOK_IPS", "Settings"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/paydesk.db"
@@ -121,6 +123,10 @@ class Settings(BaseSettings):
     app_scheme: str | None = Field(
         default=None, max_length=200, pattern=r"^[a-zA-Z][\w+.-]*(://.*)?$"
     )
+    # What the shop offers, for `paydesk doctor`'s channel and PG-rule checks: "pg:method"
+    # pairs ("html5_inicis:card, kcp:phone, nice:vbank, nice:billing, kcp:escrow"); unset =
+    # the PGs and methods its orders and billing keys have used.
+    shop_methods: str | None = None
     # State the VAT (1/11 of the taxable part) as vat_amount in request_pay, on the PGs that
     # take one (nice, html5_inicis, welcome, nice_v2, tosspay_v2); refunds then carry it too.
     explicit_vat: bool = False
@@ -132,6 +138,14 @@ class Settings(BaseSettings):
     admin_idle_minutes: float = Field(default=30.0, gt=0)
     admin_login_max_failures: int = Field(default=5, ge=1)
     admin_login_window_seconds: int = Field(default=900, ge=1)
+
+    @field_validator("shop_methods")
+    @classmethod
+    def _offers(cls, value: str | None) -> str | None:
+        """Refuse a malformed list at start-up rather than in the doctor."""
+        if value is not None:
+            parse_offers(value)
+        return value
 
     @field_validator("card_quota", mode="before")
     @classmethod

@@ -18,6 +18,8 @@ fails ``test_every_route_has_an_audience``.
 - assets (``/static/*``): public files, read-only.
 - ops (``/metrics``): listed addresses (loopback by default) or the metrics token
   (tested in ``test_ops``).
+- ops (``/healthz``, ``/readyz``): public, GET only, and they tell nothing about
+  the setup (no URL, revision or secret).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from paydesk.core.api_keys import Scope
 from paydesk.core.clock import SystemClock
 from paydesk.services.api_keys import ApiKeys
 from paydesk.store import Database
+from paydesk.store.migrate import head
 from paydesk.store.tables import metadata, staff_sessions
 from tests.support.admin import csrf_of, http_login, make_staff
 
@@ -54,7 +57,7 @@ AUDIENCES = {
     "/metrics": "ops",
 }
 #: paths that belong to an audience only as a whole (no prefix match)
-EXACT = {"/": "shop"}
+EXACT = {"/": "shop", "/healthz": "ops", "/readyz": "ops"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -281,3 +284,21 @@ async def test_every_shop_write_is_rate_limited(server: Server) -> None:
     for answer in again:
         assert answer.status_code == 429, answer.text
         assert int(answer.headers["retry-after"]) >= 1
+
+
+async def test_ops_probes_are_public_get_only_and_reveal_nothing(server: Server) -> None:
+    routes = [
+        (path, methods)
+        for path, methods, _ in walk(server.app.routes)
+        if audience(path) == "ops" and path != "/metrics"
+    ]  # fmt: skip (test_ops)
+    assert {path for path, _ in routes} == {"/healthz", "/readyz"}
+    secrets = [server.database_url, "alembic", "postgres", "sqlite", head(), "secret"]
+    async with server.client(None) as http:
+        for path, methods in routes:
+            assert methods <= {"GET", "HEAD"}, (path, methods)
+            answer = await http.get(path)
+            assert answer.status_code == 200, (path, answer.text)
+            assert "www-authenticate" not in answer.headers
+            assert not [s for s in secrets if s.lower() in answer.text.lower()], answer.text
+            assert (await http.post(path, json={})).status_code == 405, path

@@ -16,9 +16,12 @@ from typing import Final
 from .money import Money
 
 __all__ = [
+    "BILLING_KEY_API_PGS",
+    "BILLING_KEY_WINDOW_PGS",
     "KST",
     "PARTIAL_CANCEL_LIMIT",
     "PHONE_PARTIAL_CANCEL_PGS",
+    "VBANK_REFUND_WITHOUT_CONTRACT_PGS",
     "RefundCase",
     "RuleRefusal",
     "refund_refusal",
@@ -36,6 +39,17 @@ VBANK_REFUND_QUIET_HOURS: Final[dict[str, tuple[int, int]]] = {"ksnet": (23, 6)}
 REASON_REQUIRED_PGS: Final = frozenset({"naverpay"})
 #: PGs that need the refund holder's phone with a refund account (§2.3).
 REFUND_TEL_PGS: Final = frozenset({"smartro"})
+#: PGs that issue billing keys in their window / through the REST API (§9.2).
+BILLING_KEY_WINDOW_PGS: Final = frozenset(
+    "tosspayments kcp_billing html5_inicis danal_tpay danal kicc mobilians smartro_v2 welcome "
+    "kakaopay naverpay payco tosspay_v2 settle_acc paymentwall paypal_v2".split()
+)
+BILLING_KEY_API_PGS: Final = frozenset(
+    "nice nice_v2 tosspayments kcp inicis danal settle daou ksnet welcome".split()
+)
+#: Every PG refunds a virtual account only under its refund contract (가상계좌 환불 특약),
+#: except these, which refund without it (fees not returned) (§9.4).
+VBANK_REFUND_WITHOUT_CONTRACT_PGS: Final = frozenset({"tosspayments"})
 #: Pay methods whose refunds go to an account the buyer names (§9.4).
 ACCOUNT_REFUND_METHODS: Final = frozenset({"vbank"})
 

@@ -8,6 +8,7 @@ method returns an awaitable and every ``iter_*`` method an async iterator.
 from __future__ import annotations
 
 from .binding import endpoint, listing
+from .operations import auth as auth_ops
 from .operations import billing_keys as billing_keys_ops
 from .operations import cancel as cancel_ops
 from .operations import certifications as certifications_ops
@@ -93,3 +94,5 @@ class Operations:
     card = endpoint(codes_ops.card)
     card_name = endpoint(codes_ops.card_name)
     pg_settings = endpoint(codes_ops.pg_settings)
+    # access tokens (§1.2): checking credentials and i'mport's clock
+    get_token = endpoint(auth_ops.get_token)

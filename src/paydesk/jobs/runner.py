@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
@@ -53,6 +55,7 @@ class JobRunner:
         *,
         name: str,
         lease: timedelta = DEFAULT_LEASE,
+        role: str = "worker",
     ) -> None:
         if lease <= timedelta(0):
             raise ValueError("the lease must be positive")
@@ -61,6 +64,7 @@ class JobRunner:
         self._handlers = dict(handlers)
         self.name = name
         self.lease = lease
+        self.role = role
 
     @property
     def renew_every(self) -> float:
@@ -76,6 +80,22 @@ class JobRunner:
                 self.name, self._clock.now(), lease=self.lease, limit=limit,
                 kinds=self._handlers,
             )  # fmt: skip
+
+    async def beat(self, *, stopping: bool = False) -> None:
+        """Record this process's heartbeat (``worker_heartbeats``); ``stopping`` on a clean stop.
+
+        Never raises: a missed beat only makes the worker look late to ``paydesk doctor``.
+        """
+        now = self._clock.now()
+        try:
+            async with self._db.transaction() as uow:
+                if stopping:
+                    await uow.heartbeats.stopped(self.name, now)
+                else:
+                    await uow.heartbeats.beat(self.name, self.role, socket.gethostname(),
+                                              os.getpid(), now)  # fmt: skip
+        except Exception as error:  # the database is away: the job loop reports that itself
+            log.warning("heartbeat of %s not recorded: %s", self.name, error)
 
     async def run_once(self, limit: int = 10) -> int:
         """Claim up to ``limit`` due jobs and run them concurrently; returns how many ran."""

@@ -7,6 +7,9 @@ the sweep's jobs are deduplicated per interval. One worker runs up to
 (``runner``); it claims only as many jobs as it has free slots, so a job never
 waits in a worker's hands while another worker is idle.
 
+Every ``heartbeat`` seconds the worker records that it is alive
+(``worker_heartbeats``: what ``paydesk doctor`` looks for); a clean stop says so.
+
 On SIGINT/SIGTERM the loop stops claiming, gives the jobs in hand ``grace``
 seconds to finish, then cancels the rest, which releases them to the queue
 (attempt not counted): nothing stays ``running``. A job cut short by a harder
@@ -39,11 +42,12 @@ class WorkerPolicy:
     batch: int = 10  # the most jobs claimed in one statement
     concurrency: int = 4  # the most jobs running at once
     grace: float = 10.0  # on stop, how long jobs in hand may take to finish
+    heartbeat: float = 5.0  # seconds between heartbeats (``worker_heartbeats``)
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.batch < 1:
             raise ValueError("batch and concurrency must be at least 1")
-        if self.poll <= 0 or self.grace < 0:
+        if self.poll <= 0 or self.grace < 0 or self.heartbeat <= 0:
             raise ValueError("poll must be positive and grace not negative")
 
 
@@ -60,7 +64,8 @@ class Worker:
         return self._runner.name
 
     async def run_once(self) -> int:
-        """Sweep, then run one batch of due jobs concurrently; returns how many jobs ran."""
+        """Beat, sweep, then run one batch of due jobs concurrently; returns how many jobs ran."""
+        await self._runner.beat()
         await self.sweep()
         return await self._runner.run_once(min(self._policy.batch, self._policy.concurrency))
 
@@ -81,10 +86,13 @@ class Worker:
         log.info("worker %s started: %d job(s) at once, lease %.0f s",
                  self.name, policy.concurrency, self._runner.lease.total_seconds())  # fmt: skip
         loop = asyncio.get_running_loop()
-        next_sweep = loop.time()
+        next_sweep = next_beat = loop.time()
         running: set[asyncio.Task[bool]] = set()
         try:
             while not stop.is_set():
+                if loop.time() >= next_beat:
+                    await self._runner.beat()
+                    next_beat = loop.time() + policy.heartbeat
                 if loop.time() >= next_sweep:
                     await self.sweep()
                     next_sweep = loop.time() + policy.sweep_every
@@ -97,6 +105,7 @@ class Worker:
                 running = _reap(running)
         finally:
             await self._wind_down(running)
+            await self._runner.beat(stopping=True)
         log.info("worker %s stopped", self.name)
 
     def _start(self, job: JobRecord) -> asyncio.Task[bool]:

@@ -22,6 +22,7 @@ from .billing_keys import BillingKeys
 from .call_journal import CallJournal
 from .catalog import Catalog
 from .confirm import ConfirmDesk
+from .doctor import Doctor
 from .escrow import Escrows
 from .hold_sweep import HoldSweep
 from .idempotency import IdempotencyKeys
@@ -78,6 +79,8 @@ class Services:
     backoffice: Backoffice  # the admin console's read-only queries
     actions: AdminActions  # the admin console's webhook replay and reconcile-now
     staff: StaffAccess  # the admin console's users, sessions and login limit
+    #: The launch doctor (``paydesk doctor``; the admin's launch-checklist page).
+    doctor: Doctor | None = None
     #: Set by ``bootstrap`` for the web app: do a just-stored webhook's job inline.
     run_job: RunJob | None = None
     closers: Sequence[Closer] = field(default_factory=tuple)

@@ -329,6 +329,15 @@ class JobQueue:
         query = select(jobs.c.state, func.count()).group_by(jobs.c.state)
         return {state: int(count) for state, count in await self._db.execute(query)}
 
+    async def overdue(self, cutoff: datetime) -> tuple[int, datetime | None]:
+        """How many queued jobs were due before ``cutoff``, and when the oldest was due
+        (a queue nobody works off: ``paydesk doctor``)."""
+        query = select(func.count(), func.min(jobs.c.run_at)).where(
+            jobs.c.state == "queued", jobs.c.run_at < cutoff
+        )
+        count, oldest = (await self._db.execute(query)).one()
+        return int(count), oldest
+
     async def _finish(
         self, job_id: int, worker: str, now: datetime, *, attempt: int | None, **values: Any
     ) -> bool:

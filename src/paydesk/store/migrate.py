@@ -6,14 +6,16 @@ this from a thread (``asyncio.to_thread``) when an event loop is already running
 
 from __future__ import annotations
 
+import functools
 from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-__all__ = ["alembic_config", "upgrade"]
+__all__ = ["alembic_config", "head", "upgrade"]
 
 
 def alembic_config(database_url: str) -> Config:
@@ -29,3 +31,13 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), revision)
+
+
+@functools.cache
+def head() -> str:
+    """The newest revision of the shipped migrations (what a migrated database is at)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revision = script.get_current_head()
+    if revision is None:
+        raise RuntimeError("the shipped migrations have no head")
+    return revision

@@ -39,6 +39,7 @@ __all__ = [
     "cash_receipts",
     "confirm_decisions",
     "customer_identities",
+    "doctor_runs",
     "escrow_deliveries",
     "external_receipts",
     "gateway_calls",
@@ -63,6 +64,7 @@ __all__ = [
     "subscription_charges",
     "subscriptions",
     "webhook_inbox",
+    "worker_heartbeats",
 ]
 
 metadata = MetaData(
@@ -626,4 +628,32 @@ staff_login_failures = Table(
     Index(None, "username", "at"),
     Index(None, "source", "at"),
     Index(None, "at"),
+)
+
+
+#: One run of ``paydesk doctor``: its overall status and each item's result (migration 0011).
+doctor_runs = Table(
+    "doctor_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ran_at", UtcDateTime, nullable=False),
+    Column("production", Boolean, nullable=False),
+    Column("status", String(8), nullable=False),  # the worst item status
+    Column("results", JSON, nullable=False),
+    Index(None, "ran_at"),
+)
+
+
+#: A worker process's last sign of life, renewed every few seconds (migration 0011).
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("name", String(64), primary_key=True),  # role:host:pid, as it claims jobs
+    Column("role", String(16), nullable=False),
+    Column("host", String(64), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Column("stopped_at", UtcDateTime),
+    Index(None, "seen_at"),
 )

@@ -17,8 +17,10 @@ from .backlog import BacklogCounts
 from .backoffice import BackofficeQueries
 from .billing import BillingBook
 from .decisions import DecisionRepository
+from .doctor_runs import DoctorRunBook
 from .escrows import EscrowBook
 from .gateway_calls import GatewayCallLog
+from .heartbeats import HeartbeatBook
 from .idempotency import IdempotencyRepository
 from .identities import CustomerRepository
 from .inbox import WebhookInbox
@@ -29,6 +31,8 @@ from .products import ProductRepository
 from .receipts import ReceiptBook
 from .reconciliations import ReconciliationBook
 from .refund_book import RefundBook
+from .schema import SchemaInfo
+from .shop_profile import ShopProfile
 from .staff import StaffBook
 from .sweeps import Sweeps
 
@@ -60,6 +64,10 @@ class UnitOfWork:
         self.backoffice = BackofficeQueries(connection)
         self.backlog = BacklogCounts(connection)
         self.staff = StaffBook(connection)
+        self.heartbeats = HeartbeatBook(connection, dialect)
+        self.doctor_runs = DoctorRunBook(connection)
+        self.schema = SchemaInfo(connection)
+        self.shop_profile = ShopProfile(connection)
 
 
 class UnitsOfWork(Protocol):

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..services.container import Services
 from ..settings import Settings
-from . import admin, api, iamport, metrics, shop
+from . import admin, api, iamport, metrics, ops, shop
 from .confirm_guard import ConfirmGuard
 from .cors import ScopedCors
 from .docs import install_docs
@@ -61,6 +61,7 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     app.include_router(shop.router)
     app.include_router(admin.router)
     app.include_router(metrics.router)
+    app.include_router(ops.router)
     install_static(app)
     app.add_middleware(BodyLimit, surfaces=_surfaces(settings),
                        default=settings.max_body_bytes_default)  # fmt: skip

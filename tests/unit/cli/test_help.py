@@ -13,7 +13,8 @@ from paydesk.cli import app
 ROOT = Path(__file__).resolve().parents[3]
 COMMANDS = [["--help"], ["serve", "--help"], ["worker", "--help"], ["emulator", "--help"],
             ["db", "upgrade", "--help"], ["retries", "--help"], ["retries", "list", "--help"],
-            ["retries", "retry", "--help"], ["retries", "dismiss", "--help"]]  # fmt: skip
+            ["retries", "retry", "--help"], ["retries", "dismiss", "--help"],
+            ["doctor", "--help"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda args: " ".join(args))

@@ -27,7 +27,7 @@ OPERATIONS = {
     "certification", "delete_certification", "request_otp", "confirm_otp",
     "register_escrow_logis", "update_escrow_logis", "escrow_logis",
     # codes and settings
-    "banks", "bank", "bank_name", "cards", "card", "card_name", "pg_settings",
+    "banks", "bank", "bank_name", "cards", "card", "card_name", "pg_settings", "get_token",
 }  # fmt: skip
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..exchange import ApiRequest, Envelope
+from ..exchange import ApiRequest, Envelope, Flow
 from ..models.token import Token
 from .answers import parse
 
-__all__ = ["read_token", "token_request"]
+__all__ = ["get_token", "read_token", "token_request"]
 
 
 def token_request(imp_key: str, imp_secret: str) -> ApiRequest:
@@ -29,3 +29,16 @@ def read_token(envelope: Envelope) -> Token:
         UnreadableAnswer: the payload is not a token.
     """
     return parse(Token, envelope)
+
+
+def get_token(imp_key: str, imp_secret: str) -> Flow[Token]:
+    """A fresh access token for ``imp_key``/``imp_secret`` (``POST /users/getToken``).
+
+    The client fetches and caches its own tokens; this is for checking credentials
+    and reading i'mport's clock (``Token.now``): the answer is not cached.
+
+    Raises:
+        Unauthorized: the key or secret is wrong.
+    """
+    envelope = yield token_request(imp_key, imp_secret)
+    return read_token(envelope)

@@ -18,6 +18,12 @@ invalid UTF-8 in the fields we read are stored escaped (``storable``); the
 raw body is kept as bytes. Such a delivery is no payment notification, so it
 is answered 400 — never a 5xx that i'mport would redeliver forever.
 
+A delivery marked by ``paydesk doctor`` (``core.doctor_probe``: a header holding
+an HMAC under ``PAYDESK_SECRET_KEY``) is answered without being stored: 200 for
+a ``delivery`` probe, the allow-list's verdict for an ``allow-list`` probe, 403 if
+the mark is forged or stale. Its answer tells the doctor which sender the server
+saw, so it can tell whether a proxy hides the real addresses.
+
 After the commit the job is run right away, within ``inline_seconds``; if
 that fails or takes too long the worker finishes it. Either way it is the same
 idempotent job.
@@ -35,13 +41,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ...core.clock import Clock
+from ...core.doctor_probe import PROBE_HEADER, probe_kind
+from ...settings import Settings
 from ...store.inbox import Delivery
 from ..deps import ServicesDep, SettingsDep
 from ..forwarding import Network, allowed, sender
 from ..limits import load_json, storable
 from ..problems import problem_response
 
-__all__ = ["WebhookGate", "read_notification", "router"]
+__all__ = ["WebhookGate", "answer_probe", "read_notification", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +134,9 @@ async def webhook(request: Request, services: ServicesDep, settings: SettingsDep
     gate = WebhookGate(settings.webhook_allowed_ips, settings.trusted_proxies)
     source = sender(request, gate.trusted_proxies)
     body = await request.body()  # at most the gateway limit: BodyLimit refuses more with 413
+    mark = request.headers.get(PROBE_HEADER)
+    if mark is not None:
+        return answer_probe(request, settings, gate, source, mark, body, services.clock)
     if allowed(source, gate.allow_list):
         refused, delivery = None, _delivery(request, body, source, services.clock)
     else:
@@ -147,3 +158,26 @@ async def webhook(request: Request, services: ServicesDep, settings: SettingsDep
     services.telemetry.webhook_received("stored")
     await services.try_now(receipt.job_key, gate.inline_seconds)
     return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id})
+
+
+def answer_probe(
+    request: Request,
+    settings: Settings,
+    gate: WebhookGate,
+    source: str,
+    mark: str,
+    body: bytes,
+    clock: Clock,
+) -> JSONResponse:
+    """Answer a doctor's probe (``core.doctor_probe``) without storing anything."""
+    key = settings.secret_key.get_secret_value().encode() if settings.secret_key else b""
+    kind = probe_kind(key, mark, body, int(clock.now().timestamp())) if key else None
+    if kind is None:
+        log.warning("webhook from %s refused: bad doctor probe mark", source)
+        return problem_response(403, "Forbidden", "Not a valid doctor probe.")
+    sight = {"source": source, "peer": request.client.host if request.client else "unknown",
+             "forwarded": bool(request.headers.getlist("x-forwarded-for"))}  # fmt: skip
+    if kind == "allow-list" and not allowed(source, gate.allow_list):
+        return problem_response(403, "Forbidden", "The sender is not allowed.", probe=kind, **sight)
+    allowed_here = allowed(source, gate.allow_list)
+    return JSONResponse({"probe": kind, "stored": False, "allowed": allowed_here, **sight})
