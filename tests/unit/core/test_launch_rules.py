@@ -26,7 +26,8 @@ from paydesk.core.launch_rules import (
 )
 from paydesk.settings import IAMPORT_WEBHOOK_IPS
 
-SEED = Path("/work/shared/seeds/service-launch-checklist.md")
+# the project's reference material sits beside the repository (``../shared``), read-only
+SEED = Path(__file__).resolve().parents[3].parent / "shared/seeds/service-launch-checklist.md"
 
 
 def _checklist_lines(text: str) -> list[str]:
