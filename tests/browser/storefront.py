@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from paydesk.bootstrap import build_server
 from tests.e2e.harness import shop_services, shop_settings
@@ -32,6 +33,7 @@ class Storefront:
 
     url: str
     api: httpx.Client
+    app: FastAPI | None = None  # the server's app (for walks over its routes)
 
     def product(self, sku: str, *, price: int = 15_000, stock: int = 10, **extra: Any) -> int:
         body = {"sku": sku, "name": f"상품 {sku}", "price": price, "stock": stock, **extra}
@@ -59,7 +61,8 @@ def storefront(database_url: str, emulator_url: str) -> Iterator[Storefront]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = shop_settings(database_url, emulator_url, url)
-    with serve(build_server(settings, shop_services(settings)), port=port):
+    app = build_server(settings, shop_services(settings))
+    with serve(app, port=port):
         key = in_thread(lambda: asyncio.run(create_key(database_url)))
         with httpx.Client(base_url=url, timeout=30, headers=bearer(key)) as api:
-            yield Storefront(url, api)
+            yield Storefront(url, api, app)

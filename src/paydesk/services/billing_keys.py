@@ -101,6 +101,11 @@ class BillingKeys:
             raise NotOnRecord(f"billing key {customer_uid}")
         return found
 
+    async def listing(self, *, limit: int = 50, offset: int = 0) -> list[KeyRecord]:
+        """Billing keys on record (masked card metadata only), the latest issued first."""
+        async with self._db.reading() as uow:
+            return await uow.billing.keys(limit=max(1, limit), offset=max(0, offset))
+
     async def delete(self, customer_uid: str) -> KeyRecord:
         """Delete the key at i'mport, then here. Raises ``NotOnRecord``, ``Unreachable``.
 

@@ -220,6 +220,11 @@ class Escrows:
             raise NotOnRecord(f"escrow {imp_uid}")
         return found
 
+    async def listing(self, *, limit: int = 50, offset: int = 0) -> list[EscrowRecord]:
+        """Our escrow records, the latest changed first, one page at a time."""
+        async with self._db.reading() as uow:
+            return await uow.escrows.listing(limit=max(1, limit), offset=max(0, offset))
+
     async def at_iamport(self, imp_uid: str) -> EscrowLogis:
         """i'mport's record of the delivery. Raises ``Refused`` (none registered), ``Unreachable``."""
         try:

@@ -7,6 +7,9 @@ ends ``dead`` with its last error. From here it can be
   too, should the dismissal have been a mistake);
 - **dismissed**: closed for good (``dismissed``), kept for the record.
 
+The admin console's retry queue also acts on jobs still *retrying* (queued
+again after a failure): re-attempt makes one due now, dismiss closes it.
+
 Both are conditional on the state, so two people acting at once cannot, say,
 retry a job the other has just dismissed and dismiss it again: the second one
 is told what the job is now. ``paydesk retries`` and the HTTP API call this.
@@ -51,26 +54,35 @@ class Retries:
             raise JobNotFound(f"no job {job_id}")
         return entry
 
-    async def retry(self, job_id: int) -> JobEntry:
+    async def retry(self, job_id: int, *, retrying: bool = False) -> JobEntry:
         """Queue a dead (or dismissed) job again with fresh attempts; the job as queued.
 
-        Raises ``JobNotFound``, or ``JobNotActionable`` if it is neither.
+        With ``retrying`` (the admin console), a job retrying after a failure is
+        made due now instead, its attempts kept. Raises ``JobNotFound``, or
+        ``JobNotActionable`` if the job is in no such state.
         """
         async with self._db.transaction() as uow:
-            entry = await uow.jobs.requeue(job_id, self._clock.now())
+            now = self._clock.now()
+            entry = await uow.jobs.requeue(job_id, now)
+            if entry is None and retrying:
+                entry = await uow.jobs.hasten(job_id, now)
             if entry is None:
-                raise _refusal(await uow.jobs.entry(job_id), job_id, "retried", "dead or dismissed")
+                needed = "dead, dismissed or retrying" if retrying else "dead or dismissed"
+                raise _refusal(await uow.jobs.entry(job_id), job_id, "retried", needed)
         return entry
 
-    async def dismiss(self, job_id: int) -> JobEntry:
+    async def dismiss(self, job_id: int, *, retrying: bool = False) -> JobEntry:
         """Close a dead job for good; the job as dismissed.
 
-        Raises ``JobNotFound``, or ``JobNotActionable`` if it is not dead.
+        With ``retrying`` (the admin console), a job retrying after a failure
+        may be closed too. Raises ``JobNotFound``, or ``JobNotActionable`` if
+        the job is in no such state.
         """
         async with self._db.transaction() as uow:
-            entry = await uow.jobs.dismiss(job_id, self._clock.now())
+            entry = await uow.jobs.dismiss(job_id, self._clock.now(), retrying=retrying)
             if entry is None:
-                raise _refusal(await uow.jobs.entry(job_id), job_id, "dismissed", "dead")
+                needed = "dead or retrying" if retrying else "dead"
+                raise _refusal(await uow.jobs.entry(job_id), job_id, "dismissed", needed)
         return entry
 
 

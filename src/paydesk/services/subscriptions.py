@@ -200,12 +200,19 @@ class Subscriptions:
         return SubscriptionView(record, tuple(charges))
 
     async def listing(
-        self, *, customer_uid: str | None = None, status: str | None = None, limit: int = 100
-    ) -> list[SubscriptionRecord]:
+        self, *, customer_uid: str | None = None, status: str | None = None, limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[SubscriptionRecord]:  # fmt: skip
+        """Subscriptions matching the filters, newest first (``before_id``: the next page)."""
         async with self._db.reading() as uow:
             return await uow.billing.subscriptions(
-                customer_uid=customer_uid, status=status, limit=limit
+                customer_uid=customer_uid, status=status, limit=limit, before_id=before_id
             )
+
+    async def last_charges(self, subscription_ids: Sequence[int]) -> dict[int, ChargeRecord]:
+        """The newest charge attempt of each of these subscriptions (those with one)."""
+        async with self._db.reading() as uow:
+            return await uow.billing.last_charges(subscription_ids)
 
     async def key_replaced(self, uow: UnitOfWork, customer_uid: str, now: datetime) -> list[str]:
         """The customer's key points at a new card: retry what waits for one, at once.

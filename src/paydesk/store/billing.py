@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.money import Money
@@ -258,6 +258,16 @@ class BillingBook:
         row = (await self._db.execute(query)).first()
         return KeyRecord.from_row(row) if row else None
 
+    async def keys(self, *, limit: int = 50, offset: int = 0) -> list[KeyRecord]:
+        """Billing keys, the latest issued first, one page at a time."""
+        query = (
+            select(billing_keys)
+            .order_by(billing_keys.c.issued_at.desc(), billing_keys.c.customer_uid)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [KeyRecord.from_row(r) for r in await self._db.execute(query)]
+
     async def delete_key(self, customer_uid: str, now: datetime) -> KeyRecord | None:
         """Mark the key deleted (the row stays, for the history); None if there is none."""
         statement = (
@@ -319,10 +329,13 @@ class BillingBook:
         return SubscriptionRecord.from_rows(row, plan)
 
     async def subscriptions(
-        self, *, customer_uid: str | None = None, status: str | None = None, limit: int = 100
-    ) -> list[SubscriptionRecord]:
-        """Subscriptions matching the filters, newest first."""
+        self, *, customer_uid: str | None = None, status: str | None = None, limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[SubscriptionRecord]:  # fmt: skip
+        """Subscriptions matching the filters, newest first (``before_id``: the next page)."""
         query = select(subscriptions).order_by(subscriptions.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(subscriptions.c.id < before_id)
         if customer_uid is not None:
             query = query.where(subscriptions.c.customer_uid == customer_uid)
         if status is not None:
@@ -382,6 +395,19 @@ class BillingBook:
             .order_by(subscription_charges.c.id)
         )
         return [ChargeRecord.from_row(r) for r in await self._db.execute(query)]
+
+    async def last_charges(self, subscription_ids: Sequence[int]) -> dict[int, ChargeRecord]:
+        """The newest charge attempt of each subscription that has one."""
+        if not subscription_ids:
+            return {}
+        newest = (
+            select(func.max(subscription_charges.c.id))
+            .where(subscription_charges.c.subscription_id.in_(list(subscription_ids)))
+            .group_by(subscription_charges.c.subscription_id)
+        )
+        query = select(subscription_charges).where(subscription_charges.c.id.in_(newest))
+        found = [ChargeRecord.from_row(r) for r in await self._db.execute(query)]
+        return {charge.subscription_id: charge for charge in found}
 
     async def finish_charge(
         self, charge_id: int, state: ChargeState, now: datetime, *,

@@ -73,6 +73,17 @@ class EscrowBook:
         row = (await self._db.execute(query)).first()
         return EscrowRecord.from_row(row) if row else None
 
+    async def listing(self, *, limit: int = 50, offset: int = 0) -> list[EscrowRecord]:
+        """Escrow rows, the latest changed first, one page at a time."""
+        table = escrow_deliveries
+        query = (
+            select(table)
+            .order_by(table.c.updated_at.desc(), table.c.imp_uid)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [EscrowRecord.from_row(r) for r in await self._db.execute(query)]
+
     async def put_shipment(
         self,
         imp_uid: str,

@@ -22,7 +22,9 @@ job is ``dead``: the dead-letter list (``entries``), where a person can
 claimed again unless requeued).
 
 States: ``queued`` → ``running`` → ``done`` | ``queued`` (retry) | ``dead``;
-``dead`` → ``queued`` (requeue) | ``dismissed``; ``dismissed`` → ``queued``.
+``dead`` → ``queued`` (requeue) | ``dismissed``; ``dismissed`` → ``queued``. A person
+may also make a retrying job (``queued`` after a failure) due now (``hasten``) or close
+it (``dismiss(retrying=True)``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ MAX_ERROR_CHARS = 2000
 #: What ``JobQueue.entries`` can list: the dead, the dismissed, and ``retrying``
 #: (queued again after a failed attempt, with that attempt's error).
 LISTED_STATES = ("dead", "retrying", "dismissed")
+#: A ``retrying`` job: queued again after a failed attempt (its error kept).
+_RETRYING = (jobs.c.state == "queued", jobs.c.last_error.is_not(None))
 
 
 def retry_delay(attempts: int, *, base: float = 2.0, cap: float = 3600.0) -> timedelta:
@@ -265,7 +269,7 @@ class JobQueue:
             jobs.c.state == state for state in sorted(wanted - {"retrying"})
         ]
         if "retrying" in wanted:
-            shown.append(and_(jobs.c.state == "queued", jobs.c.last_error.is_not(None)))
+            shown.append(and_(*_RETRYING))
         if not shown:
             return []
         query = select(jobs).where(or_(*shown)).order_by(jobs.c.id.desc()).limit(limit)
@@ -300,14 +304,34 @@ class JobQueue:
         row = (await self._db.execute(statement)).first()
         return JobEntry.from_row(row) if row else None
 
-    async def dismiss(self, job_id: int, now: datetime) -> JobEntry | None:
-        """Close a ``dead`` job for good (``dismissed``: never claimed, kept for the record).
+    async def hasten(self, job_id: int, now: datetime) -> JobEntry | None:
+        """Make a ``retrying`` job (queued again after a failure) due now, keeping its attempts.
 
-        None if the job is not ``dead`` (or does not exist): nothing changed.
+        None if the job is not retrying (running, done, dead… or missing): nothing changed.
         """
         statement = (
             update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.state == "dead")
+            .where(jobs.c.id == job_id, *_RETRYING)
+            .values(run_at=now, updated_at=now)
+            .returning(jobs)
+        )
+        row = (await self._db.execute(statement)).first()
+        return JobEntry.from_row(row) if row else None
+
+    async def dismiss(
+        self, job_id: int, now: datetime, *, retrying: bool = False
+    ) -> JobEntry | None:
+        """Close a ``dead`` job for good (``dismissed``: never claimed, kept for the record);
+        with ``retrying``, a retrying job (queued after a failure, not running) too.
+
+        None if the job is in no such state (or does not exist): nothing changed.
+        """
+        closable = jobs.c.state == "dead"
+        if retrying:
+            closable = or_(closable, and_(*_RETRYING))
+        statement = (
+            update(jobs)
+            .where(jobs.c.id == job_id, closable)
             .values(state="dismissed", updated_at=now)
             .returning(jobs)
         )

@@ -81,6 +81,50 @@ async def test_retry_and_dismiss_act_on_dead_jobs_only(database: Database) -> No
         await retries.listing(limit=0)
 
 
+async def retrying_job(db: Database, kind: str, error: str) -> int:
+    """A job that failed its first of three attempts: queued again, due later."""
+    now = datetime.now(UTC)
+    async with db.transaction() as uow:
+        await uow.jobs.enqueue([NewJob(kind, {}, now, max_attempts=3)], now)
+    async with db.transaction() as uow:
+        (job,) = await uow.jobs.claim("w", now, lease=LEASE, kinds=[kind])
+        assert await uow.jobs.fail(job, "w", error, now)
+    return job.id
+
+
+@pytest.mark.asyncio
+async def test_the_console_also_re_attempts_and_dismisses_retrying_jobs(
+    database: Database,
+) -> None:
+    """With ``retrying`` (the admin console) a retrying job is made due now, attempts kept,
+    or closed; a running, done or queued-without-failure job is still refused."""
+    retries = Retries(database, SystemClock())
+    first = await retrying_job(database, "test.flaky", "503 from i'mport")
+    second = await retrying_job(database, "test.flaky2", "503 from i'mport")
+    queued, done = await other_jobs(database)
+    before = await retries.get(first)
+    assert before.retrying and before.run_at > datetime.now(UTC)
+
+    hastened = await retries.retry(first, retrying=True)
+    assert (hastened.state, hastened.attempts) == ("queued", 1)
+    assert hastened.run_at <= datetime.now(UTC) and hastened.last_error == "503 from i'mport"
+    dismissed = await retries.dismiss(second, retrying=True)
+    assert dismissed.state == "dismissed"
+    assert [e.id for e in await retries.listing(["retrying"])] == [first]
+
+    for job_id, state in ((queued, "queued"), (done, "done")):
+        with pytest.raises(JobNotActionable, match=f"job {job_id} is {state}"):
+            await retries.retry(job_id, retrying=True)
+        with pytest.raises(JobNotActionable, match=f"job {job_id} is {state}"):
+            await retries.dismiss(job_id, retrying=True)
+    async with database.transaction() as uow:  # a worker takes the hastened job
+        (running,) = await uow.jobs.claim("w", datetime.now(UTC), lease=LEASE, kinds=["test.flaky"])
+    for act in (retries.retry, retries.dismiss):
+        with pytest.raises(JobNotActionable, match=f"job {first} is running"):
+            await act(first, retrying=True)
+    assert (await retries.get(running.id)).state == "running"
+
+
 @pytest.mark.asyncio
 async def test_two_people_retrying_one_dead_job_queue_it_once(database_url: str) -> None:
     """Two back-office users (two processes) press "retry" at once: one wins, the other is
