@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from . import access, dashboard, keys
+from . import access, dashboard, keys, orders, payments
 from .access import install_admin_errors
 
 __all__ = ["install_admin_errors", "router"]
@@ -21,3 +21,5 @@ router.include_router(access.router)
 router.add_api_route("", dashboard.dashboard, methods=["GET"], response_class=HTMLResponse)
 router.include_router(dashboard.router)
 router.include_router(keys.router)
+router.include_router(payments.router)
+router.include_router(orders.router)
