@@ -311,3 +311,22 @@ async def test_a_reconciliation_is_run_from_the_dashboard(
     await shop.run_worker()
     board = await staff.get("/admin")
     assert "마지막 완료" in board.text and "불일치 없음" in board.text
+
+
+async def test_an_unknown_refund_is_counted_and_its_link_finds_the_order(
+    shop: Shop, emu: EmulatorClient, staff: httpx.AsyncClient
+) -> None:
+    order = await paid_order(shop, emu)
+    await paid_order(shop, emu, sku="calm")
+    emu.fault(path="/payments/cancel", kind="no_answer", times=1)
+    fields = {**await refund_form(staff, order["id"]), "amount": "5000", "reason": "고객 요청"}
+    answer = await staff.post(f"/admin/orders/{order['id']}/refunds", data=fields)
+    assert answer.status_code == 303
+    page = await staff.get(answer.headers["location"])
+    assert flash(page.text)[1].endswith(("결과 확인 중", "전송 중")), flash(page.text)
+    board = await staff.get("/admin")
+    assert re.search(r'data-testid="count-unknown">1<', board.text)
+    assert 'href="/admin/payments?attention=unknown"' in board.text
+    found = await staff.get("/admin/payments", params={"attention": "unknown"})
+    assert order_ids(found.text) == [order["id"]]
+    assert order_ids((await staff.get("/admin/payments?attention=needs_input")).text) == []
