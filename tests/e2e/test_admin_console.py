@@ -330,3 +330,40 @@ async def test_an_unknown_refund_is_counted_and_its_link_finds_the_order(
     found = await staff.get("/admin/payments", params={"attention": "unknown"})
     assert order_ids(found.text) == [order["id"]]
     assert order_ids((await staff.get("/admin/payments?attention=needs_input")).text) == []
+
+
+async def test_a_refund_waiting_for_an_account_is_given_one_on_the_order_page(
+    shop: Shop, emu: EmulatorClient, staff: httpx.AsyncClient
+) -> None:
+    product = await shop.product("rug", stock=1, price=50_000)
+    placed = await shop.order((product["id"], 1), pay_method="vbank")
+    merchant_uid = placed["request_pay"]["merchant_uid"]
+    payment = seed(emu, merchant_uid=merchant_uid, amount=200, pay_method="vbank")
+    body = {"imp_uid": payment["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
+    assert (await shop.http.post("/iamport/webhook", json=body)).status_code == 200
+    await shop.run_worker()  # the refund owed for the wrong amount has no account to go to
+    order = await shop.order_state(merchant_uid)
+    [owed] = order["refunds"]
+    assert (order["status"], owed["state"]) == ("flagged", "needs_input")
+    assert 'data-testid="count-needs-input">1<' in (await staff.get("/admin")).text
+    found = await staff.get("/admin/payments", params={"attention": "needs_input"})
+    assert order_ids(found.text) == [order["id"]]
+
+    page = await staff.get(f"/admin/orders/{order['id']}")
+    action = f"/admin/orders/{order['id']}/refunds/{owed['id']}/account"
+    assert f'action="{action}"' in page.text
+    holder = emu.get("/vbanks/holder", params={"bank_code": "088", "bank_num": "11122233344"})
+    account = {"csrf_token": csrf_of(page.text), "refund_holder": "",
+               "refund_bank": "088", "refund_account": "111-222-333-44"}  # fmt: skip
+    answer = await staff.post(action, data=account)
+    assert flash((await staff.get(answer.headers["location"])).text)[0] == "error"
+    account["refund_holder"] = holder.json()["response"]["bank_holder"]
+    answer = await staff.post(action, data=account)
+    kind, text = flash((await staff.get(answer.headers["location"])).text)
+    assert kind == "ok" and "환불 완료" in text, text
+    again = await staff.post(action, data=account)  # a second click: nothing more to do
+    kind, text = flash((await staff.get(again.headers["location"])).text)
+    assert kind == "error" and "기다리고 있지 않습니다" in text
+    assert cancelled_at_emulator(emu, payment["imp_uid"]) == 200
+    [done] = (await shop.order_state(merchant_uid))["refunds"]
+    assert done["state"] == "succeeded"

@@ -6,7 +6,12 @@ import pytest
 
 from paydesk.core.money import Money
 from paydesk.store.ledger_records import RefundAccount
-from paydesk.web.admin.refund_form import FORM_KEY, new_form_key, read_refund_form
+from paydesk.web.admin.refund_form import (
+    FORM_KEY,
+    new_form_key,
+    read_account_form,
+    read_refund_form,
+)
 
 
 def test_an_empty_amount_is_everything_left_and_commas_are_allowed() -> None:
@@ -63,3 +68,14 @@ def test_bad_fields_are_named(form: dict[str, str], errors: list[str]) -> None:
 def test_form_keys_are_fresh_and_fit_their_pattern() -> None:
     keys = {new_form_key() for _ in range(20)}
     assert len(keys) == 20 and all(FORM_KEY.fullmatch(key) for key in keys)
+
+
+def test_the_account_form_needs_a_whole_account() -> None:
+    assert read_account_form({}) == (None, ["refund.error.account"])
+    assert read_account_form({"refund_holder": "홍", "refund_bank": "088"})[1] == [
+        "refund.error.account"
+    ]
+    account, errors = read_account_form(
+        {"refund_holder": "홍길동", "refund_bank": "088", "refund_account": "111-222-333-44"}
+    )
+    assert (account, errors) == (RefundAccount("홍길동", "088", "11122233344", None), [])

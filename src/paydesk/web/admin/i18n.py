@@ -259,6 +259,15 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "This cannot be checked right now; try again shortly.",
     },
     "refund.refused": {"ko": "환불할 수 없습니다", "en": "Refund refused"},
+    "refund.give_account": {"ko": "환불 계좌 입력", "en": "Give the refund account"},
+    "refund.no_such_refund": {
+        "ko": "이 주문의 환불이 아닙니다.",
+        "en": "No such refund on this order.",
+    },
+    "refund.rule.not_waiting": {
+        "ko": "이 환불은 환불 계좌를 기다리고 있지 않습니다.",
+        "en": "This refund is not waiting for a refund account.",
+    },
     "refund.invalid": {"ko": "입력을 확인하세요", "en": "Check the form"},
     "refund.error.reason": {
         "ko": "환불 사유를 입력하세요 (256자 이내).",

@@ -32,7 +32,13 @@ from ...services.idempotency import Answer
 from ...services.timeline import TimelineEntry
 from ..deps import ServicesDep
 from .i18n import LABELS, Translator, code_labels, translator
-from .refund_form import FORM_KEY, RefundForm, new_form_key, read_refund_form
+from .refund_form import (
+    FORM_KEY,
+    RefundForm,
+    new_form_key,
+    read_account_form,
+    read_refund_form,
+)
 from .rendering import render, see_other
 from .session import FormStaffDep, Staff, StaffDep
 
@@ -112,6 +118,34 @@ async def ask_refund(
         flash = t("refund.done", id=made["id"], amount=f"{made['amount']:,}", state=state)
     kind = "error" if made["state"] == "failed" else "ok"
     return see_other(request, order_url(order_id) + "#timeline", flash, kind=kind)
+
+
+@router.post("/orders/{order_id}/refunds/{refund_id}/account")
+async def supply_account(
+    request: Request, staff: FormStaffDep, services: ServicesDep, order_id: Id, refund_id: Id
+) -> Response:
+    """Give a refund waiting for a refund account (``needs_input``) its account; it runs again."""
+    t = translator(staff.lang)
+    back = order_url(order_id) + "#timeline"
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    account, errors = read_account_form(form)
+    if account is None:
+        return see_other(request, back, _joined(t, "refund.invalid", errors), kind="error")
+    try:
+        view = await services.refunds.supply_account(refund_id, account, order_id=order_id)
+    except NotOnRecord:
+        return see_other(request, back, t("refund.no_such_refund"), kind="error")
+    except RefundRefused as refused:
+        return see_other(request, back, _refusal(t, refused), kind="error")
+    except TryLater:
+        return see_other(request, back, t("refund.try_later"), kind="error")
+    log.info("staff user %s gave refund %s its account", staff.username, refund_id)
+    if view.job_key:
+        await services.try_now(view.job_key, INLINE_SECONDS)
+    refund = (await services.refunds.view(refund_id)).refund
+    state = t(f"refund.state.{refund.state}")
+    flash = t("refund.done", id=refund.id, amount=f"{refund.amount.amount:,}", state=state)
+    return see_other(request, back, flash, kind="error" if refund.state == "failed" else "ok")
 
 
 @router.post("/orders/{order_id}/webhooks/{inbox_id}/replay")

@@ -21,11 +21,20 @@ from ...core.money import Money
 from ...services.refunds import RefundAsk
 from ...store.ledger_records import RefundAccount
 
-__all__ = ["FIELDS", "FORM_KEY", "RefundForm", "new_form_key", "read_refund_form"]
+__all__ = [
+    "ACCOUNT_FIELDS",
+    "FIELDS",
+    "FORM_KEY",
+    "RefundForm",
+    "new_form_key",
+    "read_account_form",
+    "read_refund_form",
+]
 
+#: The refund account's fields (also the form that gives a waiting refund its account).
+ACCOUNT_FIELDS = ("refund_holder", "refund_bank", "refund_account", "refund_tel")
 #: The form's fields, as named in the HTML.
-FIELDS = ("amount", "reason", "tax_free", "vat_amount", "refund_holder", "refund_bank",
-          "refund_account", "refund_tel")  # fmt: skip
+FIELDS = ("amount", "reason", "tax_free", "vat_amount", *ACCOUNT_FIELDS)
 FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _MONEY = re.compile(r"[0-9]{1,13}")
 _BANK = re.compile(r"[0-9A-Za-z]{2,4}")
@@ -74,6 +83,17 @@ def _account(values: dict[str, str], errors: list[str]) -> RefundAccount | None:
     if errors:
         return None
     return RefundAccount(holder, bank, number.replace("-", ""), tel or None)
+
+
+def read_account_form(form: Mapping[str, str]) -> tuple[RefundAccount | None, list[str]]:
+    """The account of the form that gives a refund waiting for one its account, or what is
+    wrong (label keys)."""
+    values = {name: str(form.get(name, "")).strip()[:300] for name in ACCOUNT_FIELDS}
+    errors: list[str] = []
+    account = _account(values, errors)
+    if account is None and not errors:
+        errors.append("refund.error.account")
+    return account, errors
 
 
 def read_refund_form(form: Mapping[str, str], currency: str) -> RefundForm:
