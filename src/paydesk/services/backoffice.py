@@ -23,8 +23,9 @@ order's timeline, the retry queue. Read-only, over our books (nothing asks i'mpo
 
 Filters are a ``TransactionQuery`` (``store.backoffice``); ``parse_filters(params)``
 reads one from a page's query parameters (``imp_uid``, ``merchant_uid``,
-``apply_num``, ``pg_tid``, ``buyer``, ``status``, ``method``, ``date_from``,
-``date_to``: Korean calendar days ``YYYY-MM-DD``, both inclusive) and raises
+``apply_num``, ``pg_tid``, ``buyer``, ``status``, ``method``, ``attention``
+(``unknown`` or ``needs_input``), ``date_from``, ``date_to``: Korean calendar
+days ``YYYY-MM-DD``, both inclusive) and raises
 ``InvalidFilters`` (a ``ValueError``) with a message fit for the page.
 """
 
@@ -38,7 +39,7 @@ from typing import Final
 from ..core.clock import Clock
 from ..core.orders import OrderStatus
 from ..store import UnitOfWork, UnitsOfWork
-from ..store.backoffice import DayTotal, OrderHeader, TransactionQuery, TransactionRow
+from ..store.backoffice import ATTENTION, DayTotal, OrderHeader, TransactionQuery, TransactionRow
 from ..store.jobs import JobEntry
 from ..store.reconciliations import ReconciliationRecord
 from .errors import InvalidFilters, NotOnRecord
@@ -64,7 +65,7 @@ EXPORT_CHUNK: Final = 500
 MAX_DAYS: Final = 92
 #: The query parameters ``parse_filters`` reads.
 FILTER_FIELDS: Final = ("imp_uid", "merchant_uid", "apply_num", "pg_tid", "buyer", "status",
-                        "method", "date_from", "date_to")  # fmt: skip
+                        "method", "attention", "date_from", "date_to")  # fmt: skip
 _LIMITS = {"imp_uid": 32, "merchant_uid": 40, "apply_num": 20, "pg_tid": 64, "buyer": 100,
            "method": 20}  # fmt: skip
 
@@ -144,15 +145,21 @@ def parse_filters(params: Mapping[str, str]) -> TransactionQuery:
     """A ``TransactionQuery`` from query parameters (blank ones ignored; see the module).
 
     Raises ``InvalidFilters`` for a bad date, a ``date_from`` after ``date_to``, an
-    unknown status or a value longer than its column.
+    unknown status or attention, a control character, or a value longer than its column.
     """
     given = {k: params[k].strip() for k in FILTER_FIELDS if params.get(k, "").strip()}
+    for name, value in given.items():
+        if not value.isprintable():
+            raise InvalidFilters(f"{name}: control characters are not allowed")
     for name, size in _LIMITS.items():
         if len(given.get(name, "")) > size:
             raise InvalidFilters(f"{name}: at most {size} characters")
     status = given.get("status")
     if status is not None and status not in {s.value for s in OrderStatus}:
         raise InvalidFilters(f"status: unknown status {status!r}")
+    attention = given.get("attention")
+    if attention is not None and attention not in ATTENTION:
+        raise InvalidFilters(f"attention: expected one of {', '.join(ATTENTION)}")
     since = day_start(_day(given["date_from"], "date_from")) if "date_from" in given else None
     until = None
     if "date_to" in given:
@@ -163,6 +170,7 @@ def parse_filters(params: Mapping[str, str]) -> TransactionQuery:
         imp_uid=given.get("imp_uid"), merchant_uid=given.get("merchant_uid"),
         apply_num=given.get("apply_num"), pg_tid=given.get("pg_tid"), buyer=given.get("buyer"),
         status=status, pay_method=given.get("method"), since=since, until=until,
+        attention=attention,
     )  # fmt: skip
 
 

@@ -42,6 +42,7 @@ from .tables import (
 )
 
 __all__ = [
+    "ATTENTION",
     "BackofficeQueries",
     "DayTotal",
     "OrderHeader",
@@ -61,7 +62,9 @@ class TransactionQuery:
     order; ``buyer`` is a case-insensitive substring of the buyer's name or
     e-mail; ``status`` is the order's; ``pay_method`` the payment's (else the
     order's); ``since`` (inclusive) and ``until`` (exclusive) bound the order's
-    creation.
+    creation; ``attention`` picks orders a person should look at: ``unknown`` (a
+    payment, or a refund sending or unknown, whose outcome at i'mport is not
+    known) or ``needs_input`` (a refund waiting for a refund account).
     """
 
     imp_uid: str | None = None
@@ -73,6 +76,11 @@ class TransactionQuery:
     pay_method: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    attention: str | None = None
+
+
+#: The values of ``TransactionQuery.attention``.
+ATTENTION = ("unknown", "needs_input")
 
 
 @dataclass(frozen=True)
@@ -164,11 +172,24 @@ def _conditions(query: TransactionQuery) -> list[ColumnElement[bool]]:
         term = query.buyer.lower()
         found.append(or_(func.lower(_BUYER_NAME).contains(term, autoescape=True),
                          func.lower(_BUYER_EMAIL).contains(term, autoescape=True)))  # fmt: skip
+    if query.attention is not None:
+        found.append(_attention(query.attention))
     if query.since is not None:
         found.append(orders.c.created_at >= query.since)
     if query.until is not None:
         found.append(orders.c.created_at < query.until)
     return found
+
+
+def _attention(kind: str) -> ColumnElement[bool]:
+    def refund_in(states: Iterable[str]) -> ColumnElement[bool]:
+        return exists().where(refunds.c.order_id == orders.c.id, refunds.c.state.in_(states))
+
+    if kind == "needs_input":
+        return refund_in([RefundState.NEEDS_INPUT.value])
+    unknown_payment = exists().where(payments.c.order_id == orders.c.id,
+                                     payments.c.status == "unknown")  # fmt: skip
+    return or_(unknown_payment, refund_in(UNKNOWN_REFUND_STATES))
 
 
 def _listing(query: TransactionQuery) -> Select[Any]:

@@ -42,12 +42,20 @@ def test_dates_are_korean_days_both_inclusive() -> None:
         ({"status": "shipped"}, "status"),
         ({"imp_uid": "x" * 33}, "imp_uid"),
         ({"buyer": "x" * 101}, "buyer"),
+        ({"attention": "all"}, "attention"),
+        ({"buyer": "a\x00b"}, "control"),
+        ({"merchant_uid": "a\nb"}, "control"),
     ],
 )
 def test_bad_parameters_are_refused_with_a_reason(params: dict[str, str], says: str) -> None:
     with pytest.raises(InvalidFilters, match=says):
         parse_filters(params)
     assert issubclass(InvalidFilters, ValueError)
+
+
+def test_attention_picks_unknown_or_needs_input() -> None:
+    assert parse_filters({"attention": "unknown"}) == TransactionQuery(attention="unknown")
+    assert parse_filters({"attention": " needs_input "}).attention == "needs_input"
 
 
 def test_pages_round_up() -> None:

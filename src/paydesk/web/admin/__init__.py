@@ -11,7 +11,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from . import access, checklist, dashboard, escrows, keys, receipts, retries, subscriptions, vbanks
+from . import (
+    access,
+    checklist,
+    dashboard,
+    escrows,
+    keys,
+    orders,
+    payments,
+    receipts,
+    retries,
+    subscriptions,
+    vbanks,
+)
 from .access import install_admin_errors
 
 __all__ = ["install_admin_errors", "router"]
@@ -21,5 +33,5 @@ router.include_router(access.router)
 router.add_api_route("", dashboard.dashboard, methods=["GET"], response_class=HTMLResponse)
 router.include_router(dashboard.router)
 router.include_router(keys.router)
-for _pages in (retries, subscriptions, vbanks, receipts, escrows, checklist):
+for _pages in (payments, orders, retries, subscriptions, vbanks, receipts, escrows, checklist):
     router.include_router(_pages.router)
