@@ -122,8 +122,8 @@ def measure(target: Target, seconds: float) -> dict[str, float]:
         seconds=seconds,
     )
     for result in (token, payment):
-        if set(result["statuses"]) != {"200"}:
-            raise RuntimeError(f"{target.name}: non-200 answers {result['statuses']}")
+        if not result["requests"] or any(not s.startswith("2") for s in result["statuses"]):
+            raise RuntimeError(f"{target.name}: answers {result['statuses']}")
     return {"getToken": token["rps"], "payment": payment["rps"]}
 
 

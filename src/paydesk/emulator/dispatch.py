@@ -1,12 +1,12 @@
-"""A Starlette router that tries only the routes a path's first two segments allow.
+"""A Starlette router that tries only the routes a path's shape allows.
 
 Starlette's ``Router`` tries every route's regular expression in order; the
 emulator has about 200 of them (control API, window, console, the REST API
 with and without a trailing slash), so ``GET /payments/{imp_uid}`` used to
 fail some 150 matches before it found its own.  ``SegmentRouter`` indexes the
-routes once by the literal text of their first two path segments: a route
-whose literal segment differs from the request's cannot match, so it is
-skipped; every other route is still asked, in the original order, by its own
+routes once by their number of segments and the literal text of their first
+two: a route whose count or literal segment differs from the request's cannot
+match, so it is skipped; every other route is still asked, in the original order, by its own
 ``matches``.  Precedence, partial matches (405) and the fallback are
 therefore exactly Starlette's; only impossible candidates are left out.
 """
@@ -20,41 +20,49 @@ from starlette.types import Receive, Scope, Send
 
 __all__ = ["SegmentRouter"]
 
-_ANY = object()  # a segment that a parameter, a path converter or a mount may fill
+_ANY = object()  # a position that a parameter, a path converter or a mount may fill
 _END: None = None  # the path has ended before this segment
-_DEPTH = 2
+_SEGMENTS = 2  # literal segments indexed after the segment count
+_DEPTH = 1 + _SEGMENTS
 
 
-def _route_segments(route: BaseRoute) -> tuple[object, ...]:
-    """The literal first segments a route requires (``_ANY`` where it takes anything)."""
+def _route_key(route: BaseRoute) -> tuple[object, ...]:
+    """(segment count, first segments) that a request must have to match ``route``.
+
+    ``_ANY`` where the route takes anything: a ``{param}`` never spans a ``/``,
+    so a plain route has a fixed number of segments; a ``:path`` converter, a
+    mount or any other kind of route has not.
+    """
     if isinstance(route, Route):
-        parts: list[object] = route.path.split("/")[1:]
+        parts: list[str] = route.path.split("/")[1:]
+        count: object = _ANY if ":path}" in route.path else len(parts)
         open_ended = False
     elif isinstance(route, Mount):  # "/static" matches "/static/..." too
         parts = route.path.split("/")[1:] if route.path else []
-        open_ended = True
+        count, open_ended = _ANY, True
     else:
         return (_ANY,) * _DEPTH
     segments: list[object] = []
-    for part in parts[:_DEPTH]:
-        if not isinstance(part, str) or "{" in part:
+    for part in parts[:_SEGMENTS]:
+        if "{" in part:
             break
         segments.append(part)
     else:
-        if len(parts) < _DEPTH and not open_ended:
+        if len(parts) < _SEGMENTS and not open_ended:
             segments.append(_END)
-    return tuple(segments) + (_ANY,) * (_DEPTH - len(segments))
+    return (count, *segments) + (_ANY,) * (_SEGMENTS - len(segments))
 
 
-def _request_segments(path: str) -> tuple[str | None, ...]:
-    parts = path.split("/", _DEPTH + 1)[1 : _DEPTH + 1]
-    return tuple(parts) + (_END,) * (_DEPTH - len(parts))
+def _request_key(path: str) -> tuple[object, ...]:
+    parts = path.split("/", _SEGMENTS + 1)[1 : _SEGMENTS + 1]
+    return (path.count("/"), *parts) + (_END,) * (_SEGMENTS - len(parts))
 
 
 class _Node:
     """Candidates for one segment position: by literal text, and for any other text."""
 
     def __init__(self, routes: list[tuple[tuple[object, ...], BaseRoute]], depth: int) -> None:
+        # routes keep their order in every node: precedence is the router's
         self.leaf = depth == _DEPTH
         self.routes = [route for _, route in routes]
         if self.leaf:
@@ -66,16 +74,16 @@ class _Node:
         }
         self.other = _Node([(s, r) for s, r in routes if s[depth] is _ANY], depth + 1)
 
-    def candidates(self, segments: tuple[str | None, ...], depth: int = 0) -> list[BaseRoute]:
-        node = self
+    def candidates(self, key: tuple[object, ...]) -> list[BaseRoute]:
+        node, depth = self, 0
         while not node.leaf:
-            node = node.by_text.get(segments[depth], node.other)
+            node = node.by_text.get(key[depth], node.other)
             depth += 1
         return node.routes
 
 
 class SegmentRouter(Router):
-    """``Router`` with the candidate routes looked up by the first two path segments."""
+    """``Router`` with the candidate routes looked up by segment count and first segments."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,7 +93,7 @@ class SegmentRouter(Router):
     def _index(self) -> _Node:
         key = (id(self.routes), len(self.routes))
         if self._root is None or self._indexed != key:  # routes were added after start
-            self._root = _Node([(_route_segments(r), r) for r in self.routes], 0)
+            self._root = _Node([(_route_key(r), r) for r in self.routes], 0)
             self._indexed = key
         return self._root
 
@@ -100,8 +108,8 @@ class SegmentRouter(Router):
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
         partial: BaseRoute | None = None
-        partial_scope: dict[str, Any] = {}
-        for route in self._index().candidates(_request_segments(path)):
+        partial_scope: Any = {}
+        for route in self._index().candidates(_request_key(path)):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 scope["route"] = route

@@ -183,7 +183,7 @@ class Gateway:
             merchant_uid=merchant_uid,
             amount=amount,
             pay_method=pay_method,
-            channel=origin,
+            channel=origin,  # type: ignore[arg-type]  # validated: "pc", "mobile" or "api"
             pg_provider=channel.pg_provider,
             pg_id=channel.pg_id,
             sandbox=channel.sandbox,

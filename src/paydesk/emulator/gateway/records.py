@@ -7,6 +7,7 @@ tax split, refund account...).  ``wire()`` renders exactly the i'mport shape.
 
 from __future__ import annotations
 
+import operator
 import weakref
 from typing import Any, ClassVar, Literal, Self
 
@@ -72,7 +73,7 @@ class Record:
     """What every record shares: pydantic's validation and dumps, on a slotted dataclass.
 
     A payment is some 70 fields; as a ``BaseModel`` each one held a ``__dict__``
-    and a set of the fields given, about 6 KB.  Slotted (``@record``) it is one
+    and a set of the fields given, about 6 KB.  As a slotted pydantic dataclass it is one
     pointer per field.  ``model_dump`` and ``model_validate`` keep the models' API.
     Each record tells the open ``ChangeSet`` (if any) that it was made or changed.
     """
@@ -117,11 +118,7 @@ class Record:
         return validated
 
 
-record = dataclass(slots=True, kw_only=True)
-"""A record's class decorator: a pydantic dataclass, slotted, keyword-only."""
-
-
-@record
+@dataclass(slots=True, kw_only=True)
 class Token(Record):
     access_token: str
     imp_code: str
@@ -129,7 +126,7 @@ class Token(Record):
     expired_at: int
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class CancelEntry(Record):
     pg_tid: str
     amount: Amount
@@ -147,7 +144,7 @@ class CancelEntry(Record):
         )
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class Deposit(Record):
     pg_tid: str
     amount: Amount
@@ -167,8 +164,10 @@ PAYMENT_WIRE_FIELDS = (
     "cash_receipt_issued", "customer_uid", "customer_uid_usage", "sandbox", "promotion",
 )  # fmt: skip
 
+_payment_wire_values = operator.attrgetter(*PAYMENT_WIRE_FIELDS)
 
-@record
+
+@dataclass(slots=True, kw_only=True)
 class Payment(Record):
     """The Payment object of reference §3, plus the gateway's private fields."""
 
@@ -255,7 +254,7 @@ class Payment(Record):
         return sum(entry.vat_amount for entry in self.cancel_history)
 
     def wire(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in PAYMENT_WIRE_FIELDS}
+        data = dict(zip(PAYMENT_WIRE_FIELDS, _payment_wire_values(self), strict=True))
         data["cancel_history"] = [entry.wire() for entry in self.cancel_history]
         data["cancel_receipt_urls"] = [
             entry.receipt_url for entry in self.cancel_history if entry.receipt_url
@@ -264,7 +263,7 @@ class Payment(Record):
         return data
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class Prepared(Record):
     merchant_uid: str
     amount: Amount
@@ -275,7 +274,7 @@ class Prepared(Record):
         return {"merchant_uid": self.merchant_uid, "amount": self.amount, "currency": self.currency}
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class BillingKey(Record):
     """A billing key (CustomerAnnotation).  The card number is kept masked only."""
 
@@ -309,7 +308,7 @@ class BillingKey(Record):
         return self.model_dump(exclude={"imp_code", "channel_key", "card_outcome", "deleted"})
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class Schedule(Record):
     """One scheduled charge (ScheduleResultAnnotation) with what it will send."""
 
@@ -351,7 +350,7 @@ class Schedule(Record):
         )  # fmt: skip
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class Receipt(Record):
     imp_uid: str
     receipt_tid: str | None = None
@@ -370,7 +369,7 @@ class Receipt(Record):
         return self.model_dump(exclude={"imp_code", "identifier", "identifier_type"})
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class ExternalReceipt(Record):
     merchant_uid: str
     receipt_tid: str | None = None
@@ -390,7 +389,7 @@ class ExternalReceipt(Record):
         return self.model_dump(exclude={"imp_code", "name", "identifier", "pg_provider"})
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class Certification(Record):
     """An identity verification; ``birth`` (unix ts) and ``birthday`` both go out (§2.17)."""
 
@@ -420,7 +419,7 @@ class Certification(Record):
         return self.model_dump(exclude={"imp_code", "otp", "created_at"})
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class Escrow(Record):
     imp_uid: str
     imp_code: str
@@ -446,7 +445,7 @@ class Escrow(Record):
         }
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class AttemptRecord(Record):
     """One delivery attempt of a webhook."""
 
@@ -458,7 +457,7 @@ class AttemptRecord(Record):
     duplicate: bool = False  # the extra copy a "duplicate delivery" policy sends
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class WebhookRecord(Record):
     """A webhook the gateway owes a merchant, with every attempt to deliver it."""
 
@@ -474,7 +473,7 @@ class WebhookRecord(Record):
     next_attempt_at: float | None = None
 
 
-@record
+@dataclass(slots=True, kw_only=True)
 class ConfirmRecord(Record):
     """One Confirm Process call: what was sent, what came back, what it decided."""
 

@@ -81,7 +81,10 @@ class GatewayState(BaseModel):
     generation: int = 0
 
     def ledger(self, imp_code: str) -> Ledger:
-        return self.ledgers.setdefault(imp_code, Ledger())
+        ledger = self.ledgers.get(imp_code)
+        if ledger is None:
+            ledger = self.ledgers[imp_code] = Ledger()
+        return ledger
 
 
 def journal_path(path: Path) -> Path:
