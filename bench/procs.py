@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ROOT", "free_port", "load", "rss_mb", "server", "wait_for_port"]
+__all__ = ["ROOT", "cpu_seconds", "free_port", "load", "rss_mb", "server", "wait_for_port"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -86,6 +86,12 @@ def load(
     done = subprocess.run(command, cwd=ROOT, capture_output=True, check=True, timeout=900)
     result: dict[str, Any] = json.loads(done.stdout)
     return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
