@@ -21,6 +21,7 @@ from . import api, console, control, window
 from .console import CONSOLE_PREFIX
 from .control import CONTROL_PREFIX
 from .delivery import Courier, Outbound
+from .dispatch import SegmentRouter
 from .faults import FaultBook, FaultMiddleware
 from .gateway import Gateway
 from .gateway.scheduler import TICKERS, run_tickers
@@ -60,7 +61,7 @@ def create_app(
                 await task
             await courier.stop()
             await out.close()
-            gateway.flush()
+            gateway.close()
 
     routes: list[BaseRoute] = [
         *control.routes,
@@ -71,6 +72,7 @@ def create_app(
         api.catch_all,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.router = SegmentRouter(routes, lifespan=lifespan)  # Starlette's order, fewer tries
     exclude = (CONTROL_PREFIX, "/v1/", "/window", "/js/", CONSOLE_PREFIX)
     app.add_middleware(FaultMiddleware, book=book, exclude=exclude)
     app.state.gateway = gateway

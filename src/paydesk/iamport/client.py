@@ -14,7 +14,7 @@ from typing import Any, TypeVar, Unpack
 
 import httpx
 
-from .core import TOKEN_TROUBLE, ClientCore, ClientOptions
+from .core import DEFAULT_LIMITS, TOKEN_TROUBLE, ClientCore, ClientOptions
 from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
 from .mapping import read_envelope, request_id, translate
@@ -61,7 +61,7 @@ class Iamport(ClientCore, Operations):
     ) -> None:
         super().__init__(imp_key, imp_secret, **options)
         self._owns_http = http is None
-        self._http = http or httpx.Client(transport=transport)
+        self._http = http or httpx.Client(transport=transport, limits=DEFAULT_LIMITS)
         self._sleep = sleep
 
     def _call(self, flow: Flow[T]) -> T:

@@ -46,6 +46,10 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://api.iamport.kr"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
+#: The pool of a client made here: every connection it may open is kept alive between
+#: calls (httpx keeps only 20 of its 100), so 50 calls in flight do not reconnect (and,
+#: against i'mport, redo a TLS handshake) on every call.
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 USER_AGENT = "paydesk-iamport/0.1"
 # A getToken failing like this leaves the request it was for unsent (NotSent);
 # rejected credentials (Unauthorized) and other refusals are raised as they are.

@@ -8,7 +8,7 @@ import pytest
 
 from paydesk.emulator import DEFAULT_MERCHANTS, Clock, Gateway
 from paydesk.emulator.gateway.errors import ApiFault
-from paydesk.emulator.gateway.state import GatewayState, load_state, save_state
+from paydesk.emulator.gateway.state import GatewayState, journal_path, load_state, save_state
 
 
 class ManualSource:
@@ -100,3 +100,103 @@ def test_pick_resolves_pg_and_mid_and_falls_back() -> None:
     fallback = merchant.pick("no_such_pg", "api_payment")
     assert fallback is not None
     assert fallback.type == "api_payment"
+
+
+# -- --state FILE: a snapshot, then a journal of what changed -------------------------------
+def stateful(path: Path, at: float = 1_700_000_000) -> Gateway:
+    merchants = [m.model_copy(deep=True) for m in DEFAULT_MERCHANTS]
+    state = load_state(path) if path.exists() else None
+    return Gateway(merchants, clock=Clock(ManualSource(at)), state=state, state_path=path)
+
+
+def pay(gw: Gateway, merchant_uid: str, amount: int = 1000) -> str:
+    merchant = gw.merchant("imp00000001")
+    channel = merchant.pick("nice", "api_payment")
+    assert channel is not None
+    payment = gw.start_payment(merchant, channel, merchant_uid=merchant_uid, amount=amount)
+    gw.approve(payment, card_code="366")
+    gw.flush()
+    return payment.imp_uid
+
+
+def test_saves_after_the_first_append_only_what_changed(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    gw = stateful(path)
+    first = pay(gw, "order-1")
+    gw.close()
+    snapshot = path.read_bytes()
+    second = pay(gw, "order-2", amount=2000)
+    payment = gw.state.ledger("imp00000001").payments[first]
+    payment.buyer_name = "다시"  # a change made by attribute is noted by the record itself
+    gw.touch()
+    gw.flush()
+    gw.close()
+    assert path.read_bytes() == snapshot  # the snapshot was not rewritten
+    lines = journal_path(path).read_bytes().splitlines()
+    assert len(lines) == 2
+    assert first not in lines[0].decode() and first in lines[1].decode()
+    assert second not in lines[1].decode()  # only what changed in that save
+    loaded = load_state(path)
+    books = loaded.ledger("imp00000001")
+    assert books.payments[first].buyer_name == "다시"
+    assert books.payments[second].amount == 2000
+    assert [p.imp_uid for p in books.by_merchant_uid("order-2")] == [second]
+    assert len(loaded.webhooks) == 2
+    assert loaded.sequence == gw.state.sequence
+
+
+def test_a_torn_journal_line_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    gw = stateful(path)
+    kept = pay(gw, "order-1")
+    pay(gw, "order-2")
+    gw.close()
+    journal = journal_path(path)
+    data = journal.read_bytes()
+    journal.write_bytes(data[: len(data) - 20])  # a crash in the middle of the last line
+    loaded = load_state(path)
+    assert list(loaded.ledger("imp00000001").payments) == [kept]
+
+
+def test_removals_are_journaled_and_the_journal_is_compacted(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    gw = stateful(path)
+    gw.issue_token(gw.merchant("imp00000001"))
+    gw.flush()
+    token = next(iter(gw.state.tokens))
+    del gw.state.tokens[token]
+    gw.forget("tokens", "", token)
+    gw.flush()
+    gw.close()
+    assert load_state(path).tokens == {}
+    assert gw._file is not None
+    gw._file.min_journal, gw._file.compact_ratio = 0, 0.0  # compact at the next save
+    paid = pay(gw, "order-1")
+    gw.close()
+    assert journal_path(path).read_bytes() == b""
+    loaded = load_state(path)
+    assert loaded.generation == gw.state.generation
+    assert list(loaded.ledger("imp00000001").payments) == [paid]
+    again = stateful(path)  # a restart journals on top of the new snapshot
+    later = pay(again, "order-2")
+    again.close()
+    assert set(load_state(path).ledger("imp00000001").payments) == {paid, later}
+
+
+def test_journal_lines_older_than_the_snapshot_are_not_replayed(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    gw = stateful(path)
+    imp_uid = pay(gw, "order-1")
+    payment = gw.state.ledger("imp00000001").payments[imp_uid]
+    payment.buyer_name = "옛 이름"
+    gw.touch()
+    gw.flush()
+    gw.close()
+    stale = journal_path(path).read_bytes()
+    payment.buyer_name = "새 이름"
+    assert gw._file is not None
+    gw._file.save(gw.state, [], full=True)
+    gw._file.drain()
+    journal_path(path).write_bytes(stale)  # a crash between the snapshot and the truncation
+    loaded = load_state(path)
+    assert loaded.ledger("imp00000001").payments[imp_uid].buyer_name == "새 이름"

@@ -121,7 +121,7 @@ def _store_delivery(call: Call, payment: Payment) -> dict[str, Any]:
     """Read the shipment from the request and (re)place it on ``payment``."""
     delivery = _read_delivery(call.params, payment.pg_provider or "")
     before = call.gateway.ledger(call.merchant).escrows.get(payment.imp_uid)
-    kept = {} if before is None else {"escrow_status": before.escrow_status,
+    kept: dict[str, Any] = {} if before is None else {"escrow_status": before.escrow_status,
                                       "status_changed_at": before.status_changed_at,
                                       "denied_reason": before.denied_reason}  # fmt: skip
     escrow = Escrow(

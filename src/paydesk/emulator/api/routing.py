@@ -108,7 +108,8 @@ def bearer(request: Request) -> str | None:
 
 
 async def read_params(request: Request, bad_status: int) -> dict[str, Any]:
-    data: dict[str, Any] = decode_pairs(request.query_params.multi_items())
+    query = request.scope.get("query_string")
+    data: dict[str, Any] = decode_pairs(request.query_params.multi_items()) if query else {}
     body = await request.body()
     if not body.strip():
         return data

@@ -74,7 +74,7 @@ def _plan(call: Call, entry: Params, pg: str, fallback: dict[str, Any]) -> Sched
     if schedule_at <= call.now:
         raise entry.fail(f"schedule_at은 현재 시각 이후여야 합니다. (merchant_uid: {merchant_uid})")
     amount = entry.need_amount("amount")
-    buyer = {f: entry.text(f) or fallback.get(f"customer_{f[6:]}") for f in _BUYER}
+    buyer: dict[str, Any] = {f: entry.text(f) or fallback.get(f"customer_{f[6:]}") for f in _BUYER}
     require_fields(Params({**entry.data, **buyer}, entry.bad_status), pg, "again")
     try:
         tax_free, vat = tax_split(

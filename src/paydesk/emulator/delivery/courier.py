@@ -248,7 +248,7 @@ class Courier:
                 self._after_scheduled(record, policy, attempt)
         finally:
             self._inflight.discard(record.id)
-            self.gateway.touch()
+            self.gateway.touch(record)  # its attempts list grew
             self.gateway.flush()
             async with self._attempted:
                 self._attempted.notify_all()

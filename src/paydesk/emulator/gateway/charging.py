@@ -325,7 +325,7 @@ def issue_billing_key(
     ledger = gateway.ledger(merchant)
     previous = find_key(gateway, merchant, customer_uid)
     kept = previous.model_dump() if previous else {}
-    details = {k: v if v is not None else kept.get(k) for k, v in customer.items()}
+    details: dict[str, Any] = {k: v if v is not None else kept.get(k) for k, v in customer.items()}
     key = BillingKey(
         customer_uid=customer_uid,
         pg_provider=channel.pg_provider,

@@ -18,8 +18,8 @@ from .clock import Clock
 from .errors import ApiFault, Messages
 from .merchants import Channel, Merchant
 from .params import Amount
-from .records import Payment, Token, WebhookRecord
-from .state import GatewayState, Ledger, save_state
+from .records import ChangeSet, Payment, Record, Token, WebhookRecord
+from .state import GatewayState, Ledger, StateFile
 
 __all__ = ["TOKEN_TTL", "Gateway"]
 
@@ -49,6 +49,13 @@ class Gateway:
             self.clock.advance(self.state.clock_offset)
         self.rng = rng or random.SystemRandom()
         self.state_path = state_path
+        self.changes = ChangeSet()
+        self._removed: list[tuple[str, str, str]] = []
+        self._snapshot_due = False
+        self._file: StateFile | None = None
+        if state_path is not None:
+            self._file = StateFile(state_path)
+            self.changes.open()
         self.public_url = public_url.rstrip("/")
         self.dirty = False
         self.hang_seconds = 120.0
@@ -128,6 +135,7 @@ class Gateway:
     def _forget_expired_tokens(self, now: int) -> None:
         for key in [k for k, t in self.state.tokens.items() if t.expired_at <= now - 86400]:
             del self.state.tokens[key]
+            self.forget("tokens", "", key)
 
     def authenticate(self, access_token: str | None) -> Merchant:
         if not access_token:
@@ -175,7 +183,7 @@ class Gateway:
             merchant_uid=merchant_uid,
             amount=amount,
             pay_method=pay_method,
-            channel=origin,
+            channel=origin,  # type: ignore[arg-type]  # validated: "pc", "mobile" or "api"
             pg_provider=channel.pg_provider,
             pg_id=channel.pg_id,
             sandbox=channel.sandbox,
@@ -268,18 +276,38 @@ class Gateway:
         return records
 
     # -- persistence ----------------------------------------------------------
-    def touch(self) -> None:
+    def touch(self, *records: Record) -> None:
+        """State changed; ``records`` changed inside (a record notes its own attributes)."""
         self.dirty = True
+        if self._file is not None:
+            for record in records:
+                self.changes.note(record)
+
+    def forget(self, kind: str, imp_code: str, key: str) -> None:
+        """A record was removed from ``state`` (``kind`` as in the state file's journal)."""
+        self.dirty = True
+        if self._file is not None:
+            self._removed.append((kind, imp_code, key))
 
     def flush(self) -> None:
-        if self.dirty and self.state_path is not None:
+        """Save what changed since the last flush (queued; written off the event loop)."""
+        if self.dirty and self._file is not None:
             self.state.clock_offset = self.clock.now() - self.clock._source()
-            save_state(self.state, self.state_path)
+            removed, self._removed = self._removed, []
+            self._file.save(self.state, self.changes.take(), removed, full=self._snapshot_due)
+            self._snapshot_due = False
         self.dirty = False
 
+    def close(self) -> None:
+        """Flush and wait until the state file holds everything (at shutdown)."""
+        self.flush()
+        if self._file is not None:
+            self._file.drain()
+
     def reset(self) -> None:
-        self.state = GatewayState()
+        self.state = GatewayState(generation=self.state.generation)
         self.clock.reset()
+        self._snapshot_due = True
         self.touch()
 
 

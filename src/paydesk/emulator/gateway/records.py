@@ -7,9 +7,12 @@ tax split, refund account...).  ``wire()`` renders exactly the i'mport shape.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import operator
+import weakref
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import Field, TypeAdapter
+from pydantic.dataclasses import dataclass
 
 from .params import Amount
 
@@ -18,6 +21,7 @@ __all__ = [
     "BillingKey",
     "CancelEntry",
     "Certification",
+    "ChangeSet",
     "ConfirmRecord",
     "Deposit",
     "Escrow",
@@ -25,6 +29,7 @@ __all__ = [
     "Payment",
     "Prepared",
     "Receipt",
+    "Record",
     "Schedule",
     "Token",
     "WebhookRecord",
@@ -33,14 +38,96 @@ __all__ = [
 PaymentStatus = Literal["ready", "paid", "cancelled", "failed"]
 
 
-class Token(BaseModel):
+class ChangeSet:
+    """The records made or changed since the last save of a ``--state`` file.
+
+    While one is open, every record notes itself here when it is built and on
+    every attribute it is given, so a save writes those records and nothing else.
+    A change inside a record's list (an attempt appended to a webhook) is noted
+    by whoever makes it (``Gateway.touch(record)``).
+    """
+
+    def __init__(self) -> None:
+        self._records: dict[int, Record] = {}
+
+    def note(self, record: Record) -> None:
+        self._records[id(record)] = record
+
+    def take(self) -> list[Record]:
+        records = list(self._records.values())
+        self._records.clear()
+        return records
+
+    def open(self) -> None:
+        _OPEN.add(self)
+
+    def close(self) -> None:
+        _OPEN.discard(self)
+        self._records.clear()
+
+
+_OPEN: weakref.WeakSet[ChangeSet] = weakref.WeakSet()
+
+
+class Record:
+    """What every record shares: pydantic's validation and dumps, on a slotted dataclass.
+
+    A payment is some 70 fields; as a ``BaseModel`` each one held a ``__dict__``
+    and a set of the fields given, about 6 KB.  As a slotted pydantic dataclass it is one
+    pointer per field.  ``model_dump`` and ``model_validate`` keep the models' API.
+    Each record tells the open ``ChangeSet`` (if any) that it was made or changed.
+    """
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        if _OPEN:
+            for changes in _OPEN:
+                changes.note(self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if _OPEN:
+            for changes in _OPEN:
+                changes.note(self)
+
+    _adapters: ClassVar[dict[type, TypeAdapter[Any]]] = {}
+
+    @classmethod
+    def _adapter(cls) -> TypeAdapter[Any]:
+        adapter = Record._adapters.get(cls)
+        if adapter is None:
+            adapter = Record._adapters[cls] = TypeAdapter(cls)
+        return adapter
+
+    def model_dump(
+        self,
+        *,
+        mode: Literal["python", "json"] = "python",
+        include: set[str] | None = None,
+        exclude: set[str] | None = None,
+    ) -> dict[str, Any]:
+        dumped: dict[str, Any] = self._adapter().dump_python(
+            self, mode=mode, include=include, exclude=exclude
+        )
+        return dumped
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        validated: Self = cls._adapter().validate_python(data)
+        return validated
+
+
+@dataclass(slots=True, kw_only=True)
+class Token(Record):
     access_token: str
     imp_code: str
     issued_at: int
     expired_at: int
 
 
-class CancelEntry(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class CancelEntry(Record):
     pg_tid: str
     amount: Amount
     cancelled_at: int
@@ -57,7 +144,8 @@ class CancelEntry(BaseModel):
         )
 
 
-class Deposit(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Deposit(Record):
     pg_tid: str
     amount: Amount
     depositor_name: str
@@ -76,8 +164,11 @@ PAYMENT_WIRE_FIELDS = (
     "cash_receipt_issued", "customer_uid", "customer_uid_usage", "sandbox", "promotion",
 )  # fmt: skip
 
+_payment_wire_values = operator.attrgetter(*PAYMENT_WIRE_FIELDS)
 
-class Payment(BaseModel):
+
+@dataclass(slots=True, kw_only=True)
+class Payment(Record):
     """The Payment object of reference §3, plus the gateway's private fields."""
 
     imp_uid: str
@@ -163,7 +254,7 @@ class Payment(BaseModel):
         return sum(entry.vat_amount for entry in self.cancel_history)
 
     def wire(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in PAYMENT_WIRE_FIELDS}
+        data = dict(zip(PAYMENT_WIRE_FIELDS, _payment_wire_values(self), strict=True))
         data["cancel_history"] = [entry.wire() for entry in self.cancel_history]
         data["cancel_receipt_urls"] = [
             entry.receipt_url for entry in self.cancel_history if entry.receipt_url
@@ -172,7 +263,8 @@ class Payment(BaseModel):
         return data
 
 
-class Prepared(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Prepared(Record):
     merchant_uid: str
     amount: Amount
     currency: str | None = None
@@ -182,7 +274,8 @@ class Prepared(BaseModel):
         return {"merchant_uid": self.merchant_uid, "amount": self.amount, "currency": self.currency}
 
 
-class BillingKey(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class BillingKey(Record):
     """A billing key (CustomerAnnotation).  The card number is kept masked only."""
 
     customer_uid: str
@@ -215,7 +308,8 @@ class BillingKey(BaseModel):
         return self.model_dump(exclude={"imp_code", "channel_key", "card_outcome", "deleted"})
 
 
-class Schedule(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Schedule(Record):
     """One scheduled charge (ScheduleResultAnnotation) with what it will send."""
 
     customer_uid: str
@@ -256,7 +350,8 @@ class Schedule(BaseModel):
         )  # fmt: skip
 
 
-class Receipt(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Receipt(Record):
     imp_uid: str
     receipt_tid: str | None = None
     apply_num: str
@@ -274,7 +369,8 @@ class Receipt(BaseModel):
         return self.model_dump(exclude={"imp_code", "identifier", "identifier_type"})
 
 
-class ExternalReceipt(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class ExternalReceipt(Record):
     merchant_uid: str
     receipt_tid: str | None = None
     apply_num: str
@@ -293,7 +389,8 @@ class ExternalReceipt(BaseModel):
         return self.model_dump(exclude={"imp_code", "name", "identifier", "pg_provider"})
 
 
-class Certification(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Certification(Record):
     """An identity verification; ``birth`` (unix ts) and ``birthday`` both go out (§2.17)."""
 
     imp_uid: str
@@ -322,7 +419,8 @@ class Certification(BaseModel):
         return self.model_dump(exclude={"imp_code", "otp", "created_at"})
 
 
-class Escrow(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Escrow(Record):
     imp_uid: str
     imp_code: str
     company: str
@@ -347,7 +445,8 @@ class Escrow(BaseModel):
         }
 
 
-class AttemptRecord(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class AttemptRecord(Record):
     """One delivery attempt of a webhook."""
 
     at: float
@@ -358,7 +457,8 @@ class AttemptRecord(BaseModel):
     duplicate: bool = False  # the extra copy a "duplicate delivery" policy sends
 
 
-class WebhookRecord(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class WebhookRecord(Record):
     """A webhook the gateway owes a merchant, with every attempt to deliver it."""
 
     id: str
@@ -373,7 +473,8 @@ class WebhookRecord(BaseModel):
     next_attempt_at: float | None = None
 
 
-class ConfirmRecord(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class ConfirmRecord(Record):
     """One Confirm Process call: what was sent, what came back, what it decided."""
 
     id: str

@@ -200,7 +200,7 @@ async def _finish_card(
     return done(session, payment)
 
 
-def _customer(payment: Payment) -> dict[str, str | None]:
+def _customer(payment: Payment) -> dict[str, Any]:
     return {
         "customer_name": payment.buyer_name,
         "customer_tel": payment.buyer_tel,
