@@ -66,14 +66,18 @@ def setup() -> None:
     STAMP.write_text(digest)
 
 
+#: What ruff checks and formats.
+LINTED = ("src", "tests", "bench", "scripts")
+
+
 def test(extra: list[str]) -> int:
     """Lint, type-check, check the layering, then run every test."""
     steps: list[tuple[str, list[str | Path]]] = [
         (
             "ruff check",
-            [BIN / "ruff", "check", "--output-format", "concise", "src", "tests", "bench"],
+            [BIN / "ruff", "check", "--output-format", "concise", *LINTED],
         ),
-        ("ruff format --check", [BIN / "ruff", "format", "--check", "src", "tests", "bench"]),
+        ("ruff format --check", [BIN / "ruff", "format", "--check", *LINTED]),
         ("mypy (strict on src)", [BIN / "mypy"]),
         ("import-linter (layering)", [BIN / "lint-imports"]),
     ]
