@@ -12,6 +12,10 @@ reads that payment over and over for the round's seconds:
 - ``sync``: ``paydesk.iamport.Iamport.payment``, one call at a time;
 - ``async``: ``paydesk.iamport.AsyncIamport.payment``, 50 calls in flight.
 
+Then ``sync`` and ``async`` run again with the emulator's latency fault adding
+``LATENCY`` seconds to every payment read: 50 calls in flight only pay off when
+there is latency to overlap, and i'mport answers in tens of milliseconds.
+
 Every answer is checked (the payment's amount and status), so a client that
 fails fast cannot look fast.  The note gives the client's own CPU time per
 call, which does not depend on how busy the shared machine is.
