@@ -12,6 +12,10 @@ reads that payment over and over for the round's seconds:
 - ``sync``: ``paydesk.iamport.Iamport.payment``, one call at a time;
 - ``async``: ``paydesk.iamport.AsyncIamport.payment``, 50 calls in flight.
 
+Then ``sync`` and ``async`` run again with the emulator's latency fault adding
+``LATENCY`` seconds to every payment read: 50 calls in flight only pay off when
+there is latency to overlap, and i'mport answers in tens of milliseconds.
+
 Every answer is checked (the payment's amount and status), so a client that
 fails fast cannot look fast.  The note gives the client's own CPU time per
 call, which does not depend on how busy the shared machine is.
@@ -39,6 +43,9 @@ SCENARIO = "client"
 KEY, SECRET = "demo_imp_key", "demo_imp_secret"
 AMOUNT = 4_321
 CONCURRENCY = 50
+#: The second pair of async/sync rows: i'mport answers in tens of milliseconds, not in the
+#: emulator's fraction of one; the emulator's own latency fault adds this to every payment read.
+LATENCY = 0.02
 # The official client pins an old ``requests``: it is installed apart, never into the venv.
 OFFICIAL = "iamport-rest-client==0.9.0"
 OFFICIAL_DIR = Path.home() / ".cache" / "paydesk-bench" / "official-client"
@@ -130,7 +137,8 @@ def run(quick: bool) -> list[Row]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = Path(tempfile.gettempdir()) / "paydesk-bench-client.log"
-    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in DRIVERS}
+    kinds = [*DRIVERS, "slow_sync", "slow_async"]
+    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     with server(emulator_command(port), port, log=log):
         imp_uid = call(base + "/_emulator/payments", {"amount": AMOUNT, "status": "paid"})[
             "imp_uid"
@@ -138,19 +146,30 @@ def run(quick: bool) -> list[Row]:
         for _ in range(rounds):
             for kind in DRIVERS:
                 results[kind].append(drive(kind, base, imp_uid, seconds))
+        # The same two paydesk clients against an i'mport that takes LATENCY s to answer.
+        call(base + "/_emulator/faults", {"path": "/payments/*", "kind": "latency",
+                                          "delay": LATENCY})  # fmt: skip
+        for _ in range(rounds):
+            for kind in ("sync", "async"):
+                results["slow_" + kind].append(drive(kind, base, imp_uid, seconds))
 
     def median(kind: str, field: str) -> float:
         return statistics.median(r[field] for r in results[kind])
 
-    official, sync, asynchronous = (median(k, "calls_per_s") for k in DRIVERS)
-    cpu = {kind: median(kind, "cpu_us_per_call") for kind in DRIVERS}
+    official, sync, asynchronous, slow_sync, slow_async = (median(k, "calls_per_s") for k in kinds)
+    cpu = {kind: median(kind, "cpu_us_per_call") for kind in kinds}
+    slow = f"{LATENCY * 1000:.0f} ms i'mport latency"
     return [
         Row(SCENARIO, "Iamport.payment (sync)", sync, official, "iamport-rest-client", "≥ 3×",
             "calls/s", sync >= 3 * official,
             f"client CPU {cpu['sync']:.0f} µs/call vs {cpu['official']:.0f} µs/call"),
         Row(SCENARIO, f"AsyncIamport.payment, {CONCURRENCY} in flight", asynchronous, sync,
             "paydesk sync", "≥ 2×", "calls/s", asynchronous >= 2 * sync,
-            f"client CPU {cpu['async']:.0f} µs/call"),
+            f"client CPU {cpu['async']:.0f} µs/call vs {cpu['sync']:.0f} µs/call; no latency"),
+        Row(SCENARIO, f"AsyncIamport.payment, {CONCURRENCY} in flight, {slow}", slow_async,
+            slow_sync, "paydesk sync, same latency", "≥ 2×", "calls/s",
+            slow_async >= 2 * slow_sync,
+            f"client CPU {cpu['slow_async']:.0f} µs/call vs {cpu['slow_sync']:.0f} µs/call"),
     ]  # fmt: skip
 
 

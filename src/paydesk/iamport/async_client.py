@@ -20,6 +20,7 @@ from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
 from .mapping import read_envelope, request_id, translate
 from .paging import Pager
+from .pool import lean_async_transport
 from .surface import Operations
 
 __all__ = ["AsyncIamport"]
@@ -52,7 +53,9 @@ class AsyncIamport(ClientCore, Operations):
     ) -> None:
         super().__init__(imp_key, imp_secret, **options)
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(transport=transport, limits=DEFAULT_LIMITS)
+        self._http = http or httpx.AsyncClient(
+            transport=transport or lean_async_transport(DEFAULT_LIMITS), limits=DEFAULT_LIMITS
+        )
         self._sleep = sleep
         self._loop: asyncio.AbstractEventLoop | None = None
 

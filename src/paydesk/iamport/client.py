@@ -19,6 +19,7 @@ from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
 from .mapping import read_envelope, request_id, translate
 from .paging import Pager
+from .pool import lean_transport
 from .surface import Operations
 
 __all__ = ["Iamport"]
@@ -61,7 +62,9 @@ class Iamport(ClientCore, Operations):
     ) -> None:
         super().__init__(imp_key, imp_secret, **options)
         self._owns_http = http is None
-        self._http = http or httpx.Client(transport=transport, limits=DEFAULT_LIMITS)
+        self._http = http or httpx.Client(
+            transport=transport or lean_transport(DEFAULT_LIMITS), limits=DEFAULT_LIMITS
+        )
         self._sleep = sleep
 
     def _call(self, flow: Flow[T]) -> T:
