@@ -24,9 +24,10 @@ a ``delivery`` probe, the allow-list's verdict for an ``allow-list`` probe, 403 
 the mark is forged or stale. Its answer tells the doctor which sender the server
 saw, so it can tell whether a proxy hides the real addresses.
 
-After the commit the job is run right away, within ``inline_seconds``; if
-that fails or takes too long the worker finishes it. Either way it is the same
-idempotent job.
+The answer goes out right after the commit, never after the job. Then the
+job is run in this process (``Services.try_soon``: within ``inline_seconds``,
+a few at a time); if that fails, takes too long or too many are already
+running, the worker does it. Either way it is the same idempotent job.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 
 from ...core.clock import Clock
 from ...core.doctor_probe import PROBE_HEADER, probe_kind
@@ -156,8 +158,9 @@ async def webhook(request: Request, services: ServicesDep, settings: SettingsDep
         services.telemetry.webhook_received("unreadable")
         return problem_response(400, "Bad Request", "Not a payment notification.")
     services.telemetry.webhook_received("stored")
-    await services.try_now(receipt.job_key, gate.inline_seconds)
-    return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id})
+    # answered as soon as it is stored; the job runs after the answer has gone out
+    later = BackgroundTask(services.try_soon, receipt.job_key, gate.inline_seconds)
+    return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id}, background=later)
 
 
 def answer_probe(
