@@ -46,7 +46,7 @@ from ...core.clock import Clock
 from ...core.doctor_probe import PROBE_HEADER, probe_kind
 from ...settings import Settings
 from ...store.inbox import Delivery
-from ..deps import ServicesDep, SettingsDep
+from ..deps import get_services, get_settings
 from ..forwarding import Network, allowed, sender
 from ..limits import load_json, storable
 from ..problems import problem_response
@@ -131,8 +131,12 @@ router = APIRouter(tags=["i'mport"])
 
 
 @router.post("/iamport/webhook", openapi_extra=_OPENAPI, response_model=None)
-async def webhook(request: Request, services: ServicesDep, settings: SettingsDep) -> JSONResponse:
-    """A payment notification from i'mport: stored, then verified with i'mport."""
+async def webhook(request: Request) -> JSONResponse:
+    """A payment notification from i'mport: stored, then verified with i'mport.
+
+    Usually served by ``GatewayLane``, like the confirm endpoint.
+    """
+    services, settings = get_services(request), get_settings(request)
     gate = WebhookGate(settings.webhook_allowed_ips, settings.trusted_proxies)
     source = sender(request, gate.trusted_proxies)
     body = await request.body()  # at most the gateway limit: BodyLimit refuses more with 413
