@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         write_docs(rows, command.strip(), took)
     failed = invariant_failures(rows)
     for row in failed:
-        print(f"bench: invariant failed: {row.scenario}: {row.metric} ({row.note})", file=sys.stderr)
+        print(
+            f"bench: invariant failed: {row.scenario}: {row.metric} ({row.note})", file=sys.stderr
+        )
     return 1 if failed else 0
 
 

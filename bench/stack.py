@@ -34,7 +34,9 @@ from paydesk.store.records import order_values
 from paydesk.store.tables import order_items, orders
 
 SECRET = "bench-secret-key-" + "0" * 32
-POSTGRES = os.environ.get("PAYDESK_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+POSTGRES = os.environ.get(
+    "PAYDESK_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -133,7 +135,9 @@ def confirm_path(merchant_uid: str) -> str:
 
 
 # -- processes ------------------------------------------------------------------------
-def server_env(database_url: str, iamport_url: str = "http://127.0.0.1:9", **extra: str) -> dict[str, str]:
+def server_env(
+    database_url: str, iamport_url: str = "http://127.0.0.1:9", **extra: str
+) -> dict[str, str]:
     return {**os.environ, "PAYDESK_DATABASE_URL": database_url, "PAYDESK_SECRET_KEY": SECRET,
             "PAYDESK_IAMPORT_KEY": "demo_imp_key", "PAYDESK_IAMPORT_SECRET": "demo_imp_secret",
             "PAYDESK_IAMPORT_BASE_URL": iamport_url, "PAYDESK_WEBHOOK_ALLOWED_IPS": "",

@@ -97,7 +97,7 @@ class Services:
         """``try_now`` for work done after the answer went out (a webhook's job): while
         ``inline_limit`` such jobs run here, the worker takes the rest, so a flood of
         deliveries is stored and answered at full speed."""
-        if self._inline.locked():
+        if self.inline_limit == 0 or self._inline.locked():
             return
         async with self._inline:
             await self.try_now(job_key, seconds)
