@@ -41,7 +41,7 @@ from paydesk.core.confirm_tokens import confirm_token
 from paydesk.core.money import Money
 from paydesk.core.orders import Order
 from paydesk.core.stock import Line
-from paydesk.services.confirm import ConfirmDesk, ConfirmPolicy
+from paydesk.services.confirm import ConfirmDesk, ConfirmPolicy, ConfirmUnavailable
 from paydesk.store import Database, async_url
 from paydesk.store.migrate import upgrade
 
@@ -147,9 +147,12 @@ async def rush_direct(
 
     def call(i: int, uid: str) -> Callable[[], Awaitable[bool]]:
         async def go() -> bool:
-            decision = await desk.confirm(
-                ConfirmCall(f"imp_{i:012d}", uid, Decimal(PRICE.amount)), {}
-            )
+            try:
+                decision = await desk.confirm(
+                    ConfirmCall(f"imp_{i:012d}", uid, Decimal(PRICE.amount)), {}
+                )
+            except ConfirmUnavailable:  # answered 429: refused, and (by design) nothing held
+                return False
             return decision.approved
 
         return go
@@ -159,6 +162,7 @@ async def rush_direct(
             [call(i, u) for i, u in enumerate(uids)], concurrency
         )
     finally:
+        await desk.drain()  # no batch still running when the scratch database is dropped
         await database.dispose()
     return Result(
         "group commit" if group else "baseline",

@@ -239,6 +239,7 @@ def build_services(
         doctor=doctor(settings, database, clock, client),
         closers=(client.aclose, journal.aclose, database.dispose),
         telemetry=telemetry,
+        inline_limit=settings.webhook_inline_jobs,
     )
 
 

@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     call_journal_days: int = Field(default=30, ge=1, le=3650)
     worker_concurrency: int = Field(default=4, ge=1, le=256)
     worker_grace_seconds: float = Field(default=10.0, ge=0)
+    # How many stored webhooks' jobs one server process runs itself, after answering;
+    # the worker takes the rest (0: all of them).
+    webhook_inline_jobs: int = Field(default=8, ge=0, le=256)
 
     # -- operations ------------------------------------------------------------------
     # Logs: "text" for people, "json" (one object a line) for collectors; the level of the

@@ -15,6 +15,7 @@ from tests.support.emulator import DEMO_CODE, EmulatorClient
 from tests.support.servers import free_port, serve
 
 from .harness import (
+    RUNNING,
     WORKER_POLICY,
     ShiftedClock,
     Shop,
@@ -70,8 +71,10 @@ async def shop(
         worker, _ = build_worker(settings, WORKER_POLICY, services)
         key = (await services.api_keys.create("e2e", ALL_SCOPES)).token
         shop = Shop(url, clock, emulator_url, services.store, services, worker, key)
+        RUNNING.append(shop)
         try:
             yield shop
         finally:
+            RUNNING.remove(shop)
             await shop.http.aclose()
             await services.aclose()

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import and_, func, or_, select
 
 from paydesk.bootstrap import build_server, build_services
 from paydesk.core.clock import Clock
@@ -26,8 +27,10 @@ from paydesk.iamport import AsyncIamport, RetryPolicy
 from paydesk.jobs.worker import Worker, WorkerPolicy
 from paydesk.services.container import Services
 from paydesk.services.hold_sweep import SweepPolicy
+from paydesk.services.job_kinds import PROCESS_WEBHOOK
 from paydesk.settings import Settings
 from paydesk.store import Database
+from paydesk.store.tables import jobs
 from tests.support.auth import TEST_SECRET_KEY, bearer
 from tests.support.emulator import DEMO_CODE, DEMO_KEY, DEMO_SECRET, EmulatorClient
 
@@ -146,6 +149,16 @@ class Shop:
         order: dict[str, Any] = answer.json()
         return order
 
+    async def settled(self, merchant_uid: str, within: float = 10.0) -> dict[str, Any]:
+        """The order once it has left ``pending``/``held``: a webhook is answered as soon as
+        it is stored, and its job finishes after the answer."""
+        deadline = time.monotonic() + within
+        while True:
+            order = await self.order_state(merchant_uid)
+            if order["status"] not in ("pending", "held") or time.monotonic() > deadline:
+                return order
+            await asyncio.sleep(0.05)
+
     async def stock(self, product_id: int) -> dict[str, int]:
         answer = await self.http.get(f"/api/products/{product_id}")
         stock: dict[str, int] = answer.json()["stock"]
@@ -191,7 +204,27 @@ async def delivered(
         return done if len(done) >= count else None
 
     result: list[dict[str, Any]] = await eventually(answered)
+    if RUNNING:
+        await webhook_jobs_settled(RUNNING[-1].database)
     return result
+
+
+#: The shop of the running test (set by the ``shop`` fixture): ``delivered`` waits for it.
+RUNNING: list[Shop] = []
+
+
+async def webhook_jobs_settled(database: Database, within: float = 30.0) -> None:
+    """Wait until the server has run the jobs of the webhooks it stored: it answers a
+    delivery as soon as it is stored, and runs the job after the answer. A job that
+    failed (queued again, for the worker) counts as run."""
+    untouched = or_(jobs.c.state == "running", and_(jobs.c.state == "queued", jobs.c.attempts == 0))
+    query = select(func.count()).select_from(jobs).where(jobs.c.kind == PROCESS_WEBHOOK, untouched)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        async with database.reading() as uow:
+            if not (await uow.connection.execute(query)).scalar():
+                return
+        await asyncio.sleep(0.02)
 
 
 WORKER_POLICY = WorkerPolicy(poll=0.05, sweep_every=0.0, batch=10)

@@ -61,7 +61,7 @@ async def test_the_proxy_names_iamport_and_the_webhook_is_taken(
                                   headers={"X-Forwarded-For": IAMPORT})  # fmt: skip
 
     assert answer.status_code == 200, answer.text
-    assert (await shop.order_state(body["merchant_uid"]))["status"] == "paid"
+    assert (await shop.settled(body["merchant_uid"]))["status"] == "paid"
     assert await stored(shop, body["imp_uid"]) == [(IAMPORT, "settled:paid")]
 
 

@@ -45,7 +45,7 @@ async def test_paid_by_webhook_sells_the_held_unit_and_records_the_payment(
     attempts = await delivered(emu, rsp["imp_uid"])
     assert [a["status"] for a in attempts] == [200]
 
-    order = await shop.order_state(request_pay["merchant_uid"])
+    order = await shop.settled(request_pay["merchant_uid"])
     assert (order["status"], order["paid_amount"], order["holding"]) == ("paid", 30_000, False)
     assert await shop.stock(product["id"]) == {"available": 1, "held": 0, "sold": 2}
     [payment] = order["payments"]

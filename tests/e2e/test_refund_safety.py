@@ -27,7 +27,7 @@ async def owed(shop: Shop, emu: EmulatorClient, *, notify: bool) -> tuple[str, d
     else:
         body = {"imp_uid": payment["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
         assert (await shop.http.post("/iamport/webhook", json=body)).status_code == 200
-    assert (await shop.order_state(merchant_uid))["status"] == "flagged"
+    assert (await shop.settled(merchant_uid))["status"] == "flagged"
     return merchant_uid, payment
 
 

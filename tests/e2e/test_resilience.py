@@ -38,7 +38,7 @@ async def test_unreachable_verification_leaves_the_order_unverified_until_the_wo
     [attempt] = await delivered(emu, payment["imp_uid"])
     assert attempt["status"] == 200  # stored: i'mport need not deliver it again
 
-    order = await shop.order_state(merchant_uid)
+    order = await shop.settled(merchant_uid, within=30)
     assert (order["status"], order["imp_uid"]) == ("unverified", payment["imp_uid"])
     async with shop.database.reading() as uow:
         [row] = await WebhookInbox(uow.connection).of_payment(payment["imp_uid"])
@@ -105,4 +105,4 @@ async def test_a_webhook_that_cannot_be_stored_is_answered_503_and_taken_when_re
 
     taken = await shop.http.post("/iamport/webhook", json=body)
     assert taken.status_code == 200
-    assert (await shop.order_state(merchant_uid))["status"] == "paid"
+    assert (await shop.settled(merchant_uid))["status"] == "paid"

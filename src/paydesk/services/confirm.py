@@ -6,6 +6,11 @@ Flow for one call:
    (This lookup, like the order's, is itself batched: one read for many calls.)
 2. Refusals that need no lock (kill switch, unknown order, wrong amount,
    expired order) are decided straight away and stored in a lock-free batch.
+   So is a refusal read off the unlocked snapshot of the products taken by
+   that same batched lookup (sold out, not on sale): once a product is sold
+   out, refusals take no row lock. The snapshot is committed state read after
+   the call arrived, so the refusal was true at a moment within the call —
+   in any process, whatever restock or release came before it.
 3. Everything else joins its hot product's group-commit lane. One transaction
    per batch locks the products (ascending id) and then the orders, decides the
    calls in arrival order against that snapshot, moves stock to held with
@@ -14,7 +19,13 @@ Flow for one call:
    hold that no webhook or completion has settled).
 
 Any database trouble or a missed deadline raises ``ConfirmUnavailable``; the
-web layer turns it into a 4xx with a reason, never a 5xx.
+web layer turns it into a 4xx with a reason, never a 5xx. A call answered so
+never leaves a hold behind: each call carries a ``_Ticket``. A call past its
+deadline is *abandoned* unless its batch is already committing (then it waits
+for that one commit and gets its real answer); a batch leaves abandoned calls
+out, and if a call was abandoned while its batch decided it, the batch rolls
+back and runs again without it. Both checks run on the event loop with no
+``await`` in between, so exactly one side wins.
 """
 
 from __future__ import annotations
@@ -63,8 +74,31 @@ class ConfirmPolicy:
     group_commit: bool = True  # False: one transaction per confirm (the baseline)
 
 
-#: What is known of a call before any lock: its earlier decision, or its order.
-_Known = tuple[DecisionRecord | None, OrderRecord | None]
+@dataclass(frozen=True)
+class _Snapshot:
+    """Free units and sales switches of products, read without locks."""
+
+    available: dict[int, int]
+    on_sale: dict[int, bool]
+
+
+#: What is known of a call before any lock: its earlier decision, or its order and
+#: the unlocked snapshot of the products read with it.
+_Known = tuple[DecisionRecord | None, OrderRecord | None, _Snapshot]
+
+
+class _Ticket:
+    """Where one call stands between its waiter and its batch (see the module)."""
+
+    __slots__ = ("abandoned", "committing")
+
+    def __init__(self) -> None:
+        self.abandoned = False  # the waiter answered "unavailable": hold nothing for it
+        self.committing = False  # its batch passed the last check: the commit decides
+
+
+class _Abandoned(Exception):
+    """A call was abandoned while its batch decided it: roll back, run again without it."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +109,8 @@ class _Call:
     request: Mapping[str, Any]
     order_id: int | None = None
     product_ids: tuple[int, ...] = ()
-    refusal: Refusal | None = None  # decided by precheck: no lock needed
+    refusal: Refusal | None = None  # decided without a lock
+    ticket: _Ticket = field(default_factory=_Ticket, compare=False)
 
 
 @dataclass
@@ -130,9 +165,20 @@ class ConfirmDesk:
         """
         self._in_flight += 1
         self._idle.clear()
+        ticket = _Ticket()
+        # shielded: at the deadline the call may still be committing, and then its
+        # real answer (not "unavailable") must go out
+        task = asyncio.ensure_future(self._confirm(call, request, ticket))
+        task.add_done_callback(_observed)
         try:
-            async with asyncio.timeout(self._policy.deadline_seconds):
-                return await self._confirm(call, request)
+            try:
+                return await asyncio.wait_for(asyncio.shield(task), self._policy.deadline_seconds)
+            except TimeoutError:
+                if not ticket.committing:
+                    ticket.abandoned = True
+                    task.cancel()
+                    raise
+                return await task  # one commit away from its answer
         except (StoreError, TimeoutError) as exc:
             log.exception("confirm %s: no decision (%s)", call.imp_uid, type(exc).__name__)
             raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
@@ -141,33 +187,45 @@ class ConfirmDesk:
             if not self._in_flight:
                 self._idle.set()
 
-    async def _confirm(self, call: ConfirmCall, request: Mapping[str, Any]) -> Decision:
+    async def _confirm(
+        self, call: ConfirmCall, request: Mapping[str, Any], ticket: _Ticket
+    ) -> Decision:
         if self._policy.group_commit:
-            stored, record = await self._lookups.submit(None, call)
+            stored, record, snapshot = await self._lookups.submit(None, call)
         else:
-            ((stored, record),) = await self._look_up([call])
+            ((stored, record, snapshot),) = await self._look_up([call])
         if stored is not None:
             return Decision(stored.imp_uid, stored.refusal)
         guards = Guards(sales_open=self._policy.sales_open)
-        refusal = precheck(call, record.order if record else None, guards, self._clock.now())
+        order = record.order if record else None
+        now = self._clock.now()
+        refusal = precheck(call, order, guards, now)
+        if order is not None and refusal is None:
+            refusal = decide(call, order, snapshot.available, snapshot.on_sale, guards, now).refusal
         if record is None or refusal is not None:
             refused = _Call(
                 call,
                 request,
                 record.id if record else None,
                 refusal=refusal or Refusal.ORDER_NOT_FOUND,
+                ticket=ticket,
             )
             return await self._submit(None, refused)
         product_ids = tuple(line.product_id for line in merge_lines(record.order.lines))
-        return await self._submit(product_ids[0], _Call(call, request, record.id, product_ids))
+        item = _Call(call, request, record.id, product_ids, ticket=ticket)
+        return await self._submit(product_ids[0], item)
 
     async def _look_up(self, calls: Sequence[ConfirmCall]) -> list[_Known]:
-        """Earlier decisions and orders of many calls in one read (no locks)."""
+        """Earlier decisions, orders and their products of many calls in one read (no locks)."""
         async with self._db.reading() as uow:
             stored = await uow.decisions.many(c.imp_uid for c in calls)
             wanted = {c.merchant_uid for c in calls if c.imp_uid not in stored}
             orders = await uow.orders.many(wanted) if wanted else {}
-        return [(stored.get(c.imp_uid), orders.get(c.merchant_uid)) for c in calls]
+            ids = {line.product_id for r in orders.values() for line in r.order.lines}
+            products = await uow.products.many(ids) if ids else []
+        snapshot = _Snapshot({p.id: p.stock.available for p in products},
+                             {p.id: p.on_sale for p in products})  # fmt: skip
+        return [(stored.get(c.imp_uid), orders.get(c.merchant_uid), snapshot) for c in calls]
 
     async def _submit(self, key: int | None, item: _Call) -> Decision:
         if self._policy.group_commit:
@@ -176,7 +234,17 @@ class ConfirmDesk:
         return decision
 
     async def _flush(self, items: Sequence[_Call]) -> list[Decision]:
-        """Decide and store one batch in one transaction."""
+        """Decide and store one batch in one transaction; abandoned calls are left out."""
+        while True:
+            live = [i for i in items if not i.ticket.abandoned]
+            try:
+                decided = await self._decide_batch(live) if live else {}
+            except _Abandoned:
+                continue  # rolled back: decide again without the abandoned call
+            # an abandoned call's waiter is gone: what it gets here is never seen
+            return [decided.get(i.call.imp_uid, _UNANSWERED) for i in items]
+
+    async def _decide_batch(self, items: Sequence[_Call]) -> dict[str, Decision]:
         async with self._db.transaction() as uow:
             batch = await self._load(uow, items)
             for item in items:
@@ -184,9 +252,16 @@ class ConfirmDesk:
                     batch.decided[item.call.imp_uid] = self._decide(batch, item)
             await self._store(uow, batch, items)
             stored = await uow.decisions.many(batch.decided)
-        return [
-            _as_stored(batch.decided[i.call.imp_uid], stored[i.call.imp_uid].refusal) for i in items
-        ]
+            # the last check before the commit, with no await in between (see the module)
+            if any(i.ticket.abandoned and _holds(batch, i.call.imp_uid) for i in items):
+                raise _Abandoned
+            for item in items:
+                item.ticket.committing = True
+        return {
+            i.call.imp_uid: _as_stored(batch.decided[i.call.imp_uid],
+                                       stored[i.call.imp_uid].refusal)
+            for i in items
+        }  # fmt: skip
 
     async def _load(self, uow: UnitOfWork, items: Sequence[_Call]) -> _Batch:
         locking = [i for i in items if i.refusal is None]
@@ -249,6 +324,21 @@ class ConfirmDesk:
         payload = {"imp_uid": order.imp_uid, "merchant_uid": order.merchant_uid}
         return NewJob(HOLD_CHECK_JOB, payload, now + self._policy.hold_check_after,
                       dedupe_key=f"{HOLD_CHECK_JOB}:{order.imp_uid}")  # fmt: skip
+
+
+def _holds(batch: _Batch, imp_uid: str) -> bool:
+    """Whether this batch grants ``imp_uid`` a hold (not a replay of an earlier one)."""
+    return imp_uid not in batch.earlier and batch.decided[imp_uid].approved
+
+
+def _observed(task: asyncio.Future[Decision]) -> None:
+    """Retrieve the outcome of a call whose waiter left (no "never retrieved" noise)."""
+    if not task.cancelled():
+        task.exception()
+
+
+#: What ``_flush`` hands an abandoned call's (cancelled) waiter.
+_UNANSWERED = Decision("", Refusal.SOLD_OUT)
 
 
 def _as_stored(decided: Decision, stored: Refusal | None) -> Decision:

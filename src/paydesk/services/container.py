@@ -86,6 +86,21 @@ class Services:
     closers: Sequence[Closer] = field(default_factory=tuple)
     #: The app's metrics (its own registry); ``bootstrap`` shares it with the services.
     telemetry: Telemetry = field(default_factory=Telemetry)
+    #: How many jobs ``try_soon`` runs at once in this process; more are left to the worker.
+    inline_limit: int = 8
+    _inline: asyncio.Semaphore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._inline = asyncio.Semaphore(self.inline_limit)
+
+    async def try_soon(self, job_key: str, seconds: float = 10.0) -> None:
+        """``try_now`` for work done after the answer went out (a webhook's job): while
+        ``inline_limit`` such jobs run here, the worker takes the rest, so a flood of
+        deliveries is stored and answered at full speed."""
+        if self.inline_limit == 0 or self._inline.locked():
+            return
+        async with self._inline:
+            await self.try_now(job_key, seconds)
 
     async def try_now(self, job_key: str, seconds: float = 10.0) -> None:
         """Do a just-queued job at once, if this process may; any trouble leaves it to the worker."""

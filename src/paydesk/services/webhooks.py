@@ -2,7 +2,8 @@
 
 ``receive`` commits the delivery (verbatim) and its ``webhook.process`` job in
 one transaction; only then may the endpoint answer 200, so a delivery is
-never acknowledged and lost. ``process`` is that job's work: re-read the
+never acknowledged and lost. Deliveries that arrive together share that
+transaction (group commit, ``GroupCommit``): a flood costs one commit per burst. ``process`` is that job's work: re-read the
 payment at i'mport and apply the answer (``Verifier``). It is idempotent —
 V1 webhooks carry no event id, so duplicates are recognised by what they
 lead to: the same imp_uid, the same fetched status, the same cancel history
@@ -20,7 +21,7 @@ row stays unprocessed until then.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,7 @@ from ..store.inbox import Delivery
 from ..store.ledger_records import InboxRecord
 from .errors import NotOnRecord
 from .escrow import Escrows, event_fields
+from .group_commit import GroupCommit
 from .job_kinds import PROCESS_WEBHOOK
 from .settlement import OrderNotFound
 from .verification import Outcome, Verifier
@@ -71,6 +73,9 @@ class WebhookDesk:
         self._verifier = verifier
         self._escrows = escrows
         self._on_processed = on_processed
+        self._intake: GroupCommit[None, tuple[Delivery, str | None], Receipt] = GroupCommit(
+            self._store, window=0.002, max_batch=256
+        )
 
     async def receive(self, delivery: Delivery, *, refused: str | None = None) -> Receipt:
         """Store ``delivery`` and, unless ``refused`` (the reason) or unreadable, its job.
@@ -80,15 +85,25 @@ class WebhookDesk:
         """
         if refused is None and not delivery.imp_uid:
             refused = "unreadable"
+        return await self._intake.submit(None, (delivery, refused))
+
+    async def _store(self, items: Sequence[tuple[Delivery, str | None]]) -> list[Receipt]:
+        """Deliveries that arrived together, with their jobs, in one transaction (group
+        commit: one commit for a burst; if it fails, every one of them is answered 5xx)."""
+        receipts: list[Receipt] = []
+        work: list[NewJob] = []
         async with self._db.transaction() as uow:
-            inbox_id = await uow.inbox.add(delivery, outcome=refused)
-            if refused is not None:
-                return Receipt(inbox_id, None)
-            key = process_key(inbox_id)
-            job = NewJob(PROCESS_WEBHOOK, {"inbox_id": inbox_id}, delivery.received_at,
-                         dedupe_key=key, max_attempts=WEBHOOK_ATTEMPTS)  # fmt: skip
-            await uow.jobs.enqueue([job], delivery.received_at)
-        return Receipt(inbox_id, key)
+            for delivery, refused in items:
+                inbox_id = await uow.inbox.add(delivery, outcome=refused)
+                if refused is not None:
+                    receipts.append(Receipt(inbox_id, None))
+                    continue
+                key = process_key(inbox_id)
+                work.append(NewJob(PROCESS_WEBHOOK, {"inbox_id": inbox_id}, delivery.received_at,
+                                   dedupe_key=key, max_attempts=WEBHOOK_ATTEMPTS))  # fmt: skip
+                receipts.append(Receipt(inbox_id, key))
+            await uow.jobs.enqueue(work, self._clock.now())
+        return receipts
 
     async def process(self, inbox_id: int, *, again: bool = False) -> str:
         """Verify and apply stored delivery ``inbox_id``; returns what became of it.

@@ -7,7 +7,9 @@ The services are closed when the app shuts down. OpenAPI is served at
 
 Around the routers, outermost first: the request id (``request_ids``), CORS for
 the two cross-origin paths (only when ``PAYDESK_CORS_ORIGINS`` is set), then the
-body limit of each surface (``/iamport/*``, ``/api/*``, everything else).
+body limit of each surface (``/iamport/*``, ``/api/*``, everything else), then
+the lane that takes i'mport's confirm and webhook calls straight to their
+endpoints (``iamport.lane``).
 ``/metrics`` is for operators (``metrics``).
 """
 
@@ -25,6 +27,7 @@ from . import admin, api, iamport, metrics, ops, shop
 from .confirm_guard import ConfirmGuard
 from .cors import ScopedCors
 from .docs import install_docs
+from .iamport.lane import GatewayLane
 from .limits import BodyLimit, Surface
 from .pages import install_static
 from .problems import install_problem_handlers
@@ -63,6 +66,7 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(ops.router)
     install_static(app)
+    app.add_middleware(GatewayLane)  # innermost: every middleware below applies to it too
     app.add_middleware(BodyLimit, surfaces=_surfaces(settings),
                        default=settings.max_body_bytes_default)  # fmt: skip
     if settings.cors_origins:

@@ -39,6 +39,20 @@ def get_confirm_guard(request: Request) -> ConfirmGuard:
     return cast(ConfirmGuard, request.app.state.confirm_guard)
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-ConfirmGuardDep = Annotated[ConfirmGuard, Depends(get_confirm_guard)]
+# As dependencies, coroutine functions: FastAPI runs a plain function in a worker
+# thread, which costs more than everything these do.
+async def _services(request: Request) -> Services:
+    return get_services(request)
+
+
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+async def _confirm_guard(request: Request) -> ConfirmGuard:
+    return get_confirm_guard(request)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ConfirmGuardDep = Annotated[ConfirmGuard, Depends(_confirm_guard)]

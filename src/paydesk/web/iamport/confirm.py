@@ -26,7 +26,7 @@ from ...core.confirm import ConfirmCall, Refusal
 from ...services.container import Services
 from ...services.errors import ConfirmUnavailable
 from ..confirm_guard import ConfirmGuard
-from ..deps import ConfirmGuardDep, ServicesDep
+from ..deps import get_confirm_guard, get_services
 from ..forwarding import sender
 from ..limits import load_json, storable
 
@@ -123,8 +123,13 @@ router = APIRouter(tags=["i'mport"])
 
 
 @router.post("/iamport/confirm", openapi_extra=_OPENAPI, response_model=None)
-async def confirm(request: Request, services: ServicesDep, guard: ConfirmGuardDep) -> JSONResponse:
-    """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason."""
+async def confirm(request: Request) -> JSONResponse:
+    """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason.
+
+    Usually served by ``GatewayLane`` (no routing, no dependencies to solve);
+    the route stays for the OpenAPI document and the route walk.
+    """
+    services, guard = get_services(request), get_confirm_guard(request)
     started = time.perf_counter()
     result, answer = await _answer(request, services, guard)
     services.telemetry.confirm_decided(result, time.perf_counter() - started)

@@ -24,9 +24,10 @@ a ``delivery`` probe, the allow-list's verdict for an ``allow-list`` probe, 403 
 the mark is forged or stale. Its answer tells the doctor which sender the server
 saw, so it can tell whether a proxy hides the real addresses.
 
-After the commit the job is run right away, within ``inline_seconds``; if
-that fails or takes too long the worker finishes it. Either way it is the same
-idempotent job.
+The answer goes out right after the commit, never after the job. Then the
+job is run in this process (``Services.try_soon``: within ``inline_seconds``,
+a few at a time); if that fails, takes too long or too many are already
+running, the worker does it. Either way it is the same idempotent job.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 
 from ...core.clock import Clock
 from ...core.doctor_probe import PROBE_HEADER, probe_kind
 from ...settings import Settings
 from ...store.inbox import Delivery
-from ..deps import ServicesDep, SettingsDep
+from ..deps import get_services, get_settings
 from ..forwarding import Network, allowed, sender
 from ..limits import load_json, storable
 from ..problems import problem_response
@@ -129,8 +131,12 @@ router = APIRouter(tags=["i'mport"])
 
 
 @router.post("/iamport/webhook", openapi_extra=_OPENAPI, response_model=None)
-async def webhook(request: Request, services: ServicesDep, settings: SettingsDep) -> JSONResponse:
-    """A payment notification from i'mport: stored, then verified with i'mport."""
+async def webhook(request: Request) -> JSONResponse:
+    """A payment notification from i'mport: stored, then verified with i'mport.
+
+    Usually served by ``GatewayLane``, like the confirm endpoint.
+    """
+    services, settings = get_services(request), get_settings(request)
     gate = WebhookGate(settings.webhook_allowed_ips, settings.trusted_proxies)
     source = sender(request, gate.trusted_proxies)
     body = await request.body()  # at most the gateway limit: BodyLimit refuses more with 413
@@ -156,8 +162,9 @@ async def webhook(request: Request, services: ServicesDep, settings: SettingsDep
         services.telemetry.webhook_received("unreadable")
         return problem_response(400, "Bad Request", "Not a payment notification.")
     services.telemetry.webhook_received("stored")
-    await services.try_now(receipt.job_key, gate.inline_seconds)
-    return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id})
+    # answered as soon as it is stored; the job runs after the answer has gone out
+    later = BackgroundTask(services.try_soon, receipt.job_key, gate.inline_seconds)
+    return JSONResponse({"stored": True, "inbox_id": receipt.inbox_id}, background=later)
 
 
 def answer_probe(
