@@ -41,8 +41,10 @@ async def test_unreachable_verification_leaves_the_order_unverified_until_the_wo
     order = await shop.settled(merchant_uid, within=30)
     assert (order["status"], order["imp_uid"]) == ("unverified", payment["imp_uid"])
     async with shop.database.reading() as uow:
-        [row] = await WebhookInbox(uow.connection).of_payment(payment["imp_uid"])
-    assert row.outcome == "unverified"
+        rows = await WebhookInbox(uow.connection).of_payment(payment["imp_uid"])
+    # the demo merchant's realistic delivery may have sent a copy too: each is unverified
+    assert rows and {row.outcome for row in rows} <= {"unverified", None}, rows
+    assert "unverified" in {row.outcome for row in rows}
 
     shop.clock.advance(3)
     await shop.run_worker()  # still unreachable: backs off, never fails the order
