@@ -304,12 +304,12 @@ class Cluster:
         if migrated.returncode != 0:
             raise RuntimeError(f"paydesk db upgrade failed: {migrated.stderr}")
         self.emulator.start()
-        await self.emulator.wait_ready()
+        await self.emulator.wait_ready(120)  # a loaded 2-core machine starts slowly
         await self.network.start()
         for proc in self.victims:
             proc.start()
         for proc in self.servers:
-            await proc.wait_ready()
+            await proc.wait_ready(120)
 
     async def kill_one(self, victim: Proc) -> None:
         victim.kill9()
@@ -325,7 +325,7 @@ class Cluster:
             if not proc.up:
                 proc.start()
         for proc in self.servers:
-            await proc.wait_ready()
+            await proc.wait_ready(120)
 
     async def stop(self) -> None:
         for proc in self.victims:
