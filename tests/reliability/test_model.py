@@ -68,7 +68,7 @@ from tests.support.emulator import DEMO_CODE, DEMO_KEY, DEMO_SECRET
 
 T = TypeVar("T")
 EXAMPLES = int(os.environ.get("PAYDESK_MODEL_EXAMPLES", "2000"))
-SECONDS = float(os.environ.get("PAYDESK_MODEL_SECONDS", "180"))
+SECONDS = float(os.environ.get("PAYDESK_MODEL_SECONDS", "150"))
 CHUNK = 50
 SERVER, EMULATOR = "http://paydesk.test", "http://emulator.test"
 GOOD, DECLINES = "4111-1111-1111-1111", "4000-0000-0000-0002"

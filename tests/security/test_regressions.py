@@ -11,8 +11,8 @@
   (lone surrogates, NUL, RTL marks), huge numbers and deep nesting: a 4xx with a
   readable body or a 200 the rule allows, never a 5xx, and nothing paid.
 
-Amount tampering leading to an automatic cancel is ``tests/e2e/test_refund_safety.py``
-and ``tests/e2e/test_outcomes.py``; oversized bodies, NUL in parameters and
+Amount tampering leading to an automatic cancel is ``tests/e2e/test_outcomes.py``
+and ``tests/e2e/test_reconcile.py`` (``amount_mismatch``); oversized bodies, NUL in parameters and
 out-of-range integers are ``test_attacks.py``; the login limit and CSRF are
 ``test_admin_access.py``; secrets, card data and PII in logs at DEBUG are
 ``tests/e2e/test_logs.py`` and in the database ``test_pii_absent_after_a_full_flow`` here.
