@@ -180,7 +180,8 @@ async def kills(plan: Plan, cluster: Cluster, started: float) -> None:
     for kill in plan.kills:
         await asyncio.sleep(max(0.0, started + kill.at - time.monotonic()))
         victim = cluster.victims[kill.victim]
-        await cluster.kill_one(victim)
+        if not await cluster.kill_one(victim):
+            continue
 
         async def later(victim: Any = victim, down: float = kill.down) -> None:
             await asyncio.sleep(down)

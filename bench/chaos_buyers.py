@@ -67,7 +67,7 @@ class World:
                 answer = None
             if answer is not None and answer.status_code not in RETRY:
                 return answer
-            await asyncio.sleep(0.2 * (attempt + 1))
+            await asyncio.sleep(min(0.5 * (attempt + 1), 3.0))  # about 25 s in all
         if answer is None:
             raise RuntimeError(f"{method} {path}: no answer")
         return answer

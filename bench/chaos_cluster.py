@@ -60,13 +60,18 @@ class Proc:
     health: str | None = None  # URL answering once it is up
     popen: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self) -> None:
+        """Start it unless it runs (a second copy would be an orphan nobody kills)."""
+        if self.up:
+            return
         self.starts += 1
         out = self.log.open("ab")
         self.popen = subprocess.Popen(
             self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
         )
+        self.started.append(self.popen)
         out.close()
 
     def kill9(self) -> None:
@@ -75,13 +80,16 @@ class Proc:
             self.popen.wait()
 
     def stop(self) -> None:
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill9()
+        """SIGTERM, then SIGKILL after 15 s; every copy ever started is reaped."""
+        for popen in self.started:
+            if popen.poll() is None:
+                popen.send_signal(signal.SIGTERM)
+        for popen in self.started:
+            try:
+                popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                popen.kill()
+                popen.wait()
 
     @property
     def up(self) -> bool:
@@ -311,11 +319,17 @@ class Cluster:
         for proc in self.servers:
             await proc.wait_ready(120)
 
-    async def kill_one(self, victim: Proc) -> None:
+    async def kill_one(self, victim: Proc) -> bool:
+        """``kill -9`` of ``victim`` if it runs (a kill drawn while it is down is skipped)."""
+        if not victim.up:
+            return False
         victim.kill9()
         self.kills[victim.name.split("-")[0]] += 1
+        return True
 
     async def restart(self, victim: Proc) -> None:
+        if victim.up:
+            return
         victim.start()
         with contextlib.suppress(RuntimeError):
             await victim.wait_ready()
