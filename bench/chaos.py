@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.chaos_buyers import World, run_op, setup
-from bench.chaos_check import check
+from bench.chaos_check import check, rows
 from bench.chaos_cluster import Cluster
 from bench.chaos_plan import Plan
 from paydesk.store import async_url
@@ -165,9 +165,24 @@ async def drive(
         converge_started = time.monotonic()
         violations = await converge(args, cluster, engine, emulator, began)
         converged = time.monotonic() - converge_started
+        world.counts.update(await books(engine))
         return summary(plan, world, cluster, faults, ran, converged, violations, args)
     finally:
         await api.aclose()
+
+
+async def books(engine: Any) -> Counter[str]:
+    """What the books hold at the end: orders by status, refunds and billing charges made."""
+    found: Counter[str] = Counter()
+    for sql, label in (
+        ("SELECT status AS k, count(*) AS n FROM orders GROUP BY status", "books: orders {}"),
+        ("SELECT state AS k, count(*) AS n FROM refunds GROUP BY state", "books: refunds {}"),
+        ("SELECT state AS k, count(*) AS n FROM subscription_charges GROUP BY state",
+         "books: billing charges {}"),
+    ):  # fmt: skip
+        for row in await rows(engine, sql):
+            found[label.format(row["k"])] = int(row["n"])
+    return found
 
 
 async def scheduled(world: World, op: Any, started: float) -> None:
