@@ -225,6 +225,7 @@ def build_services(
             api,
             settlement,
             ReconcilePolicy(accept_test_payments=settings.accept_test_payments),
+            ledgers=(billing_keys, subscriptions),
         ),
         receipts=CashReceipts(database, clock, methods),
         identities=Identities(database, clock, methods),

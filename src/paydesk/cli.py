@@ -41,6 +41,10 @@ def emulator(
     log_level: Annotated[str, typer.Option(envvar="PAYDESK_LOG_LEVEL", help="DEBUG, INFO ...")] = (
         "INFO"
     ),
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the random draws of faults and webhook delivery (replays)."),
+    ] = None,
 ) -> None:
     """Run the local i'mport V1 gateway emulator."""
     require("emulator", "paydesk emulator")
@@ -55,6 +59,7 @@ def emulator(
             state_file=state,
             merchants_file=merchants,
             public_url=public_url or f"http://{host}:{port}",
+            seed=seed,
         )
     except ValueError as exc:
         typer.secho(f"paydesk emulator: cannot start: {exc}", fg=typer.colors.RED, err=True)

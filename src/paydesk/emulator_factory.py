@@ -21,6 +21,7 @@ def build_emulator(
     state_file: Path | None = None,
     merchants_file: Path | None = None,
     public_url: str = "http://127.0.0.1:8099",
+    seed: int | None = None,
 ) -> Starlette:
     """The emulator app: in-memory state, or ``state_file`` kept across restarts."""
     merchants = load_merchants(merchants_file) if merchants_file else list(DEFAULT_MERCHANTS)
@@ -31,4 +32,4 @@ def build_emulator(
         state_path=state_file,
         public_url=public_url,
     )
-    return create_app(gateway)
+    return create_app(gateway, seed=seed)

@@ -146,6 +146,22 @@ async def test_subscribe_charges_the_first_period_at_once(shop: Shop, emu: Emula
     assert inbox and all(o.startswith("billing:charge:paid") for o in inbox), inbox
 
 
+async def test_the_reconciliation_sweep_takes_a_charge_for_no_orphan(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    """Found by the chaos run: the sweep reported every subscription charge as an orphan."""
+    await issue_key(shop, "cust_swept")
+    plan_id = (await plan(shop))["id"]
+    made = await subscribe(shop, plan_id, "cust_swept")
+    [payment] = gateway_payments(emu, "cust_swept")
+    assert payment["merchant_uid"] == made["charges"][0]["merchant_uid"]
+
+    report = await shop.services.reconciler.run()
+
+    assert [(i.drift, i.merchant_uid) for i in report.items] == []
+    assert (await subscription(shop, made["id"]))["charges"][0]["state"] == "paid"
+
+
 async def _inbox_outcomes(shop: Shop) -> list[str]:
     async with shop.database.reading() as uow:
         rows = await uow.connection.execute(select(webhook_inbox.c.outcome))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator, Iterable
 
 from starlette.applications import Starlette
@@ -38,15 +39,18 @@ def create_app(
     tick_interval: float = 0.25,
     extra_routes: Iterable[BaseRoute] = (),
     outbound: Outbound | None = None,
+    seed: int | None = None,
 ) -> Starlette:
     """Build the emulator app around ``gateway``.
 
     ``outbound`` carries the HTTP client and waits for calls to merchant
     servers (Confirm Process, webhooks); by default one is built at startup.
+    ``seed`` seeds the random draws of fault injection and webhook delivery
+    (duplicates, jitter), so a chaos run replays the same draws.
     """
-    book = faults or FaultBook()
+    book = faults or FaultBook(None if seed is None else random.Random(seed))
     out = outbound or Outbound()
-    courier = Courier(gateway, out)
+    courier = Courier(gateway, out, None if seed is None else random.Random(seed + 1))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

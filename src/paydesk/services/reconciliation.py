@@ -27,7 +27,7 @@ paid_at): so the automatic sweep reads ``paid`` over at least
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +44,7 @@ from .errors import OrderNotFound, Unreachable, UnreadablePayment
 from .iamport_port import PaymentsApi
 from .payment_reports import payment_columns, report_of, snapshot_progress, stored_progress
 from .settlement import Settled, Settlement
+from .verification import PaymentLedger
 
 __all__ = [
     "MAX_SPAN",
@@ -137,12 +138,14 @@ class Reconciler:
         api: PaymentsApi,
         settlement: Settlement,
         policy: ReconcilePolicy | None = None,
+        ledgers: Sequence[PaymentLedger] = (),
     ) -> None:
         self._db = database
         self._clock = clock
         self._api = api
         self._settlement = settlement
         self._policy = policy or ReconcilePolicy()
+        self._ledgers = ledgers  # payments of ours that pay no order (subscription charges)
 
     async def window(
         self, *, since: datetime | None = None, until: datetime | None = None
@@ -238,6 +241,10 @@ class Reconciler:
             stored = await uow.payments.get(report.imp_uid)
         known = stored_progress(stored) if stored is not None else None
         if record is None:
+            for ledger in self._ledgers:  # a subscription charge is ours without an order
+                if await ledger.owns(payment.merchant_uid):
+                    await ledger.apply_payment(payment)
+                    return None
             return await self._without_order(payment, report, stored, known, fresh)
         if known is not None and fresh < known:
             return None  # we stored a newer snapshot than the listing's: nothing to learn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, OTHER_KEY, OTHER_SECRET, EmulatorClient
 
 
@@ -98,3 +100,13 @@ def test_not_emulated_operation_is_routed_with_clear_error(emu: EmulatorClient) 
     answer = emu.get("/kakao/payment/orders")
     assert answer.status_code == 501
     assert "지원하지 않는" in answer.json()["message"]
+
+
+def test_non_ascii_credentials_are_refused_401_not_500(emu: EmulatorClient) -> None:
+    """Found by fuzzing the emulator from the spec: compare_digest refused non-ASCII str."""
+    for key, secret in (("키", DEMO_SECRET), (DEMO_KEY, "비밀\u202e"), ("\ud800", "x")):
+        body = {"imp_key": key, "imp_secret": secret}
+        answer = emu.http.post("/users/getToken", content=json.dumps(body).encode(),
+                               headers={"content-type": "application/json"})  # fmt: skip
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["code"] == -1 and answer.json()["response"] is None
