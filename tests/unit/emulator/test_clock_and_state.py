@@ -200,3 +200,25 @@ def test_journal_lines_older_than_the_snapshot_are_not_replayed(tmp_path: Path) 
     journal_path(path).write_bytes(stale)  # a crash between the snapshot and the truncation
     loaded = load_state(path)
     assert loaded.ledger("imp00000001").payments[imp_uid].buyer_name == "새 이름"
+
+
+def test_empty_lists_are_shared_and_refuse_to_grow_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    gw = stateful(path)
+    first, second = pay(gw, "order-1"), pay(gw, "order-1")  # two attempts, one merchant_uid
+    books = gw.state.ledger("imp00000001")
+    one, two = books.payments[first], books.payments[second]
+    assert one.cancel_history == [] and one.cancel_history is two.cancel_history
+    with pytest.raises(TypeError):
+        one.notice_urls.append("http://shop.example/hook")  # would reach every payment
+    one.notice_urls = [*one.notice_urls, "http://shop.example/hook"]
+    gw.touch()
+    gw.flush()
+    gw.close()
+    assert two.notice_urls == []
+    loaded = load_state(path).ledger("imp00000001")
+    assert loaded.payments[first].notice_urls == ["http://shop.example/hook"]
+    assert loaded.payments[second].notice_urls is loaded.payments[first].deposit_history
+    assert [p.imp_uid for p in loaded.by_merchant_uid("order-1")] == [first, second]
+    assert [p.imp_uid for p in books.by_merchant_uid("order-1")] == [first, second]
+    assert loaded.by_merchant_uid("order-2") == []

@@ -55,19 +55,36 @@ class Ledger(BaseModel):
     external_receipts: dict[str, ExternalReceipt] = Field(default_factory=dict)
     certifications: dict[str, Certification] = Field(default_factory=dict)
     escrows: dict[str, Escrow] = Field(default_factory=dict)
-    _by_merchant_uid: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+    #: merchant_uid → its one imp_uid, or the list of them once there are several
+    #: (most merchant_uids see one attempt; a one-item list each is 64 bytes more).
+    _by_merchant_uid: dict[str, str | list[str]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, __context: object) -> None:
         for payment in self.payments.values():
-            self._by_merchant_uid.setdefault(payment.merchant_uid, []).append(payment.imp_uid)
+            self._index(payment)
+
+    def _index(self, payment: Payment) -> None:
+        index = self._by_merchant_uid
+        known = index.get(payment.merchant_uid)
+        if known is None:
+            index[payment.merchant_uid] = payment.imp_uid
+        elif isinstance(known, str):
+            index[payment.merchant_uid] = [known, payment.imp_uid]
+        else:
+            known.append(payment.imp_uid)
 
     def add_payment(self, payment: Payment) -> None:
         self.payments[payment.imp_uid] = payment
-        self._by_merchant_uid.setdefault(payment.merchant_uid, []).append(payment.imp_uid)
+        self._index(payment)
 
     def by_merchant_uid(self, merchant_uid: str) -> list[Payment]:
         """Every payment attempt made under one merchant_uid, oldest first."""
-        return [self.payments[i] for i in self._by_merchant_uid.get(merchant_uid, [])]
+        known = self._by_merchant_uid.get(merchant_uid)
+        if known is None:
+            return []
+        if isinstance(known, str):
+            return [self.payments[known]]
+        return [self.payments[i] for i in known]
 
 
 class GatewayState(BaseModel):
