@@ -80,13 +80,13 @@ class _EmptyList(list[Any]):
     """
 
     __slots__ = ()
-    __hash__ = object.__hash__  # hashable: taken as a default as is, never copied
+    __hash__ = object.__hash__  # type: ignore[assignment]  # hashable: a default kept as is
 
     def _frozen(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("the shared empty list is read-only: assign a new list instead")
 
     append = extend = insert = remove = pop = clear = sort = reverse = _frozen
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _frozen  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _frozen
 
     def __copy__(self) -> _EmptyList:
         return self
