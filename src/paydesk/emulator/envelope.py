@@ -10,6 +10,9 @@ from starlette.responses import Response
 __all__ = ["envelope"]
 
 _MEDIA_TYPE = "application/json; charset=UTF-8"
+#: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` without building an
+#: encoder per answer.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def envelope(
@@ -21,9 +24,5 @@ def envelope(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Render one i'mport answer; success has ``code`` 0 and ``message`` null."""
-    body = json.dumps(
-        {"code": code, "message": message, "response": response},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    body = _ENCODER.encode({"code": code, "message": message, "response": response})
     return Response(body, status_code=status, headers=headers, media_type=_MEDIA_TYPE)

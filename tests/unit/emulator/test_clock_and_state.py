@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -173,7 +174,11 @@ def test_removals_are_journaled_and_the_journal_is_compacted(tmp_path: Path) -> 
     gw._file.min_journal, gw._file.compact_ratio = 0, 0.0  # compact at the next save
     paid = pay(gw, "order-1")
     gw.close()
-    assert journal_path(path).read_bytes() == b""
+    snapshot = json.loads(path.read_bytes())
+    assert snapshot["generation"] == gw.state.generation and snapshot["tokens"] == {}
+    lines = journal_path(path).read_bytes().splitlines()  # the save that compacted
+    assert [json.loads(line)["generation"] for line in lines] == [gw.state.generation]
+    assert paid in lines[0].decode()
     loaded = load_state(path)
     assert loaded.generation == gw.state.generation
     assert list(loaded.ledger("imp00000001").payments) == [paid]
@@ -200,3 +205,53 @@ def test_journal_lines_older_than_the_snapshot_are_not_replayed(tmp_path: Path) 
     journal_path(path).write_bytes(stale)  # a crash between the snapshot and the truncation
     loaded = load_state(path)
     assert loaded.ledger("imp00000001").payments[imp_uid].buyer_name == "새 이름"
+
+
+def test_empty_lists_are_shared_and_refuse_to_grow_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    gw = stateful(path)
+    first, second = pay(gw, "order-1"), pay(gw, "order-1")  # two attempts, one merchant_uid
+    books = gw.state.ledger("imp00000001")
+    one, two = books.payments[first], books.payments[second]
+    assert one.cancel_history == [] and one.cancel_history is two.cancel_history
+    with pytest.raises(TypeError):
+        one.notice_urls.append("http://shop.example/hook")  # would reach every payment
+    one.notice_urls = [*one.notice_urls, "http://shop.example/hook"]
+    gw.touch()
+    gw.flush()
+    gw.close()
+    assert two.notice_urls == []
+    loaded = load_state(path).ledger("imp00000001")
+    assert loaded.payments[first].notice_urls == ["http://shop.example/hook"]
+    assert loaded.payments[second].notice_urls is loaded.payments[first].deposit_history
+    assert [p.imp_uid for p in loaded.by_merchant_uid("order-1")] == [first, second]
+    assert [p.imp_uid for p in books.by_merchant_uid("order-1")] == [first, second]
+    assert loaded.by_merchant_uid("order-2") == []
+
+
+def test_compaction_racing_writes_restores_exactly_what_was_live(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    gw = stateful(path)
+    merchant = gw.merchant("imp00000001")
+    pay(gw, "order-0")
+    assert gw._file is not None
+    gw._file.min_journal, gw._file.compact_ratio = 0, 0.5  # compact every few saves
+    first_generation = gw.state.generation
+    paid = []
+    for n in range(1, 120):  # no drain in between: the writer compacts while we write
+        paid.append(pay(gw, f"order-{n}", amount=1000 + n))
+        payment = gw.state.ledger("imp00000001").payments[paid[n // 2]]
+        payment.buyer_name = f"구매자 {n}"  # a record changed again, maybe mid-compaction
+        if n % 7 == 0:
+            token = gw.issue_token(merchant)
+            del gw.state.tokens[token.access_token]
+            gw.forget("tokens", "", token.access_token)
+        gw.touch()
+        gw.flush()
+    gw.close()
+    assert gw.state.generation > first_generation + 3  # compacted several times
+    loaded = load_state(path)
+    assert loaded.model_dump(mode="json") == gw.state.model_dump(mode="json")
+    books = loaded.ledger("imp00000001")
+    assert [p.imp_uid for p in books.by_merchant_uid("order-7")] == [paid[6]]
+    assert books.payments[paid[10]].buyer_name == "구매자 21"

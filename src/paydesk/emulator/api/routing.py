@@ -18,16 +18,17 @@ or method (405) in the envelope too, never with a bare router page.
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from inspect import isawaitable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.routing import Route as StarletteRoute
+from starlette.types import Scope
 
 from ..envelope import envelope
 from ..gateway import Gateway
@@ -93,7 +94,7 @@ class RouteTable:
 
 async def run_handler(handler: Handler, call: Call) -> Reply:
     result = handler(call)
-    if inspect.isawaitable(result):
+    if isawaitable(result):
         result = await result
     return result if isinstance(result, Reply) else Reply(result)
 
@@ -110,6 +111,8 @@ def bearer(request: Request) -> str | None:
 async def read_params(request: Request, bad_status: int) -> dict[str, Any]:
     query = request.scope.get("query_string")
     data: dict[str, Any] = decode_pairs(request.query_params.multi_items()) if query else {}
+    if not _has_body(request.scope):  # a GET: nothing to wait for
+        return data
     body = await request.body()
     if not body.strip():
         return data
@@ -126,6 +129,16 @@ async def read_params(request: Request, bad_status: int) -> dict[str, Any]:
         form = await request.form()
         data.update(decode_pairs((k, v) for k, v in form.multi_items() if isinstance(v, str)))
     return data
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request says a body follows (``Content-Length`` above 0, or chunked)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value.strip() not in (b"0", b"")
+        if name == b"transfer-encoding":
+            return True
+    return False
 
 
 def make_endpoint(handler: Handler, operation: Operation | None, auth: bool) -> Endpoint:

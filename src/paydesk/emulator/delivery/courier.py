@@ -241,7 +241,7 @@ class Courier:
         try:
             policy = self._policy(record)
             attempt = await self._post(record, policy, manual=manual, duplicate=duplicate)
-            record.attempts.append(attempt)
+            record.attempts = [*record.attempts, attempt]
             if manual:
                 self._after_manual(record, attempt)
             elif not duplicate:

@@ -19,6 +19,7 @@ class Clock:
         self._source = source
         self._offset = 0.0
         self._frozen: float | None = None
+        self._last_second = 0
 
     def now(self) -> float:
         if self._frozen is not None:
@@ -27,7 +28,11 @@ class Clock:
 
     def timestamp(self) -> int:
         """Whole unix seconds, the unit of every i'mport timestamp."""
-        return int(self.now())
+        seconds = int(self.now())
+        if seconds != self._last_second:
+            self._last_second = seconds
+        # the same int object for a whole second: records keep several of them each
+        return self._last_second
 
     def advance(self, seconds: float) -> None:
         if self._frozen is not None:

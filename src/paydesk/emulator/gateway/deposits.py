@@ -66,14 +66,15 @@ def deposit_into_vbank(
     if paid != payment.amount:
         raise ApiFault(400, f"입금액({paid})이 결제금액({payment.amount})과 다릅니다.")
     if payment.vbank_fixed_unlimited:  # only those list their deposits (§3, §9.4)
-        payment.deposit_history.append(
+        payment.deposit_history = [
+            *payment.deposit_history,
             Deposit(
                 pg_tid=gateway.new_pg_tid(payment.pg_provider),
                 amount=paid,
                 depositor_name=depositor_name or payment.buyer_name or "입금자",
                 deposited_at=now,
-            )
-        )
+            ),
+        ]
     return gateway.approve(payment)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,15 @@ TOKEN_TTL = 30 * 60
 TOKEN_EXTEND_WINDOW = 60
 TOKEN_EXTENSION = 5 * 60
 RECEIPT_BASE = "https://iamport.example/receipts"
+
+#: Payment fields whose values recur across payments (the same buyer, goods, currency):
+#: each payment keeps its own copy of a parsed string unless it is interned.
+_REPEATED = frozenset(
+    ("name", "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode",
+     "currency", "user_agent", "pay_method")
+)  # fmt: skip
+#: The same for amounts (an int above 256 is an object of its own): the common prices.
+_AMOUNTS: dict[int, int] = {}
 
 
 class Gateway:
@@ -180,6 +190,11 @@ class Gateway:
     ) -> Payment:
         """Open a payment attempt in status ``ready`` (window opened / API call begun)."""
         now = self.now()
+        for key in _REPEATED.intersection(fields):
+            if type(fields[key]) is str:
+                fields[key] = sys.intern(fields[key])
+        if type(amount) is int and len(_AMOUNTS) < 4096:
+            amount = _AMOUNTS.setdefault(amount, amount)
         payment = Payment(
             imp_uid=self.new_imp_uid(),
             merchant_uid=merchant_uid,

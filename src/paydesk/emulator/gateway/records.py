@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import operator
 import weakref
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, NoReturn, Self
 
-from pydantic import Field, TypeAdapter
+from pydantic import AfterValidator, Field, TypeAdapter
 from pydantic.dataclasses import dataclass
 
 from .params import Amount
@@ -67,6 +67,39 @@ class ChangeSet:
 
 
 _OPEN: weakref.WeakSet[ChangeSet] = weakref.WeakSet()
+
+
+class _EmptyList(list[Any]):
+    """The one empty list every record shares until it has items (most never do).
+
+    A payment's ``cancel_history``, ``deposit_history`` and ``notice_urls`` and a
+    webhook's ``attempts`` are empty for nearly every record; an empty list each is
+    56 bytes a field.  This one refuses to grow, so whoever adds an item assigns a
+    new list (``payment.cancel_history = [*payment.cancel_history, entry]``), which
+    also tells the open ``ChangeSet``.
+    """
+
+    __slots__ = ()
+    __hash__ = object.__hash__  # type: ignore[assignment]  # hashable: a default kept as is
+
+    def _frozen(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("the shared empty list is read-only: assign a new list instead")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _frozen
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _frozen
+
+    def __copy__(self) -> _EmptyList:
+        return self
+
+    def __deepcopy__(self, memo: object) -> _EmptyList:
+        return self
+
+
+EMPTY: list[Any] = _EmptyList()
+
+
+def _share_empty(value: list[Any]) -> list[Any]:
+    return value if value else EMPTY
 
 
 class Record:
@@ -217,8 +250,8 @@ class Payment(Record):
     fail_reason: str | None = None
     cancel_reason: str | None = None
     receipt_url: str | None = None
-    cancel_history: list[CancelEntry] = Field(default_factory=list)
-    deposit_history: list[Deposit] = Field(default_factory=list)
+    cancel_history: Annotated[list[CancelEntry], AfterValidator(_share_empty)] = EMPTY
+    deposit_history: Annotated[list[Deposit], AfterValidator(_share_empty)] = EMPTY
     cash_receipt_issued: bool = False
     customer_uid: str | None = None
     customer_uid_usage: str | None = None
@@ -231,7 +264,7 @@ class Payment(Record):
     tax_free: Amount = 0
     vat_amount: Amount | None = None
     vat_explicit: bool = False
-    notice_urls: list[str] = Field(default_factory=list)
+    notice_urls: Annotated[list[str], AfterValidator(_share_empty)] = EMPTY
     uses_webhook: bool = True
     confirm_url: str | None = None
     m_redirect_url: str | None = None
@@ -468,7 +501,7 @@ class WebhookRecord(Record):
     payload: dict[str, Any]
     event: str
     created_at: float
-    attempts: list[AttemptRecord] = Field(default_factory=list)
+    attempts: Annotated[list[AttemptRecord], AfterValidator(_share_empty)] = EMPTY
     state: Literal["pending", "delivered", "failed", "undeliverable"] = "pending"
     next_attempt_at: float | None = None
 

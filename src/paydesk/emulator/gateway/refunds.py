@@ -396,7 +396,7 @@ def _book(
         vat_amount=plan.vat_amount,
         source=source,
     )
-    payment.cancel_history.append(entry)
+    payment.cancel_history = [*payment.cancel_history, entry]
     payment.cancel_amount = _money(payment.cancel_amount + plan.amount)
     payment.status = "cancelled"
     payment.cancelled_at = now

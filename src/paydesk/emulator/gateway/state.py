@@ -7,10 +7,13 @@ merchant_uid index is derived and rebuilt on load.
 each save appends one JSON line holding only the records made or changed
 since the last save (and any removed), written and fsynced by a writer thread
 so the event loop never waits on the disk.  When the journal outgrows the
-snapshot, the next save writes a new snapshot (atomically) and starts the
-journal afresh; its ``generation`` tells stale journal lines from current
-ones if a crash falls between the two.  Loading replays the journal over the
-snapshot; a torn last line (a crash mid-write) is ignored.
+snapshot, the writer thread compacts them: it replays the journal over the
+snapshot *as read from the files* (plain JSON, never the live records, so the
+event loop neither waits for it nor races it), writes the result as the new
+snapshot (atomically) and starts the journal afresh; its ``generation`` tells
+stale journal lines from current ones if a crash falls between the two.
+Loading replays the journal over the snapshot; a torn last line (a crash
+mid-write) is ignored.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 import json
 import os
 import queue
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -26,6 +31,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from . import compaction
+from .compaction import LIST_KINDS, compact
 from .records import (
     BillingKey,
     Certification,
@@ -41,7 +48,15 @@ from .records import (
     WebhookRecord,
 )
 
-__all__ = ["GatewayState", "Ledger", "StateFile", "journal_path", "load_state", "save_state"]
+__all__ = [
+    "GatewayState",
+    "Ledger",
+    "StateFile",
+    "compact",
+    "journal_path",
+    "load_state",
+    "save_state",
+]
 
 
 class Ledger(BaseModel):
@@ -55,19 +70,36 @@ class Ledger(BaseModel):
     external_receipts: dict[str, ExternalReceipt] = Field(default_factory=dict)
     certifications: dict[str, Certification] = Field(default_factory=dict)
     escrows: dict[str, Escrow] = Field(default_factory=dict)
-    _by_merchant_uid: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+    #: merchant_uid → its one imp_uid, or the list of them once there are several
+    #: (most merchant_uids see one attempt; a one-item list each is 64 bytes more).
+    _by_merchant_uid: dict[str, str | list[str]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, __context: object) -> None:
         for payment in self.payments.values():
-            self._by_merchant_uid.setdefault(payment.merchant_uid, []).append(payment.imp_uid)
+            self._index(payment)
+
+    def _index(self, payment: Payment) -> None:
+        index = self._by_merchant_uid
+        known = index.get(payment.merchant_uid)
+        if known is None:
+            index[payment.merchant_uid] = payment.imp_uid
+        elif isinstance(known, str):
+            index[payment.merchant_uid] = [known, payment.imp_uid]
+        else:
+            known.append(payment.imp_uid)
 
     def add_payment(self, payment: Payment) -> None:
         self.payments[payment.imp_uid] = payment
-        self._by_merchant_uid.setdefault(payment.merchant_uid, []).append(payment.imp_uid)
+        self._index(payment)
 
     def by_merchant_uid(self, merchant_uid: str) -> list[Payment]:
         """Every payment attempt made under one merchant_uid, oldest first."""
-        return [self.payments[i] for i in self._by_merchant_uid.get(merchant_uid, [])]
+        known = self._by_merchant_uid.get(merchant_uid)
+        if known is None:
+            return []
+        if isinstance(known, str):
+            return [self.payments[known]]
+        return [self.payments[i] for i in known]
 
 
 class GatewayState(BaseModel):
@@ -120,6 +152,7 @@ _PLACES: dict[type[Record], tuple[str, str]] = {
     ConfirmRecord: ("confirms", "id"),
 }
 _LISTS = {"webhooks": WebhookRecord, "confirms": ConfirmRecord}
+assert tuple(_LISTS) == LIST_KINDS
 _KINDS: dict[str, type[Record]] = {kind: cls for cls, (kind, _) in _PLACES.items()}
 
 
@@ -200,9 +233,10 @@ class StateFile:
 
     ``save`` is called on the event loop; it only serialises what changed and
     queues it.  ``drain`` waits until everything queued is on disk (shutdown,
-    tests).  The journal is compacted into a new snapshot once it is larger
-    than ``compact_ratio`` times the last snapshot (and at least ``min_journal``);
-    the first save without a snapshot file writes one.
+    tests).  The journal is compacted into a new snapshot, by the writer thread
+    from the files (``compact``), once it is larger than ``compact_ratio`` times
+    the last snapshot (and at least ``min_journal``); the first save without a
+    snapshot file, and a ``full`` one (after a reset), dump the live state instead.
     """
 
     def __init__(
@@ -236,13 +270,20 @@ class StateFile:
             failed, self._failed = self._failed, None
             raise RuntimeError(f"could not save the emulator state to {self.path}") from failed
         self._start()
-        limit = max(self.min_journal, self.compact_ratio * self._snapshot_size)
-        if full or not self._snapshot_size or self._journal_size > limit:
+        if full or not self._snapshot_size:
             state.generation += 1
             data = json.dumps(state.model_dump(mode="json"), ensure_ascii=False).encode()
             self._snapshot_size, self._journal_size = len(data), 0
             self._queue.put(("snapshot", data))
             return
+        limit = max(self.min_journal, self.compact_ratio * self._snapshot_size)
+        if self._journal_size > limit:
+            # Every line queued so far belongs to the old generation; the writer folds
+            # them into the new snapshot, and this save's line starts the new journal.
+            state.generation += 1
+            self._snapshot_size += self._journal_size  # at most; the writer corrects it
+            self._journal_size = 0
+            self._queue.put(("compact", state.generation))
         line = journal_line(state, changed, removed)
         self._journal_size += len(line)
         self._queue.put(("line", line))
@@ -273,11 +314,43 @@ class StateFile:
         for kind, item in batch:
             if kind == "snapshot":
                 lines.clear()  # the snapshot holds them
-                _write_atomically(self.path, item)
-                with self.journal.open("wb") as handle:  # a new generation starts empty
-                    os.fsync(handle.fileno())
+                self._new_snapshot(item)
+            elif kind == "compact":
+                self._append(lines)  # the old generation's lines, folded in next
+                lines.clear()
+                self._compact(item)
             elif kind == "line":
                 lines.append(item)
+        self._append(lines)
+
+    def _new_snapshot(self, data: bytes) -> None:
+        _write_atomically(self.path, data)
+        self._truncate_journal()
+
+    def _truncate_journal(self) -> None:
+        with self.journal.open("wb") as handle:  # a new generation starts empty
+            os.fsync(handle.fileno())
+
+    def _compact(self, generation: int) -> None:
+        """The journal folded into a new snapshot by a child process (its own GIL, its own
+        core); in this thread if no child can be started."""
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        os.close(fd)
+        try:
+            script = [sys.executable, "-I", compaction.__file__]
+            args = [str(self.path), str(self.journal), str(generation), tmp]
+            try:
+                subprocess.run([*script, *args], check=True, capture_output=True)
+            except (OSError, subprocess.CalledProcessError):
+                compaction.compact_files(str(self.path), str(self.journal), generation, tmp)
+            self._snapshot_size = os.path.getsize(tmp)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._truncate_journal()
+
+    def _append(self, lines: list[bytes]) -> None:
         if lines:
             with self.journal.open("ab") as handle:
                 handle.write(b"".join(lines))
