@@ -9,7 +9,6 @@ readable line and exit status 1 or 2, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -18,10 +17,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .extras import require
+from .cli_support import run_on_database
 
 if TYPE_CHECKING:
     from .services.staff import StaffAccess
+    from .store import Database
 
 __all__ = ["admin"]
 
@@ -35,29 +35,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _run(action: Callable[[StaffAccess], Awaitable[T]]) -> T:
-    """Run ``action`` on the configured database; database trouble becomes one line."""
-    require("server", "paydesk admin")
-    from .bootstrap import build_staff
-    from .services.errors import ServiceError
-    from .store.errors import StoreError
+    """Run ``action`` on the configured database (see ``cli_support``)."""
 
-    async def main() -> T:
-        service, database = build_staff()
-        try:
-            return await action(service)
-        finally:
-            await database.dispose()
+    def build() -> tuple[StaffAccess, Database]:
+        from .bootstrap import build_staff  # after run_on_database's check of the server extra
 
-    try:
-        return asyncio.run(main())
-    except ServiceError:
-        raise  # the command says what it means
-    except StoreError as exc:
-        reason = str(exc) or type(exc).__name__
-        raise _fail(f"the database could not be used ({reason}); "
-                    "is PAYDESK_DATABASE_URL right, and did `paydesk db upgrade` run?") from exc  # fmt: skip
-    except ValueError as exc:  # e.g. an unsupported database URL
-        raise _fail(str(exc), 2) from exc
+        return build_staff()
+
+    return run_on_database("paydesk admin", build, action, _fail)
 
 
 def _password(from_stdin: bool) -> str:

@@ -8,7 +8,6 @@ traceback.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -16,11 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_support import run_on_database
 from .core.api_keys import Scope
-from .extras import require
 
 if TYPE_CHECKING:
     from .services.api_keys import ApiKeys
+    from .store import Database
     from .store.api_keys import ApiKeyRecord
 
 __all__ = ["keys"]
@@ -36,27 +36,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _run(action: Callable[[ApiKeys], Awaitable[T]]) -> T:
-    """Run ``action`` on the configured database; database trouble becomes one line."""
-    require("server", "paydesk keys")
-    # Imported here, as in cli.py: the server's packages are not needed for --help.
-    from .bootstrap import build_api_keys
-    from .store.errors import StoreError
+    """Run ``action`` on the configured database (see ``cli_support``)."""
 
-    async def main() -> T:
-        service, database = build_api_keys()
-        try:
-            return await action(service)
-        finally:
-            await database.dispose()
+    def build() -> tuple[ApiKeys, Database]:
+        from .bootstrap import build_api_keys  # after run_on_database's check of the server extra
 
-    try:
-        return asyncio.run(main())
-    except StoreError as exc:
-        reason = str(exc) or type(exc).__name__
-        raise _fail(f"the database could not be used ({reason}); "
-                    "is PAYDESK_DATABASE_URL right, and did `paydesk db upgrade` run?") from exc  # fmt: skip
-    except ValueError as exc:  # e.g. an unsupported database URL
-        raise _fail(str(exc), 2) from exc
+        return build_api_keys()
+
+    return run_on_database("paydesk keys", build, action, _fail)
 
 
 @keys.command("create")

@@ -12,7 +12,8 @@ builds it; tests with several apps do not collide):
   ``paydesk_webhook_lag_seconds`` (stored → processed, in this process);
 - i'mport: ``paydesk_iamport_calls_total{operation,outcome}`` and
   ``paydesk_iamport_call_seconds{operation}`` (``observe_call``, fed by the
-  client's observer hook; ``outcome_class`` names the outcome of an error);
+  client's observer hook; ``outcome`` is the client's outcome class,
+  ``paydesk.iamport.observers.OUTCOMES``);
 - the backlog (``store.backlog``), counted at scrape time and kept for
   ``cache_seconds``: orders waiting on i'mport, unknown payments, refunds
   without a final answer, the retry queue and dead letters, unprocessed
@@ -31,38 +32,15 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ..iamport.errors import (
-    ApiError,
-    NotSent,
-    OutcomeUnknown,
-    RateLimited,
-    ServerError,
-    Unauthorized,
-)
 from ..store import UnitsOfWork
 from ..store.backlog import Backlog
 
-__all__ = ["OUTCOME_CLASSES", "Telemetry", "outcome_class"]
+__all__ = ["Telemetry"]
 
 log = logging.getLogger(__name__)
 
-#: What ``outcome_class`` answers (the ``outcome`` label of i'mport calls).
-OUTCOME_CLASSES = ("ok", "refused", "unauthorized", "server_error", "rate_limited", "unknown",
-                   "not_sent", "error")  # fmt: skip
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _LAG = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0)
-
-
-def outcome_class(error: BaseException | None) -> str:
-    """The outcome class of an i'mport call that raised ``error`` (``None``: it succeeded)."""
-    if error is None:
-        return "ok"
-    for kind, name in ((NotSent, "not_sent"), (RateLimited, "rate_limited"),
-                       (OutcomeUnknown, "unknown"), (ServerError, "server_error"),
-                       (Unauthorized, "unauthorized"), (ApiError, "refused")):  # fmt: skip
-        if isinstance(error, kind):
-            return name
-    return "error"
 
 
 class Telemetry:
@@ -114,7 +92,7 @@ class Telemetry:
 
     def observe_call(self, operation: str, outcome: str, seconds: float) -> None:
         """One call to i'mport (``operation`` as the client names it, e.g. ``payments.get``)
-        ended with ``outcome`` (one of ``OUTCOME_CLASSES``; see ``outcome_class``) after
+        ended with ``outcome`` (the client's ``OUTCOMES``: ok, rejected, not_sent, unknown) after
         ``seconds``."""
         self._calls.labels(operation=operation, outcome=outcome).inc()
         self._call_seconds.labels(operation=operation).observe(max(0.0, seconds))

@@ -7,8 +7,7 @@ from __future__ import annotations
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from paydesk.iamport.errors import NotFound, NotSent, OutcomeUnknown, RateLimited, ServerError
-from paydesk.services.telemetry import OUTCOME_CLASSES, Telemetry, outcome_class
+from paydesk.services.telemetry import Telemetry
 
 
 def samples(telemetry: Telemetry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -37,16 +36,3 @@ def test_two_telemetries_do_not_share_collectors() -> None:
     one.confirm_decided("approved", 0.01)
     assert samples(one)[("paydesk_confirm_decisions_total", (("result", "approved"),))] == 1
     assert ("paydesk_confirm_decisions_total", (("result", "approved"),)) not in samples(other)
-
-
-def test_outcome_classes_of_the_client_errors() -> None:
-    assert outcome_class(None) == "ok"
-    assert outcome_class(NotSent("x")) == "not_sent"
-    assert outcome_class(OutcomeUnknown("x", write=True)) == "unknown"
-    assert (
-        outcome_class(ServerError("x", http_status=502, code=None, write=False)) == "server_error"
-    )
-    assert outcome_class(NotFound("x", http_status=404, code=None)) == "refused"
-    assert outcome_class(RateLimited("x", write=False, http_status=429)) == "rate_limited"
-    assert outcome_class(RuntimeError("x")) == "error"
-    assert set(OUTCOME_CLASSES) >= {"ok", "not_sent", "unknown", "server_error", "refused"}
