@@ -81,6 +81,38 @@ def test_an_api_key_is_made_shown_once_and_revoked_in_the_page(
     assert answer.status == 401
 
 
+def test_a_dismissed_confirm_dialog_sends_nothing_and_no_inline_script_is_needed(
+    page: Any, admin_server: AdminServer
+) -> None:
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)  # fmt: skip
+    base = admin_server.url
+    login(page, base)
+    page.goto(f"{base}/admin/keys")
+    policy = page.request.get(f"{base}/admin/keys").headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    page.fill("[data-testid=create-key] input[name=name]", "keep me")
+    page.check("input[name=scopes][value=read]")
+    page.click("[data-testid=create-key] button[type=submit]")
+    page.wait_for_selector("[data-testid=new-key-token]")
+    asked: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("[data-testid=keys] >> text=폐기")
+    page.wait_for_timeout(300)  # a sent form would have navigated by now
+    assert asked and "keep me" in page.locator("[data-testid=keys] tbody tr").inner_text()
+    page.goto(f"{base}/admin/keys")
+    assert "사용 중" in page.locator("[data-testid=keys] tbody tr").inner_text()
+    page.goto(f"{base}/admin")
+    page.wait_for_function("() => window.Chart !== undefined")
+    assert refused == []
+
+
 def test_a_form_with_a_tampered_csrf_token_is_refused(page: Any, admin_server: AdminServer) -> None:
     base = admin_server.url
     login(page, base)

@@ -113,6 +113,27 @@ async def test_an_anonymous_visit_goes_to_the_login_page_and_back_after_login(
     assert "http" not in re.sub(r'href="/[^"]*"', "", home.text.split("<body")[0])
 
 
+async def test_admin_errors_are_pages_and_the_api_keeps_problem_documents(
+    http: httpx.AsyncClient,
+) -> None:
+    unknown = await http.get("/admin/no-such-page")
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("text/html")
+    assert "찾을 수 없습니다" in unknown.text and 'href="/admin"' in unknown.text
+    assert unknown.headers["x-frame-options"] == "DENY"
+    assert (await http_login(http)).status_code == 303
+    malformed = await http.get("/admin/escrows?page=abc")
+    assert malformed.status_code == 422 and malformed.headers["content-type"].startswith(
+        "text/html"
+    )
+    assert "입력값을 확인해 주세요" in malformed.text and "abc" not in malformed.text
+    wrong_method = await http.put("/admin/keys")
+    assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["allow"]
+    assert wrong_method.headers["content-type"].startswith("text/html")
+    api = await http.get("/api/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    assert (await http.get("/administrator")).headers["content-type"] == "application/problem+json"
+
+
 @pytest.mark.parametrize("console_options", [{"public_base_url": "https://pay.example.com"}])
 async def test_behind_https_the_cookies_are_secure_and_prefixed(http: httpx.AsyncClient) -> None:
     form = await http.get("/admin/login")

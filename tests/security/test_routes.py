@@ -16,8 +16,8 @@ fails ``test_every_route_has_an_audience``.
   shop's guard (same origin only, rate-limited per address).
 - docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
 - assets (``/static/*``): public files, read-only.
-- ops (``/metrics``): listed addresses (loopback by default) or the metrics token
-  (tested in ``test_ops``).
+- metrics (``/metrics``, the ops audience's scrape): listed addresses (loopback by
+  default) or the metrics token (tested in ``test_ops``).
 - ops (``/healthz``, ``/readyz``): public, GET only, and they tell nothing about
   the setup (no URL, revision or secret).
 """
@@ -54,7 +54,7 @@ AUDIENCES = {
     "/openapi.json": "docs",
     "/static/": "assets",
     "/shop/": "shop",
-    "/metrics": "ops",
+    "/metrics": "metrics",
 }
 #: paths that belong to an audience only as a whole (no prefix match)
 EXACT = {"/": "shop", "/healthz": "ops", "/readyz": "ops"}
@@ -288,10 +288,8 @@ async def test_every_shop_write_is_rate_limited(server: Server) -> None:
 
 async def test_ops_probes_are_public_get_only_and_reveal_nothing(server: Server) -> None:
     routes = [
-        (path, methods)
-        for path, methods, _ in walk(server.app.routes)
-        if audience(path) == "ops" and path != "/metrics"
-    ]  # fmt: skip (test_ops)
+        (path, methods) for path, methods, _ in walk(server.app.routes) if audience(path) == "ops"
+    ]
     assert {path for path, _ in routes} == {"/healthz", "/readyz"}
     secrets = [server.database_url, "alembic", "postgres", "sqlite", head(), "secret"]
     async with server.client(None) as http:

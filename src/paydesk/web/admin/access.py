@@ -9,14 +9,18 @@ login page and ``CsrfRefused`` into a ``403`` page.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from contextlib import suppress
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import HTTPExceptionHandler
 
 from ...services.errors import InvalidStaffRequest, LoginThrottled
 from ...settings import Settings
@@ -157,6 +161,41 @@ async def _csrf_refused(request: Request, exc: Exception) -> Response:
 
 
 def install_admin_errors(app: FastAPI) -> None:
-    """Answer the admin console's refusals as pages, not problem documents."""
+    """Answer the admin console's refusals and errors as pages, not problem documents.
+
+    Call it after ``install_problem_handlers``: an unknown page (404), a method
+    the page does not take (405) or a malformed query or form (422) under
+    ``/admin`` become a page that says so; every other path keeps its problem
+    document.
+    """
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    for kind in (HTTPException, RequestValidationError):
+        previous = cast(HTTPExceptionHandler, app.exception_handlers[kind])  # ours, HTTP only
+        app.add_exception_handler(kind, _as_page(previous))
+
+
+def _as_page(handler: HTTPExceptionHandler) -> HTTPExceptionHandler:
+    async def problem(request: Request, exc: Exception) -> Response:
+        answer = handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        path = request.url.path
+        if path != "/admin" and not path.startswith("/admin/"):
+            return await problem(request, exc)
+        if isinstance(exc, HTTPException):
+            status, key, headers = exc.status_code, "common.not_found", dict(exc.headers or {})
+            if status != 404:
+                key = "common.bad_request"
+        else:
+            status, key, headers = 422, "common.bad_request", {}
+        if status == 405:
+            headers["Allow"] = (await problem(request, exc)).headers.get("Allow", "")
+        message = translator(anonymous_lang(request, request.app.state.settings))(key)
+        context = {"heading": message, "message": message, "back": "/admin"}
+        response = render(request, None, "admin/problem.html", context, status_code=status)
+        response.headers.update(headers)
+        return response
+
+    return handle

@@ -64,6 +64,10 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "common.back": {"ko": "돌아가기", "en": "Back"},
     "common.not_found": {"ko": "찾을 수 없습니다", "en": "Not found"},
+    "common.bad_request": {
+        "ko": "요청을 처리할 수 없습니다. 입력값을 확인해 주세요",
+        "en": "The request could not be handled; check what was entered",
+    },
     # -- login -----------------------------------------------------------------------------
     "login.title": {"ko": "관리자 로그인", "en": "Admin login"},
     "login.username": {"ko": "아이디", "en": "Username"},
