@@ -8,8 +8,8 @@ A route takes ``idem: IdempotentDep`` and hands its work to it:
 The same key with the same body answers the stored answer again (with
 ``Idempotent-Replayed: true``); with another body, 409; while the first request
 is still at work, 409 with ``Retry-After``. Without the header the work runs.
-Keys are scoped to the route (method and path) and, once callers have API
-keys, to the caller.
+Keys are scoped to the caller (the API key that authorised the request) and
+the route (method and path): two callers, or two routes, never share a key.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from ..services.errors import KeyInFlight, KeyReused
 from ..services.idempotency import Answer, IdempotencyKeys
 from ..store import UnitOfWork
+from .auth import caller_key
 from .deps import ServicesDep
 from .problems import Problem
 
@@ -82,9 +83,15 @@ class Idempotent:
 
 
 def idempotent(request: Request, services: ServicesDep, key: KeyHeader = None) -> Idempotent:
-    """The ``Idempotent`` of this request (its route's scope and its key, if any)."""
-    scope = f"{request.method} {request.url.path}"[:100]
-    return Idempotent(services.idempotency, scope, key)
+    """The ``Idempotent`` of this request: its caller's and route's scope, and its key.
+
+    Route dependencies (``require_scope``) run before this one, so the caller's
+    key is known; a route without one (none of the API's) shares the ``-`` scope.
+    """
+    caller = caller_key(request)
+    route = f"{request.method} {request.url.path}"
+    prefix = f"k{caller.id} " if caller is not None else "- "
+    return Idempotent(services.idempotency, (prefix + route)[:100], key)
 
 
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]

@@ -8,6 +8,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.support.auth import bearer, create_key
+
 from .shop import merchant_api
 
 pytestmark = pytest.mark.asyncio
@@ -97,6 +99,23 @@ async def test_idempotency_key_makes_a_retry_safe(api: httpx.AsyncClient) -> Non
     assert len((await api.get("/api/products")).json()["items"]) == 1
     other = await api.post("/api/products", json={**NEW, "sku": "other"}, headers=key)
     assert other.status_code == 409 and other.json()["title"] == "Idempotency key reused"
+
+
+async def test_an_idempotency_key_belongs_to_its_caller(
+    api: httpx.AsyncClient, database_url: str
+) -> None:
+    key = {"Idempotency-Key": "create-1"}
+    mine = await api.post("/api/products", json=NEW, headers=key)
+    other_caller = bearer(await create_key(database_url, name="another integration"))
+    theirs = await api.post("/api/products", json={**NEW, "sku": "theirs"},
+                            headers={**key, **other_caller})  # fmt: skip
+    assert mine.status_code == theirs.status_code == 201, theirs.text
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json()["sku"] == "theirs" and theirs.json()["id"] != mine.json()["id"]
+    again = await api.post("/api/products", json={**NEW, "sku": "theirs"},
+                           headers={**key, **other_caller})  # fmt: skip
+    assert again.json() == theirs.json() and again.headers["idempotent-replayed"] == "true"
+    assert len((await api.get("/api/products")).json()["items"]) == 2
 
 
 async def test_concurrent_retries_with_one_key_create_one_product(api: httpx.AsyncClient) -> None:
