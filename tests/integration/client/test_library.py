@@ -194,6 +194,24 @@ def test_debug_logging_shows_requests_and_retries_but_no_secret(
         assert secret not in text, secret
 
 
+# -- 11. the Tier header of an agency's sub-merchant ----------------------------------------
+def test_tier_is_sent_with_every_authorised_call_and_checked_at_once(
+    emu: EmulatorClient, clients: Clients, recorder: Recorder
+) -> None:
+    imp_uid = seed(emu)["imp_uid"]
+    api = clients.make(tier="ABC")
+    assert api.payment(imp_uid).imp_uid == imp_uid
+    api.banks()
+    tiers = {path: headers.get("tier") for path, headers in recorder.headers}
+    assert tiers == {"/users/getToken": None, f"/payments/{imp_uid}": "ABC", "/banks": "ABC"}
+    plain = clients.make()
+    plain.banks()
+    assert recorder.headers[-1][0] == "/banks" and "tier" not in recorder.headers[-1][1]
+    for wrong in ("abc", "AB", "ABCD", "A-C", ""):
+        with pytest.raises(ValueError, match="tier"):
+            clients.make(tier=wrong)
+
+
 def test_a_closed_client_says_so(emu: EmulatorClient, clients: Clients) -> None:
     api = clients.make()
     client = getattr(api, "client", api)
