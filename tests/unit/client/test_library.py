@@ -3,6 +3,7 @@ datetimes and float money, a misspelt option rejected by mypy, no repeated work.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 import textwrap
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from mypy import api as mypy_api
 
-from paydesk.iamport import ClientClosed, Iamport, Payment, ScheduleEntry, errors
+from paydesk.iamport import AsyncIamport, ClientClosed, Iamport, Payment, ScheduleEntry, errors
 from paydesk.iamport.exchange import ApiRequest, Envelope, encode_body
 from paydesk.iamport.models import EscrowProduct, EscrowShipment
 from paydesk.iamport.operations import (
@@ -223,8 +224,13 @@ def test_list_parsing_reuses_one_type_adapter_per_model() -> None:
 
 def test_a_bound_method_is_made_once_per_client() -> None:
     client = Iamport("key", "secret", base_url="http://127.0.0.1:9")
+    aio = AsyncIamport("key", "secret", base_url="http://127.0.0.1:9")
     try:
-        assert client.cancel is client.cancel
-        assert client.iter_schedules is client.iter_schedules
+        for api in (client, aio):
+            assert api.cancel is api.cancel
+            assert api.iter_schedules is api.iter_schedules
+        with Iamport("key", "secret", base_url="http://127.0.0.1:9") as other:
+            assert other.cancel is not client.cancel  # bound to its own client
     finally:
         client.close()
+        asyncio.run(aio.aclose())
