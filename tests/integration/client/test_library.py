@@ -20,6 +20,8 @@ from paydesk.iamport import (
     ChecksumMismatch,
     ClientClosed,
     DuplicateMerchantUid,
+    Iamport,
+    NotSent,
     OutcomeUnknown,
     RefundAccountRequired,
     RetryPolicy,
@@ -143,6 +145,50 @@ def test_a_read_timeout_is_retried_within_the_deadline(
     emu.fault(path="/payments/*", method="GET", kind="latency", delay=1.0, times=1)
     assert api.payment(imp_uid).imp_uid == imp_uid
     assert recorder.count("GET", f"/payments/{imp_uid}") == 2
+
+
+def test_waiting_for_another_callers_token_refresh_keeps_the_deadline(
+    emu: EmulatorClient,
+) -> None:
+    """A caller queued behind a slow token fetch gives up at its own deadline, sync and async."""
+    imp_uid = seed(emu)["imp_uid"]
+    patient, hasty = RetryPolicy(total=10), RetryPolicy(attempts=3, base=0.01, total=0.5)
+
+    def sync() -> None:
+        tokens = TokenCache()
+        first = Iamport(DEMO_KEY, DEMO_SECRET, base_url=emu.base_url, tokens=tokens, retry=patient)
+        second = Iamport(DEMO_KEY, DEMO_SECRET, base_url=emu.base_url, tokens=tokens, retry=hasty)
+        with first, second:
+            found: list[str] = []
+            fetching = threading.Thread(target=lambda: found.append(first.payment(imp_uid).imp_uid))
+            fetching.start()
+            time.sleep(0.3)  # the first caller is inside the 2 s getToken, holding the lock
+            started = time.monotonic()
+            with pytest.raises(NotSent, match="token refresh"):
+                second.payment(imp_uid)
+            assert time.monotonic() - started < 0.6
+            fetching.join()
+            assert found == [imp_uid]  # the patient one still got its answer
+
+    async def asynchronous() -> None:
+        tokens = TokenCache()
+        first = AsyncIamport(DEMO_KEY, DEMO_SECRET, base_url=emu.base_url, tokens=tokens)
+        second = AsyncIamport(
+            DEMO_KEY, DEMO_SECRET, base_url=emu.base_url, tokens=tokens, retry=hasty
+        )
+        async with first, second:
+            fetching = asyncio.create_task(first.payment(imp_uid))
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            with pytest.raises(NotSent, match="token refresh"):
+                await second.payment(imp_uid)
+            assert time.monotonic() - started < 0.6
+            assert (await fetching).imp_uid == imp_uid
+
+    emu.fault(path="/users/getToken", kind="latency", delay=2.0, times=1)
+    sync()
+    emu.fault(path="/users/getToken", kind="latency", delay=2.0, times=1)
+    asyncio.run(asynchronous())
 
 
 # -- 7. event loops --------------------------------------------------------------------
