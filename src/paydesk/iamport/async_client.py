@@ -133,13 +133,23 @@ class AsyncIamport(ClientCore, Operations):
             token = self._usable_token()
             if token is not None:
                 return token
-            async with self._tokens.async_lock(self._token_key):
+            lock = self._tokens.async_lock(self._token_key)
+            try:
+                async with asyncio.timeout(
+                    self._lock_wait(deadline)
+                ):  # the deadline holds here too
+                    await lock.acquire()
+            except TimeoutError:
+                raise self._lock_expired() from None
+            try:
                 token = self._usable_token()
                 if token is not None:
                     return token
                 sent_at = self._clock()
                 answer = await self._exchange(self._token_request, None, deadline)
                 return self._store_token(answer, sent_at)
+            finally:
+                lock.release()
         except TOKEN_TROUBLE as error:
             raise self._not_sent(request, error) from error
 

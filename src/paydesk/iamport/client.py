@@ -128,13 +128,18 @@ class Iamport(ClientCore, Operations):
             token = self._usable_token()
             if token is not None:
                 return token
-            with self._tokens.lock(self._token_key):
+            lock = self._tokens.lock(self._token_key)
+            if not lock.acquire(timeout=self._lock_wait(deadline)):  # the deadline holds here too
+                raise self._lock_expired()
+            try:
                 token = self._usable_token()
                 if token is not None:
                     return token
                 sent_at = self._clock()
                 answer = self._exchange(self._token_request, None, deadline)
                 return self._store_token(answer, sent_at)
+            finally:
+                lock.release()
         except TOKEN_TROUBLE as error:
             raise self._not_sent(request, error) from error
 

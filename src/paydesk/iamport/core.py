@@ -253,6 +253,24 @@ class ClientCore:
             return grant.access_token
         return None
 
+    def _lock_wait(self, deadline: float) -> float:
+        """Seconds this call may wait for another caller's token refresh (the deadline's rest).
+
+        Raises:
+            NotSent: the deadline has passed already.
+        """
+        left = deadline - self._clock()
+        if left <= 0:
+            raise self._lock_expired()
+        return left
+
+    def _lock_expired(self) -> NotSent:
+        return NotSent(
+            f"deadline of {self._retry.total:g}s reached waiting for another caller's "
+            "token refresh",
+            **self._token_request.context(),
+        )
+
     def _store_token(self, envelope: Envelope, sent_at: float) -> str:
         grant = grant_for(read_token(envelope), sent_at)
         self._tokens.put(self._token_key, grant)

@@ -30,8 +30,9 @@ class RetryPolicy:
         base: backoff base in seconds; try ``n`` waits up to ``base * 2**(n-1)``.
         cap: the longest single wait, in seconds.
         total: the deadline of a whole call, in seconds, over all its attempts and
-            waits (the token fetch included).  With the default timeouts (read 30 s)
-            a read that timed out once still gets a second attempt of up to 15 s.
+            waits (the token fetch, and the wait for another caller's, included).  With
+            the default timeouts (read 30 s) a read that timed out once still gets a
+            second attempt of up to 15 s.
     """
 
     attempts: int = 3

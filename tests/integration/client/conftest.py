@@ -32,11 +32,13 @@ class Recorder:
     requests: list[tuple[str, str]] = field(default_factory=list)
     answers: list[tuple[str, str, int]] = field(default_factory=list)
     sleeps: list[float] = field(default_factory=list)
+    headers: list[tuple[str, httpx.Headers]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_request(self, request: httpx.Request) -> None:
         with self._lock:
             self.requests.append((request.method, request.url.path))
+            self.headers.append((request.url.path, request.headers))
 
     def on_response(self, response: httpx.Response) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ the emulator this test session runs.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -23,9 +24,22 @@ ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 
+# The test session runs with PYTHONPATH=src (and maybe in a virtualenv): the fresh
+# venv must not inherit them, or pip finds paydesk "already satisfied" by the source
+# tree and the client is imported from there instead of the installed wheel.
+CLEAN_ENV = {
+    k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
+}
+
+
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(a) for a in args], capture_output=True, text=True, timeout=600, cwd=cwd
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+        env=CLEAN_ENV,
     )
 
 
@@ -40,6 +54,9 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = where / "venv" / "bin" / "python"
     installed = run(python, "-m", "pip", "install", "-q", wheel)
     assert installed.returncode == 0, installed.stderr
+    shown = run(python, "-m", "pip", "show", "paydesk", cwd=where)
+    assert shown.returncode == 0, shown.stderr
+    assert f"Location: {where / 'venv'}" in shown.stdout, shown.stdout
     return python
 
 
@@ -52,6 +69,8 @@ def test_the_bare_install_has_the_client_and_nothing_of_the_server(
         absent = [m for m in ("fastapi", "sqlalchemy", "asyncpg", "alembic", "uvicorn",
                               "starlette", "typer") if find_spec(m) is not None]
         assert not absent, absent
+        import paydesk
+        assert paydesk.__file__.startswith({str(bare.parent.parent)!r}), paydesk.__file__
         from paydesk.iamport import Iamport
         with Iamport({DEMO_KEY!r}, {DEMO_SECRET!r}, base_url={emu.base_url!r}) as api:
             print(api.payment({imp_uid!r}).amount)

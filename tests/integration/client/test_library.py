@@ -20,6 +20,8 @@ from paydesk.iamport import (
     ChecksumMismatch,
     ClientClosed,
     DuplicateMerchantUid,
+    Iamport,
+    NotSent,
     OutcomeUnknown,
     RefundAccountRequired,
     RetryPolicy,
@@ -145,6 +147,50 @@ def test_a_read_timeout_is_retried_within_the_deadline(
     assert recorder.count("GET", f"/payments/{imp_uid}") == 2
 
 
+def test_waiting_for_another_callers_token_refresh_keeps_the_deadline(
+    emu: EmulatorClient,
+) -> None:
+    """A caller queued behind a slow token fetch gives up at its own deadline, sync and async."""
+    imp_uid = seed(emu)["imp_uid"]
+    patient, hasty = RetryPolicy(total=10), RetryPolicy(attempts=3, base=0.01, total=0.5)
+
+    def sync() -> None:
+        tokens = TokenCache()
+        first = Iamport(DEMO_KEY, DEMO_SECRET, base_url=emu.base_url, tokens=tokens, retry=patient)
+        second = Iamport(DEMO_KEY, DEMO_SECRET, base_url=emu.base_url, tokens=tokens, retry=hasty)
+        with first, second:
+            found: list[str] = []
+            fetching = threading.Thread(target=lambda: found.append(first.payment(imp_uid).imp_uid))
+            fetching.start()
+            time.sleep(0.3)  # the first caller is inside the 2 s getToken, holding the lock
+            started = time.monotonic()
+            with pytest.raises(NotSent, match="token refresh"):
+                second.payment(imp_uid)
+            assert time.monotonic() - started < 0.6
+            fetching.join()
+            assert found == [imp_uid]  # the patient one still got its answer
+
+    async def asynchronous() -> None:
+        tokens = TokenCache()
+        first = AsyncIamport(DEMO_KEY, DEMO_SECRET, base_url=emu.base_url, tokens=tokens)
+        second = AsyncIamport(
+            DEMO_KEY, DEMO_SECRET, base_url=emu.base_url, tokens=tokens, retry=hasty
+        )
+        async with first, second:
+            fetching = asyncio.create_task(first.payment(imp_uid))
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            with pytest.raises(NotSent, match="token refresh"):
+                await second.payment(imp_uid)
+            assert time.monotonic() - started < 0.6
+            assert (await fetching).imp_uid == imp_uid
+
+    emu.fault(path="/users/getToken", kind="latency", delay=2.0, times=1)
+    sync()
+    emu.fault(path="/users/getToken", kind="latency", delay=2.0, times=1)
+    asyncio.run(asynchronous())
+
+
 # -- 7. event loops --------------------------------------------------------------------
 def test_clients_on_two_loops_share_a_token_cache_under_contention(emu: EmulatorClient) -> None:
     imp_uid = seed(emu)["imp_uid"]
@@ -192,6 +238,24 @@ def test_debug_logging_shows_requests_and_retries_but_no_secret(
     assert "HTTP 503" in text and "HTTP 200" in text
     for secret in (DEMO_SECRET, "4111-1111-1111-1111", "900101", "'00'", "2030-12"):
         assert secret not in text, secret
+
+
+# -- 11. the Tier header of an agency's sub-merchant ----------------------------------------
+def test_tier_is_sent_with_every_authorised_call_and_checked_at_once(
+    emu: EmulatorClient, clients: Clients, recorder: Recorder
+) -> None:
+    imp_uid = seed(emu)["imp_uid"]
+    api = clients.make(tier="ABC")
+    assert api.payment(imp_uid).imp_uid == imp_uid
+    api.banks()
+    tiers = {path: headers.get("tier") for path, headers in recorder.headers}
+    assert tiers == {"/users/getToken": None, f"/payments/{imp_uid}": "ABC", "/banks": "ABC"}
+    plain = clients.make()
+    plain.banks()
+    assert recorder.headers[-1][0] == "/banks" and "tier" not in recorder.headers[-1][1]
+    for wrong in ("abc", "AB", "ABCD", "A-C", ""):
+        with pytest.raises(ValueError, match="tier"):
+            clients.make(tier=wrong)
 
 
 def test_a_closed_client_says_so(emu: EmulatorClient, clients: Clients) -> None:

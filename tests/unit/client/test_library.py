@@ -3,9 +3,13 @@ datetimes and float money, a misspelt option rejected by mypy, no repeated work.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import pickle
 import textwrap
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,10 +17,19 @@ from typing import Any
 import pytest
 from mypy import api as mypy_api
 
-from paydesk.iamport import Iamport, Payment, ScheduleEntry, errors
+from paydesk.iamport import AsyncIamport, ClientClosed, Iamport, Payment, ScheduleEntry, errors
 from paydesk.iamport.exchange import ApiRequest, Envelope, encode_body
-from paydesk.iamport.models import EscrowProduct
-from paydesk.iamport.operations import answers, auth, charges, payments, schedules
+from paydesk.iamport.models import EscrowProduct, EscrowShipment
+from paydesk.iamport.operations import (
+    answers,
+    auth,
+    billing_keys,
+    charges,
+    listings,
+    payments,
+    schedules,
+    vbanks,
+)
 from paydesk.iamport.tokens import Grant
 
 from .replay import first_request, payment
@@ -64,6 +77,11 @@ def test_every_error_round_trips_through_pickle_with_its_context(name: str) -> N
     )
 
 
+def test_a_closed_client_error_pickles_too() -> None:
+    back = pickle.loads(pickle.dumps(ClientClosed("Iamport is closed; make a new client")))
+    assert type(back) is ClientClosed and str(back) == "Iamport is closed; make a new client"
+
+
 SECRETS = ("s3cr3t-value", "4111-1111-1111-1111", "900101", "77", "2030-12", "tok" * 10)
 
 
@@ -97,6 +115,64 @@ def test_naive_datetimes_are_refused_everywhere_they_are_sent() -> None:
     aware = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)
     request = first_request(payments.payments_by_status("paid", since=aware))
     assert dict(request.query)["from"] == "1704067200"
+
+
+@pytest.fixture
+def seoul() -> Iterator[None]:
+    """The process in ``TZ=Asia/Seoul``, where a naive datetime would be 9 hours off."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Seoul"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ")
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+NAIVE = datetime(2024, 1, 1, 9, 0)
+LATER = datetime(2024, 1, 2, tzinfo=UTC)
+SENDERS: dict[str, Callable[[datetime], Any]] = {
+    "payments_by_status": lambda at: payments.payments_by_status("paid", since=at, until=LATER),
+    "iter_payments_by_status": lambda at: listings.iter_payments_by_status(
+        "paid", since=at, until=LATER
+    ),
+    "iter_schedules": lambda at: listings.iter_schedules(since=at, until=LATER),
+    "schedules": lambda at: schedules.schedules(since=at, until=LATER),
+    "schedules_by_customer": lambda at: schedules.schedules_by_customer(
+        "c_1", since=at, until=LATER
+    ),
+    "customer_schedules": lambda at: billing_keys.customer_schedules("c_1", since=at, until=LATER),
+    "update_schedule": lambda at: schedules.update_schedule("o_1", at),
+    "reschedule": lambda at: schedules.reschedule("o_1", at),
+    "issue_vbank": lambda at: vbanks.issue_vbank("o_1", 1000, vbank_code="004", vbank_due=at),
+    "edit_vbank": lambda at: vbanks.edit_vbank("imp_1", vbank_due=at),
+    "ScheduleEntry": lambda at: ScheduleEntry(
+        merchant_uid="o", schedule_at=at, amount=1000, name="n"
+    ),
+    "EscrowShipment": lambda at: EscrowShipment(company="CJ", invoice="1", sent_at=at),
+}
+
+
+def _send(build: Callable[[datetime], Any], at: datetime) -> Any:
+    built = build(at)
+    if hasattr(built, "next_flow"):  # a pager: its first request
+        return first_request(built.next_flow())
+    if hasattr(built, "send"):  # a flow
+        return first_request(built)
+    return built.wire()
+
+
+@pytest.mark.parametrize("name", SENDERS)
+def test_no_naive_datetime_is_read_as_local_time(name: str, seoul: None) -> None:
+    with pytest.raises(ValueError, match=r"naive|timezone"):
+        _send(SENDERS[name], NAIVE)
+    # the same moment, aware, in any zone: the same unix seconds on the wire
+    kst = NAIVE.replace(tzinfo=timezone(timedelta(hours=9)))
+    assert repr(_send(SENDERS[name], kst)) == repr(_send(SENDERS[name], kst.astimezone(UTC)))
 
 
 def test_float_money_is_refused_in_what_we_send() -> None:
@@ -148,8 +224,13 @@ def test_list_parsing_reuses_one_type_adapter_per_model() -> None:
 
 def test_a_bound_method_is_made_once_per_client() -> None:
     client = Iamport("key", "secret", base_url="http://127.0.0.1:9")
+    aio = AsyncIamport("key", "secret", base_url="http://127.0.0.1:9")
     try:
-        assert client.cancel is client.cancel
-        assert client.iter_schedules is client.iter_schedules
+        for api in (client, aio):
+            assert api.cancel is api.cancel
+            assert api.iter_schedules is api.iter_schedules
+        with Iamport("key", "secret", base_url="http://127.0.0.1:9") as other:
+            assert other.cancel is not client.cancel  # bound to its own client
     finally:
         client.close()
+        asyncio.run(aio.aclose())

@@ -16,6 +16,7 @@ from paydesk.iamport.errors import (
     ChecksumMismatch,
     Conflict,
     Declined,
+    DuplicateMerchantUid,
     IamportError,
     NotFound,
     NotSent,
@@ -104,6 +105,78 @@ def test_answer_to_error(
     assert error.request_id == "req-9"
     assert error.operation == request_.operation and error.path == request_.path
     assert error.keys == dict(request_.keys)
+
+
+TOKEN = ApiRequest("auth.token", "POST", "/users/getToken", auth=False)
+PREPARE = ApiRequest("payments.prepare", "POST", "/payments/prepare")
+PREPARED = ApiRequest("payments.prepared", "GET", "/payments/prepare/o_1")
+BILLING_KEY = ApiRequest("customers.issue", "POST", "/subscribe/customers/c_1")
+CUSTOMER = ApiRequest("customers.get", "GET", "/subscribe/customers/c_1")
+SCHEDULE = ApiRequest("schedules.add", "POST", "/subscribe/payments/schedule")
+UNSCHEDULE = ApiRequest("schedules.revoke", "POST", "/subscribe/payments/unschedule")
+CERTIFICATION = ApiRequest("certifications.get", "GET", "/certifications/imp_1")
+VBANK = ApiRequest("vbanks.issue", "POST", "/vbanks")
+STATUS = ApiRequest("payments.by_status", "GET", "/payments/status/bad")
+
+
+@pytest.mark.parametrize(
+    ("request_", "status", "code", "message", "kind"),
+    [
+        (TOKEN, 200, -1, "imp_key, imp_secret 파라메터가 누락되었습니다.", BadRequest),
+        (TOKEN, 400, -1, "imp_key, imp_secret 파라메터가 누락되었습니다.", BadRequest),
+        (TOKEN, 401, None, "Unauthorized", Unauthorized),
+        (READ, 401, -1, "Unauthorized", Unauthorized),
+        (READ, 404, -1, "존재하지 않는 결제정보입니다.", NotFound),
+        (READ, 200, -1, "존재하지 않는 결제정보입니다.", NotFound),
+        (STATUS, 400, -1, "지원되지 않는 상태값입니다.", BadRequest),
+        (PREPARED, 404, 1, "사전등록된 결제정보가 존재하지 않습니다.", NotFound),
+        (
+            PREPARE,
+            200,
+            1,
+            "결제정보 사전등록에 실패하였습니다(이미 등록된 merchant_uid입니다).",
+            DuplicateMerchantUid,
+        ),
+        (CANCEL, 200, 1, "취소할 결제건이 존재하지 않습니다.", NotFound),
+        (CANCEL, 200, -1, "imp_uid 또는 merchant_uid 중 하나는 지정해주셔야합니다.", BadRequest),
+        (CANCEL, 400, -1, "imp_uid 또는 merchant_uid 중 하나는 지정해주셔야합니다.", BadRequest),
+        (CANCEL, 200, 1, "이미 전액취소된 주문입니다.", AlreadyCancelled),
+        (CANCEL, 200, 1, "결제취소에 실패하였습니다.(카드사 전산 오류)", PaymentNotCancellable),
+        (
+            CUSTOMER,
+            404,
+            1,
+            "요청하신 customer_uid(c_1)로 등록된 정보를 찾을 수 없습니다.",
+            NotFound,
+        ),
+        (
+            CUSTOMER,
+            200,
+            1,
+            "요청하신 customer_uid(c_1)로 등록된 정보를 찾을 수 없습니다.",
+            NotFound,
+        ),
+        (BILLING_KEY, 200, -1, "유효하지않은 카드번호를 입력하셨습니다.", Declined),
+        (BILLING_KEY, 200, -1, "카드정보 인증 및 빌키 발급에 실패하였습니다. [F112]", Declined),
+        (BILLING_KEY, 200, 1, "비인증결제모듈 사용정보를 찾을 수 없습니다.", NotSupported),
+        (ONETIME, 200, -1, "카드정보 인증에 실패하였습니다. 유효기간 오류", Declined),
+        (ONETIME, 200, -1, "[F113] 유효하지않은 카드번호를 입력하셨습니다.", Declined),
+        (ONETIME, 200, -1, "등록되지 않은 구매자입니다.", NotFound),
+        (SCHEDULE, 200, 1, "등록된 고객정보가 없습니다. (c_1)", NotFound),
+        (UNSCHEDULE, 200, 1, "취소할 예약결제 기록이 존재하지 않습니다.", NotFound),
+        (CERTIFICATION, 404, -1, "인증결과가 존재하지 않습니다.", NotFound),
+        (VBANK, 200, 1, "가상계좌 발급을 위해서는 별도 계약이 필요합니다.", NotSupported),
+        (VBANK, 400, 1, "가상계좌 발급을 위해서는 별도 계약이 필요합니다.", NotSupported),
+    ],
+)
+def test_every_observed_message_of_reference_section_10_has_its_error(
+    request_: ApiRequest, status: int, code: int | None, message: str, kind: type[ApiError]
+) -> None:
+    """Reference §10, row by row (with each HTTP status it is observed with): nobody has to
+    match a Korean text to know what happened."""
+    error = error_of(request_, status, code, message)
+    assert type(error) is kind, (message, type(error))
+    assert not error.reconcile and not error.retryable
 
 
 def test_explicit_refusals_are_neither_retryable_nor_to_reconcile() -> None:

@@ -114,3 +114,18 @@ def test_an_offset_listing_restarts_when_its_total_changes() -> None:
 def test_limit_is_checked() -> None:
     with pytest.raises(ValueError):
         iter_payments_by_status(since=START, until=START, limit=MAX_LIMIT + 1)
+
+
+def test_a_long_window_walk_keeps_no_key_of_what_it_yielded() -> None:
+    """No seen-set: memory does not grow with the number of items walked (issue 9, item 12)."""
+    days = 60
+    pager = iter_payments_by_status(
+        "paid", since=START, until=START + timedelta(days=days) - timedelta(seconds=1),
+        span=timedelta(days=1), limit=5,
+    )  # fmt: skip
+    answers = [page([payment(imp_uid=f"p{d}_{i}") for i in range(5)], 5) for d in range(days)]
+    seen, _ = walk(pager, answers)
+    assert len(seen) == len(set(seen)) == days * 5
+    state = repr(vars(pager))  # the windows to read (none left) and the initial spans only
+    assert "p0_0" not in state and f"p{days - 1}_4" not in state
+    assert not any(isinstance(v, set | dict) and v for v in vars(pager).values())
