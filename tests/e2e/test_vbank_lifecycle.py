@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from typing import Any
 
@@ -275,3 +276,31 @@ async def test_rest_issuance_is_refused_when_the_stock_is_held_and_leaves_no_acc
     kb = emu.get("/banks/004").json()["response"]["name"]
     assert (await shop.http.get("/api/banks/004")).json() == {"code": "004", "name": kb}
     assert (await shop.http.get("/api/banks/999")).status_code == 404
+
+
+@pytest.mark.parametrize("shop_options", [{"vbank_holder": "페이데스크"}], indirect=True)
+async def test_rest_issuance_keeps_the_due_date_asked_and_reads_the_bank_table_once(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    product = await shop.product("shelf", stock=1, price=80_000)
+    placed = await shop.order((product["id"], 1), pg="nice", pay_method="vbank")
+    kst = timezone(timedelta(hours=9))
+    due = datetime.fromtimestamp(int(emu.now()) + 2 * DAY + 7 * 3600, kst)  # not the default
+    # counts every read of i'mport's bank table from here on, answering normally
+    emu.fault(path="/banks", method="GET", kind="latency", delay=0)
+    answer = await shop.http.post(f"/api/orders/{placed['order']['id']}/vbank",
+                                  json={"bank_code": "088", "due": due.isoformat()})  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    issued = answer.json()
+    gateway = emu.get(f"/payments/{issued['imp_uid']}").json()["response"]
+    assert gateway["vbank_date"] == int(due.timestamp())  # i'mport was given our date
+    ours = issued["payment"]["vbank"]
+    assert datetime.fromisoformat(ours["due"]).astimezone(UTC) == due.astimezone(UTC)
+    shinhan = emu.get("/banks/088").json()["response"]["name"]
+    assert ours["bank_name"] == shinhan
+
+    for code in ("004", "088", "004", "999"):
+        named = await shop.http.get(f"/api/banks/{code}")
+        assert named.status_code == (404 if code == "999" else 200), named.text
+    [counter] = emu.control("GET", "/faults")
+    assert counter["fired"] == 1, "the table is read once, then named from memory"
