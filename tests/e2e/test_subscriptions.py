@@ -436,3 +436,48 @@ async def _every_value(shop: Shop) -> list[str]:
                     else:
                         values.append(str(value))
     return values
+
+
+async def test_plans_subscriptions_and_the_charge_history_are_listed(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    await issue_key(shop, "cust_list")
+    await issue_key(shop, "cust_list_decl", card=DECLINES)
+    monthly = await plan(shop, code="list-monthly")
+    yearly = await plan(shop, code="list-yearly", amount=99_000, interval_unit="month",
+                        interval_count=12, dunning_days=[2])  # fmt: skip
+    plans = (await shop.http.get("/api/plans")).json()
+    assert {p["code"]: p for p in plans} == {"list-monthly": monthly, "list-yearly": yearly}
+    assert (await shop.http.get(f"/api/plans/{yearly['id']}")).json() == yearly
+
+    first = await subscribe(shop, monthly["id"], "cust_list")
+    second = await subscribe(shop, yearly["id"], "cust_list_decl")  # declined: dunning
+    cancelled = await shop.http.post(f"/api/subscriptions/{first['id']}/cancel", json={})
+    assert cancelled.json()["status"] == "cancelled", cancelled.text
+
+    async def listed(**query: str) -> list[int]:
+        answer = await shop.http.get("/api/subscriptions", params=query)
+        assert answer.status_code == 200, answer.text
+        return [s["id"] for s in answer.json()]
+
+    assert await listed() == [second["id"], first["id"]]  # newest first
+    assert await listed(customer_uid="cust_list_decl") == [second["id"]]
+    assert await listed(status="cancelled") == [first["id"]]
+    assert await listed(status="active", customer_uid="cust_list") == []
+    assert await listed(limit="1") == [second["id"]]
+
+    # the charge history: every attempt, as i'mport has it
+    await issue_key(shop, "cust_list_decl", card=GOOD)  # a new card: charged again at once
+    await shop.run_worker()
+    history = await shop.http.get(f"/api/subscriptions/{second['id']}/charges")
+    assert history.status_code == 200, history.text
+    charges = history.json()
+    assert charges == (await subscription(shop, second["id"]))["charges"]
+    assert [(c["period"], c["attempt"], c["state"], c["amount"]) for c in charges] == [
+        (1, 1, "failed", 99_000), (1, 2, "paid", 99_000)]  # fmt: skip
+    at_iamport = {p["merchant_uid"]: p["status"] for p in gateway_payments(emu, "cust_list_decl")}
+    assert at_iamport == {c["merchant_uid"]: c["state"] for c in charges}
+
+    for path in ("/api/subscriptions/999999/charges", "/api/plans/999999"):
+        assert (await shop.http.get(path)).status_code == 404, path
+    assert (await shop.http.get("/api/subscriptions", params={"status": "x"})).status_code == 422
