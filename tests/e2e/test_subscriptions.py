@@ -332,6 +332,35 @@ async def test_a_schedule_plan_is_charged_by_iamport_and_reconciled_from_webhook
     assert final["charges"][-1]["state"] == "void" and final["status"] == "cancelled"
 
 
+# webhooks are refused (stored, answered 403): only the lookup after the grace can settle it
+@pytest.mark.parametrize("shop_options", [{"webhook_allowed_ips": "192.0.2.1"}], indirect=True)
+async def test_a_scheduled_charge_whose_webhook_never_comes_is_looked_up(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    await issue_key(shop, "cust_quiet")
+    plan_id = (await plan(shop, code="quiet", billing="schedule"))["id"]
+    made = await subscribe(shop, plan_id, "cust_quiet")
+    await shop.run_worker()  # registers the second period's charge
+    scheduled = (await subscription(shop, made["id"]))["charges"][-1]
+    assert scheduled["state"] == "scheduled", scheduled
+
+    await advance(shop, emu, 30)  # i'mport charges it; its webhook is refused here
+    [hook] = await delivered(emu, _imp_uid_of(emu, scheduled["merchant_uid"]))
+    assert hook["status"] == 403
+    await shop.run_worker()  # within the grace a late webhook may still come: nothing looked up
+    waiting = await subscription(shop, made["id"])
+    assert waiting["period"] == 1 and waiting["charges"][-1]["state"] == "scheduled", waiting
+
+    await advance(shop, emu, 31 / (24 * 60))  # past the 30-minute grace
+    await shop.run_worker()
+    after = await subscription(shop, made["id"])
+    charged = next(c for c in after["charges"] if c["merchant_uid"] == scheduled["merchant_uid"])
+    assert charged["state"] == "paid" and charged["imp_uid"], after
+    assert after["period"] == 2 and after["charges"][-1]["state"] == "scheduled", after
+    assert {*await _inbox_outcomes(shop)} <= {"forbidden source"}  # no webhook settled it
+    assert len(paid(gateway_payments(emu, "cust_quiet"))) == 2
+
+
 def _imp_uid_of(emu: EmulatorClient, merchant_uid: str) -> str:
     found = emu.get(f"/payments/find/{merchant_uid}")
     assert found.status_code == 200, found.text
