@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     reconcile_every_seconds: int = Field(default=600, ge=0)
 
     # -- virtual accounts (services.virtual_accounts) ---------------------------------
-    vbank_due_seconds: int = Field(default=3 * 86400, gt=0)  # REST issuance's deadline
+    # A new account's deadline (window and REST) when none is asked for; at most 30 days.
+    vbank_due_seconds: int = Field(default=3 * 86400, gt=0, le=30 * 86400)
     # An unpaid account keeps its hold this long past its deadline (late bank notices).
     vbank_expiry_grace_seconds: int = Field(default=3600, ge=0)
     vbank_revoke_on_expiry: bool = True  # also revoke it at i'mport (no late deposit lands)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from paydesk.store.tables import customer_identities, metadata
 from tests.support.emulator import EmulatorClient
 
 from .harness import Shop
@@ -91,3 +95,34 @@ async def test_certifications_that_prove_nothing_are_refused(
     assert (await shop.http.get("/api/customers/bad%20ref/identity")).status_code == 422
     assert (await shop.http.put("/api/products/999999/age-gate",
                                 json={"min_age": 19})).status_code == 404  # fmt: skip
+
+
+async def test_the_unique_keys_are_stored_only_hashed(
+    shop: Shop, emu: EmulatorClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """CI and DI reach no table and no log line: only their SHA-256 is kept, for equality."""
+    caplog.set_level(logging.DEBUG)
+    imp_uid = certify(emu, "900115", "1", "010-3131-4242")
+    at_iamport = emu.get(f"/certifications/{imp_uid}").json()["response"]
+    ci, di = at_iamport["unique_key"], at_iamport["unique_in_site"]
+    assert ci and di and ci != di
+    assert (await verify(shop, "cust-hash", imp_uid)).status_code == 200
+    same = certify(emu, "900115", "1", "010-3131-4242")  # the same person, again
+    answer = await verify(shop, "cust-hash-2", same)
+    assert answer.status_code == 200, answer.text
+    assert ci not in answer.text and di not in answer.text
+
+    async with shop.database.reading() as uow:
+        rows = (await uow.connection.execute(
+            select(customer_identities.c.customer_ref, customer_identities.c.ci_hash,
+                   customer_identities.c.di_hash).order_by(customer_identities.c.id))).all()  # fmt: skip
+        stored = [str(value) for table in metadata.sorted_tables
+                  for row in await uow.connection.execute(select(table))
+                  for value in row if value is not None]  # fmt: skip
+    sha = hashlib.sha256
+    assert tuple(rows[0]) == (
+        "cust-hash", sha(ci.encode()).hexdigest(), sha(di.encode()).hexdigest())  # fmt: skip
+    assert rows[0].ci_hash == rows[1].ci_hash  # equality is all the hash is for
+    assert stored and not [v for v in stored if ci in v or di in v]
+    logged = [r.getMessage() for r in caplog.records if not r.name.startswith("paydesk.emulator")]
+    assert logged and not [line for line in logged if ci in line or di in line]

@@ -71,6 +71,7 @@ async def test_each_pay_method_maps_to_its_pg(
     pay = answer.json()["request_pay"]
     assert (pay["pg"], pay["pay_method"]) == (pg or method, pay_method)
     assert "display" not in pay or pay_method == "card"
+    assert ("vbank_due" in pay) == (pay_method == "vbank")  # our deadline, not the PG's
 
 
 @pytest.mark.parametrize(

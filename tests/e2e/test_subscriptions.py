@@ -332,6 +332,35 @@ async def test_a_schedule_plan_is_charged_by_iamport_and_reconciled_from_webhook
     assert final["charges"][-1]["state"] == "void" and final["status"] == "cancelled"
 
 
+# webhooks are refused (stored, answered 403): only the lookup after the grace can settle it
+@pytest.mark.parametrize("shop_options", [{"webhook_allowed_ips": "192.0.2.1"}], indirect=True)
+async def test_a_scheduled_charge_whose_webhook_never_comes_is_looked_up(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    await issue_key(shop, "cust_quiet")
+    plan_id = (await plan(shop, code="quiet", billing="schedule"))["id"]
+    made = await subscribe(shop, plan_id, "cust_quiet")
+    await shop.run_worker()  # registers the second period's charge
+    scheduled = (await subscription(shop, made["id"]))["charges"][-1]
+    assert scheduled["state"] == "scheduled", scheduled
+
+    await advance(shop, emu, 30)  # i'mport charges it; its webhook is refused here
+    [hook] = await delivered(emu, _imp_uid_of(emu, scheduled["merchant_uid"]))
+    assert hook["status"] == 403
+    await shop.run_worker()  # within the grace a late webhook may still come: nothing looked up
+    waiting = await subscription(shop, made["id"])
+    assert waiting["period"] == 1 and waiting["charges"][-1]["state"] == "scheduled", waiting
+
+    await advance(shop, emu, 31 / (24 * 60))  # past the 30-minute grace
+    await shop.run_worker()
+    after = await subscription(shop, made["id"])
+    charged = next(c for c in after["charges"] if c["merchant_uid"] == scheduled["merchant_uid"])
+    assert charged["state"] == "paid" and charged["imp_uid"], after
+    assert after["period"] == 2 and after["charges"][-1]["state"] == "scheduled", after
+    assert {*await _inbox_outcomes(shop)} <= {"forbidden source"}  # no webhook settled it
+    assert len(paid(gateway_payments(emu, "cust_quiet"))) == 2
+
+
 def _imp_uid_of(emu: EmulatorClient, merchant_uid: str) -> str:
     found = emu.get(f"/payments/find/{merchant_uid}")
     assert found.status_code == 200, found.text
@@ -436,3 +465,48 @@ async def _every_value(shop: Shop) -> list[str]:
                     else:
                         values.append(str(value))
     return values
+
+
+async def test_plans_subscriptions_and_the_charge_history_are_listed(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    await issue_key(shop, "cust_list")
+    await issue_key(shop, "cust_list_decl", card=DECLINES)
+    monthly = await plan(shop, code="list-monthly")
+    yearly = await plan(shop, code="list-yearly", amount=99_000, interval_unit="month",
+                        interval_count=12, dunning_days=[2])  # fmt: skip
+    plans = (await shop.http.get("/api/plans")).json()
+    assert {p["code"]: p for p in plans} == {"list-monthly": monthly, "list-yearly": yearly}
+    assert (await shop.http.get(f"/api/plans/{yearly['id']}")).json() == yearly
+
+    first = await subscribe(shop, monthly["id"], "cust_list")
+    second = await subscribe(shop, yearly["id"], "cust_list_decl")  # declined: dunning
+    cancelled = await shop.http.post(f"/api/subscriptions/{first['id']}/cancel", json={})
+    assert cancelled.json()["status"] == "cancelled", cancelled.text
+
+    async def listed(**query: str) -> list[int]:
+        answer = await shop.http.get("/api/subscriptions", params=query)
+        assert answer.status_code == 200, answer.text
+        return [s["id"] for s in answer.json()]
+
+    assert await listed() == [second["id"], first["id"]]  # newest first
+    assert await listed(customer_uid="cust_list_decl") == [second["id"]]
+    assert await listed(status="cancelled") == [first["id"]]
+    assert await listed(status="active", customer_uid="cust_list") == []
+    assert await listed(limit="1") == [second["id"]]
+
+    # the charge history: every attempt, as i'mport has it
+    await issue_key(shop, "cust_list_decl", card=GOOD)  # a new card: charged again at once
+    await shop.run_worker()
+    history = await shop.http.get(f"/api/subscriptions/{second['id']}/charges")
+    assert history.status_code == 200, history.text
+    charges = history.json()
+    assert charges == (await subscription(shop, second["id"]))["charges"]
+    assert [(c["period"], c["attempt"], c["state"], c["amount"]) for c in charges] == [
+        (1, 1, "failed", 99_000), (1, 2, "paid", 99_000)]  # fmt: skip
+    at_iamport = {p["merchant_uid"]: p["status"] for p in gateway_payments(emu, "cust_list_decl")}
+    assert at_iamport == {c["merchant_uid"]: c["state"] for c in charges}
+
+    for path in ("/api/subscriptions/999999/charges", "/api/plans/999999"):
+        assert (await shop.http.get(path)).status_code == 404, path
+    assert (await shop.http.get("/api/subscriptions", params={"status": "x"})).status_code == 422

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from typing import Any
 
@@ -72,7 +73,7 @@ async def test_an_expired_account_is_revoked_and_its_unit_sold_to_the_next_buyer
     product = await shop.product("lamp", stock=1, price=45_000)
     rsp = await vbank_by_window(shop, emu, window, product["id"])
     imp_uid, merchant_uid = rsp["imp_uid"], rsp["merchant_uid"]
-    assert rsp["vbank_date"] - emu.now() > 2 * DAY  # the window's default: 3 days
+    assert rsp["vbank_date"] - emu.now() > 2 * DAY  # PAYDESK_VBANK_DUE_SECONDS: 3 days
 
     # while the account is live: the next buyer, and the same buyer by card, are refused
     assert "sold out" in await card_refused(shop, window, product["id"])
@@ -275,3 +276,66 @@ async def test_rest_issuance_is_refused_when_the_stock_is_held_and_leaves_no_acc
     kb = emu.get("/banks/004").json()["response"]["name"]
     assert (await shop.http.get("/api/banks/004")).json() == {"code": "004", "name": kb}
     assert (await shop.http.get("/api/banks/999")).status_code == 404
+
+
+@pytest.mark.parametrize("shop_options", [{"vbank_holder": "페이데스크"}], indirect=True)
+async def test_rest_issuance_keeps_the_due_date_asked_and_reads_the_bank_table_once(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    product = await shop.product("shelf", stock=1, price=80_000)
+    placed = await shop.order((product["id"], 1), pg="nice", pay_method="vbank")
+    kst = timezone(timedelta(hours=9))
+    due = datetime.fromtimestamp(int(emu.now()) + 2 * DAY + 7 * 3600, kst)  # not the default
+    # counts every read of i'mport's bank table from here on, answering normally
+    emu.fault(path="/banks", method="GET", kind="latency", delay=0)
+    answer = await shop.http.post(f"/api/orders/{placed['order']['id']}/vbank",
+                                  json={"bank_code": "088", "due": due.isoformat()})  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    issued = answer.json()
+    gateway = emu.get(f"/payments/{issued['imp_uid']}").json()["response"]
+    assert gateway["vbank_date"] == int(due.timestamp())  # i'mport was given our date
+    ours = issued["payment"]["vbank"]
+    assert datetime.fromisoformat(ours["due"]).astimezone(UTC) == due.astimezone(UTC)
+    shinhan = emu.get("/banks/088").json()["response"]["name"]
+    assert ours["bank_name"] == shinhan
+
+    for code in ("004", "088", "004", "999"):
+        named = await shop.http.get(f"/api/banks/{code}")
+        assert named.status_code == (404 if code == "999" else 200), named.text
+    [counter] = emu.control("GET", "/faults")
+    assert counter["fired"] == 1, "the table is read once, then named from memory"
+
+
+async def test_a_window_account_is_due_when_the_order_says(
+    shop: Shop, emu: EmulatorClient, window: WindowClient
+) -> None:
+    """``request_pay.vbank_due``: the order's deadline, else the setting's, never the PG's."""
+    product = await shop.product("stool", stock=2, price=15_000)
+    kst = timezone(timedelta(hours=9))
+    due = datetime.fromtimestamp(int(emu.now()) + DAY + 5 * 3600 + 17, kst)
+    placed = await shop.order((product["id"], 1), pay_method="vbank", pg="nice",
+                              vbank_due=due.isoformat())  # fmt: skip
+    assert placed["request_pay"]["vbank_due"] == due.strftime("%Y%m%d%H%M%S")
+    rsp = window.rsp(window.submit(window.sid(window.open(request_pay(placed))), bank_code="004"))
+    assert (rsp["status"], rsp["vbank_date"]) == ("ready", int(due.timestamp())), rsp
+    await delivered(emu, rsp["imp_uid"])
+    ours = (await shop.order_state(rsp["merchant_uid"]))["payments"][0]["vbank"]
+    assert datetime.fromisoformat(ours["due"]).timestamp() == due.timestamp()
+
+    # none asked: PAYDESK_VBANK_DUE_SECONDS (3 days) from now, to the second
+    default = await shop.order((product["id"], 1), pay_method="vbank", pg="nice")
+    text = default["request_pay"]["vbank_due"]
+    moment = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=kst).timestamp()
+    assert abs(moment - (shop.clock.now().timestamp() + 3 * DAY)) < 60
+    card = await shop.order((product["id"], 1))
+    assert "vbank_due" not in card["request_pay"]
+
+    body = {"items": [{"product_id": product["id"], "quantity": 1}], "pay_method": "vbank"}
+    for wrong in (due.replace(tzinfo=None).isoformat(), (due + 40 * timedelta(days=1)).isoformat(),
+                  datetime.fromtimestamp(emu.now() - 60, kst).isoformat()):  # fmt: skip
+        refused = await shop.http.post("/api/orders", json={**body, "vbank_due": wrong})
+        assert refused.status_code == 422, (wrong, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+    not_vbank = await shop.http.post("/api/orders", json={**body, "pay_method": "card",
+                                                          "vbank_due": due.isoformat()})  # fmt: skip
+    assert not_vbank.status_code == 422 and "vbank" in not_vbank.json()["detail"]

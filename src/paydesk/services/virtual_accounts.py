@@ -123,6 +123,20 @@ class VirtualAccounts:
         self._policy = policy or VbankPolicy()
 
     # -- issue -------------------------------------------------------------------------
+    def deadline(self, asked: datetime | None = None) -> datetime:
+        """The deposit deadline of a new account: ``asked``, or the policy's default.
+
+        The same for REST issuance and the payment window (``vbank_due`` of
+        ``request_pay``). Raises ``VbankRefused`` (422) for a moment not in the
+        next ``max_due_after``.
+        """
+        now = self._clock.now()
+        due = asked or now + self._policy.due_after
+        if not now < due <= now + self._policy.max_due_after:
+            raise VbankRefused("due", "The deadline must lie in the next "
+                               f"{self._policy.max_due_after.days} days.", status=422)  # fmt: skip
+        return due
+
     async def issue(self, order_id: int, ask: IssueAsk) -> str:
         """Issue an account for order ``order_id`` and hold its stock; returns the imp_uid.
 
@@ -135,11 +149,7 @@ class VirtualAccounts:
             return following
         if refusal is not None:
             raise _refused(refusal)
-        now = self._clock.now()
-        due = ask.due or now + self._policy.due_after
-        if not now < due <= now + self._policy.max_due_after:
-            raise VbankRefused("due", "The deadline must lie in the next "
-                               f"{self._policy.max_due_after.days} days.", status=422)  # fmt: skip
+        due = self.deadline(ask.due)
         payment = await self._issued(record, ask, due)
         call = ConfirmCall(payment.imp_uid, payment.merchant_uid, record.order.amount.major())
         try:

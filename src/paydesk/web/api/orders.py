@@ -8,6 +8,7 @@ buyer chooses products and quantities; never the price.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -24,6 +25,7 @@ from ...services.idempotency import Answer
 from ...services.lookups import Lookups, NotOnRecord, OrderView
 from ...services.ordering import OrderDesk, OrderRequest, PlacedOrder, RegistrationFailed
 from ...services.refusals import Refused
+from ...services.virtual_accounts import VbankRefused, VirtualAccounts
 from ...settings import Settings
 from ...store.orders import OrderQuery
 from ..auth import AUTH_RESPONSES, READ, WRITE
@@ -34,7 +36,9 @@ from ..problems import Problem, problem_responses
 from ..schemas import OrderDetail, OrderPageOut
 from .inputs import MAX_ID, NO_NUL, IsoDateTime, JsonInt, RowId
 
-__all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router"]
+__all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router", "vbank_due"]
+
+_KST = timezone(timedelta(hours=9))
 
 
 def _number(value: int | Decimal) -> int | float:
@@ -81,6 +85,11 @@ class OrderIn(BaseModel):
     language: Literal["ko", "en", "zh"] | None = Field(
         default=None, description="The payment window's language (PG dependent)."
     )
+    vbank_due: IsoDateTime | None = Field(
+        default=None,
+        description="`pay_method: vbank`: the deposit deadline (ISO 8601 with a time zone; "
+        "default `PAYDESK_VBANK_DUE_SECONDS` from now).",
+    )
 
 
 class RequestPay(BaseModel):
@@ -111,6 +120,9 @@ class RequestPay(BaseModel):
     )
     app_scheme: str | None = Field(default=None, description="The merchant app's URL scheme.")
     language: str | None = None
+    vbank_due: str | None = Field(
+        default=None, description="A virtual account's deposit deadline, `YYYYMMDDHHmmss` KST."
+    )
 
     def wire(self) -> dict[str, Any]:
         """As JSON, the card options only when set: ``IMP.request_pay`` takes it as is."""
@@ -118,7 +130,30 @@ class RequestPay(BaseModel):
         return {k: v for k, v in data.items() if not (k in _OPTIONS and v is None)}
 
 
-_OPTIONS = frozenset({"tax_free", "vat_amount", "display", "app_scheme", "language"})
+_OPTIONS = frozenset({"tax_free", "vat_amount", "display", "app_scheme", "language", "vbank_due"})
+
+
+def vbank_due(
+    vbanks: VirtualAccounts, pay_method: str | None, asked: datetime | None
+) -> str | None:
+    """``request_pay.vbank_due`` of a virtual-account order (None for other methods).
+
+    The deadline is decided here, as for a REST issuance, instead of left to the
+    PG's default. Raises ``Problem`` (422) for a deadline out of range or not
+    for a virtual account.
+    """
+    if pay_method != "vbank":
+        if asked is not None:
+            raise Problem(422, "Invalid request",
+                          "`vbank_due` is for virtual accounts (`pay_method: vbank`).")  # fmt: skip
+        return None
+    if asked is not None and asked.tzinfo is None:
+        raise Problem(422, "Invalid request", "`vbank_due` needs a time zone.")
+    try:
+        due = vbanks.deadline(asked)
+    except VbankRefused as refused:
+        raise Problem(422, "Invalid request", refused.message, rule=refused.rule) from refused
+    return due.astimezone(_KST).strftime("%Y%m%d%H%M%S")
 
 
 class Display(BaseModel):
@@ -136,7 +171,7 @@ class OrderPlaced(BaseModel):
 
 
 def _request_pay(
-    placed: PlacedOrder, body: OrderIn, settings: Settings, guard: ConfirmGuard
+    placed: PlacedOrder, body: OrderIn, settings: Settings, guard: ConfirmGuard, due: str | None
 ) -> RequestPay:
     base = settings.public_base_url.rstrip("/")
     buyer = body.buyer
@@ -152,7 +187,7 @@ def _request_pay(
         tax_free=None if taxes.tax_free is None else wire_amount(taxes.tax_free),
         vat_amount=None if taxes.vat_amount is None else wire_amount(taxes.vat_amount),
         display=Display(card_quota=list(quota)) if card and quota is not None else None,
-        app_scheme=settings.app_scheme, language=body.language,
+        app_scheme=settings.app_scheme, language=body.language, vbank_due=due,
     )  # fmt: skip
 
 
@@ -174,6 +209,7 @@ async def place_order(
     With an `Idempotency-Key`, placing it again returns the same order and
     registers its amount once.
     """
+    due = vbank_due(services.vbanks, body.pay_method, body.vbank_due)
     request = OrderRequest(
         [Line(item.product_id, item.quantity) for item in body.items],
         {k: v for k, v in body.buyer.model_dump().items() if v is not None},
@@ -183,7 +219,7 @@ async def place_order(
     async def action() -> Answer:
         placed = await _place(services.orders, request, idem.token)
         view = await services.lookups.order(order_id=placed.id)
-        request_pay = _request_pay(placed, body, settings, guard)
+        request_pay = _request_pay(placed, body, settings, guard, due)
         made = OrderPlaced(order=OrderDetail.of_view(view), imp_code=settings.imp_code,
                            request_pay=request_pay)  # fmt: skip
         return Answer(201, {**made.model_dump(mode="json"), "request_pay": request_pay.wire()})

@@ -34,7 +34,7 @@ from ...services.refusals import Refused
 from ...services.verification import Outcome
 from ...settings import Settings
 from ...store.ledger_records import PaymentRecord
-from ..api.orders import Display, RequestPay
+from ..api.orders import Display, RequestPay, vbank_due
 from ..confirm_guard import ConfirmGuard
 from ..deps import ConfirmGuardDep, ServicesDep, SettingsDep
 from ..problems import Problem
@@ -100,8 +100,9 @@ async def place(
     buyer_ref = buyer_id(request)
     order = OrderRequest([Line(body.product_id, body.quantity)], buyer, pay_method, pg,
                          customer_ref(buyer_ref) if buyer_ref else None)  # fmt: skip
+    due = vbank_due(services.vbanks, pay_method, None)
     placed = await _placed(services.orders.place(order))
-    pay = _request_pay(placed, order, settings, guard)
+    pay = _request_pay(placed, order, settings, guard, due)
     return JSONResponse(
         {"merchant_uid": placed.merchant_uid, "order_url": f"/shop/orders/{placed.merchant_uid}",
          "imp_code": settings.imp_code, "request_pay": pay.wire()},
@@ -128,8 +129,9 @@ async def _placed(placing: Any) -> PlacedOrder:
 
 
 def _request_pay(
-    placed: PlacedOrder, order: OrderRequest, settings: Settings, guard: ConfirmGuard
-) -> RequestPay:
+    placed: PlacedOrder, order: OrderRequest, settings: Settings, guard: ConfirmGuard,
+    due: str | None,
+) -> RequestPay:  # fmt: skip
     base = settings.public_base_url.rstrip("/")
     buyer, taxes, quota = order.buyer, placed.taxes, placed.card_quota
     card = order.pay_method == "card"
@@ -143,7 +145,7 @@ def _request_pay(
         tax_free=None if taxes.tax_free is None else wire_amount(taxes.tax_free),
         vat_amount=None if taxes.vat_amount is None else wire_amount(taxes.vat_amount),
         display=Display(card_quota=list(quota)) if card and quota is not None else None,
-        app_scheme=settings.app_scheme,
+        app_scheme=settings.app_scheme, vbank_due=due,
     )  # fmt: skip
 
 
