@@ -64,6 +64,8 @@ class RuleRefusal:
     needs_input: bool = False
     #: The rule only holds for now (quiet hours): the same refund may be sent later.
     later: bool = False
+    #: When a ``later`` rule stops holding.
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,16 @@ def _quiet_hours(case: RefundCase) -> RuleRefusal | None:
     if hours is None or case.pay_method != "vbank":
         return None
     start, end = hours
-    hour = case.now.astimezone(KST).hour
-    if hour >= start or hour < end:
+    local = case.now.astimezone(KST)
+    if local.hour >= start or local.hour < end:
+        until = local.replace(hour=end, minute=0, second=0, microsecond=0)
+        if until <= local:
+            until += timedelta(days=1)
         return RuleRefusal(
             "vbank_quiet_hours",
             f"{case.pg} takes no virtual-account refunds {start:02d}:00-{end:02d}:00 KST.",
             later=True,
+            until=until,
         )
     return None
 
