@@ -34,3 +34,19 @@ def test_outside_the_quiet_hours_or_on_another_pg_nothing_holds() -> None:
     assert refund_refusal(vbank_refund(datetime(2030, 1, 5, 6, 0, tzinfo=KST))) is None
     assert refund_refusal(vbank_refund(datetime(2030, 1, 5, 22, 59, tzinfo=KST))) is None
     assert refund_refusal(vbank_refund(datetime(2030, 1, 5, 23, 30, tzinfo=KST), "nice")) is None
+
+
+def card_refund(paid_at: datetime, now: datetime, pg: str = "ksnet") -> RefundCase:
+    return RefundCase(pg=pg, pay_method="card", paid_at=paid_at, amount=Money(1_000),
+                      balance=Money(1_000), cancels_so_far=0, reason="r", now=now)  # fmt: skip
+
+
+def test_ksnet_cancels_only_within_six_months_of_the_payment() -> None:
+    paid = datetime(2030, 1, 15, 10, 0, tzinfo=KST)
+    within = [datetime(2030, 7, 15, 9, 59, tzinfo=KST), datetime(2030, 6, 30, tzinfo=KST)]
+    for now in within:
+        assert refund_refusal(card_refund(paid, now)) is None, now
+    for now in (datetime(2030, 7, 15, 10, 0, tzinfo=KST), datetime(2030, 8, 1, tzinfo=KST)):
+        refused = refund_refusal(card_refund(paid, now))
+        assert refused is not None and refused.rule == "cancel_period" and not refused.later
+    assert refund_refusal(card_refund(paid, datetime(2031, 1, 1, tzinfo=KST), "nice")) is None
