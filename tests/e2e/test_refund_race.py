@@ -35,7 +35,7 @@ REQUESTS = 100
 
 def _up(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200
+        return httpx.get(f"{url}/healthz", timeout=5).status_code == 200
     except httpx.TransportError:
         return False
 
@@ -57,7 +57,7 @@ async def test_concurrent_refunds_on_two_servers_never_exceed_or_repeat(
         running(["serve", "--port", str(ports[0])], env, tmp_path / "a.log"),
         running(["serve", "--port", str(ports[1])], env, tmp_path / "b.log"),
     ):
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine starts two servers slowly
         while not all(_up(url) for url in urls):
             assert time.monotonic() < deadline, (tmp_path / "a.log").read_text()
             await asyncio.sleep(0.2)

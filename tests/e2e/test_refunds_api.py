@@ -140,6 +140,41 @@ async def test_a_console_cancel_we_never_heard_of_is_caught_by_the_checksum(
     assert await books_agree(shop, emu, order, imp_uid) == 15_000
 
 
+async def test_a_temporary_refusal_by_the_pg_is_retried_until_it_succeeds(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    order, imp_uid = await paid_order(shop, emu)
+    # i'mport's envelope with code -1 and a temporary PG failure, nothing cancelled
+    emu.fault(path="/payments/cancel", method="POST", kind="error", status=200, times=1)
+    answer = await refund(shop, order["id"], amount=4_000)
+    made = answer.json()
+    assert (answer.status_code, made["state"]) == (201, "requested"), answer.text
+    assert made["attempts"][0]["classification"] == "rejected-retryable"
+
+    await settle(shop)
+    done = (await shop.http.get(f"/api/refunds/{made['id']}")).json()
+    assert done["state"] == "succeeded"
+    assert [a["classification"] for a in done["attempts"]] == ["rejected-retryable", "succeeded"]
+    assert await books_agree(shop, emu, order, imp_uid) == 4_000
+
+
+async def test_a_refusal_by_imports_own_rules_fails_the_refund_for_good(
+    shop: Shop, emu: EmulatorClient
+) -> None:
+    order, imp_uid = await paid_order(shop, emu, pay_method="phone", pg="danal")
+    emu.advance(40 * 86_400)  # i'mport's clock is in a later month; ours has not moved
+    answer = await refund(shop, order["id"])
+    made = answer.json()
+    assert (answer.status_code, made["state"]) == (201, "failed"), answer.text
+    assert made["attempts"][0]["classification"] == "rejected-permanent"
+    assert made["last_error"]
+
+    await settle(shop)
+    again = (await shop.http.get(f"/api/refunds/{made['id']}")).json()
+    assert (again["state"], len(again["attempts"])) == ("failed", 1)  # never sent again
+    assert await books_agree(shop, emu, order, imp_uid) == 0
+
+
 async def test_a_payment_cancelled_in_full_elsewhere_fails_the_refund_for_good(
     shop: Shop, emu: EmulatorClient
 ) -> None:

@@ -18,6 +18,7 @@ from .money import Money
 __all__ = [
     "BILLING_KEY_API_PGS",
     "BILLING_KEY_WINDOW_PGS",
+    "CANCEL_MONTH_LIMIT",
     "KST",
     "PARTIAL_CANCEL_LIMIT",
     "PHONE_PARTIAL_CANCEL_PGS",
@@ -35,6 +36,9 @@ PHONE_PARTIAL_CANCEL_PGS: Final = frozenset({"html5_inicis", "inicis", "kcp"})
 PARTIAL_CANCEL_LIMIT: Final[dict[str, int]] = {"ksnet": 9}
 #: PGs whose virtual-account refunds may not be asked for in these KST hours [start, end).
 VBANK_REFUND_QUIET_HOURS: Final[dict[str, tuple[int, int]]] = {"ksnet": (23, 6)}
+#: PGs that cancel a payment only within this many months of its payment (KST calendar):
+#: KSNET's notes, the page §9.3 cites ("취소는 결제일 기준 6개월 이내에만 가능합니다").
+CANCEL_MONTH_LIMIT: Final[dict[str, int]] = {"ksnet": 6}
 #: PGs that need a reason with every cancel.
 REASON_REQUIRED_PGS: Final = frozenset({"naverpay"})
 #: PGs that need the refund holder's phone with a refund account (§2.3).
@@ -64,6 +68,8 @@ class RuleRefusal:
     needs_input: bool = False
     #: The rule only holds for now (quiet hours): the same refund may be sent later.
     later: bool = False
+    #: When a ``later`` rule stops holding.
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -161,12 +167,29 @@ def _quiet_hours(case: RefundCase) -> RuleRefusal | None:
     if hours is None or case.pay_method != "vbank":
         return None
     start, end = hours
-    hour = case.now.astimezone(KST).hour
-    if hour >= start or hour < end:
+    local = case.now.astimezone(KST)
+    if local.hour >= start or local.hour < end:
+        until = local.replace(hour=end, minute=0, second=0, microsecond=0)
+        if until <= local:
+            until += timedelta(days=1)
         return RuleRefusal(
             "vbank_quiet_hours",
             f"{case.pg} takes no virtual-account refunds {start:02d}:00-{end:02d}:00 KST.",
             later=True,
+            until=until,
+        )
+    return None
+
+
+def _cancel_period(case: RefundCase) -> RuleRefusal | None:
+    months = CANCEL_MONTH_LIMIT.get(case.pg or "")
+    if months is None or case.paid_at is None:
+        return None
+    paid, now = case.paid_at.astimezone(KST), case.now.astimezone(KST)
+    elapsed = (now.year - paid.year) * 12 + now.month - paid.month
+    if elapsed > months or (elapsed == months and (now.day, now.time()) >= (paid.day, paid.time())):
+        return RuleRefusal(
+            "cancel_period", f"{case.pg} cancels a payment only within {months} months of it."
         )
     return None
 
@@ -176,4 +199,13 @@ def _month(moment: datetime) -> tuple[int, int]:
     return local.year, local.month
 
 
-_RULES = (_amount, _parts, _reason, _phone, _partial_limit, _refund_account, _quiet_hours)
+_RULES = (
+    _amount,
+    _parts,
+    _reason,
+    _phone,
+    _partial_limit,
+    _cancel_period,
+    _refund_account,
+    _quiet_hours,
+)

@@ -7,7 +7,11 @@ a heartbeat renews the lease every third of it; a worker that dies stops
 renewing, and another worker claims the job once the lease has run out.
 
 A handler that returns completes its job; one that raises fails it, and the
-queue retries it with backoff until it runs out of attempts. If the heartbeat
+queue retries it until it runs out of attempts (then it is ``dead``: the
+dead-letter list). The wait before the next attempt (``backoff``) is
+exponential with jitter, so jobs that failed together do not all come back at
+once, and never shorter than the reason's own ``TryLater.retry_after`` (a PG's
+quiet hours, a temporary refusal). If the heartbeat
 finds the lease lost (this worker stalled past it and someone else claimed the
 job), the handler is cancelled and the job is left to its new holder: the old
 holder never completes nor fails it. Completing and failing are conditional on
@@ -26,15 +30,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from ..core.clock import Clock
 from ..services.errors import TryLater
-from ..store import JobRecord, StoreError, UnitsOfWork
+from ..store import JobRecord, StoreError, UnitsOfWork, retry_delay
 
-__all__ = ["DEFAULT_LEASE", "Handler", "JobRunner"]
+__all__ = ["DEFAULT_LEASE", "Handler", "JobRunner", "backoff"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,7 @@ class JobRunner:
         name: str,
         lease: timedelta = DEFAULT_LEASE,
         role: str = "worker",
+        rng: random.Random | None = None,
     ) -> None:
         if lease <= timedelta(0):
             raise ValueError("the lease must be positive")
@@ -65,6 +71,7 @@ class JobRunner:
         self.name = name
         self.lease = lease
         self.role = role
+        self._rng = rng or random.Random()
 
     @property
     def renew_every(self) -> float:
@@ -178,7 +185,8 @@ class JobRunner:
                 else:
                     self._log_failure(job, error)
                     message = f"{type(error).__name__}: {error}"
-                    recorded = await uow.jobs.fail(job, self.name, message, now)
+                    delay = backoff(job.attempts, error, self._rng)
+                    recorded = await uow.jobs.fail(job, self.name, message, now, delay=delay)
         except StoreError as store_error:
             log.error("job %d (%s): outcome not recorded (%s); it runs again after its lease",
                       job.id, job.kind, store_error)  # fmt: skip
@@ -197,6 +205,21 @@ class JobRunner:
             log.info("%s: not yet: %s: %s", where, type(error).__name__, error)
         else:
             log.error("%s failed: %s: %s", where, type(error).__name__, error, exc_info=error)
+
+
+def backoff(attempts: int, error: BaseException, rng: random.Random) -> timedelta:
+    """The wait before attempt ``attempts + 1`` of a job that failed with ``error``.
+
+    Exponential (``store.retry_delay``: 2 s, 4 s, 8 s … an hour) with equal
+    jitter: between half and all of it. A ``TryLater`` naming its own
+    ``retry_after`` waits at least that long, plus up to a tenth more.
+    """
+    ceiling = retry_delay(attempts)
+    wait = ceiling / 2 + ceiling * (rng.random() / 2)
+    least = error.retry_after if isinstance(error, TryLater) else None
+    if least is not None and least > wait:
+        wait = least + least * (rng.random() / 10)
+    return wait
 
 
 def _error_of(handler: asyncio.Task[object]) -> BaseException | None:

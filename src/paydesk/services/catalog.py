@@ -7,6 +7,7 @@ the product's row lock, so it cannot interleave with a confirm batch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.clock import Clock
@@ -69,12 +70,26 @@ class Catalog:
     async def change(self, product_id: int, changes: ProductChanges) -> ProductRecord:
         """Apply ``changes`` under the product's row lock. Raises ``ProductNotFound``."""
         async with self._db.transaction() as uow:
-            if await uow.products.get(product_id, lock=True) is None:
-                raise ProductNotFound(product_id)
-            values = _columns(changes)
-            if values:
-                await uow.products.change(product_id, values, self._clock.now())
-            changed = await uow.products.get(product_id)
+            return await self.change_in(uow, product_id, lambda _: changes)
+
+    async def change_in(
+        self,
+        uow: UnitOfWork,
+        product_id: int,
+        changes: Callable[[ProductRecord], ProductChanges],
+    ) -> ProductRecord:
+        """``change`` inside the caller's transaction (e.g. with an idempotency key).
+
+        ``changes`` is made from the product as locked (a new price keeps its
+        currency unless one is given). Raises ``ProductNotFound``.
+        """
+        current = await uow.products.get(product_id, lock=True)
+        if current is None:
+            raise ProductNotFound(product_id)
+        values = _columns(changes(current))
+        if values:
+            await uow.products.change(product_id, values, self._clock.now())
+        changed = await uow.products.get(product_id)
         assert changed is not None
         return changed
 

@@ -62,7 +62,17 @@ class ServiceError(Exception):
 
 
 class TryLater(ServiceError):
-    """Not yet: the work must wait and be tried again (a job backs off)."""
+    """Not yet: the work must wait and be tried again (a job backs off).
+
+    ``retry_after`` is the reason's own least wait (a PG's quiet hours, a
+    temporary refusal): the job waits at least that long, whatever its backoff.
+    """
+
+    retry_after: timedelta | None = None
+
+    def __init__(self, *args: object, retry_after: timedelta | None = None) -> None:
+        super().__init__(*args)
+        self.retry_after = retry_after
 
 
 class OrderNotFound(TryLater, LookupError):

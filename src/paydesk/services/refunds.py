@@ -129,11 +129,11 @@ class Refunds:
             parts = refund_taxes(_taxes(record, payment, ours), amount, balance, ask.tax_free,
                                  ask.vat_amount)  # fmt: skip
             if isinstance(parts, RuleRefusal):
-                raise _refused(parts)
+                raise _refused(parts, now)
             refusal = refund_refusal(_case(payment, amount, balance, ask.reason, now,
                                            ask.account, parts.tax_free, parts.vat_amount))  # fmt: skip
             if refusal is not None:
-                raise _refused(refusal)
+                raise _refused(refusal, now)
             new = NewRefund(record.id, order.imp_uid, amount, ask.reason, "merchant",
                             parts.tax_free, parts.vat_amount, ask.account,
                             ask.requested_by)  # fmt: skip
@@ -280,7 +280,7 @@ class Refunds:
                                            cancels))  # fmt: skip
             if refusal is not None:
                 if refusal.later:
-                    raise RefundPending(refusal.message)
+                    raise RefundPending(refusal.message, retry_after=_wait(refusal, now))
                 state = RefundState.NEEDS_INPUT if refusal.needs_input else RefundState.FAILED
                 return await self._end(uow, refund, state, f"{refusal.rule}: {refusal.message}")
             moved = await uow.refunds.move(refund_id, [RefundState.REQUESTED],
@@ -306,7 +306,9 @@ class Refunds:
             return state
         log.warning("refund %d: %s (%s)", refund.id, classification.value, type(error).__name__)
         if after in (RefundState.UNKNOWN, RefundState.REQUESTED):
-            raise RefundPending(f"{classification.value}: {error}") from error
+            # books that differed were re-read above: send again with the fresh balance
+            pause = None if isinstance(error, BOOKS_DIFFER) else _PAUSE.get(classification)
+            raise RefundPending(f"{classification.value}: {error}", retry_after=pause) from error
         return state
 
     async def _finish(
@@ -344,6 +346,13 @@ class Refunds:
 
 _OPEN = tuple(OPEN)
 _IN_FLIGHT = tuple(IN_FLIGHT)
+#: The least wait before a refund is sent again, per the class of its last answer; the
+#: job's exponential backoff (with jitter) applies beyond it. A PG's temporary refusal
+#: is not asked again within seconds; a cancel that was not sent, or whose answer was
+#: lost (re-read first), is.
+_PAUSE: dict[Classification, timedelta] = {
+    Classification.REJECTED_RETRYABLE: timedelta(minutes=1),
+}
 
 
 async def _order(uow: UnitOfWork, order_id: int, *, lock: bool = False) -> OrderRecord:
@@ -405,10 +414,17 @@ def _case(
     )  # fmt: skip
 
 
-def _refused(refusal: RuleRefusal) -> RefundRefused:
+def _refused(refusal: RuleRefusal, now: datetime) -> RefundRefused:
     status = 409 if refusal.later else 422
-    retry = timedelta(minutes=30) if refusal.later else None
+    retry = _wait(refusal, now) if refusal.later else None
     return RefundRefused(refusal.rule, refusal.message, status=status, retry_after=retry)
+
+
+def _wait(refusal: RuleRefusal, now: datetime) -> timedelta:
+    """How long a rule that holds only for now (quiet hours) still holds."""
+    if refusal.until is None:
+        return timedelta(minutes=30)
+    return max(refusal.until - now, timedelta(seconds=1))
 
 
 def _sum(amounts: Any, currency: str) -> Money:

@@ -38,13 +38,19 @@ from ..core.lifecycle import (
     apply,
 )
 from ..core.orders import Order, OrderStatus
-from ..core.outcomes import Cancellation, PaymentReport, facts
+from ..core.outcomes import Cancellation, PaymentReport, facts, kept
 from ..core.stock import allocate, merge_lines
 from ..iamport import Payment
 from ..store import NewJob, OrderRecord, ProductRecord, UnitOfWork, UnitsOfWork
 from .errors import OrderNotFound
 from .job_kinds import REVERIFY_PAYMENT, refund_job, vbank_notice_job
-from .payment_reports import payment_columns, report_of, snapshot_progress, stored_progress
+from .payment_reports import (
+    money_of,
+    payment_columns,
+    report_of,
+    snapshot_progress,
+    stored_progress,
+)
 
 __all__ = ["OrderNotFound", "Settled", "Settlement", "SettlementPolicy"]
 
@@ -115,6 +121,7 @@ class Settlement:
             order, effects = _transition(record.order, found)
             owed = await self._carry_out(uow, record, order, effects, now)
             await uow.orders.save(record.id, order, now)
+            _check_books(order, report, payment)
             if payment.awaiting_deposit and expired is None and order.imp_uid == payment.imp_uid:
                 await uow.jobs.enqueue([vbank_notice_job(payment.imp_uid, now)], now)
         return Settled(_with(record, order), report, tuple(booked), owed)
@@ -213,6 +220,20 @@ class Settlement:
                     refund_id)  # fmt: skip
         await uow.jobs.enqueue([refund_job(refund_id, now, self._policy.refund_attempts)], now)
         return refund_id
+
+
+def _check_books(order: Order, report: PaymentReport, payment: Payment) -> bool:
+    """After a settlement: what the order kept of this payment is refunded exactly as far
+    as i'mport's ``cancel_amount`` says; a difference is logged as an error (the next
+    reconciliation reports it). True when the books agree or the order did not keep it."""
+    if not kept(order, report.imp_uid):
+        return True
+    gateway = money_of(payment.cancel_amount, payment.currency)
+    if order.refunded == gateway:
+        return True
+    log.error("payment %s: books differ after settlement: %s refunded here, %s at i'mport",
+              report.imp_uid, order.refunded, gateway)  # fmt: skip
+    return False
 
 
 async def _order_or_none(uow: UnitOfWork, merchant_uid: str | None) -> OrderRecord | None:

@@ -241,13 +241,25 @@ class JobQueue:
             job_id, worker, now, attempt=attempt, state="done", last_error=None
         )
 
-    async def fail(self, job: JobRecord, worker: str, error: str, now: datetime) -> bool:
-        """Record a failed attempt: retry later with backoff, or ``dead`` when out of attempts."""
+    async def fail(
+        self,
+        job: JobRecord,
+        worker: str,
+        error: str,
+        now: datetime,
+        *,
+        delay: timedelta | None = None,
+    ) -> bool:
+        """Record a failed attempt: retry later with backoff, or ``dead`` when out of attempts.
+
+        ``delay`` is the wait before the next attempt (the runner's, with jitter
+        and the error's own hint); without it, ``retry_delay``.
+        """
         if job.attempts >= job.max_attempts:
             return await self._finish(
                 job.id, worker, now, attempt=job.attempts, state="dead", last_error=error
             )
-        run_at = now + retry_delay(job.attempts)
+        run_at = now + (retry_delay(job.attempts) if delay is None else delay)
         return await self._finish(
             job.id, worker, now, attempt=job.attempts, state="queued", last_error=error,
             run_at=run_at,

@@ -118,6 +118,25 @@ async def test_an_idempotency_key_belongs_to_its_caller(
     assert len((await api.get("/api/products")).json()["items"]) == 2
 
 
+async def test_a_change_retried_with_its_key_is_applied_once(api: httpx.AsyncClient) -> None:
+    made = (await api.post("/api/products", json=NEW)).json()
+    url = f"/api/products/{made['id']}"
+    key = {"Idempotency-Key": "restock-1"}
+    first = await api.patch(url, json={"stock": 9, "name": "새 이름"}, headers=key)
+    assert first.status_code == 200 and first.json()["stock"]["available"] == 9
+    await api.patch(url, json={"stock": 2})  # someone else changes it meanwhile
+    again = await api.patch(url, json={"stock": 9, "name": "새 이름"}, headers=key)
+    assert (again.status_code, again.headers["idempotent-replayed"]) == (200, "true")
+    assert again.json() == first.json()  # the first answer, not a second change
+    assert (await api.get(url)).json()["stock"]["available"] == 2
+    other = await api.patch(url, json={"stock": 8}, headers=key)
+    assert (other.status_code, other.json()["title"]) == (409, "Idempotency key reused")
+    for _ in range(2):  # a refusal stores nothing under its key: never replayed
+        missing = await api.patch("/api/products/999999", json={"stock": 1},
+                                  headers={"Idempotency-Key": "nowhere"})  # fmt: skip
+        assert missing.status_code == 404 and "idempotent-replayed" not in missing.headers
+
+
 async def test_concurrent_retries_with_one_key_create_one_product(api: httpx.AsyncClient) -> None:
     import asyncio
 

@@ -268,3 +268,44 @@ async def test_an_open_refund_whose_job_died_gets_a_new_one_from_the_sweep(shop:
     await sweep.sweep()
     keys = sorted(j.dedupe_key or "" for j in shop.store.jobs(RUN_REFUND))
     assert len(keys) == 2 and keys[1].startswith(f"{RUN_REFUND}:{view.refund.id}:sweep:")
+
+
+async def test_vbank_quiet_hours_refuse_now_and_name_when_to_come_back(shop: Shop) -> None:
+    order = await paid_order(shop, pay_method="vbank", pg_provider="ksnet")
+    oid = await order_id(shop, order)
+    shop.iamport.holders[("004", "12345678901")] = "홍길동"
+    shop.clock.advance(4 * 3600)  # 22:00 KST: asked while allowed
+    view = await shop.refunding.ask(oid, RefundAsk("r", amount=Money(1_000), account=ACCOUNT))
+    shop.clock.advance(1.5 * 3600)  # 23:30 KST when the job runs
+    with pytest.raises(RefundPending) as later:
+        await shop.refunding.run(view.refund.id)
+    assert later.value.retry_after == timedelta(hours=6, minutes=30)  # 06:00 KST
+    assert shop.iamport.sent == []  # nothing was sent in the quiet hours
+    with pytest.raises(RefundRefused) as refused:
+        await shop.refunding.ask(oid, RefundAsk("r", amount=Money(1_000), account=ACCOUNT))
+    assert (refused.value.rule, refused.value.status) == ("vbank_quiet_hours", 409)
+    assert refused.value.retry_after == timedelta(hours=6, minutes=30)
+
+    shop.clock.advance(6.5 * 3600)
+    assert await shop.refunding.run(view.refund.id) == "succeeded"
+
+
+async def test_a_temporary_pg_refusal_waits_a_minute_a_changed_balance_does_not(
+    shop: Shop,
+) -> None:
+    from paydesk.iamport import ApiError
+
+    order = await paid_order(shop)
+    oid = await order_id(shop, order)
+    view = await shop.refunding.ask(oid, RefundAsk("r", amount=Money(1_000)))
+    shop.iamport.fail_next(ApiError("일시적인 오류가 발생했습니다", http_status=200, code=-1))
+    with pytest.raises(RefundPending) as temporary:
+        await shop.refunding.run(view.refund.id)
+    assert temporary.value.retry_after == timedelta(minutes=1)
+
+    shop.iamport.fail_next(ChecksumMismatch("x", http_status=200, code=1))
+    with pytest.raises(RefundPending) as differed:
+        await shop.refunding.run(view.refund.id)
+    assert differed.value.retry_after is None  # re-read already: send at once
+    assert await run_until_settled(shop, view.refund.id) == "succeeded"
+    assert await books_agree(shop, order) == 1_000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from paydesk.core.money import Money
@@ -297,3 +299,23 @@ async def test_a_paid_order_ignores_a_late_failure(shop: Shop) -> None:
 
     assert await shop.status(order) == OrderStatus.PAID
     assert await shop.stock(pid) == StockCount(4, 0, 1)
+
+
+async def test_after_each_settlement_the_books_are_checked_against_the_cancel_amount(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    pid = await shop.product(5)
+    order = await shop.order((pid, 1))
+    await shop.held(order, "imp_1")
+    with caplog.at_level(logging.ERROR, logger="paydesk.services.settlement"):
+        await shop.settlement.apply(shop.says(order, "imp_1"))
+        agreeing = shop.says(order, "imp_1", "cancelled", cancelled=[("c1", 3_000)])
+        await shop.settlement.apply(agreeing)
+        assert caplog.records == []  # 3,000 here and at i'mport
+        # i'mport's total says more was refunded than its history shows
+        differing = agreeing.model_copy(update={"cancel_amount": 5_000,
+                                                "cancel_history": [*agreeing.cancel_history]})  # fmt: skip
+        await shop.settlement.apply(differing)
+    [error] = caplog.records
+    assert "imp_1" in error.getMessage() and "books differ" in error.getMessage()
+    assert (await shop.record(order)).order.refunded == Money(3_000)

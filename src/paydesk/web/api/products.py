@@ -169,14 +169,21 @@ async def get_product(product_id: RowId, services: ServicesDep) -> ProductOut:
 
 
 @router.patch("/{product_id}", response_model=ProductOut, dependencies=[WRITE],
-              responses=problem_responses(404, 413))  # fmt: skip
+              responses=problem_responses(404, 409, 413))  # fmt: skip
 async def change_product(
-    product_id: RowId, body: ProductPatch, services: ServicesDep
-) -> ProductOut:
-    """Change a product; `stock` sets the available units (held and sold stay)."""
-    catalog = services.catalog
-    current = await _found(catalog.get(product_id))
-    return ProductOut.of(await _found(catalog.change(product_id, _changes(body, current))))
+    product_id: RowId, body: ProductPatch, services: ServicesDep, idem: IdempotentDep
+) -> Any:
+    """Change a product; `stock` sets the available units (held and sold stay).
+
+    Send an `Idempotency-Key` to make a retry safe: the same key answers the
+    first change again instead of applying it a second time.
+    """
+
+    async def action(uow: UnitOfWork) -> Answer:
+        changing = services.catalog.change_in(uow, product_id, lambda now: _changes(body, now))
+        return Answer(200, ProductOut.of(await _found(changing)).model_dump(mode="json"))
+
+    return await idem.in_transaction(body.model_dump(mode="json", exclude_unset=True), action)
 
 
 async def _found(lookup: Awaitable[ProductRecord]) -> ProductRecord:

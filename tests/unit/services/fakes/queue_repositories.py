@@ -93,12 +93,20 @@ class InMemoryJobs:
             job_id, worker, now, attempt=attempt, state="done", last_error=None
         )
 
-    async def fail(self, job: JobRecord, worker: str, error: str, now: datetime) -> bool:
+    async def fail(
+        self,
+        job: JobRecord,
+        worker: str,
+        error: str,
+        now: datetime,
+        *,
+        delay: timedelta | None = None,
+    ) -> bool:
         if job.attempts >= job.max_attempts:
             return await self._finish(
                 job.id, worker, now, attempt=job.attempts, state="dead", last_error=error
             )
-        run_at = now + retry_delay(job.attempts)
+        run_at = now + (retry_delay(job.attempts) if delay is None else delay)
         return await self._finish(
             job.id, worker, now, attempt=job.attempts, state="queued", last_error=error,
             run_at=run_at,
