@@ -329,7 +329,7 @@ async def test_an_unknown_refund_is_counted_and_its_link_finds_the_order(
     assert 'href="/admin/payments?attention=unknown"' in board.text
     found = await staff.get("/admin/payments", params={"attention": "unknown"})
     assert order_ids(found.text) == [order["id"]]
-    assert order_ids((await staff.get("/admin/payments?attention=needs_input")).text) == []
+    assert order_ids((await staff.get("/admin/payments?attention=needs_refund_account")).text) == []
 
 
 async def test_a_refund_waiting_for_an_account_is_given_one_on_the_order_page(
@@ -345,9 +345,9 @@ async def test_a_refund_waiting_for_an_account_is_given_one_on_the_order_page(
     await shop.run_worker()  # the refund owed for the wrong amount has no account to go to
     order = await shop.order_state(merchant_uid)
     [owed] = order["refunds"]
-    assert (order["status"], owed["state"]) == ("flagged", "needs_input")
+    assert (order["status"], owed["state"]) == ("flagged", "needs_refund_account")
     assert 'data-testid="count-needs-input">1<' in (await staff.get("/admin")).text
-    found = await staff.get("/admin/payments", params={"attention": "needs_input"})
+    found = await staff.get("/admin/payments", params={"attention": "needs_refund_account"})
     assert order_ids(found.text) == [order["id"]]
 
     page = await staff.get(f"/admin/orders/{order['id']}")

@@ -6,7 +6,7 @@
 - An order left ``unverified`` whose re-verification died is listed too, and
   ``POST /api/retries/{id}/retry`` verifies it once i'mport answers.
 - A virtual account's automatic refund (a tampered amount) waits for its
-  refund account in the API (``needs_input``) instead of failing for good,
+  refund account in the API (``needs_refund_account``) instead of failing for good,
   and ``POST /api/refunds/{id}/account`` sends it.
 """
 
@@ -111,7 +111,11 @@ async def test_an_owed_virtual_account_refund_waits_for_its_account_in_the_api(
 
     order = await shop.order_state(merchant_uid)
     [owed] = (await shop.http.get(f"/api/orders/{order['id']}/refunds")).json()
-    assert (order["status"], owed["origin"], owed["state"]) == ("flagged", "auto", "needs_input")
+    assert (order["status"], owed["origin"], owed["state"]) == (
+        "flagged",
+        "auto",
+        "needs_refund_account",
+    )
     assert owed["last_error"].startswith("refund_account")
     assert [a["classification"] for a in owed["attempts"]] == []  # nothing sent without it
     assert await dead_jobs(shop, RUN_REFUND) == []  # waiting for input is not a failure

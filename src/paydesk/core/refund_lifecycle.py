@@ -21,7 +21,7 @@ cannot overwrite each other's outcome.
     requested ──send──▶ sending ──succeeded──▶ succeeded
         ▲                 │ ├──lost──────────▶ unknown ──reconciled: absent──▶ requested
         │                 │ ├──not sent / retryable──▶ requested
-        │                 │ ├──needs input──▶ needs_input ──input given──▶ requested
+        │                 │ ├──needs input──▶ needs_refund_account ──input given──▶ requested
         │                 │ └──permanent────▶ failed
         └──────────────── unknown ──reconciled: booked──▶ succeeded
 
@@ -52,7 +52,7 @@ class RefundState(StrEnum):
     REQUESTED = "requested"  # reserved against the balance, not sent (or safely re-sendable)
     SENDING = "sending"  # a cancel may have left: reconcile before anything else
     UNKNOWN = "unknown"  # a cancel left and its answer was lost
-    NEEDS_INPUT = "needs_input"  # i'mport needs more (a vbank's refund account)
+    NEEDS_REFUND_ACCOUNT = "needs_refund_account"  # i'mport needs more (a vbank's refund account)
     SUCCEEDED = "succeeded"  # a cancellation in i'mport's history is booked to it
     FAILED = "failed"  # refused for good (or dismissed); nothing was refunded
 
@@ -72,16 +72,16 @@ S = RefundState
 
 #: Every move a refund can make (staying put is always allowed).
 REFUND_MOVES: Final[Mapping[RefundState, frozenset[RefundState]]] = {
-    S.REQUESTED: frozenset({S.SENDING, S.NEEDS_INPUT, S.SUCCEEDED, S.FAILED}),
-    S.SENDING: frozenset({S.SUCCEEDED, S.UNKNOWN, S.REQUESTED, S.NEEDS_INPUT, S.FAILED}),
+    S.REQUESTED: frozenset({S.SENDING, S.NEEDS_REFUND_ACCOUNT, S.SUCCEEDED, S.FAILED}),
+    S.SENDING: frozenset({S.SUCCEEDED, S.UNKNOWN, S.REQUESTED, S.NEEDS_REFUND_ACCOUNT, S.FAILED}),
     S.UNKNOWN: frozenset({S.SUCCEEDED, S.REQUESTED}),
-    S.NEEDS_INPUT: frozenset({S.REQUESTED, S.SUCCEEDED, S.FAILED}),
+    S.NEEDS_REFUND_ACCOUNT: frozenset({S.REQUESTED, S.SUCCEEDED, S.FAILED}),
     S.SUCCEEDED: frozenset(),
     S.FAILED: frozenset(),
 }
 
 #: Refunds that still hold their amount against the payment's balance.
-OPEN: Final = frozenset({S.REQUESTED, S.SENDING, S.UNKNOWN, S.NEEDS_INPUT})
+OPEN: Final = frozenset({S.REQUESTED, S.SENDING, S.UNKNOWN, S.NEEDS_REFUND_ACCOUNT})
 #: Refunds whose cancel may be at i'mport now: one per payment at a time.
 IN_FLIGHT: Final = frozenset({S.SENDING, S.UNKNOWN})
 
@@ -89,7 +89,7 @@ _AFTER: Final[Mapping[Classification, RefundState]] = {
     Classification.SUCCEEDED: S.SUCCEEDED,
     Classification.REJECTED_PERMANENT: S.FAILED,
     Classification.REJECTED_RETRYABLE: S.REQUESTED,
-    Classification.NEEDS_INPUT: S.NEEDS_INPUT,
+    Classification.NEEDS_INPUT: S.NEEDS_REFUND_ACCOUNT,
     Classification.NOT_SENT: S.REQUESTED,
     Classification.UNKNOWN: S.UNKNOWN,
 }

@@ -24,7 +24,7 @@ order's timeline, the retry queue. Read-only, over our books (nothing asks i'mpo
 Filters are a ``TransactionQuery`` (``store.backoffice``); ``parse_filters(params)``
 reads one from a page's query parameters (``imp_uid``, ``merchant_uid``,
 ``apply_num``, ``pg_tid``, ``buyer``, ``status``, ``method``, ``attention``
-(``unknown`` or ``needs_input``), ``date_from``, ``date_to``: Korean calendar
+(``unknown`` or ``needs_refund_account``), ``date_from``, ``date_to``: Korean calendar
 days ``YYYY-MM-DD``, both inclusive) and raises
 ``InvalidFilters`` (a ``ValueError``) with a message fit for the page.
 """
@@ -210,10 +210,10 @@ class Backoffice:
             currency=self._currency, today=series[-1], series=series,
             pending=orders.get("pending", 0) + orders.get("held", 0),
             unverified=orders.get("unverified", 0),
-            unknown=sum(n for k, n in unknown.items() if k != "refund_needs_input"),
-            needs_input=unknown.get("refund_needs_input", 0), flagged=orders.get("flagged", 0),
+            unknown=sum(n for k, n in unknown.items() if k != "refund_needs_refund_account"),
+            needs_input=unknown.get("refund_needs_refund_account", 0), flagged=orders.get("flagged", 0),
             orders_by_status=orders,
-            unknown_by_kind={k: n for k, n in unknown.items() if k != "refund_needs_input"},
+            unknown_by_kind={k: n for k, n in unknown.items() if k != "refund_needs_refund_account"},
             reconciliation=finished, last_sweep=latest[0] if latest else None,
             drift=sum(finished.counts.values()) if finished else 0,
             retrying=retrying, dead=jobs.get("dead", 0), jobs_by_state=jobs,

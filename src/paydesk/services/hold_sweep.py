@@ -104,7 +104,7 @@ class HoldSweep:
         interval = int(now.timestamp() // self._policy.every.total_seconds())
         jobs = []
         for refund in await uow.refunds.open_ones():
-            if refund.state == RefundState.NEEDS_INPUT:
+            if refund.state == RefundState.NEEDS_REFUND_ACCOUNT:
                 continue
             if await uow.jobs.live(f"{RUN_REFUND}:{refund.id}"):
                 continue

@@ -164,7 +164,7 @@ class Refunds:
             refund = await uow.refunds.get(refund_id)
             if refund is None or (order_id is not None and refund.order_id != order_id):
                 raise NotOnRecord(refund_id)
-            moved = await uow.refunds.move(refund_id, [RefundState.NEEDS_INPUT],
+            moved = await uow.refunds.move(refund_id, [RefundState.NEEDS_REFUND_ACCOUNT],
                                            RefundState.REQUESTED, now, last_error=None,
                                            **account_values(account))  # fmt: skip
             if not moved:
@@ -281,7 +281,9 @@ class Refunds:
             if refusal is not None:
                 if refusal.later:
                     raise RefundPending(refusal.message, retry_after=_wait(refusal, now))
-                state = RefundState.NEEDS_INPUT if refusal.needs_input else RefundState.FAILED
+                state = (
+                    RefundState.NEEDS_REFUND_ACCOUNT if refusal.needs_input else RefundState.FAILED
+                )
                 return await self._end(uow, refund, state, f"{refusal.rule}: {refusal.message}")
             moved = await uow.refunds.move(refund_id, [RefundState.REQUESTED],
                                            RefundState.SENDING, now, checksum=balance.amount,

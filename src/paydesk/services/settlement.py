@@ -116,7 +116,8 @@ class Settlement:
             booked = await uow.refunds.book(record.id, report.imp_uid, report.cancellations, now)
             found = facts(
                 record.order, report, new_cancellations=booked,
-                stock_available=_sellable(record.order, products, now), expired=expired,
+                stock_available=_sellable(record.order, products, now, paid_at=payment.paid_at),
+                expired=expired,
             )  # fmt: skip
             order, effects = _transition(record.order, found)
             owed = await self._carry_out(uow, record, order, effects, now)
@@ -251,9 +252,18 @@ async def _lock(uow: UnitOfWork, merchant_uid: str) -> tuple[OrderRecord, list[P
     return record, products
 
 
-def _sellable(order: Order, products: Sequence[ProductRecord], now: datetime) -> bool:
-    """Whether the order's lines could be sold from free stock right now."""
-    if order.expired(now) or order.status == OrderStatus.CANCELLED:
+def _sellable(
+    order: Order, products: Sequence[ProductRecord], now: datetime, *, paid_at: datetime | None
+) -> bool:
+    """Whether the order's lines could be sold from free stock right now.
+
+    Expiry is judged when the buyer paid (``paid_at``, i'mport's), not when we
+    learn of it: a payment made in time but verified only after an outage longer
+    than the order's time limit is sold if its stock is still free, not refunded.
+    """
+    if order.expired(min(now, paid_at) if paid_at is not None else now):
+        return False
+    if order.status == OrderStatus.CANCELLED:
         return False
     available = {p.id: p.stock.available for p in products}
     return allocate(order.lines, available) is not None

@@ -64,7 +64,7 @@ class TransactionQuery:
     order's); ``since`` (inclusive) and ``until`` (exclusive) bound the order's
     creation; ``attention`` picks orders a person should look at: ``unknown`` (a
     payment, or a refund sending or unknown, whose outcome at i'mport is not
-    known) or ``needs_input`` (a refund waiting for a refund account).
+    known) or ``needs_refund_account`` (a refund waiting for a refund account).
     """
 
     imp_uid: str | None = None
@@ -80,7 +80,7 @@ class TransactionQuery:
 
 
 #: The values of ``TransactionQuery.attention``.
-ATTENTION = ("unknown", "needs_input")
+ATTENTION = ("unknown", "needs_refund_account")
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,8 @@ def _attention(kind: str) -> ColumnElement[bool]:
     def refund_in(states: Iterable[str]) -> ColumnElement[bool]:
         return exists().where(refunds.c.order_id == orders.c.id, refunds.c.state.in_(states))
 
-    if kind == "needs_input":
-        return refund_in([RefundState.NEEDS_INPUT.value])
+    if kind == "needs_refund_account":
+        return refund_in([RefundState.NEEDS_REFUND_ACCOUNT.value])
     unknown_payment = exists().where(payments.c.order_id == orders.c.id,
                                      payments.c.status == "unknown")  # fmt: skip
     return or_(unknown_payment, refund_in(UNKNOWN_REFUND_STATES))
@@ -252,7 +252,7 @@ class BackofficeQueries:
     async def unknown_counts(self) -> dict[str, int]:
         """Items whose outcome at i'mport is unknown: payments, and refunds by state."""
         query = select(refunds.c.state, func.count()).where(
-            refunds.c.state.in_((*UNKNOWN_REFUND_STATES, RefundState.NEEDS_INPUT.value))
+            refunds.c.state.in_((*UNKNOWN_REFUND_STATES, RefundState.NEEDS_REFUND_ACCOUNT.value))
         )
         counts = {
             f"refund_{state}": int(n)

@@ -200,7 +200,7 @@ refunds = Table(
     Column("currency", String(3), nullable=False),
     Column("checksum", BigInteger),
     Column("reason", Text, nullable=False),
-    Column("state", String(16), nullable=False),  # core.refund_lifecycle.RefundState
+    Column("state", String(24), nullable=False),  # core.refund_lifecycle.RefundState (0012)
     Column("cancellation_id", String(64), unique=True),
     Column("last_error", Text),
     *_stamps(),

@@ -58,6 +58,33 @@ async def test_downgrade_and_upgrade_again(database: Database, database_url: str
 
 
 @pytest.mark.asyncio
+async def test_a_refund_waiting_for_its_account_keeps_waiting_across_0012(
+    database: Database, database_url: str
+) -> None:
+    await database.dispose()
+    config = alembic_config(database_url)
+    await asyncio.to_thread(in_thread, command.downgrade, config, "0011")
+    async with database.transaction() as uow:
+        await uow.connection.execute(
+            text("INSERT INTO refunds (imp_uid, amount, currency, reason, state, created_at, "
+                 "updated_at) VALUES ('imp_1', 1000, 'KRW', 'r', 'needs_input', :at, :at)"),
+            {"at": NOW},
+        )  # fmt: skip
+    await database.dispose()
+    await asyncio.to_thread(in_thread, command.upgrade, config, "head")
+    async with database.reading() as uow:
+        states = (await uow.connection.execute(text("SELECT state FROM refunds"))).scalars().all()
+    assert states == ["needs_refund_account"]
+    await database.dispose()
+    await asyncio.to_thread(in_thread, command.downgrade, config, "0011")
+    async with database.reading() as uow:
+        states = (await uow.connection.execute(text("SELECT state FROM refunds"))).scalars().all()
+    assert states == ["needs_input"]
+    await database.dispose()
+    await asyncio.to_thread(in_thread, command.upgrade, config, "head")
+
+
+@pytest.mark.asyncio
 async def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(
     sqlite_template: Path, tmp_path: Path
 ) -> None:

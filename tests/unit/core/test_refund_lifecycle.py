@@ -39,7 +39,7 @@ def test_an_answer_that_may_have_refunded_is_never_taken_for_not_sent() -> None:
         (Classification.SUCCEEDED, S.SUCCEEDED),
         (Classification.REJECTED_PERMANENT, S.FAILED),
         (Classification.REJECTED_RETRYABLE, S.REQUESTED),
-        (Classification.NEEDS_INPUT, S.NEEDS_INPUT),
+        (Classification.NEEDS_INPUT, S.NEEDS_REFUND_ACCOUNT),
         (Classification.NOT_SENT, S.REQUESTED),
         (Classification.UNKNOWN, S.UNKNOWN),
     ],

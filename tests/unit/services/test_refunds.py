@@ -233,7 +233,7 @@ async def test_an_owed_virtual_account_refund_parks_until_the_account_is_supplie
     [owed] = await shop.refunds("imp_1")
     assert owed.origin == "auto"
 
-    assert await shop.refunding.run(owed.id) == "needs_input"
+    assert await shop.refunding.run(owed.id) == "needs_refund_account"
     assert shop.iamport.sent == []
     shop.iamport.holders[("004", "12345678901")] = "홍길동"
     view = await shop.refunding.supply_account(owed.id, ACCOUNT)

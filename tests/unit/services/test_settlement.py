@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 
@@ -16,7 +17,7 @@ from paydesk.services.job_kinds import RUN_REFUND
 from paydesk.services.payment_reports import TEST_PAYMENT_REFUSED
 
 from .fakes import payment
-from .shop import PRICE, T0, Shop
+from .shop import PRICE, T0, TTL, Shop
 
 pytestmark = pytest.mark.asyncio
 
@@ -95,6 +96,31 @@ async def test_paid_with_no_stock_behind_it_owes_a_refund(shop: Shop) -> None:
     assert (refund.reason, refund.amount, settled.refunds_owed) == (
         "no stock", order.amount, (refund.id,))  # fmt: skip
     assert [j.payload for j in shop.store.jobs(RUN_REFUND)] == [{"refund_id": refund.id}]
+
+
+async def test_paid_in_time_but_verified_after_the_time_limit_is_sold(shop: Shop) -> None:
+    pid = await shop.product(5)
+    order = await shop.order((pid, 2))  # no hold: its confirm never came
+    shop.clock.advance((TTL + timedelta(hours=2)).total_seconds())  # i'mport was out of reach
+
+    await shop.settlement.apply(shop.says(order, "imp_1", paid_at=T0 + TTL / 2))
+
+    assert await shop.status(order) == OrderStatus.PAID
+    assert await shop.stock(pid) == StockCount(3, 0, 2)
+    assert await shop.refunds("imp_1") == []
+
+
+async def test_paid_after_the_time_limit_owes_a_refund(shop: Shop) -> None:
+    pid = await shop.product(5)
+    order = await shop.order((pid, 2))
+    shop.clock.advance((TTL + timedelta(hours=2)).total_seconds())
+
+    await shop.settlement.apply(shop.says(order, "imp_1", paid_at=T0 + TTL + timedelta(seconds=1)))
+
+    assert await shop.status(order) == OrderStatus.FLAGGED
+    assert await shop.stock(pid) == StockCount(5)
+    (refund,) = await shop.refunds("imp_1")
+    assert refund.amount == order.amount
 
 
 async def test_a_second_payment_for_a_paid_order_is_refunded(shop: Shop) -> None:

@@ -55,7 +55,9 @@ def test_bad_parameters_are_refused_with_a_reason(params: dict[str, str], says: 
 
 def test_attention_picks_unknown_or_needs_input() -> None:
     assert parse_filters({"attention": "unknown"}) == TransactionQuery(attention="unknown")
-    assert parse_filters({"attention": " needs_input "}).attention == "needs_input"
+    assert (
+        parse_filters({"attention": " needs_refund_account "}).attention == "needs_refund_account"
+    )
 
 
 def test_pages_round_up() -> None:

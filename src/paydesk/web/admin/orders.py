@@ -124,7 +124,7 @@ async def ask_refund(
 async def supply_account(
     request: Request, staff: FormStaffDep, services: ServicesDep, order_id: Id, refund_id: Id
 ) -> Response:
-    """Give a refund waiting for a refund account (``needs_input``) its account; it runs again."""
+    """Give a refund waiting for a refund account (``needs_refund_account``) its account; it runs again."""
     t = translator(staff.lang)
     back = order_url(order_id) + "#timeline"
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}

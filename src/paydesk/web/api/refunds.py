@@ -4,7 +4,7 @@
 refundable balance and the PG's rules *before* anything is sent (a refusal is
 a problem document naming the rule), records the refund, and tries it at once;
 the answer says where it stands (``succeeded``, or ``requested``/``unknown``
-while the worker keeps at it, ``needs_input``, ``failed``). With an
+while the worker keeps at it, ``needs_refund_account``, ``failed``). With an
 ``Idempotency-Key`` the same request is answered the same refund.
 """
 
@@ -120,7 +120,9 @@ class RefundOut(BaseModel):
     amount: int
     currency: str
     reason: str
-    state: str = Field(description="requested, sending, unknown, needs_input, succeeded or failed")
+    state: str = Field(
+        description="requested, sending, unknown, needs_refund_account, succeeded or failed"
+    )
     origin: str | None
     cancellation_id: str | None
     last_error: str | None
@@ -187,7 +189,7 @@ async def get_refund(refund_id: Id, services: ServicesDep) -> RefundOut:
 async def supply_account(
     refund_id: Id, body: AccountIn, services: ServicesDep, idem: IdempotentDep
 ) -> Any:
-    """Give a refund waiting for a refund account (``needs_input``) its account; it runs again."""
+    """Give a refund waiting for a refund account (``needs_refund_account``) its account; it runs again."""
 
     async def action() -> Answer:
         with _refusals():
