@@ -10,6 +10,9 @@ order as its failed attempt.
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -23,10 +26,22 @@ from .harness import Shop
 pytestmark = pytest.mark.asyncio
 
 
-def buyer_client(shop: Shop, **headers: str) -> httpx.AsyncClient:
-    """A browser on the shop's own page: no API key, ``Origin`` the shop."""
+@asynccontextmanager
+async def buyer_client(shop: Shop, **headers: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser on the shop's own page: no API key, ``Origin`` the shop, the buyer
+    cookie and the page's CSRF token (as ``shop.js`` sends it)."""
     sent = {"origin": shop.url, **headers}
-    return httpx.AsyncClient(base_url=shop.url, timeout=30, headers=sent)
+    async with httpx.AsyncClient(base_url=shop.url, timeout=30, headers=sent) as client:
+        client.headers["x-csrf-token"] = await page_token(client)
+        yield client
+
+
+async def page_token(client: httpx.AsyncClient, path: str = "/") -> str:
+    """The CSRF token of the shop page at ``path`` (its ``<meta name="csrf-token">``)."""
+    answer = await client.get(path)
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', answer.text)
+    assert answer.status_code == 200 and found, answer.text[:500]
+    return found[1]
 
 
 ORDER = {"quantity": 1, "method": "card", "pg": "html5_inicis",
@@ -95,7 +110,30 @@ async def test_same_origin_by_fetch_metadata_alone(shop: Shop) -> None:
     product = await shop.product("tee", stock=5)
     async with httpx.AsyncClient(base_url=shop.url, timeout=30,
                                  headers={"sec-fetch-site": "same-origin"}) as page:  # fmt: skip
+        page.headers["x-csrf-token"] = await page_token(page)
         assert (await place(page, product["id"])).status_code == 201
+
+
+async def test_a_write_needs_the_csrf_token_of_its_own_buyer(shop: Shop) -> None:
+    product = await shop.product("tee", stock=5)
+    async with buyer_client(shop) as buyer, buyer_client(shop) as other:
+        own = buyer.headers["x-csrf-token"]
+        assert own != other.headers["x-csrf-token"]  # bound to each buyer's cookie
+        for token in (None, "", "forged", other.headers["x-csrf-token"], own[:-1]):
+            if token is None:
+                del buyer.headers["x-csrf-token"]
+            else:
+                buyer.headers["x-csrf-token"] = token
+            answer = await place(buyer, product["id"])
+            assert answer.status_code == 403, (token, answer.text)
+            assert answer.json()["title"] == "CSRF token missing or wrong"
+        buyer.cookies.clear()  # the right token, but no buyer cookie to bind it to
+        buyer.headers["x-csrf-token"] = own
+        assert (await place(buyer, product["id"])).status_code == 403
+        assert (await shop.http.get("/api/orders")).json()["items"] == []
+        again = await page_token(buyer)  # a new page, a new buyer, a token that works
+        buyer.headers["x-csrf-token"] = again
+        assert (await place(buyer, product["id"])).status_code == 201, again
 
 
 async def test_a_form_post_is_refused(shop: Shop) -> None:

@@ -181,6 +181,40 @@ async def test_nesting_within_the_body_limit_is_stored_and_refused_4xx(server: S
     ]
 
 
+async def test_nesting_on_the_api_and_the_shop_is_a_400_problem_and_changes_nothing(
+    server: Server,
+) -> None:
+    """Every surface has a JSON depth limit, not only the callbacks: a body nested past
+    ``MAX_JSON_DEPTH`` is answered 400 before it is parsed, whatever its size."""
+    async with server.client() as merchant:
+        product = await _product(merchant, "lamp", 20_000, 2)
+    just_past = b'{"items": ' + b"[" * 40 + b"]" * 40 + b"}"  # small, but 41 levels
+    json_headers = {"content-type": "application/json"}
+    writes = [
+        ("POST", "/api/products", "all", {}),
+        ("PATCH", f"/api/products/{product['id']}", "all", {}),
+        ("POST", "/api/orders", "all", {}),
+        ("POST", "/shop/orders", None, {"origin": server.url}),
+    ]
+    for method, path, key, extra in writes:
+        limit = 8 * 1024 if path.startswith("/shop/") else 256 * 1024
+        levels = limit // 2 - 16
+        for body in (b"[" * levels + b"]" * levels, just_past):
+            async with server.client(key, **json_headers, **extra) as http:
+                answer = await http.request(method, path, content=body)
+            assert answer.status_code == 400, (method, path, len(body), answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert "nested" in answer.json()["detail"], answer.text
+    for path in ("/api/orders", "/shop/orders"):  # the depth check reads no more than the limit
+        streamed = post_streaming(server.url + path, 50 * MB, chunked=True)
+        assert (streamed.status, streamed.sent < 50 * MB // 4) == (413, True), path
+    async with server.client() as merchant:
+        after = (await merchant.get(f"/api/products/{product['id']}")).json()
+        assert (after["price"], after["stock"]["available"]) == (20_000, 2)
+        assert [p["sku"] for p in (await merchant.get("/api/products")).json()["items"]] == ["lamp"]
+    assert await _count(server, orders) == 0
+
+
 @pytest.mark.parametrize(
     ("body", "imp_uid"),
     [
@@ -206,6 +240,7 @@ async def test_unstorable_text_is_stored_escaped_never_a_5xx(
     assert confirm.status_code in (400, 403), confirm.text
     [row] = await _inbox(server)
     assert (row.body, row.imp_uid) == (body, imp_uid)
+    assert row.imp_uid is not None
     row.imp_uid.encode("utf-8")  # strict: a real, storable string
 
 

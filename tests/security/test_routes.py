@@ -13,7 +13,7 @@ fails ``test_every_route_has_an_audience``.
   form (any write) without a session 303 to login, with a session but without
   the session's CSRF token (or with another) 403 — and no table changes.
 - shop (``/`` and ``/shop/*``): the buyer's pages, public; every write takes the
-  shop's guard (same origin only, rate-limited per address).
+  shop's guard (same origin only, the page's CSRF token, rate-limited per address).
 - docs (``/docs``, ``/openapi.json``, the assets): public, read-only.
 - assets (``/static/*``): public files, read-only.
 - metrics (``/metrics``, the ops audience's scrape): listed addresses (loopback by
@@ -253,6 +253,14 @@ def shop_writes(server: Server) -> list[tuple[str, str, RouteContext]]:
             if audience(path) == "shop" for method in sorted(methods & WRITES)]  # fmt: skip
 
 
+async def page_token(client: httpx.AsyncClient) -> str:
+    """The CSRF token the shop's home page gives this client's buyer cookie."""
+    answer = await client.get("/")
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', answer.text)
+    assert answer.status_code == 200 and found, answer.text[:500]
+    return found[1]
+
+
 async def test_every_shop_write_refuses_cross_site_requests(server: Server) -> None:
     writes = shop_writes(server)
     assert len(writes) >= 4
@@ -268,6 +276,12 @@ async def test_every_shop_write_refuses_cross_site_requests(server: Server) -> N
                 answer = await stranger.request(method, concrete(path), json={})
                 assert answer.status_code == 403, (method, path, headers, answer.text)
                 assert answer.headers["content-type"] == "application/problem+json"
+    async with server.client(None, origin=server.url) as own_page:  # same origin, no token
+        await page_token(own_page)  # the buyer cookie, without sending the token
+        for method, path, _ in writes:
+            answer = await own_page.request(method, concrete(path), json={})
+            assert answer.status_code == 403, (method, path, answer.text)
+            assert answer.json()["title"] == "CSRF token missing or wrong"
 
 
 @pytest.mark.parametrize(
@@ -277,6 +291,7 @@ async def test_every_shop_write_is_rate_limited(server: Server) -> None:
     writes = shop_writes(server)
     assert len(writes) == 4, "one token per write route: change the burst with the routes"
     async with server.client(None, origin=server.url) as page:
+        page.headers["x-csrf-token"] = await page_token(page)
         first = [await page.request(m, concrete(p), json={}) for m, p, _ in writes]
         again = [await page.request(m, concrete(p), json={}) for m, p, _ in writes]
     assert all(answer.status_code not in (403, 429) for answer in first), [a.text for a in first]

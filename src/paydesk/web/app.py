@@ -8,7 +8,8 @@ The services are closed when the app shuts down. OpenAPI is served at
 Around the routers, outermost first: the request id (``request_ids``), CORS for
 the two cross-origin paths (only when ``PAYDESK_CORS_ORIGINS`` is set), then the
 body limit of each surface (``/iamport/*``, ``/api/*``, everything else), then
-the lane that takes i'mport's confirm and webhook calls straight to their
+the JSON depth limit (every path but ``/iamport/*``, whose endpoints store a
+body before they limit its nesting), then the lane that takes i'mport's confirm and webhook calls straight to their
 endpoints (``iamport.lane``).
 ``/metrics`` is for operators (``metrics``).
 """
@@ -28,7 +29,7 @@ from .confirm_guard import ConfirmGuard
 from .cors import ScopedCors
 from .docs import install_docs
 from .iamport.lane import GatewayLane
-from .limits import BodyLimit, Surface
+from .limits import BodyLimit, JsonDepth, Surface
 from .pages import install_static
 from .problems import install_problem_handlers
 from .request_ids import RequestIds
@@ -67,6 +68,7 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     app.include_router(ops.router)
     install_static(app)
     app.add_middleware(GatewayLane)  # innermost: every middleware below applies to it too
+    app.add_middleware(JsonDepth, skip="/iamport/")  # the callbacks store first, then limit
     app.add_middleware(BodyLimit, surfaces=_surfaces(settings),
                        default=settings.max_body_bytes_default)  # fmt: skip
     if settings.cors_origins:

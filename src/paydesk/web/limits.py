@@ -9,7 +9,11 @@
   document.
 - ``load_json`` refuses nesting deeper than a limit with a cheap scan of the
   bytes before ``json.loads`` (whose recursion would otherwise end in a
-  ``RecursionError`` — a 500).
+  ``RecursionError`` — a 500). The callbacks use it, as they store a body first.
+- ``JsonDepth`` is the same limit for every other surface (``/api/*``, the shop,
+  the admin console): a JSON body nested deeper is answered 400 (a problem
+  document) before the framework parses it. It sits inside ``BodyLimit``, so
+  the body it reads is already bounded.
 - ``storable`` escapes what no database text column takes: lone surrogates
   (``"\\ud800"`` in JSON) and NUL, as ``\\ud800`` and ``\\x00``.
 """
@@ -31,6 +35,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "BodyLimit",
     "BodyTooLarge",
+    "JsonDepth",
     "Surface",
     "TooDeep",
     "load_json",
@@ -124,6 +129,73 @@ class _Counted:
             await _send_413(send, self.surface)
 
 
+class JsonDepth:
+    """Refuse JSON bodies nested past ``max_depth`` with 400, on every path but ``skip``.
+
+    A body FastAPI would read as JSON (``application/json``, ``*+json``, or no
+    content type at all) is read whole, checked with ``nesting_exceeds``, and
+    handed on unchanged; any other request passes untouched.
+    """
+
+    def __init__(self, app: ASGIApp, skip: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+        self.app, self.skip, self.max_depth = app, skip, max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith(self.skip)
+            or not _json_typed(scope)
+            or not _has_body(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([], message, receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if nesting_exceeds(body, self.max_depth):
+            log.warning("%s %s: JSON nested deeper than %d levels refused", scope["method"],
+                        scope["path"], self.max_depth)  # fmt: skip
+            await _send_problem(send, 400, "Bad Request",
+                                f"JSON nested deeper than {self.max_depth} levels.")  # fmt: skip
+            return
+        whole = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, _replay([whole], None, receive), send)
+
+
+def _json_typed(scope: Scope) -> bool:
+    """Whether FastAPI would parse this request's body as JSON."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media: bytes = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return True  # FastAPI reads a body without a content type as JSON
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request announces a body (a ``Content-Length`` above 0, or chunks)."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip(b"0 ")):
+            return True
+    return False
+
+
+def _replay(messages: list[Message], last: Message | None, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``messages`` (then ``last``), and then the real one."""
+    queue = [*messages, *([last] if last is not None else [])]
+
+    async def replay() -> Message:
+        return queue.pop(0) if queue else await receive()
+
+    return replay
+
+
 def _content_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
@@ -132,17 +204,23 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _send_413(send: Send, surface: Surface) -> None:
-    body: dict[str, Any]
+    detail = f"The body may be at most {surface.max_body} bytes."
     if surface.reason_shape:
-        body, media = {"reason": "request too large"}, "application/json"
+        await _send(send, 413, {"reason": "request too large"}, "application/json")
     else:
-        body = {"type": "about:blank", "title": "Content Too Large", "status": 413,
-                "detail": f"The body may be at most {surface.max_body} bytes."}  # fmt: skip
-        media = PROBLEM_JSON
+        await _send_problem(send, 413, "Content Too Large", detail)
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    await _send(send, status, body, PROBLEM_JSON)
+
+
+async def _send(send: Send, status: int, body: dict[str, Any], media: str) -> None:
     payload = json.dumps(body).encode()
     headers = [(b"content-type", media.encode()), (b"content-length", str(len(payload)).encode()),
                (b"connection", b"close")]  # fmt: skip
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 

@@ -9,6 +9,9 @@ The shop takes writes from anyone (no API key), so each one (``SHOP_WRITE``):
   with neither header is refused too: every browser sends ``Origin`` on POST.
 - must be ``application/json``: a cross-site HTML form cannot send it, and a
   cross-site ``fetch`` with it needs a CORS preflight, which the shop never grants.
+- must carry the buyer's CSRF token (``X-CSRF-Token``, from the page's
+  ``<meta name="csrf-token">``; ``buyer.csrf_token``), bound to the buyer cookie:
+  without it, or with another buyer's, 403.
 - is counted against its sender's token bucket (``rate_limits.RateLimiter``,
   keyed by ``forwarding.sender``): past the burst it is answered 429 with
   ``Retry-After``.
@@ -18,6 +21,7 @@ Bodies are small: ``MAX_BODY`` (``create_app`` mounts it for ``/shop/``).
 
 from __future__ import annotations
 
+import hmac
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -28,6 +32,8 @@ from ..deps import get_settings
 from ..forwarding import sender
 from ..problems import Problem
 from ..rate_limits import RateLimiter
+from .buyer import CSRF_HEADER, buyer_id, csrf_token
+from .rendering import shop_key
 
 __all__ = ["MAX_BODY", "SHOP_WRITE", "same_origin", "shop_write", "write_limiter"]
 
@@ -55,13 +61,19 @@ def same_origin(request: Request, settings: Settings) -> bool:
 
 
 async def shop_write(request: Request) -> None:
-    """Refuse a cross-site, non-JSON or too frequent write (403, 415, 429)."""
+    """Refuse a cross-site, non-JSON, token-less or too frequent write (403, 415, 403, 429)."""
     settings = get_settings(request)
     if not same_origin(request, settings):
         raise Problem(403, "Cross-site request refused",
                       "The shop takes writes only from its own pages.")  # fmt: skip
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise Problem(415, "Unsupported Media Type", "Send the body as application/json.")
+    buyer, sent = buyer_id(request), request.headers.get(CSRF_HEADER, "")
+    if buyer is None or not hmac.compare_digest(
+        sent.encode("utf-8", "replace"), csrf_token(shop_key(settings), buyer).encode("ascii")
+    ):
+        raise Problem(403, "CSRF token missing or wrong",
+                      "Reload the page and try again.")  # fmt: skip
     limiter = cast(RateLimiter, request.app.state.shop_limiter)
     admission = limiter.admit(sender(request, settings.trusted_proxies))
     if not admission.allowed:

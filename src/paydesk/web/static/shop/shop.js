@@ -1,8 +1,8 @@
 /*
  * The demo shop's pages: place an order, pay through iamport.js, report the result.
  *
- * Every write goes to this server as same-origin JSON (the server refuses any
- * other). The window's result is never believed here: the callback only tells
+ * Every write goes to this server as same-origin JSON with the page's CSRF
+ * token (the server refuses any other). The window's result is never believed here: the callback only tells
  * the server which imp_uid to check with i'mport (POST /iamport/complete), then
  * the buyer sees the order as the server has it.
  */
@@ -19,11 +19,16 @@
     }
   }
 
+  function csrfToken() {
+    var meta = $('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
   function post(url, body) {
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
       body: JSON.stringify(body)
     }).then(function (answer) {
       return answer.json().catch(function () { return {}; }).then(function (data) {
