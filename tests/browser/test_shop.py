@@ -117,6 +117,31 @@ def test_virtual_account_shows_the_account_then_a_deposit_pays_it(
     assert storefront.order(merchant_uid)["status"] == "paid"
 
 
+def test_an_escrow_transfer_from_the_checkbox_to_a_paid_escrow_order(
+    new_page: NewPage, storefront: Storefront, emu: EmulatorClient
+) -> None:
+    bag = storefront.product("safe-bag", price=89_000)
+    page = new_page()
+    page.goto(storefront.page_of(bag))
+    assert page.is_hidden("#escrow-row")  # cards: no escrow in this shop
+    choose(page, "trans", "nice")
+    assert page.is_hidden("#escrow-row")  # NICE: no delivery API
+    choose(page, "trans", "html5_inicis")
+    assert page.is_visible("#escrow-row")
+    page.check("#escrow")
+    page.click("#pay")
+    frame = window_frame(page)
+    frame.locator("#bank_code").select_option("088")
+    frame.locator("#pay").click()
+    merchant_uid = landed(page)
+    assert result(page, "paid") == "결제가 완료되었습니다"
+    assert page.inner_text("#escrow").startswith("에스크로(구매안전) 결제")
+    order = storefront.order(merchant_uid)
+    [payment] = order["payments"]
+    assert (order["status"], order["escrow"], payment["status"]) == ("paid", True, "paid")
+    assert emu.get(f"/payments/{payment['imp_uid']}").json()["response"]["escrow"] is True
+
+
 def test_flash_sale_sold_out_reaches_the_buyer_in_korean(
     new_page: NewPage, storefront: Storefront
 ) -> None:

@@ -1,6 +1,9 @@
-"""Escrow end to end: register the delivery at the emulator, then the buyer confirms or
-refuses and the ``Inicis.Escrow.Changed`` webhook reaches our books; a payment that is
-not escrow is refused before i'mport is asked."""
+"""Escrow end to end: an order asks for escrow and is paid in the window with it; the
+delivery is registered at the emulator, then the buyer confirms or refuses and the
+``Inicis.Escrow.Changed`` webhook reaches our books. Escrow asked of a PG without it is
+refused before the order is stored or i'mport asked; a payment whose ``escrow`` is not
+what the order asked is flagged and refunded; a payment that is not escrow ships
+nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.emulator import DEMO_CODE, EmulatorClient, seed
+from tests.support.window_http import WindowClient
 
 from .harness import Shop, delivered
 
@@ -25,11 +29,11 @@ def delivery(invoice: str = "123456789012", company: str = "CJGLS") -> dict[str,
 
 
 async def paid(shop: Shop, emu: EmulatorClient, sku: str, **payment: Any) -> str:
-    """A paid order of ours whose webhooks come to the shop."""
-    product = await shop.product(sku, stock=5, price=50_000)
-    placed = await shop.order((product["id"], 1))
-    merchant_uid = placed["request_pay"]["merchant_uid"]
+    """A paid order of ours (escrow as the payment is) whose webhooks come to the shop."""
     values = {"pg": "html5_inicis", "escrow": True, "notice_url": shop.notice_url} | payment
+    product = await shop.product(sku, stock=5, price=50_000)
+    placed = await shop.order((product["id"], 1), pg=values["pg"], escrow=values["escrow"])
+    merchant_uid = placed["request_pay"]["merchant_uid"]
     made = seed(emu, merchant_uid=merchant_uid, amount=50_000, **values)
     await delivered(emu, made["imp_uid"])
     assert (await shop.order_state(merchant_uid))["status"] == "paid"
@@ -114,3 +118,95 @@ async def test_escrow_is_only_offered_by_pgs_with_escrow(shop: Shop, emu: Emulat
     imp_uid = await paid(shop, emu, "e4", pg="nice")  # escrow, but no delivery API
     answer = await shop.http.post(f"/api/escrows/{imp_uid}", json=delivery())
     assert (answer.status_code, answer.json()["rule"]) == (422, "pg_without_escrow_api")
+
+
+# -- an order that asks for escrow ---------------------------------------------------------
+def window_paid(
+    window: WindowClient, request_pay: dict[str, Any], bank_code: str = "088"
+) -> dict[str, Any]:
+    """Pay ``request_pay`` in the emulator's window (transfer or virtual account)."""
+    params = {k: v for k, v in request_pay.items() if v is not None}
+    rsp = window.rsp(window.submit(window.sid(window.open(params)), bank_code=bank_code))
+    assert rsp.get("imp_uid"), rsp
+    return rsp
+
+
+@pytest.mark.parametrize("pay_method", ["trans", "vbank"])
+async def test_an_escrow_order_is_paid_in_the_window_ships_and_is_confirmed(
+    shop: Shop, emu: EmulatorClient, window: WindowClient, pay_method: str
+) -> None:
+    product = await shop.product(f"escrow-{pay_method}", stock=3, price=45_000)
+    placed = await shop.order((product["id"], 1), pay_method=pay_method, escrow=True)
+    pay = placed["request_pay"]
+    assert pay["escrow"] is True and placed["order"]["escrow"] is True
+    rsp = window_paid(window, pay)
+    imp_uid = rsp["imp_uid"]
+    webhooks = 1
+    if pay_method == "vbank":
+        assert rsp["status"] == "ready"
+        await delivered(emu, imp_uid)
+        emu.control("POST", f"/vbanks/{imp_uid}/deposit", json={})
+        webhooks += 1
+    await delivered(emu, imp_uid, count=webhooks)
+    at_iamport = emu.get(f"/payments/{imp_uid}").json()["response"]
+    assert (at_iamport["status"], at_iamport["escrow"]) == ("paid", True)
+    order = await shop.order_state(pay["merchant_uid"])
+    assert (order["status"], order["escrow"], order["imp_uid"]) == ("paid", True, imp_uid)
+
+    answer = await shop.http.post(f"/api/escrows/{imp_uid}", json=delivery())
+    assert answer.status_code == 201, answer.text
+    await delivered(emu, imp_uid, count=webhooks + 1)  # KG Inicis: escrow_status 2
+    await escrow_state(shop, imp_uid, "delivery_registered")
+    emu.control("POST", f"/escrows/{imp_uid}/confirm", json={})
+    await delivered(emu, imp_uid, count=webhooks + 2)
+    confirmed = await escrow_state(shop, imp_uid, "purchase_confirmed")
+    assert confirmed["status_code"] == "3" and confirmed["order_id"] == order["id"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule"),
+    [({"pg": "kakaopay"}, "pg_without_escrow"), ({"pg": "danal", "pay_method": "phone"},
+     "pg_without_escrow"), ({"pg": None}, "pg_without_escrow"),
+     ({"pg": "html5_inicis", "pay_method": "phone"}, "escrow_pay_method")],
+)  # fmt: skip
+async def test_escrow_on_a_pg_or_method_without_it_is_refused_before_anything(
+    shop: Shop, fields: dict[str, Any], rule: str
+) -> None:
+    product = await shop.product("no-escrow", stock=3)
+    body = {"items": [{"product_id": product["id"], "quantity": 1}], "pay_method": "trans",
+            "escrow": True, **fields}  # fmt: skip
+    answer = await shop.http.post("/api/orders", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["rule"] == rule
+    assert (await shop.http.get("/api/orders")).json()["items"] == []  # nothing stored
+    bad = await shop.http.post(
+        "/api/orders", json={**body, "pg": "html5_inicis", "pay_method": "trans", "escrow": "yes"}
+    )
+    assert bad.status_code == 422 and "rule" not in bad.json()  # not a boolean
+
+
+@pytest.mark.parametrize("asked", [True, False], ids=["escrow-dropped", "escrow-added"])
+async def test_a_payment_whose_escrow_is_not_the_orders_is_flagged_and_refunded(
+    shop: Shop, emu: EmulatorClient, window: WindowClient, asked: bool
+) -> None:
+    """The browser sends request_pay: a buyer who drops (or adds) ``escrow`` pays, but not
+    for what was ordered. Like a tampered amount: flagged, stock released, refunded."""
+    product = await shop.product("tamper", stock=1, price=30_000)
+    placed = await shop.order((product["id"], 1), pay_method="trans", escrow=asked)
+    forged = {k: v for k, v in placed["request_pay"].items() if k != "escrow"}
+    if not asked:
+        forged["escrow"] = True
+    rsp = window_paid(window, forged)
+    imp_uid = rsp["imp_uid"]
+    assert emu.get(f"/payments/{imp_uid}").json()["response"]["escrow"] is (not asked)
+    await delivered(emu, imp_uid)
+    order = await shop.order_state(rsp["merchant_uid"])
+    assert (order["status"], order["paid_amount"]) == ("flagged", 30_000)
+    [owed] = order["refunds"]
+    assert (owed["amount"], owed["origin"], owed["reason"]) == (30_000, "auto", "escrow mismatch")
+    assert await shop.stock(product["id"]) == {"available": 1, "held": 0, "sold": 0}
+    await shop.run_worker()
+    at_iamport = emu.get(f"/payments/{imp_uid}").json()["response"]
+    assert (at_iamport["status"], at_iamport["cancel_amount"]) == ("cancelled", 30_000)
+    assert (await shop.order_state(rsp["merchant_uid"]))["status"] == "refunded"

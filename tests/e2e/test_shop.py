@@ -236,3 +236,30 @@ async def test_a_sold_out_refusal_stays_on_the_order(
     assert "sold out" in attempt["fail_reason"]
     assert "품절되었습니다" in page.text
     assert (await shop.stock(product["id"]))["available"] == 0  # the first buyer's unit
+
+
+async def test_escrow_is_offered_for_cash_payments_on_pgs_that_ship_through_the_api(
+    shop: Shop,
+) -> None:
+    product = await shop.product("safe", stock=5, price=80_000)
+    async with buyer_client(shop) as buyer:
+        answer = await place(buyer, product["id"], method="vbank", pg="kcp", escrow=True)
+        assert answer.status_code == 201, answer.text
+        placed = answer.json()
+        assert placed["request_pay"]["escrow"] is True
+        plain = (await place(buyer, product["id"], method="trans", pg="kcp")).json()
+        assert "escrow" not in plain["request_pay"]
+        refused = [
+            await place(buyer, product["id"], method=m, pg=pg, escrow=True)
+            for m, pg in (("card", "html5_inicis"), ("trans", "nice"), ("phone", "danal"))
+        ]
+        bad = await place(buyer, product["id"], method="trans", escrow="true")
+        page = await buyer.get(placed["order_url"])
+        plain_page = await buyer.get(plain["order_url"])
+    for answer in refused:
+        assert (answer.status_code, answer.json()["rule"]) == (422, "escrow_not_offered")
+        assert "에스크로(구매안전)" in answer.json()["detail"]
+    assert bad.status_code == 422
+    assert (await shop.order_state(placed["merchant_uid"]))["escrow"] is True
+    assert len((await shop.http.get("/api/orders")).json()["items"]) == 2  # no refused one
+    assert "에스크로(구매안전) 결제" in page.text and 'id="escrow"' not in plain_page.text

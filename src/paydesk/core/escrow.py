@@ -4,6 +4,11 @@ KG Inicis tells the merchant about an escrow payment's progress with the
 ``Inicis.Escrow.Changed`` event webhook (reference §5): ``extra.escrow_status``
 is a code, ``changed_at`` when it changed. Events may arrive late, twice or out
 of order, so a status only replaces one that changed earlier.
+
+An order asks for an escrow payment with ``request_pay``'s ``escrow: true``
+(§9.5): only a PG with escrow (and a contract for it) honours it, and only for
+card, account transfer and virtual account payments; ``escrow_refusal`` says,
+before anything is stored or sent, why an order may not ask for it.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ __all__ = [
     "COURIERS",
     "ESCROW_EDIT_PGS",
     "ESCROW_EVENT",
+    "ESCROW_METHODS",
     "ESCROW_PGS",
+    "ESCROW_WINDOW_PGS",
     "EscrowStatus",
+    "escrow_refusal",
     "escrow_status",
     "newer",
 ]
@@ -33,6 +41,34 @@ COURIERS = frozenset(
 #: PGs whose escrow deliveries are registered through the API; and changed (§2.11, §9.5).
 ESCROW_PGS = frozenset("html5_inicis kcp daou ksnet smartro_v2 nice_v2 welcome".split())
 ESCROW_EDIT_PGS = ESCROW_PGS - {"nice_v2"}
+#: PGs whose window takes ``escrow: true`` (§9.5, a PG escrow contract needed): those with
+#: the delivery API, plus those whose deliveries are reported in the PG's own console
+#: (NICE, Toss Payments and its predecessor uplus, KICC, Hecto, Smartro, KG Inicis' old
+#: module) and Naver Pay's own escrow.
+ESCROW_WINDOW_PGS = ESCROW_PGS | frozenset(
+    "inicis smartro nice tosspayments uplus kicc settle naverpay".split()
+)
+#: Pay methods an escrow payment can be made with (Korean e-commerce law expects it to be
+#: offered for cash payments: account transfer and virtual account; some PGs take cards).
+ESCROW_METHODS = frozenset({"card", "trans", "vbank"})
+
+
+def escrow_refusal(pg: str | None, pay_method: str | None) -> tuple[str, str] | None:
+    """Why an order for ``pg`` and ``pay_method`` may not ask for escrow: ``(rule, message)``.
+
+    ``pg`` is ``request_pay``'s (``provider`` or ``provider.MID``); without one, i'mport's
+    default channel decides the PG, so escrow cannot be promised.
+    """
+    provider = (pg or "").partition(".")[0]
+    if provider not in ESCROW_WINDOW_PGS:
+        return ("pg_without_escrow",
+                f"{provider or 'The default channel'} takes no escrow payment; name a PG with "
+                f"escrow as `pg` ({', '.join(sorted(ESCROW_WINDOW_PGS))}).")  # fmt: skip
+    if (pay_method or "card") not in ESCROW_METHODS:
+        return ("escrow_pay_method",
+                f"Escrow is for card, account transfer and virtual account payments, "
+                f"not {pay_method}.")  # fmt: skip
+    return None
 
 
 class EscrowStatus(StrEnum):

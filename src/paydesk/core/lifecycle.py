@@ -12,8 +12,9 @@ Rules worth knowing:
   ``unverified`` with its stock still held; nothing is released on a timer.
   i'mport's answer "still ready" (``PaymentPending``: a vbank awaiting its
   deposit) takes it back to ``held`` (or ``pending``) and ends nothing.
-- A paid payment that cannot be fulfilled (wrong amount, no stock behind it, a
-  second payment for an order already paid) is kept on record and refunded.
+- A paid payment that cannot be fulfilled (wrong amount, escrow or not other
+  than the order asked, no stock behind it, a second payment for an order
+  already paid) is kept on record and refunded.
 - Repeated facts (a duplicate webhook) change nothing.
 """
 
@@ -85,12 +86,14 @@ class PaymentPaid:
     """i'mport says ``imp_uid`` is paid ``amount``.
 
     ``stock_available``: the order's lines could be sold from free stock right
-    now — only consulted when nothing is held for the order.
+    now — only consulted when nothing is held for the order. ``escrow``: i'mport
+    says it is an escrow payment; it must be what the order asked for.
     """
 
     imp_uid: str
     amount: Money
     stock_available: bool = False
+    escrow: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,8 +236,10 @@ def _paid(order: Order, fact: PaymentPaid) -> Transition:
         refunded=Money.zero(fact.amount.currency),
     )  # fmt: skip
     release = (ReleaseHeldStock(),) if order.holding else ()
-    if fact.amount != order.amount:
-        owed = RefundOwed(fact.imp_uid, fact.amount, "amount mismatch")
+    if fact.amount != order.amount or fact.escrow != order.escrow:
+        # tampered with (the browser sends request_pay): paid, but not what was ordered
+        reason = "amount mismatch" if fact.amount != order.amount else "escrow mismatch"
+        owed = RefundOwed(fact.imp_uid, fact.amount, reason)
         return Transition(replace(paid, status=S.FLAGGED), (*release, owed))
     if order.holding:
         return Transition(replace(paid, status=S.PAID), (SellHeldStock(),))

@@ -60,14 +60,22 @@ class Order:
     status: OrderStatus = OrderStatus.PENDING
     imp_uid: str | None = None  # the payment attempt this order follows
     holding: bool = False  # stock is held for this order
+    escrow: bool = False  # asked for an escrow (구매안전) payment; the payment must be one
 
     @classmethod
     def open(
-        cls, merchant_uid: str, amount: Money, lines: Sequence[Line], expires_at: datetime
+        cls,
+        merchant_uid: str,
+        amount: Money,
+        lines: Sequence[Line],
+        expires_at: datetime,
+        *,
+        escrow: bool = False,
     ) -> Order:
         """A new pending order with nothing paid."""
         zero = Money.zero(amount.currency)
-        return cls(merchant_uid, amount, tuple(lines), expires_at, paid=zero, refunded=zero)
+        return cls(merchant_uid, amount, tuple(lines), expires_at, paid=zero, refunded=zero,
+                   escrow=escrow)  # fmt: skip
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at

@@ -62,6 +62,7 @@ class PaymentReport:
     cancellations: tuple[Cancellation, ...] = ()
     was_paid: bool = False  # i'mport recorded a payment instant (paid_at)
     fail_reason: str = ""
+    escrow: bool = False  # an escrow (구매안전) payment
 
     @property
     def cancelled(self) -> Money:
@@ -130,7 +131,7 @@ def facts(
         case ReportStatus.FAILED:
             return (PaymentFailed(report.imp_uid, report.fail_reason),)
         case ReportStatus.PAID:  # a partial cancel may be reported while still ``paid``
-            paid = PaymentPaid(report.imp_uid, report.amount, stock_available)
+            paid = PaymentPaid(report.imp_uid, report.amount, stock_available, report.escrow)
             return (
                 paid,
                 *(RefundRecorded(report.imp_uid, entry.amount) for entry in new_cancellations),
@@ -149,5 +150,5 @@ def _cancelled(
         return (PaymentFailed(report.imp_uid, report.fail_reason or "cancelled"),)
     if report.fully_cancelled and not kept(order, report.imp_uid):
         return (PaymentFailed(report.imp_uid, "cancelled in full before it was kept"),)
-    paid = PaymentPaid(report.imp_uid, report.amount, stock_available)
+    paid = PaymentPaid(report.imp_uid, report.amount, stock_available, report.escrow)
     return (paid, *(RefundRecorded(report.imp_uid, entry.amount) for entry in new))

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ..core.clock import Clock
+from ..core.escrow import escrow_refusal
 from ..core.money import Money
 from ..core.orders import Order, new_merchant_uid, price
 from ..core.stock import Line, merge_lines
@@ -23,6 +24,7 @@ from ..store import ProductRecord, UnitsOfWork
 from .card_options import CardDefaults, OrderTaxes, installments, order_taxes
 from .errors import RegistrationFailed
 from .identity import gate_order
+from .refusals import Refused
 
 __all__ = [
     "AmountRegistrar",
@@ -52,6 +54,7 @@ class OrderRequest:
     pay_method: str | None = None
     pg: str | None = None
     customer_ref: str | None = None  # the shop's id of the customer (age-gated products need one)
+    escrow: bool = False  # an escrow (구매안전) payment: request_pay's ``escrow: true``
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class PlacedOrder:
     expires_at: datetime
     taxes: OrderTaxes = field(default_factory=OrderTaxes)
     card_quota: tuple[int, ...] | None = None  # display.card_quota; None = the PG's offer
+    escrow: bool = False  # the order asked for an escrow payment
 
 
 def order_name(products: Sequence[ProductRecord]) -> str:
@@ -112,9 +116,14 @@ class OrderDesk:
 
         Raises ``UnknownProduct`` for a line naming no product, ``CurrencyMismatch``
         for products priced in different currencies, ``Refused`` when the age
-        gate of a product refuses the customer, ``RegistrationFailed`` when
-        i'mport could not be told the amount.
+        gate of a product refuses the customer or escrow is asked of a PG or pay
+        method without it (before anything is stored or sent), ``RegistrationFailed``
+        when i'mport could not be told the amount.
         """
+        if request.escrow:
+            refusal = escrow_refusal(request.pg, request.pay_method)
+            if refusal is not None:
+                raise Refused(*refusal)
         lines = merge_lines(request.items)
         async with self._db.transaction() as uow:
             now = self._clock.now()
@@ -129,7 +138,8 @@ class OrderDesk:
                 prices = {p.id: p.price for p in products}
                 amount = price(lines, prices)  # raises UnknownProduct
                 gate = await gate_order(uow, [p.id for p in products], request.customer_ref, now)
-                order = Order.open(merchant_uid, amount, lines, now + self._ttl)
+                order = Order.open(merchant_uid, amount, lines, now + self._ttl,
+                                   escrow=request.escrow)  # fmt: skip
                 name = order_name(products)
                 taxes = order_taxes(order, products, request.pg, self._card.explicit_vat)
                 order_id = await uow.orders.add(
@@ -147,4 +157,4 @@ class OrderDesk:
             raise RegistrationFailed(order.merchant_uid) from exc
         quota = installments(products, self._card.card_quota)
         return PlacedOrder(order_id, order.merchant_uid, name, amount, order.expires_at,
-                           taxes, quota)  # fmt: skip
+                           taxes, quota, order.escrow)  # fmt: skip

@@ -73,6 +73,7 @@ def report_of(payment: Payment, *, accept_test_payments: bool = False) -> Paymen
         cancellations=cancellations,
         was_paid=payment.paid_at is not None,
         fail_reason=payment.fail_reason or "",
+        escrow=bool(payment.escrow),
     )
 
 

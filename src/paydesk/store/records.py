@@ -80,6 +80,7 @@ class OrderRecord:
             expires_at=m["expires_at"], paid=Money(m["paid_amount"], m["paid_currency"]),
             refunded=Money(m["refunded_amount"], m["paid_currency"]),
             status=OrderStatus(m["status"]), imp_uid=m["imp_uid"], holding=m["holding"],
+            escrow=bool(m["escrow"]),
         )  # fmt: skip
         prices = {
             i._mapping["product_id"]: Money(i._mapping["unit_price"], currency) for i in items
@@ -112,6 +113,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "imp_uid": order.imp_uid,
         "holding": order.holding,
         "expires_at": order.expires_at,
+        "escrow": order.escrow,  # set when placed; never changes
     }
 
 

@@ -127,6 +127,7 @@ orders = Table(
     *_stamps(),
     Column("tax_free", BigInteger),  # the tax-free part; null = none (0008)
     Column("vat_amount", BigInteger),  # explicit VAT; null = i'mport's 1/11 (0004)
+    Column("escrow", Boolean, nullable=False, server_default=false()),  # escrow asked (0013)
     Index(None, "status"),
 )
 

@@ -58,6 +58,7 @@ class OrderOut(BaseModel):
     pg: str | None
     expires_at: datetime
     lines: list[LineOut]
+    escrow: bool = Field(default=False, description="Asked for an escrow (구매안전) payment.")
 
     @classmethod
     def of(cls, record: OrderRecord) -> OrderOut:
@@ -73,6 +74,7 @@ class OrderOut(BaseModel):
             currency=order.amount.currency, paid_amount=order.paid.amount,
             refunded_amount=order.refunded.amount, imp_uid=order.imp_uid, holding=order.holding,
             pay_method=record.pay_method, pg=record.pg, expires_at=order.expires_at, lines=lines,
+            escrow=order.escrow,
         )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -76,6 +77,18 @@ def test_wrong_amount_is_flagged_refunded_and_its_hold_released() -> None:
     step = apply(held(), PaymentPaid("imp_1", Money(100)))
     assert step.order.status == S.FLAGGED
     assert step.effects == (ReleaseHeldStock(), RefundOwed("imp_1", Money(100), "amount mismatch"))
+
+
+@pytest.mark.parametrize(("asked", "paid_escrow"), [(True, False), (False, True)])
+def test_escrow_other_than_the_order_asked_is_flagged_like_a_wrong_amount(
+    asked: bool, paid_escrow: bool
+) -> None:
+    order = apply(replace(new_order(), escrow=asked), HoldGranted("imp_1")).order
+    step = apply(order, PaymentPaid("imp_1", PRICE, escrow=paid_escrow))
+    assert step.order.status == S.FLAGGED and step.order.paid == PRICE
+    assert step.effects == (ReleaseHeldStock(), RefundOwed("imp_1", PRICE, "escrow mismatch"))
+    kept = apply(order, PaymentPaid("imp_1", PRICE, escrow=asked))
+    assert kept.order.status == S.PAID and kept.effects == (SellHeldStock(),)
 
 
 def test_paid_without_hold_sells_free_stock_or_is_refunded() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paydesk.core.escrow import EscrowStatus, escrow_status, newer
+from paydesk.core.escrow import EscrowStatus, escrow_refusal, escrow_status, newer
 from paydesk.core.identity import AgeRule, age_on, check_age_gate, hash_unique_key, required_age
 from paydesk.core.receipts import (
     IdentifierType,
@@ -100,3 +100,17 @@ def test_escrow_codes_and_time_order() -> None:
     assert not newer(t, registered, t, confirmed) and not newer(t, confirmed, t, confirmed)
     assert not newer(t, refused, t, confirmed)  # same stage, same time: first one stays
     assert not newer(None, confirmed, t, registered)  # no time against a timed status
+
+
+@pytest.mark.parametrize(
+    ("pg", "pay_method", "rule"),
+    [("html5_inicis", "trans", None), ("kcp.T0000", "vbank", None), ("nice", "card", None),
+     ("html5_inicis", None, None), ("kakaopay", "card", "pg_without_escrow"),
+     (None, "trans", "pg_without_escrow"), ("danal", "phone", "pg_without_escrow"),
+     ("html5_inicis", "phone", "escrow_pay_method")],
+)  # fmt: skip
+def test_escrow_only_on_pgs_and_methods_with_it(
+    pg: str | None, pay_method: str | None, rule: str | None
+) -> None:
+    refusal = escrow_refusal(pg, pay_method)
+    assert (refusal[0] if refusal else None) == rule

@@ -34,7 +34,7 @@ from ..deps import ConfirmGuardDep, ServicesDep, SettingsDep
 from ..idempotency import IdempotentDep
 from ..problems import Problem, problem_responses
 from ..schemas import OrderDetail, OrderPageOut
-from .inputs import MAX_ID, NO_NUL, IsoDateTime, JsonInt, RowId
+from .inputs import MAX_ID, NO_NUL, IsoDateTime, JsonBool, JsonInt, RowId
 
 __all__ = ["OrderIn", "OrderPlaced", "RequestPay", "router", "vbank_due"]
 
@@ -90,6 +90,13 @@ class OrderIn(BaseModel):
         description="`pay_method: vbank`: the deposit deadline (ISO 8601 with a time zone; "
         "default `PAYDESK_VBANK_DUE_SECONDS` from now).",
     )
+    escrow: JsonBool = Field(
+        default=False,
+        description="An escrow (구매안전) payment: `request_pay` carries `escrow: true`. Only on "
+        "a PG with escrow (`pg` required) and for `card`, `trans` or `vbank`; refused otherwise "
+        "(`rule`: `pg_without_escrow`, `escrow_pay_method`). A payment whose `escrow` differs "
+        "from the order's is flagged and refunded, like a wrong amount.",
+    )
 
 
 class RequestPay(BaseModel):
@@ -123,6 +130,9 @@ class RequestPay(BaseModel):
     vbank_due: str | None = Field(
         default=None, description="A virtual account's deposit deadline, `YYYYMMDDHHmmss` KST."
     )
+    escrow: bool | None = Field(
+        default=None, description="`true` for an escrow (구매안전) payment; absent otherwise."
+    )
 
     def wire(self) -> dict[str, Any]:
         """As JSON, the card options only when set: ``IMP.request_pay`` takes it as is."""
@@ -130,7 +140,9 @@ class RequestPay(BaseModel):
         return {k: v for k, v in data.items() if not (k in _OPTIONS and v is None)}
 
 
-_OPTIONS = frozenset({"tax_free", "vat_amount", "display", "app_scheme", "language", "vbank_due"})
+_OPTIONS = frozenset(
+    {"tax_free", "vat_amount", "display", "app_scheme", "language", "vbank_due", "escrow"}
+)
 
 
 def vbank_due(
@@ -188,6 +200,7 @@ def _request_pay(
         vat_amount=None if taxes.vat_amount is None else wire_amount(taxes.vat_amount),
         display=Display(card_quota=list(quota)) if card and quota is not None else None,
         app_scheme=settings.app_scheme, language=body.language, vbank_due=due,
+        escrow=True if placed.escrow else None,
     )  # fmt: skip
 
 
@@ -213,7 +226,7 @@ async def place_order(
     request = OrderRequest(
         [Line(item.product_id, item.quantity) for item in body.items],
         {k: v for k, v in body.buyer.model_dump().items() if v is not None},
-        body.pay_method, body.pg, body.customer_ref,
+        body.pay_method, body.pg, body.customer_ref, body.escrow,
     )  # fmt: skip
 
     async def action() -> Answer:

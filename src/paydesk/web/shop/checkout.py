@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ...core.errors import AmountOutOfRange
 from ...core.orders import UnknownProduct
@@ -41,7 +41,7 @@ from ..problems import Problem
 from ..schemas import MAX_ID
 from .buyer import buyer_id, customer_ref
 from .guard import SHOP_WRITE
-from .methods import resolve
+from .methods import escrow_offered, resolve
 from .rendering import page
 from .wording import STATUS, age_refusal, attempt_failure, method_label, won
 
@@ -75,6 +75,7 @@ class ShopOrderIn(BaseModel):
     method: Annotated[str, Field(pattern=r"^[a-z_]{2,20}$")] = "card"
     pg: Annotated[str, Field(pattern=r"^[a-z0-9_]{2,20}$")] | None = None
     buyer: BuyerIn = Field(default_factory=BuyerIn)
+    escrow: StrictBool = False  # 에스크로(구매안전) 결제
 
 
 @router.post("/shop/orders", dependencies=[SHOP_WRITE])
@@ -89,6 +90,9 @@ async def place(
     chosen = resolve(body.method, body.pg)
     if chosen is None:
         raise Problem(422, "Unknown pay method", "이 결제수단은 제공하지 않습니다.")
+    if body.escrow and not escrow_offered(body.method, body.pg):
+        raise Problem(422, "Escrow not offered", "이 결제수단에는 에스크로(구매안전) 결제를 "
+                      "제공하지 않습니다.", rule="escrow_not_offered")  # fmt: skip
     try:
         product = await services.catalog.get(body.product_id)
     except ProductNotFound as missing:
@@ -99,7 +103,7 @@ async def place(
     buyer = {k: v for k, v in body.buyer.model_dump().items() if v}
     buyer_ref = buyer_id(request)
     order = OrderRequest([Line(body.product_id, body.quantity)], buyer, pay_method, pg,
-                         customer_ref(buyer_ref) if buyer_ref else None)  # fmt: skip
+                         customer_ref(buyer_ref) if buyer_ref else None, body.escrow)  # fmt: skip
     due = vbank_due(services.vbanks, pay_method, None)
     placed = await _placed(services.orders.place(order))
     pay = _request_pay(placed, order, settings, guard, due)
@@ -145,7 +149,7 @@ def _request_pay(
         tax_free=None if taxes.tax_free is None else wire_amount(taxes.tax_free),
         vat_amount=None if taxes.vat_amount is None else wire_amount(taxes.vat_amount),
         display=Display(card_quota=list(quota)) if card and quota is not None else None,
-        app_scheme=settings.app_scheme, vbank_due=due,
+        app_scheme=settings.app_scheme, vbank_due=due, escrow=True if placed.escrow else None,
     )  # fmt: skip
 
 
@@ -218,6 +222,7 @@ def _order_context(view: OrderView) -> dict[str, Any]:
         "status_label": STATUS.get(status, status), "amount": won(order.amount),
         "method": method_label(record.pay_method, record.pg), "waiting": status in WAITING,
         "attempts": len(view.payments), "failure": None, "vbank": None, "card": None,
+        "escrow": order.escrow,
     }  # fmt: skip
     if attempt is None:
         return context

@@ -4,13 +4,28 @@
 and the PGs that may carry it (the first is the default). Easy pays are their
 own PG (``pg: "kakaopay"``…), so the window is the app's approval page.
 Anything not listed here is refused before an order is placed.
+
+Escrow (에스크로·구매안전) is offered for the cash methods, account transfer and
+virtual account, on the PGs whose escrow deliveries paydesk registers through
+i'mport (``core.escrow.ESCROW_PGS``): the merchant can then ship from the back
+office and learn the buyer's decision.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["METHODS", "PG_LABELS", "SUBSCRIPTION_PGS", "PayMethod", "resolve"]
+from ...core.escrow import ESCROW_PGS
+
+__all__ = [
+    "ESCROW_METHODS",
+    "METHODS",
+    "PG_LABELS",
+    "SUBSCRIPTION_PGS",
+    "PayMethod",
+    "escrow_offered",
+    "resolve",
+]
 
 
 @dataclass(frozen=True)
@@ -21,6 +36,13 @@ class PayMethod:
     label: str
     pay_method: str
     pgs: tuple[str, ...]
+
+    @property
+    def escrow_pgs(self) -> tuple[str, ...]:
+        """The PGs this method is offered with escrow on (none: no escrow checkbox)."""
+        if self.key not in ESCROW_METHODS:
+            return ()
+        return tuple(pg for pg in self.pgs if pg in ESCROW_PGS)
 
 
 METHODS: dict[str, PayMethod] = {
@@ -48,6 +70,9 @@ PG_LABELS = {
     "tosspay": "토스페이",
 }
 
+#: The shop's methods with an escrow checkbox: the cash payments.
+ESCROW_METHODS = frozenset({"trans", "vbank"})
+
 #: PGs that issue a billing key through the payment window (card registration, amount 0).
 SUBSCRIPTION_PGS = ("html5_inicis", "kcp_billing", "tosspayments")
 
@@ -59,3 +84,11 @@ def resolve(key: str, pg: str | None) -> tuple[str, str] | None:
         return None
     chosen = pg or method.pgs[0]
     return (method.pay_method, chosen) if chosen in method.pgs else None
+
+
+def escrow_offered(key: str, pg: str | None) -> bool:
+    """Whether the shop offers escrow for the buyer's choice (``resolve``'s arguments)."""
+    method = METHODS.get(key)
+    if method is None:
+        return False
+    return (pg or method.pgs[0]) in method.escrow_pgs

@@ -55,6 +55,16 @@
     var labels = JSON.parse(form.dataset.pgLabels || "{}");
     var select = $("#pg", form);
     var button = $("#pay", form);
+    var escrow = $("#escrow", form);
+
+    // the escrow checkbox only for a method and PG that offer it (the server checks again)
+    function escrowChoice() {
+      var chosen = form.querySelector("input[name=method]:checked");
+      var pgs = chosen && chosen.dataset.escrowPgs ? chosen.dataset.escrowPgs.split(",") : [];
+      var offered = pgs.indexOf(select.value) >= 0;
+      $("#escrow-row", form).hidden = !offered;
+      if (!offered) { escrow.checked = false; }
+    }
 
     function choices() {
       var chosen = form.querySelector("input[name=method]:checked");
@@ -67,11 +77,13 @@
         select.appendChild(option);
       });
       $("#pg-row").hidden = pgs.length < 2;
+      escrowChoice();
     }
 
     form.querySelectorAll("input[name=method]").forEach(function (input) {
       input.addEventListener("change", choices);
     });
+    select.addEventListener("change", escrowChoice);
     choices();
 
     form.addEventListener("submit", function (event) {
@@ -83,6 +95,7 @@
         quantity: Number($("#quantity", form).value || 1),
         method: form.querySelector("input[name=method]:checked").value,
         pg: select.value,
+        escrow: escrow.checked,
         buyer: {
           name: $("#buyer_name", form).value || null,
           email: $("#buyer_email", form).value || null,
