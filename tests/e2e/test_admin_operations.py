@@ -227,6 +227,10 @@ async def test_an_escrow_delivery_registered_from_the_console(
     shop: Shop, emu: EmulatorClient, admin: httpx.AsyncClient
 ) -> None:
     imp_uid = await escrow_paid(shop, emu, "escrow-1")
+    found = await page(admin, f"/admin/payments?q={imp_uid}")
+    [order_id] = re.findall(r'href="/admin/orders/(\d+)" data-testid="order-link"', found)
+    summary = await page(admin, f"/admin/orders/{order_id}")
+    assert re.search(r'data-testid="escrow">에스크로 결제<', summary)
     bad = await post(admin, "/admin/escrows", "/admin/escrows",
                      **delivery_form(imp_uid, company="NOPE"))  # fmt: skip
     assert bad == "error: 택배사를 목록에서 고르세요."

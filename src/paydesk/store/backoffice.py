@@ -126,6 +126,7 @@ class OrderHeader:
     expires_at: datetime
     created_at: datetime
     updated_at: datetime
+    escrow: bool = False  # the order asked for an escrow (구매안전) payment
 
 
 @dataclass(frozen=True)
