@@ -51,6 +51,7 @@ from ..store import (
     UnitOfWork,
     UnitsOfWork,
 )
+from .admission import Admission, AdmissionPolicy
 from .errors import ConfirmUnavailable
 from .group_commit import GroupCommit
 
@@ -72,6 +73,7 @@ class ConfirmPolicy:
     deadline_seconds: float = 6.0
     hold_check_after: timedelta = timedelta(minutes=2)
     group_commit: bool = True  # False: one transaction per confirm (the baseline)
+    admission: AdmissionPolicy = field(default_factory=AdmissionPolicy)  # the front door's
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class ConfirmDesk:
         self._lanes: GroupCommit[int | None, _Call, Decision] = GroupCommit(
             self._flush, window=window, max_batch=most
         )
+        #: The front door (``web.iamport.confirm``) asks it before reading a call.
+        self.admission = Admission(policy.admission)
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -179,7 +183,10 @@ class ConfirmDesk:
                     task.cancel()
                     raise
                 return await task  # one commit away from its answer
-        except (StoreError, TimeoutError) as exc:
+        except TimeoutError as exc:  # its traceback is asyncio's own: one line is enough
+            log.warning("confirm %s: no decision within the deadline", call.imp_uid)
+            raise ConfirmUnavailable("TimeoutError") from exc
+        except StoreError as exc:
             log.exception("confirm %s: no decision (%s)", call.imp_uid, type(exc).__name__)
             raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
         finally:
