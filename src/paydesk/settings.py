@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     shop_writes_per_minute: float = Field(default=30.0, gt=0)
 
     sales_open: bool = True  # the kill switch: False refuses every confirm
+    # FastAPI's native OpenTelemetry (spans and metrics to the configured providers). Off, it
+    # costs nothing; on, every request first looks its providers up.
+    opentelemetry: bool = False
     # A payment on an i'mport test channel (sandbox) moved no money; accept it as
     # paid only in development. Off, it reads as a failed attempt.
     accept_test_payments: bool = False

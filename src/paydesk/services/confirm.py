@@ -257,18 +257,23 @@ class ConfirmDesk:
             for item in items:
                 if item.call.imp_uid not in batch.decided:  # a replay holds nothing again
                     batch.decided[item.call.imp_uid] = self._decide(batch, item)
-            await self._store(uow, batch, items)
-            stored = await uow.decisions.many(batch.decided)
+            inserted = await self._store(uow, batch, items)
+            # what is stored: ours, an earlier batch's (read by _load), or, for an imp_uid
+            # another writer decided meanwhile (its insert was ignored), that one's
+            stored = {uid: d.refusal for uid, d in batch.decided.items()}
+            lost = set(batch.decided) - batch.earlier - inserted
+            if lost:
+                stored.update({uid: d.refusal
+                               for uid, d in (await uow.decisions.many(lost)).items()})  # fmt: skip
             # the last check before the commit, with no await in between (see the module)
             if any(i.ticket.abandoned and _holds(batch, i.call.imp_uid) for i in items):
                 raise _Abandoned
             for item in items:
                 item.ticket.committing = True
         return {
-            i.call.imp_uid: _as_stored(batch.decided[i.call.imp_uid],
-                                       stored[i.call.imp_uid].refusal)
+            i.call.imp_uid: _as_stored(batch.decided[i.call.imp_uid], stored[i.call.imp_uid])
             for i in items
-        }  # fmt: skip
+        }
 
     async def _load(self, uow: UnitOfWork, items: Sequence[_Call]) -> _Batch:
         locking = [i for i in items if i.refusal is None]
@@ -304,7 +309,8 @@ class ConfirmDesk:
                 batch.taken[line.product_id] = batch.taken.get(line.product_id, 0) + line.quantity
         return decision
 
-    async def _store(self, uow: UnitOfWork, batch: _Batch, items: Sequence[_Call]) -> None:
+    async def _store(self, uow: UnitOfWork, batch: _Batch, items: Sequence[_Call]) -> set[str]:
+        """Write the batch; the imp_uids whose decisions it inserted."""
         now = batch.now
         for product_id, quantity in sorted(batch.taken.items()):
             await uow.products.hold(product_id, quantity, now)
@@ -313,8 +319,9 @@ class ConfirmDesk:
         await uow.orders.add_holds(
             [(record.id, order.imp_uid or "", order.lines) for record, order in approvals], now
         )
-        await uow.decisions.add_new(self._new_decisions(batch, items), now)
+        inserted = await uow.decisions.add_new(self._new_decisions(batch, items), now)
         await uow.jobs.enqueue([self._hold_check(order, now) for _, order in approvals], now)
+        return inserted
 
     def _new_decisions(self, batch: _Batch, items: Sequence[_Call]) -> list[NewDecision]:
         fresh: dict[str, NewDecision] = {}
