@@ -279,7 +279,9 @@ class ConfirmDesk:
         locking = [i for i in items if i.refusal is None]
         product_ids = {pid for i in locking for pid in i.product_ids}
         products = await uow.products.many(product_ids, lock=True) if product_ids else []
-        earlier = await uow.decisions.many(i.call.imp_uid for i in items)
+        # a batch of refusals only holds nothing: what an earlier writer decided about one
+        # of its imp_uids shows up as an ignored insert (``_decide_batch``), read then
+        earlier = await uow.decisions.many(i.call.imp_uid for i in items) if locking else {}
         orders = (
             await uow.orders.many({i.call.merchant_uid for i in locking}, lock=True)
             if locking
