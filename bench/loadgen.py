@@ -29,11 +29,16 @@ from hdrh.histogram import HdrHistogram
 __all__ = ["main"]
 
 TIMEOUT = 30.0  # seconds: a request not answered by then counts as "timeout"
+#: A connection idle this long is opened again before use: uvicorn closes one idle for
+#: 5 s (--timeout-keep-alive), and a request sent into that close would count as an
+#: "error" of the server (as httpx's keepalive_expiry, HTTP clients do the same).
+KEEPALIVE = 4.0
 
 
 class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.used = time.perf_counter()  # opened, or its last answer read
 
     @classmethod
     async def open(cls, port: int) -> Connection:
@@ -56,6 +61,7 @@ class Connection:
             await self.reader.readline()
         else:
             await self.reader.readexactly(length)
+        self.used = time.perf_counter()
         return status
 
     def close(self) -> None:
@@ -84,6 +90,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     async def one(request: tuple[bytes, bytes], scheduled: float) -> None:
         connection = await idle.get()
         try:
+            if time.perf_counter() - connection.used > KEEPALIVE:  # the server may close it
+                connection.close()
+                connection = await Connection.open(port)
             status = await asyncio.wait_for(connection.send(*request), TIMEOUT)
             statuses[str(status)] += 1
             idle.put_nowait(connection)

@@ -28,6 +28,7 @@ from .jobs.runner import DEFAULT_LEASE, JobRunner
 from .jobs.worker import Worker, WorkerPolicy
 from .logs import RequestIdTransport
 from .services.admin_actions import AdminActions
+from .services.admission import AdmissionPolicy
 from .services.api_keys import ApiKeys
 from .services.backoffice import Backoffice
 from .services.billing_keys import BillingKeys
@@ -119,6 +120,11 @@ def confirm_policy(settings: Settings) -> ConfirmPolicy:
         deadline_seconds=settings.confirm_deadline_seconds,
         hold_check_after=timedelta(seconds=settings.hold_check_after_seconds),
         group_commit=settings.confirm_group_commit,
+        admission=AdmissionPolicy(
+            wait_seconds=settings.confirm_admit_wait_seconds,
+            floor=settings.confirm_admit_floor,
+            cap=settings.confirm_max_in_flight,
+        ),
     )
 
 

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     shop_writes_per_minute: float = Field(default=30.0, gt=0)
 
     sales_open: bool = True  # the kill switch: False refuses every confirm
+    # FastAPI's native OpenTelemetry (spans and metrics to the configured providers). Off, it
+    # costs nothing; on, every request first looks its providers up.
+    opentelemetry: bool = False
     # A payment on an i'mport test channel (sandbox) moved no money; accept it as
     # paid only in development. Off, it reads as a failed attempt.
     accept_test_payments: bool = False
@@ -92,6 +95,12 @@ class Settings(BaseSettings):
     confirm_batch_window_ms: float = Field(default=2.0, ge=0)
     confirm_batch_max: int = Field(default=256, ge=1)
     confirm_deadline_seconds: float = Field(default=6.0, gt=0, lt=10)
+    # Admission at the front door (services.admission): a confirm is refused 429 at once
+    # when those in flight would take longer than this to decide; always admitted below
+    # the floor, never more in flight than the cap (per process).
+    confirm_admit_wait_seconds: float = Field(default=2.0, gt=0, lt=10)
+    confirm_admit_floor: int = Field(default=256, ge=1)
+    confirm_max_in_flight: int = Field(default=2000, ge=1)
     order_ttl_seconds: int = Field(default=1800, gt=0)
     hold_check_after_seconds: int = Field(default=120, gt=0)
     # The worker's reconciliation sweep against i'mport's listings (0: never).

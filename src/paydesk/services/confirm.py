@@ -51,6 +51,7 @@ from ..store import (
     UnitOfWork,
     UnitsOfWork,
 )
+from .admission import Admission, AdmissionPolicy
 from .errors import ConfirmUnavailable
 from .group_commit import GroupCommit
 
@@ -72,6 +73,7 @@ class ConfirmPolicy:
     deadline_seconds: float = 6.0
     hold_check_after: timedelta = timedelta(minutes=2)
     group_commit: bool = True  # False: one transaction per confirm (the baseline)
+    admission: AdmissionPolicy = field(default_factory=AdmissionPolicy)  # the front door's
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class ConfirmDesk:
         self._lanes: GroupCommit[int | None, _Call, Decision] = GroupCommit(
             self._flush, window=window, max_batch=most
         )
+        #: The front door (``web.iamport.confirm``) asks it before reading a call.
+        self.admission = Admission(policy.admission)
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -179,7 +183,10 @@ class ConfirmDesk:
                     task.cancel()
                     raise
                 return await task  # one commit away from its answer
-        except (StoreError, TimeoutError) as exc:
+        except TimeoutError as exc:  # its traceback is asyncio's own: one line is enough
+            log.warning("confirm %s: no decision within the deadline", call.imp_uid)
+            raise ConfirmUnavailable("TimeoutError") from exc
+        except StoreError as exc:
             log.exception("confirm %s: no decision (%s)", call.imp_uid, type(exc).__name__)
             raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
         finally:
@@ -250,24 +257,31 @@ class ConfirmDesk:
             for item in items:
                 if item.call.imp_uid not in batch.decided:  # a replay holds nothing again
                     batch.decided[item.call.imp_uid] = self._decide(batch, item)
-            await self._store(uow, batch, items)
-            stored = await uow.decisions.many(batch.decided)
+            inserted = await self._store(uow, batch, items)
+            # what is stored: ours, an earlier batch's (read by _load), or, for an imp_uid
+            # another writer decided meanwhile (its insert was ignored), that one's
+            stored = {uid: d.refusal for uid, d in batch.decided.items()}
+            lost = set(batch.decided) - batch.earlier - inserted
+            if lost:
+                stored.update({uid: d.refusal
+                               for uid, d in (await uow.decisions.many(lost)).items()})  # fmt: skip
             # the last check before the commit, with no await in between (see the module)
             if any(i.ticket.abandoned and _holds(batch, i.call.imp_uid) for i in items):
                 raise _Abandoned
             for item in items:
                 item.ticket.committing = True
         return {
-            i.call.imp_uid: _as_stored(batch.decided[i.call.imp_uid],
-                                       stored[i.call.imp_uid].refusal)
+            i.call.imp_uid: _as_stored(batch.decided[i.call.imp_uid], stored[i.call.imp_uid])
             for i in items
-        }  # fmt: skip
+        }
 
     async def _load(self, uow: UnitOfWork, items: Sequence[_Call]) -> _Batch:
         locking = [i for i in items if i.refusal is None]
         product_ids = {pid for i in locking for pid in i.product_ids}
         products = await uow.products.many(product_ids, lock=True) if product_ids else []
-        earlier = await uow.decisions.many(i.call.imp_uid for i in items)
+        # a batch of refusals only holds nothing: what an earlier writer decided about one
+        # of its imp_uids shows up as an ignored insert (``_decide_batch``), read then
+        earlier = await uow.decisions.many(i.call.imp_uid for i in items) if locking else {}
         orders = (
             await uow.orders.many({i.call.merchant_uid for i in locking}, lock=True)
             if locking
@@ -297,7 +311,8 @@ class ConfirmDesk:
                 batch.taken[line.product_id] = batch.taken.get(line.product_id, 0) + line.quantity
         return decision
 
-    async def _store(self, uow: UnitOfWork, batch: _Batch, items: Sequence[_Call]) -> None:
+    async def _store(self, uow: UnitOfWork, batch: _Batch, items: Sequence[_Call]) -> set[str]:
+        """Write the batch; the imp_uids whose decisions it inserted."""
         now = batch.now
         for product_id, quantity in sorted(batch.taken.items()):
             await uow.products.hold(product_id, quantity, now)
@@ -306,8 +321,9 @@ class ConfirmDesk:
         await uow.orders.add_holds(
             [(record.id, order.imp_uid or "", order.lines) for record, order in approvals], now
         )
-        await uow.decisions.add_new(self._new_decisions(batch, items), now)
+        inserted = await uow.decisions.add_new(self._new_decisions(batch, items), now)
         await uow.jobs.enqueue([self._hold_check(order, now) for _, order in approvals], now)
+        return inserted
 
     def _new_decisions(self, batch: _Batch, items: Sequence[_Call]) -> list[NewDecision]:
         fresh: dict[str, NewDecision] = {}

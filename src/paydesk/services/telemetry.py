@@ -7,7 +7,7 @@ builds it; tests with several apps do not collide):
 - confirms: ``paydesk_confirm_seconds`` (latency) and
   ``paydesk_confirm_decisions_total{result}`` (``approved``, a refusal's
   reason with ``_`` for spaces: ``sold_out`` ..., ``forbidden``, ``invalid_request``,
-  ``unavailable``);
+  ``unavailable``, ``overloaded``: refused by admission control);
 - webhooks: ``paydesk_webhooks_received_total{outcome}`` and
   ``paydesk_webhook_lag_seconds`` (stored → processed, in this process);
 - i'mport: ``paydesk_iamport_calls_total{operation,outcome}`` and

@@ -9,17 +9,25 @@ than SQLite's sleep-and-retry busy handler.
 
 PostgreSQL (asyncpg): READ COMMITTED with explicit row locks where it matters
 (``SELECT ... FOR UPDATE``, ``FOR UPDATE SKIP LOCKED`` for jobs).
+
+Both: a pooled connection idle for ``PING_IDLE_SECONDS`` or more is pinged
+before use, and replaced if the ping fails (the database restarted, a proxy
+dropped it). One in steady use is not: a ping per checkout was a round trip
+per transaction, two per confirm. A connection broken while in steady use
+fails its transaction once, and SQLAlchemy then replaces the whole pool.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .errors import translate
@@ -28,6 +36,8 @@ from .unit_of_work import UnitOfWork
 __all__ = ["Database", "async_url"]
 
 _BEGIN_OPTION = "paydesk_sqlite_begin"
+#: A pooled connection idle this long is pinged before use (see the module).
+PING_IDLE_SECONDS = 1.0
 
 
 def async_url(url: str) -> URL:
@@ -47,6 +57,7 @@ class Database:
         if self.dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database: {self.url.drivername}")
         self.engine = _engine(self.url, pool_size)
+        _ping_when_idle(self.engine)
         if self.is_sqlite:
             _sqlite_hooks(self.engine, busy_timeout_ms)
         self._write_gate: asyncio.Lock | None = None
@@ -109,10 +120,29 @@ async def _translated() -> AsyncIterator[None]:
 def _engine(url: URL, pool_size: int) -> AsyncEngine:
     # hide_parameters: bound values (buyer e-mail, phone, address ...) never reach SQLAlchemy's
     # log lines or the text of its errors, whatever the log level
-    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    options: dict[str, Any] = {"hide_parameters": True}
     if url.get_backend_name() == "postgresql":
         options.update(pool_size=pool_size, max_overflow=pool_size)
     return create_async_engine(url, **options)
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["paydesk_idle_since"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("paydesk_idle_since")  # None: connected just now
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool drops it and connects again
+            raise DisconnectionError("pooled connection failed its ping") from error
 
 
 def _sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:

@@ -54,8 +54,14 @@ class DecisionRepository:
             r._mapping["imp_uid"]: DecisionRecord.from_row(r) for r in await self._db.execute(query)
         }
 
-    async def add_new(self, decisions: Iterable[NewDecision], now: datetime) -> None:
-        """Insert decisions; one whose imp_uid is already decided keeps the first decision."""
+    async def add_new(self, decisions: Iterable[NewDecision], now: datetime) -> set[str]:
+        """Insert decisions; one whose imp_uid is already decided keeps the first decision.
+
+        Returns the imp_uids inserted now (the others were decided by another writer).
+        """
         rows = [d.values(now) for d in decisions]
-        if rows:
-            await self._db.execute(insert_or_ignore(confirm_decisions, self._dialect), rows)
+        if not rows:
+            return set()
+        statement = insert_or_ignore(confirm_decisions, self._dialect)
+        inserted = await self._db.execute(statement.returning(confirm_decisions.c.imp_uid), rows)
+        return set(inserted.scalars())

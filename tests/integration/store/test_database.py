@@ -143,3 +143,23 @@ async def test_read_modify_write_from_two_engines_never_loses_an_update(database
     finally:
         await first.dispose()
         await second.dispose()
+
+
+@pytest.mark.asyncio
+async def test_a_pooled_connection_killed_while_idle_is_replaced_before_use(
+    database: Database, database_url: str
+) -> None:
+    if database.is_sqlite:
+        pytest.skip("an SQLite connection is a file handle: nothing to kill")
+    pooled = Database(database_url)
+    backend = text("SELECT pg_backend_pid()")
+    try:
+        async with pooled.reading() as uow:
+            pid = (await uow.connection.execute(backend)).scalar()
+        async with database.reading() as other:  # as a restart or a dropped proxy would
+            await other.connection.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
+        await asyncio.sleep(1.2)  # idle past PING_IDLE_SECONDS: pinged, found dead, replaced
+        async with pooled.reading() as uow:
+            assert (await uow.connection.execute(backend)).scalar() not in (None, pid)
+    finally:
+        await pooled.dispose()

@@ -250,10 +250,10 @@ async def test_the_first_decision_of_an_imp_uid_is_the_one_kept(units: Any) -> N
     refuse = NewDecision(Decision("imp_1", Refusal.SOLD_OUT), "o1", oid, {"n": 2})
     other = NewDecision(Decision("imp_2", Refusal.ORDER_NOT_FOUND), "zz", None, {})
     async with units.transaction() as uow:
-        await uow.decisions.add_new([approve, refuse], NOW)
+        assert await uow.decisions.add_new([approve, refuse], NOW) == {"imp_1"}
     async with units.transaction() as uow:
-        await uow.decisions.add_new([refuse, other], LATER)
-        await uow.decisions.add_new([], LATER)
+        assert await uow.decisions.add_new([refuse, other], LATER) == {"imp_2"}
+        assert await uow.decisions.add_new([], LATER) == set()
     async with units.reading() as uow:
         found = await uow.decisions.many(["imp_1", "imp_2", "imp_3"])
         assert await uow.decisions.get("imp_3") is None

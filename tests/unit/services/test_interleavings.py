@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from paydesk.core.confirm import Refusal
+from paydesk.core.confirm import ConfirmCall, Refusal
 from paydesk.core.money import Money
 from paydesk.core.orders import OrderStatus
 from paydesk.core.stock import StockCount
 from paydesk.iamport import Payment
 from paydesk.services.catalog import ProductChanges
-from paydesk.services.confirm import HOLD_CHECK_JOB
+from paydesk.services.confirm import HOLD_CHECK_JOB, ConfirmDesk, ConfirmPolicy
 from paydesk.services.ordering import PlacedOrder
 
 from .shop import PRICE, Shop
@@ -183,3 +184,21 @@ async def test_a_replay_decided_by_an_earlier_batch_holds_nothing(group_commit: 
     assert await shop.stock(pid) == StockCount(1)
     assert await shop.status(order) == OrderStatus.PENDING
     assert shop.store.jobs(HOLD_CHECK_JOB) == []
+
+
+async def test_a_refusal_whose_imp_uid_another_process_approved_first_answers_that() -> None:
+    # this process's calls gather for 0.4 s (lookup, then batch); another process's do not
+    shop = Shop()
+    here = ConfirmDesk(shop.store, shop.clock, ConfirmPolicy(window_seconds=0.4))  # type: ignore[arg-type]
+    pid = await shop.product(0)
+    order = await shop.order((pid, 1))
+    call = ConfirmCall("imp_1", order.merchant_uid, Decimal(order.amount.amount))
+    refused_here = asyncio.create_task(here.confirm(call, {}))
+    await asyncio.sleep(0.6)  # looked up (sold out), its refusal batch not yet run
+    await shop.catalog.change(pid, ProductChanges(available=1))
+    assert (await shop.confirm(order, "imp_1")).approved  # elsewhere, committed first
+
+    # the refusal's insert is ignored: the stored decision is the answer, and nothing moves
+    assert (await refused_here).approved
+    assert await shop.stock(pid) == StockCount(0, 1)
+    assert await shop.status(order) == OrderStatus.HELD

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ...core.confirm import ConfirmCall, Refusal
 from ...services.container import Services
@@ -123,7 +123,7 @@ router = APIRouter(tags=["i'mport"])
 
 
 @router.post("/iamport/confirm", openapi_extra=_OPENAPI, response_model=None)
-async def confirm(request: Request) -> JSONResponse:
+async def confirm(request: Request) -> Response:
     """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason.
 
     Usually served by ``GatewayLane`` (no routing, no dependencies to solve);
@@ -131,9 +131,25 @@ async def confirm(request: Request) -> JSONResponse:
     """
     services, guard = get_services(request), get_confirm_guard(request)
     started = time.perf_counter()
-    result, answer = await _answer(request, services, guard)
+    admission = services.confirm.admission
+    if not admission.admit():  # full: refused before the body is read (services.admission)
+        services.telemetry.confirm_decided("overloaded", time.perf_counter() - started)
+        return _unavailable()
+    try:
+        result, answer = await _answer(request, services, guard)
+    finally:
+        admission.done()
     services.telemetry.confirm_decided(result, time.perf_counter() - started)
     return answer
+
+
+#: The body of every "temporarily unavailable" answer (deadline or admission).
+_UNAVAILABLE_BODY: Final = b'{"reason":"temporarily unavailable"}'
+
+
+def _unavailable() -> Response:
+    """429 "temporarily unavailable", the same bytes as ``_refused``'s, encoded once."""
+    return Response(_UNAVAILABLE_BODY, status_code=429, media_type="application/json")
 
 
 async def _answer(

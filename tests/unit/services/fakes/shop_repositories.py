@@ -242,8 +242,9 @@ class InMemoryDecisions:
             if uid in rows
         }
 
-    async def add_new(self, decisions: Iterable[NewDecision], now: datetime) -> None:
+    async def add_new(self, decisions: Iterable[NewDecision], now: datetime) -> set[str]:
         tables = await self._access.step(write=True)
+        inserted = set()
         for decision in decisions:
             values = decision.values(now)
             if values["imp_uid"] in tables.confirm_decisions:
@@ -251,3 +252,5 @@ class InMemoryDecisions:
             tables.require("orders", values["order_id"])
             values.update(request=as_json(values["request"]), decided_at=aware(now))
             tables.confirm_decisions[values["imp_uid"]] = values
+            inserted.add(values["imp_uid"])
+        return inserted
