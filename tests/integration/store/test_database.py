@@ -146,11 +146,10 @@ async def test_read_modify_write_from_two_engines_never_loses_an_update(database
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite: a file, no server
 async def test_a_pooled_connection_killed_while_idle_is_replaced_before_use(
     database: Database, database_url: str
 ) -> None:
-    if database.is_sqlite:
-        pytest.skip("an SQLite connection is a file handle: nothing to kill")
     pooled = Database(database_url)
     backend = text("SELECT pg_backend_pid()")
     try:
