@@ -109,9 +109,11 @@ async def _translated() -> AsyncIterator[None]:
 def _engine(url: URL, pool_size: int) -> AsyncEngine:
     # hide_parameters: bound values (buyer e-mail, phone, address ...) never reach SQLAlchemy's
     # log lines or the text of its errors, whatever the log level
-    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    options: dict[str, Any] = {"hide_parameters": True}
     if url.get_backend_name() == "postgresql":
-        options.update(pool_size=pool_size, max_overflow=pool_size)
+        # a server restart or an idle timeout drops pooled connections: test each on checkout
+        # (SQLite has no server to lose; there the ping would only cost a round trip per use)
+        options.update(pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
     return create_async_engine(url, **options)
 
 
