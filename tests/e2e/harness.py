@@ -54,6 +54,11 @@ class ShiftedClock:
         with self._lock:
             self._offset += timedelta(seconds=seconds)
 
+    @property
+    def offset(self) -> timedelta:
+        with self._lock:
+            return self._offset
+
 
 def iamport_client(emulator_url: str) -> AsyncIamport:
     return AsyncIamport(DEMO_KEY, DEMO_SECRET, base_url=emulator_url, retry=FAST_RETRY, timeout=5)

@@ -122,6 +122,7 @@ def _engine(url: URL, pool_size: int) -> AsyncEngine:
     # log lines or the text of its errors, whatever the log level
     options: dict[str, Any] = {"hide_parameters": True}
     if url.get_backend_name() == "postgresql":
+        # no pool_pre_ping: a connection is pinged only after idling (``_ping_when_idle``)
         options.update(pool_size=pool_size, max_overflow=pool_size)
     return create_async_engine(url, **options)
 
