@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -75,6 +76,9 @@ T = TypeVar("T")
 EXAMPLES = int(os.environ.get("PAYDESK_MODEL_EXAMPLES", "2000"))
 SECONDS = float(os.environ.get("PAYDESK_MODEL_SECONDS", "150"))
 CHUNK = 50
+#: Processes sharing the examples (one per core); a shard of another test sets ``SHARD_RESULT``.
+SHARDS = int(os.environ.get("PAYDESK_MODEL_SHARDS", str(min(2, os.cpu_count() or 1))))
+SHARD_RESULT = "PAYDESK_MODEL_SHARD_RESULT"
 #: Below this share of a core (CPU seconds per second) the machine was too busy to judge.
 BUSY_SHARE = 0.6
 SERVER, EMULATOR = "http://paydesk.test", "http://emulator.test"
@@ -450,36 +454,45 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_the_payment_flow_keeps_the_models_promises(
-    rig: Rig, capsys: pytest.CaptureFixture[str]
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``EXAMPLES`` examples in runs of ``CHUNK``, until they are done or ``SECONDS`` pass.
 
     Each run is a Hypothesis run of its own (fresh random examples; a failure is
-    shrunk and printed with its ``@reproduce_failure`` blob). The count of valid
-    examples, the rate and how often each rule ran go to the terminal (captured
-    or not). Fewer examples than asked for fail the test where
-    ``PAYDESK_MODEL_REQUIRED=1``, unless the machine was too busy to give this
-    process ``BUSY_SHARE`` of a core; otherwise they are reported in capitals (a
-    ``warnings.warn`` would fail the suite, which turns warnings into errors).
+    shrunk and printed with its ``@reproduce_failure`` blob). The examples are
+    shared among ``SHARDS`` processes, one per core: this one and
+    ``SHARDS - 1`` others running this same test on a rig of their own (own
+    database, own emulator), each asked for its share within the same time
+    bound; a failure in another process fails this test with that process's
+    output (its shrunk case and blob). The count of valid examples, the rate and
+    how often each rule ran go to the terminal (captured or not). Fewer examples
+    than asked for fail the test where ``PAYDESK_MODEL_REQUIRED=1``, unless the
+    machine was too busy to give the processes ``BUSY_SHARE`` of a core each;
+    otherwise they are reported in capitals (a ``warnings.warn`` would fail the
+    suite, which turns warnings into errors).
     """
-    PaymentFlow.rig = rig
-    started, cpu_started = time.monotonic(), time.process_time()
-    deadline = started + SECONDS
-    while PaymentFlow.examples < EXAMPLES and time.monotonic() < deadline:
-        chunk = min(CHUNK, EXAMPLES - PaymentFlow.examples)
-        run_state_machine_as_test(PaymentFlow, settings=settings(
-            max_examples=chunk, stateful_step_count=6, deadline=None, database=None,
-            suppress_health_check=list(HealthCheck), print_blob=True,
-            phases=[Phase.generate, Phase.shrink],
-        ))  # fmt: skip
-    took, cpu = time.monotonic() - started, time.process_time() - cpu_started
-    ran, share = PaymentFlow.examples, cpu / took
+    result_file = os.environ.get(SHARD_RESULT)
+    shards = 1 if result_file else SHARDS
+    others = [_shard(tmp_path / f"shard-{n}.json", -(-EXAMPLES // shards))
+              for n in range(1, shards)]  # fmt: skip
+    mine = _run_examples(rig, -(-EXAMPLES // shards) if shards > 1 else EXAMPLES)
+    if result_file:  # a shard of another process's test: report, and let pytest judge
+        Path(result_file).write_text(json.dumps(mine))
+        return
+    results = [mine] + [_finished(other) for other in others]
+    ran = sum(r["examples"] for r in results)
+    took = max(r["took"] for r in results)
+    share = sum(r["cpu"] for r in results) / took / len(results)
+    steps: dict[str, int] = {}
+    for result in results:
+        for name, count in result["steps"].items():
+            steps[name] = steps.get(name, 0) + count
     lines = [
-        f"model-based test: {ran} examples ({PaymentFlow.runs} started) in {took:.1f} s, "
-        f"{ran / took:.1f} a second; asked for {EXAMPLES} within {SECONDS:.0f} s; "
-        f"this process had {share:.0%} of a core",
+        f"model-based test: {ran} examples ({sum(r['runs'] for r in results)} started) in "
+        f"{took:.1f} s over {len(results)} process(es), {ran / took:.1f} a second; asked for "
+        f"{EXAMPLES} within {SECONDS:.0f} s; each process had {share:.0%} of a core",
         "model-based test: steps run: "
-        + ", ".join(f"{name} {count}" for name, count in sorted(PaymentFlow.steps.items())),
+        + ", ".join(f"{name} {count}" for name, count in sorted(steps.items())),
     ]
     assert ran >= min(EXAMPLES, CHUNK)
     short = ran < EXAMPLES
@@ -489,3 +502,51 @@ def test_the_payment_flow_keeps_the_models_promises(
         print("\n" + "\n".join(lines))
     if short and os.environ.get("PAYDESK_MODEL_REQUIRED") == "1" and share >= BUSY_SHARE:
         pytest.fail(lines[-1])
+
+
+def _run_examples(rig: Rig, wanted: int) -> dict[str, Any]:
+    """Run up to ``wanted`` examples on ``rig`` within ``SECONDS``; what ran, for the report."""
+    PaymentFlow.rig = rig
+    started, cpu_started = time.monotonic(), time.process_time()
+    deadline = started + SECONDS
+    while PaymentFlow.examples < wanted and time.monotonic() < deadline:
+        chunk = min(CHUNK, wanted - PaymentFlow.examples)
+        run_state_machine_as_test(PaymentFlow, settings=settings(
+            max_examples=chunk, stateful_step_count=6, deadline=None, database=None,
+            suppress_health_check=list(HealthCheck), print_blob=True,
+            phases=[Phase.generate, Phase.shrink],
+        ))  # fmt: skip
+    return {"examples": PaymentFlow.examples, "runs": PaymentFlow.runs,
+            "steps": dict(PaymentFlow.steps), "took": time.monotonic() - started,
+            "cpu": time.process_time() - cpu_started}  # fmt: skip
+
+
+@dataclass
+class _Shard:
+    process: subprocess.Popen[str]
+    result: Path
+
+
+def _shard(result: Path, wanted: int) -> _Shard:
+    """This test again in another process, asked for ``wanted`` examples."""
+    env = os.environ | {SHARD_RESULT: str(result), "PAYDESK_MODEL_EXAMPLES": str(wanted)}
+    node = f"{__file__}::test_the_payment_flow_keeps_the_models_promises"
+    command = [sys.executable, "-m", "pytest", node, "-q", "-p", "no:cacheprovider", "-x"]
+    process = subprocess.Popen(command, env=env, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])  # fmt: skip
+    return _Shard(process, result)
+
+
+def _finished(shard: _Shard) -> dict[str, Any]:
+    """What ``shard`` ran; its failure (shrunk case, blob) fails this test."""
+    try:
+        output, _ = shard.process.communicate(timeout=SECONDS + 300)
+    except subprocess.TimeoutExpired:
+        shard.process.kill()
+        output, _ = shard.process.communicate()
+        pytest.fail(f"a model-based test shard did not finish:\n{output[-6000:]}")
+    if shard.process.returncode != 0 or not shard.result.exists():
+        pytest.fail(f"a model-based test shard failed (exit {shard.process.returncode}):\n"
+                    f"{output[-12000:]}")  # fmt: skip
+    found: dict[str, Any] = json.loads(shard.result.read_text())
+    return found
