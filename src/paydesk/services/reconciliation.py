@@ -26,6 +26,8 @@ paid_at): so the automatic sweep reads ``paid`` over at least
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -257,8 +259,10 @@ class Reconciler:
                         report.merchant_uid)  # fmt: skip
                     if record is None or not _settled(record, stored.get(report.imp_uid),
                                                       report, fresh):  # fmt: skip
+                        books = None if report.merchant_uid in touched else (
+                            record, stored.get(report.imp_uid))  # fmt: skip
                         touched.add(report.merchant_uid)
-                        item = await self._one(payment)
+                        item = await self._one(payment, books)
                 if item is not None:
                     items.append(item)
                 run.saw(item)
@@ -268,17 +272,24 @@ class Reconciler:
                     for item in items:
                         await uow.reconciliations.add_item(run.sweep_id, item, self._clock.now())
 
-    async def _one(self, payment: Payment) -> NewDriftItem | None:
-        """Compare one payment with our books, apply it, and say what drifted (None: nothing)."""
+    async def _one(
+        self, payment: Payment, books: tuple[OrderRecord | None, PaymentRecord | None] | None = None
+    ) -> NewDriftItem | None:
+        """Compare one payment with our books, apply it, and say what drifted (None: nothing).
+
+        ``books``: its order and payment row as just read (None: read them now).
+        """
         try:
             report = report_of(payment, accept_test_payments=self._policy.accept_test_payments)
             fresh = snapshot_progress(payment)
         except UnreadablePayment as unreadable:
             log.warning("reconcile: payment %s skipped: %s", payment.imp_uid, unreadable)
             return None
-        async with self._db.reading() as uow:
-            record = await uow.orders.get(report.merchant_uid)
-            stored = await uow.payments.get(report.imp_uid)
+        if books is None:
+            async with self._db.reading() as uow:
+                books = (await uow.orders.get(report.merchant_uid),
+                         await uow.payments.get(report.imp_uid))  # fmt: skip
+        record, stored = books
         known = stored_progress(stored) if stored is not None else None
         if record is None:
             for ledger in self._ledgers:  # a subscription charge is ours without an order
@@ -371,20 +382,37 @@ def _settled(
 
 
 async def _pages(listing: AsyncIterator[Payment], size: int) -> AsyncIterator[list[Payment]]:
-    """The listing's payments ``size`` at a time; what was read before it fails comes first."""
-    page: list[Payment] = []
-    try:
-        async for payment in listing:
-            page.append(payment)
-            if len(page) >= size:
-                yield page
-                page = []
-    except Exception:
+    """The listing's payments ``size`` at a time, the next page read while this one is compared
+    (i'mport answers while we work); what was read before the listing fails comes first."""
+    ahead: asyncio.Queue[list[Payment] | Exception | None] = asyncio.Queue(maxsize=1)
+
+    async def read() -> None:
+        page: list[Payment] = []
+        try:
+            async for payment in listing:
+                page.append(payment)
+                if len(page) >= size:
+                    await ahead.put(page)
+                    page = []
+        except Exception as error:
+            if page:
+                await ahead.put(page)  # compared before the failure goes on
+            await ahead.put(error)
+            return
         if page:
-            yield page  # compared before the failure goes on, as one at a time did
-        raise
-    if page:
-        yield page
+            await ahead.put(page)
+        await ahead.put(None)
+
+    reader = asyncio.create_task(read())
+    try:
+        while (got := await ahead.get()) is not None:
+            if isinstance(got, Exception):
+                raise got
+            yield got
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
 
 
 @dataclass
