@@ -9,6 +9,7 @@ Nothing but typer is imported until a command runs.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["reconcile", "webhooks"]
 
 T = TypeVar("T")
+#: Drift items ``paydesk reconcile`` prints (the stored report keeps them all).
+ITEMS_SHOWN = 50
 
 webhooks = typer.Typer(help="Stored webhook deliveries.", no_args_is_help=True)
 
@@ -122,7 +125,15 @@ async def _sweep(
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("starting", total=None, checked=0, drifted=0)
 
+        shown = {"at": 0.0, "done": -1}
+
         def advance(walking: Walking) -> None:
+            # called after every payment: the bar is redrawn at most 20 times a second,
+            # and always when a listing starts or ends
+            now = time.monotonic()
+            if walking.statuses_done == shown["done"] and walking.seen and now - shown["at"] < 0.05:
+                return
+            shown.update(at=now, done=walking.statuses_done)
             bar.update(
                 task, description=f"reading {walking.status}" if walking.statuses_done < walking.statuses_total else "done", total=walking.statuses_total,
                 completed=walking.statuses_done, checked=walking.checked, drifted=walking.drifted,
@@ -151,16 +162,22 @@ def _print_report(console: Console, report: Report) -> None:
     if not report.items:
         console.print("no drift: our books agree with i'mport")
         return
-    items = Table(title="Items")
+    # a person reads this: what needs one first, and a screenful, not 5,000 rows
+    listed = sorted(report.items, key=lambda item: item.resolved)[:ITEMS_SHOWN]
+    items = Table(title="Items" if len(listed) == len(report.items) else
+                  f"Items ({len(listed)} of {len(report.items)}, unresolved first)")  # fmt: skip
     for name in ("drift", "imp_uid", "merchant_uid", "order", "i'mport", "action", "resolved"):
         items.add_column(name, overflow="fold")
-    for item in report.items:
+    for item in listed:
         items.add_row(
             item.drift, item.imp_uid, item.merchant_uid,
             str(item.order_id) if item.order_id is not None else "-", item.iamport_status,
             item.action, "yes" if item.resolved else "NO",
         )  # fmt: skip
     console.print(items)
+    if len(listed) < len(report.items):
+        console.print(f"{len(report.items) - len(listed)} more item(s): "
+                      f"GET /api/reconciliations/{sweep.id} lists them all")  # fmt: skip
 
 
 @webhooks.command("replay")

@@ -26,8 +26,10 @@ paid_at): so the automatic sweep reads ``paid`` over at least
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +39,7 @@ from ..core.drift import Drift, agrees, classify
 from ..core.orders import Order
 from ..core.outcomes import PaymentReport, Progress
 from ..iamport import IamportError, Payment
-from ..store import UnitsOfWork
+from ..store import OrderRecord, UnitsOfWork
 from ..store.ledger_records import PaymentRecord
 from ..store.reconciliations import DriftItem, NewDriftItem, ReconciliationRecord
 from .errors import OrderNotFound, Unreachable, UnreadablePayment
@@ -72,7 +74,7 @@ class ReconcilePolicy:
     first_span: timedelta = timedelta(hours=24)  # no sweep finished yet
     paid_lookback: timedelta = timedelta(hours=24)  # automatic sweeps: cancels while "paid"
     max_span: timedelta = MAX_SPAN  # automatic sweeps reach at most this far back
-    page_limit: int = 100  # payments per request (1..1000)
+    page_limit: int = 1000  # payments per request and per read of our books (1..1000)
     accept_test_payments: bool = False  # as ``SettlementPolicy``
 
 
@@ -220,25 +222,74 @@ class Reconciler:
     async def _walk(self, run: _Run, status: str, since: datetime, until: datetime) -> None:
         run.begin(status)
         listing = self._api.walk(status, since=since, until=until, limit=self._policy.page_limit)
-        async for payment in listing:
-            item = await self._one(payment)
-            if item is not None:
-                async with self._db.transaction() as uow:
-                    await uow.reconciliations.add_item(run.sweep_id, item, self._clock.now())
-            run.saw(item)
+        async for page in _pages(listing, self._policy.page_limit):
+            await self._page(run, page)
         run.done()
 
-    async def _one(self, payment: Payment) -> NewDriftItem | None:
-        """Compare one payment with our books, apply it, and say what drifted (None: nothing)."""
+    async def _page(self, run: _Run, page: Sequence[Payment]) -> None:
+        """Compare a page of payments with our books, reading the books once for all of them.
+
+        A payment whose very snapshot is on record and whose order agrees with
+        it needs nothing, and is told apart from one read: that is nearly every
+        payment of a sweep. Any other goes through ``_one``, which reads its
+        order and payment afresh, applies it and says what drifted; a later
+        payment of the same order in the page does too (the page's read is stale
+        for it). Items are stored together once the page is done (or stops).
+        """
+        readable: dict[str, tuple[PaymentReport, Progress]] = {}
+        for payment in page:
+            try:
+                readable[payment.imp_uid] = (
+                    report_of(payment, accept_test_payments=self._policy.accept_test_payments),
+                    snapshot_progress(payment),
+                )
+            except UnreadablePayment as unreadable:
+                log.warning("reconcile: payment %s skipped: %s", payment.imp_uid, unreadable)
+        async with self._db.reading() as uow:
+            records = await uow.orders.many(r.merchant_uid for r, _ in readable.values())
+            stored = await uow.payments.many(r.imp_uid for r, _ in readable.values())
+        touched: set[str] = set()  # orders this page may have changed
+        items: list[NewDriftItem] = []
+        try:
+            for payment in page:
+                item = None
+                if payment.imp_uid in readable:
+                    report, fresh = readable[payment.imp_uid]
+                    record = None if report.merchant_uid in touched else records.get(
+                        report.merchant_uid)  # fmt: skip
+                    if record is None or not _settled(record, stored.get(report.imp_uid),
+                                                      report, fresh):  # fmt: skip
+                        books = None if report.merchant_uid in touched else (
+                            record, stored.get(report.imp_uid))  # fmt: skip
+                        touched.add(report.merchant_uid)
+                        item = await self._one(payment, books)
+                if item is not None:
+                    items.append(item)
+                run.saw(item)
+        finally:
+            if items:
+                async with self._db.transaction() as uow:
+                    for item in items:
+                        await uow.reconciliations.add_item(run.sweep_id, item, self._clock.now())
+
+    async def _one(
+        self, payment: Payment, books: tuple[OrderRecord | None, PaymentRecord | None] | None = None
+    ) -> NewDriftItem | None:
+        """Compare one payment with our books, apply it, and say what drifted (None: nothing).
+
+        ``books``: its order and payment row as just read (None: read them now).
+        """
         try:
             report = report_of(payment, accept_test_payments=self._policy.accept_test_payments)
             fresh = snapshot_progress(payment)
         except UnreadablePayment as unreadable:
             log.warning("reconcile: payment %s skipped: %s", payment.imp_uid, unreadable)
             return None
-        async with self._db.reading() as uow:
-            record = await uow.orders.get(report.merchant_uid)
-            stored = await uow.payments.get(report.imp_uid)
+        if books is None:
+            async with self._db.reading() as uow:
+                books = (await uow.orders.get(report.merchant_uid),
+                         await uow.payments.get(report.imp_uid))  # fmt: skip
+        record, stored = books
         known = stored_progress(stored) if stored is not None else None
         if record is None:
             for ledger in self._ledgers:  # a subscription charge is ours without an order
@@ -310,6 +361,58 @@ class Reconciler:
                 run.sweep_id, status=status, checked=run.checked, counts=run.counts,
                 now=self._clock.now(), error=error,
             )  # fmt: skip
+
+
+def _settled(
+    record: OrderRecord, stored: PaymentRecord | None, report: PaymentReport, fresh: Progress
+) -> bool:
+    """Whether ``_one`` would find nothing to do or to write: this very snapshot (or a newer
+    one) is on record and the order agrees with it."""
+    known = stored_progress(stored) if stored is not None else None
+    if known is None:
+        return False
+    if fresh < known:
+        return True  # we stored a newer snapshot than the listing's
+    before = record.order
+    return (
+        known == fresh
+        and classify(before, report, known=known, fresh=fresh) is None
+        and agrees(before, report)
+    )
+
+
+async def _pages(listing: AsyncIterator[Payment], size: int) -> AsyncIterator[list[Payment]]:
+    """The listing's payments ``size`` at a time, the next page read while this one is compared
+    (i'mport answers while we work); what was read before the listing fails comes first."""
+    ahead: asyncio.Queue[list[Payment] | Exception | None] = asyncio.Queue(maxsize=1)
+
+    async def read() -> None:
+        page: list[Payment] = []
+        try:
+            async for payment in listing:
+                page.append(payment)
+                if len(page) >= size:
+                    await ahead.put(page)
+                    page = []
+        except Exception as error:
+            if page:
+                await ahead.put(page)  # compared before the failure goes on
+            await ahead.put(error)
+            return
+        if page:
+            await ahead.put(page)
+        await ahead.put(None)
+
+    reader = asyncio.create_task(read())
+    try:
+        while (got := await ahead.get()) is not None:
+            if isinstance(got, Exception):
+                raise got
+            yield got
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
 
 
 @dataclass

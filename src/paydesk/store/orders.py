@@ -95,10 +95,11 @@ class OrderRepository:
         if lock:
             query = query.with_for_update()
         rows = list(await self._db.execute(query))
-        items = await self._items([r._mapping["id"] for r in rows])
+        ids = [r.id for r in rows]
+        items = await self._items(ids)
         return {
-            r._mapping["merchant_uid"]: OrderRecord.from_rows(r, items[r._mapping["id"]])
-            for r in rows
+            r.merchant_uid: OrderRecord.from_rows(r, items[i])
+            for r, i in zip(rows, ids, strict=True)
         }
 
     async def search(self, query: OrderQuery) -> list[OrderRecord]:
@@ -179,5 +180,5 @@ class OrderRepository:
             .order_by(order_items.c.id)
         )
         for row in await self._db.execute(query):
-            grouped[row._mapping["order_id"]].append(row)
+            grouped[row.order_id].append(row)
         return grouped

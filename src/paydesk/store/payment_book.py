@@ -8,7 +8,7 @@ paged search for the merchant API.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,9 @@ from .ledger_records import PaymentRecord
 from .tables import payments
 
 __all__ = ["PaymentBook", "PaymentQuery"]
+
+#: Keys per ``IN (...)``: well below SQLite's and asyncpg's limits on bound parameters.
+_IN_BATCH = 1_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,17 @@ class PaymentBook:
             await self._db.execute(select(payments).where(payments.c.imp_uid == imp_uid))
         ).first()
         return PaymentRecord.from_row(row) if row else None
+
+    async def many(self, imp_uids: Iterable[str]) -> dict[str, PaymentRecord]:
+        """The payments on record among ``imp_uids``, by imp_uid (one query per 1,000)."""
+        wanted = sorted(set(imp_uids))
+        found: dict[str, PaymentRecord] = {}
+        for start in range(0, len(wanted), _IN_BATCH):
+            chosen = payments.c.imp_uid.in_(wanted[start : start + _IN_BATCH])
+            for row in await self._db.execute(select(payments).where(chosen)):
+                record = PaymentRecord.from_row(row)
+                found[record.imp_uid] = record
+        return found
 
     async def search(self, query: PaymentQuery) -> tuple[list[PaymentRecord], int]:
         """One page of matching payments, newest first, and how many match in all."""

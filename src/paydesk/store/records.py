@@ -74,7 +74,8 @@ class OrderRecord:
     def from_rows(cls, row: Row[Any], items: Sequence[Row[Any]]) -> OrderRecord:
         m = row._mapping
         currency = m["currency"]
-        lines = tuple(Line(i._mapping["product_id"], i._mapping["quantity"]) for i in items)
+        rows = [i._mapping for i in items]
+        lines = tuple(Line(i["product_id"], i["quantity"]) for i in rows)
         order = Order(
             merchant_uid=m["merchant_uid"], amount=Money(m["amount"], currency), lines=lines,
             expires_at=m["expires_at"], paid=Money(m["paid_amount"], m["paid_currency"]),
@@ -82,9 +83,7 @@ class OrderRecord:
             status=OrderStatus(m["status"]), imp_uid=m["imp_uid"], holding=m["holding"],
             escrow=bool(m["escrow"]),
         )  # fmt: skip
-        prices = {
-            i._mapping["product_id"]: Money(i._mapping["unit_price"], currency) for i in items
-        }
+        prices = {i["product_id"]: Money(i["unit_price"], currency) for i in rows}
 
         def money(column: str) -> Money | None:
             return None if m[column] is None else Money(m[column], currency)

@@ -276,3 +276,54 @@ def test_balance_of_another_pg_and_of_an_unknown_payment(emu: EmulatorClient) ->
     answer = emu.get("/payments/imp_999999999999/balance")
     assert answer.status_code == 404
     assert body(answer) == {"code": -1, "message": NOT_FOUND, "response": None}
+
+
+def test_status_listing_follows_each_change_between_reads(emu: EmulatorClient) -> None:
+    now = emu.now()
+    first = seed(emu, paid_at=now - 50)
+    window = {"from": now - 60, "to": now - 40}
+    listed = body(emu.get("/payments/status/paid", params=window))["response"]
+    assert [p["imp_uid"] for p in listed["list"]] == [first["imp_uid"]]
+    second = seed(emu, paid_at=now - 45)  # a new payment after the listing was read
+    listed = body(emu.get("/payments/status/paid", params=window))["response"]
+    assert [p["imp_uid"] for p in listed["list"]] == [second["imp_uid"], first["imp_uid"]]
+    emu.post("/payments/cancel", json={"imp_uid": first["imp_uid"]})  # moves it out of "paid"
+    listed = body(emu.get("/payments/status/paid", params=window))["response"]
+    assert [p["imp_uid"] for p in listed["list"]] == [second["imp_uid"]]
+    cancelled = body(emu.get("/payments/status/cancelled"))["response"]
+    assert [p["imp_uid"] for p in cancelled["list"]] == [first["imp_uid"]]
+    assert body(emu.get("/payments/status/all", params=window))["response"]["total"] == 1
+
+
+# -- POST /_emulator/payments/bulk ------------------------------------------------------------
+def test_bulk_seeding_makes_each_payment_as_one_seed_would(emu: EmulatorClient) -> None:
+    now = emu.now()
+    specs = [{"merchant_uid": f"bulk_{i}", "amount": 1000 + i, "paid_at": now - 100 + i,
+              "uses_webhook": False} for i in range(30)]  # fmt: skip
+    made = emu.control("POST", "/payments/bulk", json={"payments": specs})
+    assert [p["merchant_uid"] for p in made] == [s["merchant_uid"] for s in specs]
+    assert all(p["status"] == "paid" and p["apply_num"] for p in made)
+    one = body(emu.get(f"/payments/{made[7]['imp_uid']}"))["response"]
+    assert (one["amount"], one["paid_at"], one["merchant_uid"]) == (1007, now - 93, "bulk_7")
+    listed = body(emu.get("/payments/status/paid", params={"limit": 100}))["response"]
+    assert listed["total"] == 30
+    brief = emu.control("POST", "/payments/bulk",
+                        json={"brief": True, "payments": [{"amount": 500, "status": "failed"}]})  # fmt: skip
+    assert list(brief[0]) == ["imp_uid", "merchant_uid"]
+    assert body(emu.get(f"/payments/{brief[0]['imp_uid']}"))["response"]["status"] == "failed"
+
+
+def test_bulk_seeding_stops_at_the_first_bad_spec_and_keeps_the_ones_before(
+    emu: EmulatorClient,
+) -> None:
+    specs: list[Any] = [{"merchant_uid": "ok_1", "amount": 1000},
+                        {"merchant_uid": "bad", "amount": -5}, {"merchant_uid": "ok_2"}]  # fmt: skip
+    answer = emu.http.post("/_emulator/payments/bulk", json={"payments": specs})
+    assert answer.status_code == 400 and body(answer)["message"].startswith("payments[1]: ")
+    assert body(answer)["response"] == {"seeded": 1}
+    assert body(emu.get("/payments/findAll/ok_1"))["response"]["total"] == 1
+    assert emu.get("/payments/findAll/ok_2").status_code == 404
+    for bad in ({}, {"payments": []}, {"payments": "x"}, {"payments": [1]},
+                {"payments": [{}] * 10_001}):  # fmt: skip
+        refused = emu.http.post("/_emulator/payments/bulk", json=bad)
+        assert refused.status_code == 400 and body(refused)["code"] != 0, bad

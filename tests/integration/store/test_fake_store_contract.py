@@ -419,6 +419,23 @@ async def test_a_payment_is_overwritten_by_each_verification(units: Any) -> None
     assert ([p.imp_uid for p in everything], count) == (["imp_1"], 2)
 
 
+async def test_payments_are_read_many_at_once_by_imp_uid(units: Any) -> None:
+    pid = await add_product(units)
+    oid = await add_order(units, "o1", Line(pid, 1))
+    async with units.transaction() as uow:
+        for n in range(1, 1203):  # more than one IN (...) batch
+            await uow.payments.put(columns(f"imp_{n}", "paid"), oid if n == 1 else None, NOW)
+        await uow.payments.put(columns("imp_2", "cancelled", 1000), None, LATER)
+    async with units.reading() as uow:
+        wanted = [f"imp_{n}" for n in range(1, 1210)] + ["imp_2", "imp_none"]
+        found = await uow.payments.many(iter(wanted))
+        single = await uow.payments.get("imp_2")
+        assert await uow.payments.many([]) == {}
+    assert sorted(found) == sorted(f"imp_{n}" for n in range(1, 1203))
+    assert found["imp_2"] == single and found["imp_2"].status == "cancelled"
+    assert found["imp_1"].order_id == oid and found["imp_1202"].order_id is None
+
+
 async def test_the_inbox_keeps_deliveries_and_what_became_of_them(units: Any) -> None:
     delivery = Delivery(NOW, "10.0.0.1", {"content-type": "application/json"}, b'{"a":1}',
                         imp_uid="imp_1", merchant_uid="o1", status="paid")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -9,9 +10,11 @@ import pytest
 from paydesk.core.money import Money
 from paydesk.core.orders import OrderStatus
 from paydesk.core.stock import StockCount
+from paydesk.iamport import Payment
 from paydesk.services.errors import Unreachable
 from paydesk.services.hold_sweep import HoldSweep, SweepPolicy
 from paydesk.services.job_kinds import RECONCILE_SWEEP, RUN_REFUND
+from paydesk.services.payment_reports import payment_columns, report_of
 from paydesk.services.reconciliation import ReconcilePolicy, Reconciler, Walking
 
 from .fakes import PAID_AT, payment, server_error
@@ -217,3 +220,105 @@ async def test_the_hold_sweep_enqueues_one_reconciliation_per_interval(shop: Sho
     await HoldSweep(shop.store, shop.clock, SweepPolicy()).sweep()  # type: ignore[arg-type]
     assert len(shop.store.jobs(RECONCILE_SWEEP)) == 2  # off unless asked for
     assert PAID_AT == T0  # the fakes' payments fall in the first window
+
+
+# -- a page of payments read at once ------------------------------------------------------
+async def _mixed_books(shop: Shop) -> tuple[int, list[str]]:
+    """Orders in every state a sweep meets, several paid twice; (product id, merchant_uids)."""
+    pid = await shop.product(20)
+    orders = [await shop.order((pid, 1)) for _ in range(8)]
+    agree, missed, twice, cancelled, failed, lost_twice, behind, tampered = orders
+    for placed, imp_uid in ((agree, "imp_1"), (twice, "imp_3"), (cancelled, "imp_4")):
+        await shop.held(placed, imp_uid)
+        await shop.settlement.apply(shop.says(placed, imp_uid))
+    await shop.held(missed, "imp_2")
+    shop.says(missed, "imp_2")  # its webhook never came
+    shop.says(twice, "imp_3b")  # a second payment of a paid order, in the same page
+    shop.says(cancelled, "imp_4", "paid", cancelled=[("c4", 1_000)])
+    await shop.held(failed, "imp_5")
+    shop.says(failed, "imp_5", "failed")
+    shop.says(lost_twice, "imp_6")  # two payments of one order, neither told to us
+    shop.says(lost_twice, "imp_6b")
+    shop.iamport.put(payment("imp_x", "someone_elses", 7_000))
+    # on record already: a tampered amount flagged before, and a payment stored
+    # without its order (which keeps none)
+    await shop.settlement.apply(shop.says(tampered, "imp_8", amount=100))
+    seen = shop.says(behind, "imp_7")
+    async with shop.store.transaction() as uow:
+        await uow.payments.put(payment_columns(seen, report_of(seen), T0), None, T0)
+    return pid, [o.merchant_uid for o in orders]
+
+
+async def test_a_page_read_at_once_ends_as_one_payment_at_a_time_did() -> None:
+    outcomes = []
+    for page_limit in (1, 1000):  # 1: every payment its own page, as the sweep was before
+        shop = Shop()
+        pid, uids = await _mixed_books(shop)
+        report = await reconciler(shop, page_limit=page_limit).run()
+        async with shop.store.reading() as uow:
+            orders = await uow.orders.many(uids)
+            books = [(orders[u].order, [(r.imp_uid, r.amount, r.state, r.origin)
+                                        for r in await uow.refunds.of_payment(
+                                            orders[u].order.imp_uid or "")])
+                     for u in uids]  # fmt: skip
+            stored = await uow.payments.many(
+                [
+                    "imp_1",
+                    "imp_2",
+                    "imp_3",
+                    "imp_3b",
+                    "imp_4",
+                    "imp_5",
+                    "imp_6",
+                    "imp_6b",
+                    "imp_7",
+                    "imp_8",
+                    "imp_x",
+                ]
+            )
+        items = sorted((i.imp_uid, i.drift, i.order_id, i.action, i.resolved, i.detail)
+                       for i in report.items)  # fmt: skip
+        outcomes.append((items, books, {u: (p.status, p.order_id) for u, p in stored.items()},
+                         await shop.stock(pid), report.reconciliation.counts,
+                         report.reconciliation.checked))  # fmt: skip
+    one_at_a_time, paged = outcomes
+    assert paged == one_at_a_time
+    assert {i[0] for i in paged[0]} >= {"imp_2", "imp_3b", "imp_4", "imp_5", "imp_6", "imp_x"}
+    assert "imp_1" not in {i[0] for i in paged[0]}  # the books agreed: nothing reported
+
+
+class _FailsAfter:
+    """The fake i'mport, but its listing breaks after ``count`` payments."""
+
+    def __init__(self, shop: Shop, count: int) -> None:
+        self._shop, self._count = shop, count
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._shop.iamport, name)
+
+    async def walk(self, status: str, **window: object) -> AsyncIterator[Payment]:
+        read = 0
+        async for found in self._shop.iamport.walk(status, **window):  # type: ignore[arg-type]
+            if read == self._count:
+                raise server_error()
+            read += 1
+            yield found
+
+
+async def test_what_was_read_before_a_listing_broke_is_still_compared(shop: Shop) -> None:
+    pid = await shop.product(5)
+    orders = [await shop.order((pid, 1)) for _ in range(3)]
+    for n, placed in enumerate(orders):
+        shop.says(placed, f"imp_{n}")  # all three missed
+    sweeper = Reconciler(shop.store, shop.clock, _FailsAfter(shop, 2), shop.settlement,  # type: ignore[arg-type]
+                         ReconcilePolicy(page_limit=1000))  # fmt: skip
+
+    with pytest.raises(Unreachable):
+        await sweeper.run()
+
+    [failed] = await sweeper.reports()
+    assert (failed.status, failed.checked, failed.counts["missed"]) == ("failed", 2, 2)
+    report = await sweeper.report(failed.id)
+    assert report is not None and sorted(i.imp_uid for i in report.items) == ["imp_0", "imp_1"]
+    assert [await shop.status(o) for o in orders] == [OrderStatus.PAID, OrderStatus.PAID,
+                                                      OrderStatus.PENDING]  # fmt: skip

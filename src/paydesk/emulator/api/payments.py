@@ -8,18 +8,21 @@ sorting and paging are plain functions; handlers only read parameters.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..gateway import pg_rules
 from ..gateway.errors import ApiFault, Messages
 from ..gateway.params import Amount, normalize_amount
-from ..gateway.records import Payment
+from ..gateway.records import Payment, changes_so_far
 from ..gateway.refunds import payment_vat, remaining_tax_free, remaining_vat
+from ..gateway.state import Ledger
 from .operations import OPERATIONS
 from .routing import Call, Reply, RouteTable
 
-__all__ = ["STATUS_TIME", "page_of", "routes", "sort_payments", "within_window"]
+__all__ = ["STATUS_TIME", "in_window", "page_of", "routes", "sort_payments", "within_window"]
 
 routes = RouteTable()
 
@@ -178,13 +181,44 @@ def list_by_status(call: Call) -> dict[str, Any]:
     start, end = _window(call)
     page, limit = _paging(call)
     sorting = call.params.text("sorting", choices=SORTINGS, default="-started") or "-started"
-    books = call.gateway.ledger(call.merchant).payments.values()
-    chosen = [
-        p for p in books if (status == "all" or p.status == status) and within_window(p, start, end)
-    ]
+    chosen = in_window(call.gateway.ledger(call.merchant), status, start, end)
     if page > 1 and (page - 1) * limit >= len(chosen):
         raise call.params.fail("요청하신 page가 조회 결과의 범위를 벗어났습니다.")
     return page_of(sort_payments(chosen, sorting), page, limit)
+
+
+@dataclass(frozen=True)
+class _ByStatusTime:
+    """A ledger's payments in one status (or all), sorted by their status time."""
+
+    key: tuple[int, int]  # (records' change count, payments) when it was built
+    times: list[int]
+    entries: list[tuple[int, int, Payment]]  # (status time, creation rank, payment)
+
+
+def in_window(ledger: Ledger, status: str, start: int, end: int) -> list[Payment]:
+    """The payments in ``status`` ("all": any) whose status time is within ``[start, end]``,
+    in creation order.
+
+    A bisection over an index sorted by status time, rebuilt whenever any record
+    was made or changed since (a status or its time moves a payment): a sweep
+    paging through 100,000 payments reads a page in the time of the page, not of
+    the whole book.
+    """
+    key = (changes_so_far(), len(ledger.payments))
+    index = ledger.derived.get(f"by_status_time:{status}")
+    if not isinstance(index, _ByStatusTime) or index.key != key:
+        entries = [
+            (getattr(p, STATUS_TIME[p.status]), rank, p)
+            for rank, p in enumerate(ledger.payments.values())
+            if status == "all" or p.status == status
+        ]
+        entries.sort(key=lambda entry: (entry[0], entry[1]))
+        index = _ByStatusTime(key, [entry[0] for entry in entries], entries)
+        ledger.derived[f"by_status_time:{status}"] = index
+    found = index.entries[bisect_left(index.times, start) : bisect_right(index.times, end)]
+    found.sort(key=lambda entry: entry[1])
+    return [entry[2] for entry in found]
 
 
 def _window(call: Call) -> tuple[int, int]:

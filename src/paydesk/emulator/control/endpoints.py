@@ -30,7 +30,7 @@ from ..gateway.escrow_events import buyer_decides
 from ..gateway.merchants import DeliveryPolicy
 from ..gateway.params import Params, decode_pairs
 from ..gateway.scheduler import tick
-from .seeding import seed_payment
+from .seeding import seed_payment, seed_payments
 
 __all__ = ["CONTROL_PREFIX", "routes"]
 
@@ -205,6 +205,10 @@ async def seed(request: Request) -> dict[str, Any]:
     return seed_payment(_gateway(request), await read_json(request)).wire()
 
 
+async def seed_bulk(request: Request) -> list[dict[str, Any]]:
+    return seed_payments(_gateway(request), await read_json(request))
+
+
 async def late_paid(request: Request) -> dict[str, Any]:
     """A failed payment approved later and announced ``paid`` (Paymentwall, PayPal)."""
     gateway = _gateway(request)
@@ -282,6 +286,7 @@ _TABLE: list[tuple[str, str, Endpoint]] = [
     ("DELETE", "/faults/{fault_id}", remove_fault),
     ("POST", "/vbanks/{imp_uid}/deposit", deposit),
     ("POST", "/payments", seed),
+    ("POST", "/payments/bulk", seed_bulk),
     ("GET", "/certifications/{imp_uid}/otp", certification_otp),
     ("GET", "/merchants", list_merchants),
     ("PUT", "/merchants/{imp_code}/settings", merchant_settings),

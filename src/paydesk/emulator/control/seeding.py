@@ -1,9 +1,15 @@
-"""Seeding payments through the control API (``POST /_emulator/payments``).
+"""Seeding payments through the control API (``POST /_emulator/payments`` and ``/payments/bulk``).
 
 A test, or a person at the console, can put a payment in any state the real
 platform could hold (a phone payment from last month, an escrow card payment,
 a vbank awaiting deposit) without driving a window.  The payment goes through
 the same ``Gateway`` transitions, so it is announced by webhook as usual.
+
+``POST /_emulator/payments/bulk`` seeds many at once (a benchmark's 100,000
+payments in a few dozen calls): ``{"payments": [spec, ...], "brief": bool}``
+with each spec as for one payment. Specs are seeded in order; the first bad one
+stops the call with its index in the message, and those before it stay seeded
+(``response.seeded`` says how many).
 """
 
 from __future__ import annotations
@@ -16,9 +22,37 @@ from ..gateway.errors import ApiFault
 from ..gateway.params import Params
 from ..gateway.records import Payment
 
-__all__ = ["seed_payment"]
+__all__ = ["BULK_MAX", "seed_payment", "seed_payments"]
 
 _PGS_FOR_METHOD = {"phone": "danal", "vbank": "html5_inicis", "trans": "html5_inicis"}
+#: Most specs one bulk call takes.
+BULK_MAX = 10_000
+
+
+def seed_payments(gateway: Gateway, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Seed every spec of ``data["payments"]`` in order; their wire forms (``brief``: ids only)."""
+    specs = data.get("payments")
+    if not isinstance(specs, list) or not specs:
+        raise ApiFault(400, "payments는 결제 정보 객체의 배열이어야 합니다.", code=1)
+    if len(specs) > BULK_MAX:
+        raise ApiFault(400, f"한 번에 최대 {BULK_MAX}건까지 등록할 수 있습니다.", code=1)
+    brief = Params(data).flag("brief")
+    seeded: list[dict[str, Any]] = []
+    for index, spec in enumerate(specs):
+        try:
+            if not isinstance(spec, dict):
+                raise ApiFault(400, "결제 정보는 JSON 객체여야 합니다.", code=1)
+            payment = seed_payment(gateway, spec)
+        except ApiFault as fault:
+            gateway.flush()  # keep what was seeded before the bad spec
+            raise ApiFault(fault.http_status, f"payments[{index}]: {fault.message}",
+                           code=fault.code, response={"seeded": index}) from fault  # fmt: skip
+        seeded.append(
+            {"imp_uid": payment.imp_uid, "merchant_uid": payment.merchant_uid}
+            if brief
+            else payment.wire()
+        )
+    return seeded
 
 
 def seed_payment(gateway: Gateway, data: dict[str, Any]) -> Payment:

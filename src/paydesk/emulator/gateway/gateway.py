@@ -80,7 +80,8 @@ class Gateway:
         return self.state.sequence
 
     def digits(self, count: int) -> str:
-        return "".join(self.rng.choice("0123456789") for _ in range(count))
+        """``count`` random decimal digits (one draw: uniform over every such string)."""
+        return f"{self.rng.randrange(10**count):0{count}d}"
 
     def new_imp_uid(self) -> str:
         while True:

@@ -33,6 +33,7 @@ __all__ = [
     "Schedule",
     "Token",
     "WebhookRecord",
+    "changes_so_far",
 ]
 
 PaymentStatus = Literal["ready", "paid", "cancelled", "failed"]
@@ -67,6 +68,13 @@ class ChangeSet:
 
 
 _OPEN: weakref.WeakSet[ChangeSet] = weakref.WeakSet()
+#: How many records were made or changed in this process (one shared count).
+_CHANGED = [0]
+
+
+def changes_so_far() -> int:
+    """A number that grows whenever any record is made or changed: a cache's key."""
+    return _CHANGED[0]
 
 
 class _EmptyList(list[Any]):
@@ -114,12 +122,14 @@ class Record:
     __slots__ = ()
 
     def __post_init__(self) -> None:
+        _CHANGED[0] += 1
         if _OPEN:
             for changes in _OPEN:
                 changes.note(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
+        _CHANGED[0] += 1
         if _OPEN:
             for changes in _OPEN:
                 changes.note(self)

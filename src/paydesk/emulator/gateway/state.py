@@ -73,6 +73,8 @@ class Ledger(BaseModel):
     #: merchant_uid → its one imp_uid, or the list of them once there are several
     #: (most merchant_uids see one attempt; a one-item list each is 64 bytes more).
     _by_merchant_uid: dict[str, str | list[str]] = PrivateAttr(default_factory=dict)
+    #: derived indexes kept by readers (the status listing's, in ``api.payments``)
+    _derived: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, __context: object) -> None:
         for payment in self.payments.values():
@@ -87,6 +89,11 @@ class Ledger(BaseModel):
             index[payment.merchant_uid] = [known, payment.imp_uid]
         else:
             known.append(payment.imp_uid)
+
+    @property
+    def derived(self) -> dict[str, Any]:
+        """A reader's cache of what it derived from these books (never saved)."""
+        return self._derived
 
     def add_payment(self, payment: Payment) -> None:
         self.payments[payment.imp_uid] = payment

@@ -58,6 +58,10 @@ class InMemoryPayments:
         row = tables.payments.get(imp_uid)
         return _payment(row) if row else None
 
+    async def many(self, imp_uids: Iterable[str]) -> dict[str, PaymentRecord]:
+        tables = await self._access.step()
+        return {u: _payment(tables.payments[u]) for u in set(imp_uids) if u in tables.payments}
+
     async def search(self, query: PaymentQuery) -> tuple[list[PaymentRecord], int]:
         tables = await self._access.step()
         rows = [r for r in tables.payments.values() if _matches(r, query)]
