@@ -13,10 +13,10 @@ import pytest
 from paydesk.core.stock import Line
 from paydesk.services.iamport_port import IamportPayments
 from paydesk.services.ordering import OrderDesk, OrderRequest
-from tests.support.emulator import EmulatorClient, seed
+from tests.support.emulator import DEMO_CODE, EmulatorClient, seed
 from tests.support.window_http import WindowClient
 
-from .harness import Shop, delivered, iamport_client
+from .harness import Shop, delivered, iamport_client, webhook_jobs_settled
 
 pytestmark = pytest.mark.asyncio
 DECLINED = "4000-0000-0000-0002"
@@ -53,13 +53,17 @@ async def test_a_failed_payment_releases_its_hold_when_the_worker_asks(
     assert await shop.stock(product["id"]) == {"available": 0, "held": 0, "sold": 1}
 
 
+@pytest.mark.usefixtures("merchant_defaults")
 async def test_a_webhook_before_its_order_is_kept_and_applied_later(
     shop: Shop, emu: EmulatorClient
 ) -> None:
+    # one delivery, no random copy: the test counts the jobs the worker runs
+    emu.control("PUT", f"/merchants/{DEMO_CODE}/settings", json={"delivery": "once"})
     product = await shop.product("book", stock=2, price=18_000)
     merchant_uid = "ord_early_webhook_0001"
     payment = seed(emu, merchant_uid=merchant_uid, amount=18_000, notice_url=shop.notice_url)
     await delivered(emu, payment["imp_uid"])
+    await webhook_jobs_settled(shop.database)  # its job ran after the answer, and failed
     assert (await shop.http.get(f"/api/payments/{payment['imp_uid']}")).status_code == 404
 
     client = iamport_client(shop.emulator_url)
