@@ -19,7 +19,7 @@ from .clock import Clock
 from .errors import ApiFault, Messages
 from .merchants import Channel, Merchant
 from .params import Amount
-from .records import ChangeSet, Payment, Record, Token, WebhookRecord
+from .records import RECEIPT_BASE, ChangeSet, Payment, Record, Token, WebhookRecord
 from .state import GatewayState, Ledger, StateFile
 
 __all__ = ["TOKEN_TTL", "Gateway"]
@@ -27,8 +27,6 @@ __all__ = ["TOKEN_TTL", "Gateway"]
 TOKEN_TTL = 30 * 60
 TOKEN_EXTEND_WINDOW = 60
 TOKEN_EXTENSION = 5 * 60
-RECEIPT_BASE = "https://iamport.example/receipts"
-
 #: Payment fields whose values recur across payments (the same buyer, goods, currency):
 #: each payment keeps its own copy of a parsed string unless it is interned.
 _REPEATED = frozenset(
