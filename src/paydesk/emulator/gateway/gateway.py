@@ -122,14 +122,11 @@ class Gateway:
         """
         if now is None:
             now = self.now()
-        current = next(
-            (
-                t
-                for t in self.state.tokens.values()
-                if t.imp_code == merchant.imp_code and t.expired_at > now
-            ),
-            None,
-        )
+        current = None
+        for token in self.state.tokens.values():  # the first valid one, as before
+            if token.imp_code == merchant.imp_code and token.expired_at > now:
+                current = token
+                break
         if current is not None:
             if current.expired_at - now <= TOKEN_EXTEND_WINDOW:
                 current.expired_at += TOKEN_EXTENSION
