@@ -21,10 +21,11 @@ def get_token(call: Call) -> dict[str, Any]:
     merchant = call.gateway.merchant_by_credentials(key, secret)
     if merchant is None:
         raise ApiFault(401, "imp_key, imp_secret 정보가 올바르지 않습니다.", code=-1)
-    token = call.gateway.issue_token(merchant)
+    now = call.gateway.now()
+    token = call.gateway.issue_token(merchant, now)
     return {
         "access_token": token.access_token,
-        "now": call.gateway.now(),
+        "now": now,
         "expired_at": token.expired_at,
     }
 

@@ -8,21 +8,24 @@ sorting and paging are plain functions; handlers only read parameters.
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..envelope import Encoded, encode
 from ..gateway import pg_rules
 from ..gateway.errors import ApiFault, Messages
 from ..gateway.params import Amount, normalize_amount
-from ..gateway.records import Payment, changes_so_far
+from ..gateway.records import PAYMENT_WIRE_FIELDS, CompactSlot, Payment, changes_so_far
 from ..gateway.refunds import payment_vat, remaining_tax_free, remaining_vat
 from ..gateway.state import Ledger
 from .operations import OPERATIONS
 from .routing import Call, Reply, RouteTable
 
-__all__ = ["STATUS_TIME", "in_window", "page_of", "routes", "sort_payments", "within_window"]
+__all__ = ["STATUS_TIME", "AnswerCache", "in_window", "page_of", "routes", "sort_payments",
+           "within_window"]  # fmt: skip
 
 routes = RouteTable()
 
@@ -75,13 +78,58 @@ def page_of(items: Sequence[Payment], page: int, limit: int) -> dict[str, Any]:
 
 
 # -- by imp_uid -------------------------------------------------------------------
+#: What ``Payment.wire()`` reads, as stored: every wire field but ``receipt_url``, which
+#: is read from its slot (a shared marker while it is derived from the imp_uid).
+_WIRE_VALUES = operator.attrgetter(*(f for f in PAYMENT_WIRE_FIELDS if f != "receipt_url"))
+_RECEIPT: CompactSlot = Payment.__dict__["receipt_url"]
+
+
+class AnswerCache:
+    """The encoded answers of the payments read last, reused while nothing in them changed.
+
+    No path that changes a payment has to say so: an answer is reused only for the same
+    payment object whose wire fields are the very same objects as when it was encoded
+    (an identity test: a field given a new value, even an equal one, is a miss), with no
+    cancel or deposit history and no ``promotion`` (the only lists and dicts of the answer,
+    which could change in place).  Every wire field is a ``str``, ``int``, ``float``,
+    ``bool`` or ``None``, which cannot change in place, so the same objects encode to the
+    same bytes.  At most ``size`` answers are kept (the oldest goes first).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._answers: dict[str, tuple[Payment, tuple[Any, ...], Any, Encoded]] = {}
+
+    def answer(self, payment: Payment) -> Encoded | dict[str, Any]:
+        if payment.cancel_history or payment.deposit_history or payment.promotion is not None:
+            return payment.wire()
+        values = _WIRE_VALUES(payment)
+        receipt = _RECEIPT.stored(payment)
+        kept = self._answers.get(payment.imp_uid)
+        if (
+            kept is not None
+            and kept[0] is payment
+            and kept[2] is receipt
+            and all(map(operator.is_, kept[1], values))
+        ):
+            return kept[3]
+        encoded = encode(payment.wire())
+        if kept is None and len(self._answers) >= self.size:
+            del self._answers[next(iter(self._answers))]
+        self._answers[payment.imp_uid] = (payment, values, receipt, encoded)
+        return encoded
+
+
+_answers = AnswerCache()
+
+
 @routes.op("GET", "/payments/{imp_uid}")
-def get_payment(call: Call) -> dict[str, Any]:
+def get_payment(call: Call) -> Encoded | dict[str, Any]:
     """One payment; payments on test channels only with ``include_sandbox=true``."""
     payment = call.gateway.require_payment(call.merchant, call.path["imp_uid"])
     if payment.sandbox and not call.params.flag("include_sandbox"):
         raise ApiFault(404, Messages.PAYMENT_NOT_FOUND)
-    return payment.wire()
+    return _answers.answer(payment)
 
 
 @routes.op("GET", "/payments")

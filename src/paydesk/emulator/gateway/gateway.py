@@ -19,7 +19,7 @@ from .clock import Clock
 from .errors import ApiFault, Messages
 from .merchants import Channel, Merchant
 from .params import Amount
-from .records import ChangeSet, Payment, Record, Token, WebhookRecord
+from .records import RECEIPT_BASE, ChangeSet, Payment, Record, Token, WebhookRecord
 from .state import GatewayState, Ledger, StateFile
 
 __all__ = ["TOKEN_TTL", "Gateway"]
@@ -27,8 +27,6 @@ __all__ = ["TOKEN_TTL", "Gateway"]
 TOKEN_TTL = 30 * 60
 TOKEN_EXTEND_WINDOW = 60
 TOKEN_EXTENSION = 5 * 60
-RECEIPT_BASE = "https://iamport.example/receipts"
-
 #: Payment fields whose values recur across payments (the same buyer, goods, currency):
 #: each payment keeps its own copy of a parsed string unless it is interned.
 _REPEATED = frozenset(
@@ -118,17 +116,18 @@ class Gateway:
                 return merchant
         return None
 
-    def issue_token(self, merchant: Merchant) -> Token:
-        """i'mport's token rule: reuse while valid; +5 min if asked in the last minute."""
-        now = self.now()
-        current = next(
-            (
-                t
-                for t in self.state.tokens.values()
-                if t.imp_code == merchant.imp_code and t.expired_at > now
-            ),
-            None,
-        )
+    def issue_token(self, merchant: Merchant, now: int | None = None) -> Token:
+        """i'mport's token rule: reuse while valid; +5 min if asked in the last minute.
+
+        ``now``: the caller's reading of the clock, if it has one (one reading per call).
+        """
+        if now is None:
+            now = self.now()
+        current = None
+        for token in self.state.tokens.values():  # the first valid one, as before
+            if token.imp_code == merchant.imp_code and token.expired_at > now:
+                current = token
+                break
         if current is not None:
             if current.expired_at - now <= TOKEN_EXTEND_WINDOW:
                 current.expired_at += TOKEN_EXTENSION

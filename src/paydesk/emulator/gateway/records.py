@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import weakref
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal, NoReturn, Self
 
 from pydantic import AfterValidator, Field, TypeAdapter
@@ -37,6 +38,10 @@ __all__ = [
 ]
 
 PaymentStatus = Literal["ready", "paid", "cancelled", "failed"]
+
+RECEIPT_BASE = "https://iamport.example/receipts"
+#: Where ``Gateway.approve`` points a paid payment's ``receipt_url`` (then + its imp_uid).
+SALES_RECEIPT_BASE = RECEIPT_BASE + "/sales/"
 
 
 class ChangeSet:
@@ -108,6 +113,74 @@ EMPTY: list[Any] = _EmptyList()
 
 def _share_empty(value: list[Any]) -> list[Any]:
     return value if value else EMPTY
+
+
+def _compact_slot(
+    cls: type, name: str, pack: Callable[[Any, Any], Any], unpack: Callable[[Any, Any], Any]
+) -> None:
+    """Keep ``cls.name`` in its slot in a smaller form, invisibly to every reader.
+
+    The slot's descriptor is wrapped in a property: a write stores ``pack(record, value)``
+    (a shared marker or a number where the value can be rebuilt, else the value itself),
+    a read returns ``unpack(record, stored)``.  Everything reads through the property
+    (attribute access, ``wire()``, pydantic's dumps and validation, ``repr``, equality),
+    so every answer and the state file keep the full value.
+    """
+    slot = cls.__dict__[name]
+
+    def read(record: Any) -> Any:
+        return unpack(record, slot.__get__(record, cls))
+
+    def write(record: Any, value: Any) -> None:
+        slot.__set__(record, pack(record, value))
+
+    type.__setattr__(cls, name, CompactSlot(slot, read, write))
+
+
+class CompactSlot(property):
+    """The property ``_compact_slot`` puts over a slot; ``stored(record)`` reads the slot."""
+
+    def __init__(self, slot: Any, read: Callable[[Any], Any], write: Callable[[Any, Any], None]):
+        super().__init__(read, write)
+        self.slot = slot
+
+    def stored(self, record: Any) -> Any:
+        return self.slot.__get__(record, type(record))
+
+
+class _Derived:
+    """The marker of a value rebuilt from the record's other fields on each read."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<derived>"
+
+
+DERIVED = _Derived()
+
+
+class _PlainPayload:
+    """Its instances' ``__dict__``s share one key table (CPython's split dicts).
+
+    A webhook's payload is nearly always ``{imp_uid, merchant_uid, status}``: as an
+    ordinary dict that is 184 bytes; as the ``__dict__`` of one of these (kept after the
+    instance is gone) about 100, and it is still a real ``dict``, equal, in the same order.
+    """
+
+
+_PLAIN_PAYLOAD_KEYS = ("imp_uid", "merchant_uid", "status")
+
+
+def _compact_payload(value: dict[str, Any]) -> dict[str, Any]:
+    if tuple(value) != _PLAIN_PAYLOAD_KEYS:
+        return value
+    holder = _PlainPayload()
+    holder.imp_uid = value["imp_uid"]  # type: ignore[attr-defined]
+    holder.merchant_uid = value["merchant_uid"]  # type: ignore[attr-defined]
+    holder.status = value["status"]  # type: ignore[attr-defined]
+    compact: dict[str, Any] = holder.__dict__
+    return compact
 
 
 class Record:
@@ -304,6 +377,25 @@ class Payment(Record):
         ]
         data["deposit_history"] = [entry.model_dump() for entry in self.deposit_history]
         return data
+
+
+def _pack_receipt_url(payment: Payment, value: Any) -> Any:
+    """A paid payment's own sales receipt URL is rebuilt from its imp_uid (104 bytes each)."""
+    if type(value) is str and value.startswith(SALES_RECEIPT_BASE):
+        try:
+            imp_uid = payment.imp_uid
+        except AttributeError:  # not set yet: the value is kept as given
+            return value
+        if value == SALES_RECEIPT_BASE + imp_uid:
+            return DERIVED
+    return value
+
+
+def _unpack_receipt_url(payment: Payment, stored: Any) -> Any:
+    return SALES_RECEIPT_BASE + payment.imp_uid if stored is DERIVED else stored
+
+
+_compact_slot(Payment, "receipt_url", _pack_receipt_url, _unpack_receipt_url)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -508,12 +600,32 @@ class WebhookRecord(Record):
     imp_code: str
     url: str | None
     content_type: Literal["json", "form"] = "json"
-    payload: dict[str, Any]
+    payload: Annotated[dict[str, Any], AfterValidator(_compact_payload)]
     event: str
     created_at: float
     attempts: Annotated[list[AttemptRecord], AfterValidator(_share_empty)] = EMPTY
     state: Literal["pending", "delivered", "failed", "undeliverable"] = "pending"
     next_attempt_at: float | None = None
+
+
+def _pack_webhook_id(record: WebhookRecord, value: Any) -> Any:
+    """``wh_00001234`` is kept as the number 1234 (28 bytes instead of 60)."""
+    if (
+        type(value) is str
+        and len(value) == 11
+        and value.startswith("wh_")
+        and value[3:].isascii()
+        and value[3:].isdigit()
+    ):
+        return int(value[3:])
+    return value
+
+
+def _unpack_webhook_id(record: WebhookRecord, stored: Any) -> Any:
+    return f"wh_{stored:08d}" if type(stored) is int else stored
+
+
+_compact_slot(WebhookRecord, "id", _pack_webhook_id, _unpack_webhook_id)
 
 
 @dataclass(slots=True, kw_only=True)
