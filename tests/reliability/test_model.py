@@ -514,6 +514,9 @@ def _run_examples(rig: Rig, wanted: int) -> dict[str, Any]:
         run_state_machine_as_test(PaymentFlow, settings=settings(
             max_examples=chunk, stateful_step_count=6, deadline=None, database=None,
             suppress_health_check=list(HealthCheck), print_blob=True,
+            # never the derandomized "ci" profile Hypothesis picks when CI is set: every
+            # batch (and every process) would replay the same 50 examples
+            derandomize=False,
             phases=[Phase.generate, Phase.shrink],
         ))  # fmt: skip
     return {"examples": PaymentFlow.examples, "runs": PaymentFlow.runs,
