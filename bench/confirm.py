@@ -13,7 +13,6 @@ Per backend, against the bare endpoint (``bench.bare``) on the same uvicorn:
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 from paydesk.core.money import Money
@@ -24,7 +23,7 @@ from .stack import (
     confirm_path,
     json_post,
     load,
-    postgres_up,
+    on_each_backend,
     scalar,
     scratch_database,
     seed_orders,
@@ -122,11 +121,4 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
 
 
 def run(quick: bool) -> list[Row]:
-    rows: list[Row] = []
-    for backend in os.environ.get("PAYDESK_BENCH_BACKENDS", "sqlite,postgres").split(","):
-        if backend == "postgres" and not postgres_up():
-            rows.append(Row(f"confirm/{backend}", "skipped", 0, None, "", "", "", None,
-                            "PostgreSQL not reachable (PAYDESK_BENCH_POSTGRES)"))  # fmt: skip
-            continue
-        rows.extend(backend_rows(backend, quick))
-    return rows
+    return on_each_backend("confirm", backend_rows, quick, " (PAYDESK_BENCH_POSTGRES)")

@@ -53,7 +53,7 @@ from .procs import cpu_seconds
 from .report import Row
 from .stack import (
     ROOT,
-    postgres_up,
+    on_each_backend,
     scalar,
     scratch_database,
     seed_orders,
@@ -218,11 +218,4 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
 
 
 def run(quick: bool) -> list[Row]:
-    rows: list[Row] = []
-    for backend in os.environ.get("PAYDESK_BENCH_BACKENDS", "sqlite,postgres").split(","):
-        if backend == "postgres" and not postgres_up():
-            rows.append(Row(f"reconcile/{backend}", "skipped", 0, None, "", "", "", None,
-                            "PostgreSQL not reachable"))  # fmt: skip
-            continue
-        rows.extend(backend_rows(backend, quick))
-    return rows
+    return on_each_backend("reconcile", backend_rows, quick)

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,8 @@ from paydesk.store import Database, async_url
 from paydesk.store.migrate import upgrade
 from paydesk.store.records import order_values
 from paydesk.store.tables import order_items, orders
+
+from .report import Row
 
 SECRET = "bench-secret-key-" + "0" * 32
 POSTGRES = os.environ.get(
@@ -52,6 +54,21 @@ def postgres_up() -> bool:
     except Exception:
         return False
     return True
+
+
+def on_each_backend(
+    scenario: str, rows_of: Callable[[str, bool], list[Row]], quick: bool, why: str = ""
+) -> list[Row]:
+    """``rows_of(backend, quick)`` for each of ``PAYDESK_BENCH_BACKENDS`` (default both); a
+    PostgreSQL that cannot be reached gives a ``skipped`` row instead."""
+    rows: list[Row] = []
+    for backend in os.environ.get("PAYDESK_BENCH_BACKENDS", "sqlite,postgres").split(","):
+        if backend == "postgres" and not postgres_up():
+            rows.append(Row(f"{scenario}/{backend}", "skipped", 0, None, "", "", "", None,
+                            f"PostgreSQL not reachable{why}"))  # fmt: skip
+            continue
+        rows.extend(rows_of(backend, quick))
+    return rows
 
 
 # -- databases ------------------------------------------------------------------------

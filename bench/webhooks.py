@@ -15,7 +15,6 @@ same stack. The server answers after the durable store. Then:
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from typing import Any
@@ -29,7 +28,7 @@ from .stack import (
     emulator,
     json_post,
     load,
-    postgres_up,
+    on_each_backend,
     scalar,
     scratch_database,
     seed_orders,
@@ -135,11 +134,4 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
 
 
 def run(quick: bool) -> list[Row]:
-    rows: list[Row] = []
-    for backend in os.environ.get("PAYDESK_BENCH_BACKENDS", "sqlite,postgres").split(","):
-        if backend == "postgres" and not postgres_up():
-            rows.append(Row(f"webhooks/{backend}", "skipped", 0, None, "", "", "", None,
-                            "PostgreSQL not reachable"))  # fmt: skip
-            continue
-        rows.extend(backend_rows(backend, quick))
-    return rows
+    return on_each_backend("webhooks", backend_rows, quick)

@@ -13,19 +13,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from paydesk.core.money import Money
-from paydesk.core.orders import Order
-from paydesk.core.stock import Line
 from paydesk.store import Database
 from tests.support.auth import confirm_path
 
 from .shop import merchant_app
+from .test_confirm_deadline import seed as open_orders
 
 pytestmark = pytest.mark.asyncio
 
@@ -35,16 +33,8 @@ UNAVAILABLE = {"reason": "temporarily unavailable"}
 
 
 async def seed(database: Database) -> tuple[int, list[str]]:
-    now = datetime.now(UTC)
-    async with database.transaction() as uow:
-        product = await uow.products.add(sku="hot", name="한정판", price=PRICE, stock=K,
-                                          on_sale=True, now=now)  # fmt: skip
-        uids = [f"ord_admit_{i:03d}" for i in range(N)]
-        for uid in uids:
-            order = Order.open(uid, PRICE, [Line(product.id, 1)], now + timedelta(hours=1))
-            await uow.orders.add(order, name="한정판", unit_prices={product.id: PRICE}, buyer={},
-                                 pay_method="card", pg="html5_inicis", now=now)  # fmt: skip
-    return product.id, uids
+    """A product of ``K`` units and ``N`` open single-unit orders for it."""
+    return await open_orders(database, stock=K, orders=N)
 
 
 async def counts(database: Database, product_id: int) -> tuple[int, int, int]:
