@@ -9,8 +9,9 @@ Around the routers, outermost first: the request id (``request_ids``), CORS for
 the two cross-origin paths (only when ``PAYDESK_CORS_ORIGINS`` is set), then the
 body limit of each surface (``/iamport/*``, ``/api/*``, everything else), then
 the JSON depth limit (every path but ``/iamport/*``, whose endpoints store a
-body before they limit its nesting), then the lane that takes i'mport's confirm and webhook calls straight to their
-endpoints (``iamport.lane``).
+body before they limit its nesting). i'mport's two hot callbacks (``POST
+/iamport/confirm`` and ``/iamport/webhook``) are taken before all of that, with
+only a request id and their body limit (``iamport.lane``).
 ``/metrics`` is for operators (``metrics``).
 """
 
@@ -29,7 +30,7 @@ from . import admin, api, iamport, metrics, ops, shop
 from .confirm_guard import ConfirmGuard
 from .cors import ScopedCors
 from .docs import install_docs
-from .iamport.lane import GatewayLane
+from .iamport.lane import GatewayLane, PaydeskApp
 from .limits import BodyLimit, JsonDepth, Surface
 from .pages import install_static
 from .problems import install_problem_handlers
@@ -52,7 +53,7 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
         finally:
             await services.aclose()
 
-    app = FastAPI(title="paydesk merchant server", version=__version__, lifespan=lifespan,
+    app = PaydeskApp(title="paydesk merchant server", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None, telemetry=_telemetry(settings))  # fmt: skip
     app.state.services = services
     app.state.settings = settings
@@ -68,9 +69,10 @@ def create_app(services: Services, settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(ops.router)
     install_static(app)
-    app.add_middleware(GatewayLane)  # innermost: every middleware below applies to it too
+    surfaces = _surfaces(settings)
+    app.gateway_lane = GatewayLane({s.prefix: s for s in surfaces})
     app.add_middleware(JsonDepth, skip="/iamport/")  # the callbacks store first, then limit
-    app.add_middleware(BodyLimit, surfaces=_surfaces(settings),
+    app.add_middleware(BodyLimit, surfaces=surfaces,
                        default=settings.max_body_bytes_default)  # fmt: skip
     if settings.cors_origins:
         app.add_middleware(ScopedCors, origins=settings.cors_origins)
@@ -83,6 +85,7 @@ def _surfaces(settings: Settings) -> list[Surface]:
     return [
         Surface("/iamport/", gateway),
         Surface("/iamport/confirm", gateway, reason_shape=True),
+        Surface("/iamport/webhook", gateway),
         Surface("/api/", settings.max_body_bytes_api),
         Surface("/shop/", shop.MAX_BODY),
     ]

@@ -30,7 +30,7 @@ from ..deps import get_confirm_guard, get_services
 from ..forwarding import sender
 from ..limits import load_json, storable
 
-__all__ = ["REFUSAL_STATUS", "parse_call", "router"]
+__all__ = ["REFUSAL_STATUS", "parse_call", "router", "unavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ router = APIRouter(tags=["i'mport"])
 async def confirm(request: Request) -> Response:
     """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason.
 
-    Usually served by ``GatewayLane`` (no routing, no dependencies to solve);
+    Usually served by ``GatewayLane`` (outside FastAPI's middleware and routing);
     the route stays for the OpenAPI document and the route walk.
     """
     services, guard = get_services(request), get_confirm_guard(request)
@@ -134,7 +134,7 @@ async def confirm(request: Request) -> Response:
     admission = services.confirm.admission
     if not admission.admit():  # full: refused before the body is read (services.admission)
         services.telemetry.confirm_decided("overloaded", time.perf_counter() - started)
-        return _unavailable()
+        return unavailable()
     try:
         result, answer = await _answer(request, services, guard)
     finally:
@@ -147,7 +147,7 @@ async def confirm(request: Request) -> Response:
 _UNAVAILABLE_BODY: Final = b'{"reason":"temporarily unavailable"}'
 
 
-def _unavailable() -> Response:
+def unavailable() -> Response:
     """429 "temporarily unavailable", the same bytes as ``_refused``'s, encoded once."""
     return Response(_UNAVAILABLE_BODY, status_code=429, media_type="application/json")
 
