@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # Admission at the front door (services.admission): a confirm is refused 429 at once
     # when those in flight would take longer than this to decide; always admitted below
     # the floor, never more in flight than the cap (per process).
-    confirm_admit_wait_seconds: float = Field(default=2.0, gt=0, lt=10)
+    confirm_admit_wait_seconds: float = Field(default=0.25, gt=0, lt=10)
     confirm_admit_floor: int = Field(default=256, ge=1)
     confirm_max_in_flight: int = Field(default=2000, ge=1)
     order_ttl_seconds: int = Field(default=1800, gt=0)
