@@ -40,6 +40,7 @@ def test_quick_bench_keeps_its_invariants(tmp_path: Path) -> None:
     lost = rows[("webhooks/sqlite", "lost")]
     twice = rows[("webhooks/sqlite", "applied twice")]
     assert lost["ok"] is True and lost["result"] == 0, lost
+    assert "budget ran out" not in lost["note"], lost  # every order paid, not only stored
     assert twice["ok"] is True and twice["result"] == 0, twice
     acks = next(r for r in rows.values() if r["metric"].startswith("acks/s"))
     assert "5xx 0" in acks["note"] and "all 200: True" in acks["note"], acks
