@@ -1,7 +1,7 @@
 """Emulator scenario: requests/s against fake-iamport-server and bare Starlette, RSS, --state writes.
 
-    .venv/bin/python -m bench.emulator            # full: 3 alternating rounds, RSS at 100,000
-    .venv/bin/python -m bench.emulator --quick    # 1 round, RSS extrapolated from 20,000
+    .venv/bin/python -m bench.emulator            # full: 2 alternating rounds of 4 s, RSS at 100,000
+    .venv/bin/python -m bench.emulator --quick    # 1 round of 2 s, RSS extrapolated from 10,000
 
 What it starts, each as its own process: ``paydesk emulator`` (uvicorn, as
 shipped), a bare Starlette app under the same uvicorn (``bench.bare_starlette``),
@@ -141,7 +141,7 @@ def warm(target: Target, seconds: float) -> None:
 
 
 def throughput(quick: bool, log: Path) -> list[Row]:
-    rounds, seconds = (1, 2.0) if quick else (3, 5.0)
+    rounds, seconds = (1, 2.0) if quick else (2, 4.0)
     peer_dir, peer_note = peer_build()
     ports = {"emulator": free_port(), "bare": free_port()}
     results: dict[str, dict[str, list[float]]] = {}
@@ -170,7 +170,7 @@ def throughput(quick: bool, log: Path) -> list[Row]:
                 targets["peer"] = Target("peer", f"http://127.0.0.1:{PEER_PORT}", peer.pid)
             for name, target in targets.items():
                 seeders[name](target)
-                warm(target, 1.0 if quick else 3.0)
+                warm(target, 1.0 if quick else 2.0)
             for _ in range(rounds):
                 for name, target in targets.items():
                     seeders[name](target)  # the peer forgets records after 3 minutes
@@ -219,7 +219,7 @@ def seed(base: str, count: int, prefix: str = "order") -> None:
 
 
 def memory(quick: bool, log: Path) -> list[Row]:
-    payments = 20_000 if quick else 100_000
+    payments = 10_000 if quick else 100_000
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with server(emulator_command(port), port, log=log) as proc:
@@ -240,7 +240,7 @@ def memory(quick: bool, log: Path) -> list[Row]:
 
 # -- --state ----------------------------------------------------------------------------
 def state_writes(quick: bool, log: Path) -> list[Row]:
-    seconds = 2.0 if quick else 5.0
+    seconds = 2.0 if quick else 4.0
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="paydesk-bench-") as tmp:

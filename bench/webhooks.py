@@ -70,7 +70,7 @@ def _count(url: str, statement: str) -> int:
 
 
 def backend_rows(backend: str, quick: bool) -> list[Row]:
-    n = 400 if quick else 10_000
+    n = 300 if quick else 10_000
     name = f"webhooks/{backend}"
     rng = random.Random(14)
     uids = [f"ord_wh_{i:06d}" for i in range(n)]
