@@ -93,8 +93,8 @@ class WebhookDesk:
         receipts: list[Receipt] = []
         work: list[NewJob] = []
         async with self._db.transaction() as uow:
-            for delivery, refused in items:
-                inbox_id = await uow.inbox.add(delivery, outcome=refused)
+            ids = await uow.inbox.add_many(items)
+            for (delivery, refused), inbox_id in zip(items, ids, strict=True):
                 if refused is not None:
                     receipts.append(Receipt(inbox_id, None))
                     continue

@@ -8,9 +8,10 @@ source address) for audits, plus what the processing made of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,6 +39,17 @@ class Delivery:
     body_size: int | None = None
 
 
+def _row(delivery: Delivery, outcome: str | None) -> dict[str, Any]:
+    return {
+        "received_at": delivery.received_at, "source_ip": delivery.source_ip[:45],
+        "headers": dict(delivery.headers), "body": delivery.body,
+        "body_size": len(delivery.body) if delivery.body_size is None else delivery.body_size,
+        "imp_uid": _clip(delivery.imp_uid, 32), "merchant_uid": _clip(delivery.merchant_uid, 40),
+        "status": _clip(delivery.status, 16), "outcome": outcome,
+        "processed_at": delivery.received_at if outcome else None,
+    }  # fmt: skip
+
+
 class WebhookInbox:
     """Stored deliveries, inside the caller's transaction."""
 
@@ -46,18 +58,24 @@ class WebhookInbox:
 
     async def add(self, delivery: Delivery, *, outcome: str | None = None) -> int:
         """Store a delivery; with ``outcome`` it is stored as already dealt with."""
-        values = {
-            "received_at": delivery.received_at, "source_ip": delivery.source_ip[:45],
-            "headers": dict(delivery.headers), "body": delivery.body,
-            "body_size": len(delivery.body) if delivery.body_size is None else delivery.body_size,
-            "imp_uid": _clip(delivery.imp_uid, 32), "merchant_uid": _clip(delivery.merchant_uid, 40),
-            "status": _clip(delivery.status, 16), "outcome": outcome,
-            "processed_at": delivery.received_at if outcome else None,
-        }  # fmt: skip
-        result = await self._db.execute(
-            insert(webhook_inbox).values(values).returning(webhook_inbox.c.id)
-        )
-        return int(result.scalar_one())
+        (inbox_id,) = await self.add_many([(delivery, outcome)])
+        return inbox_id
+
+    async def add_many(self, items: Sequence[tuple[Delivery, str | None]]) -> list[int]:
+        """Store deliveries (each with its ``outcome``, as ``add``); their ids, in order.
+
+        One ``INSERT … RETURNING`` for all of them (SQLAlchemy's "insertmanyvalues",
+        ids sorted back to the order given), with one compiled statement: a
+        statement built per row cost the group-committed webhook intake more than
+        the database did (its values walked for a cache key on every delivery).
+        """
+        if not items:
+            return []
+        rows = [_row(delivery, outcome) for delivery, outcome in items]
+        statement = insert(webhook_inbox).returning(webhook_inbox.c.id,
+                                                    sort_by_parameter_order=True)  # fmt: skip
+        result = await self._db.execute(statement, rows)
+        return [int(inbox_id) for inbox_id in result.scalars()]
 
     async def get(self, inbox_id: int) -> InboxRecord | None:
         query = select(webhook_inbox).where(webhook_inbox.c.id == inbox_id)

@@ -436,6 +436,26 @@ async def test_payments_are_read_many_at_once_by_imp_uid(units: Any) -> None:
     assert found["imp_1"].order_id == oid and found["imp_1202"].order_id is None
 
 
+async def test_the_inbox_stores_many_deliveries_at_once_and_answers_their_ids_in_order(
+    units: Any,
+) -> None:
+    deliveries = [
+        (Delivery(NOW, f"10.0.0.{n}", {"x-n": str(n)}, b'{"n":%d}' % n, imp_uid=f"imp_{n % 3}",
+                  merchant_uid=f"o{n}", status="paid"), "refused" if n == 4 else None)
+        for n in range(7)
+    ]  # fmt: skip
+    async with units.transaction() as uow:
+        assert await uow.inbox.add_many([]) == []
+        before = await uow.inbox.add(deliveries[0][0])
+        ids = await uow.inbox.add_many(deliveries)
+        rows = [await uow.inbox.get(i) for i in ids]
+    assert len(set(ids)) == 7 and min(ids) > before
+    for n, row in enumerate(rows):
+        assert row is not None and row.source_ip == f"10.0.0.{n}" and row.body == b'{"n":%d}' % n
+        assert (row.merchant_uid, row.outcome) == (f"o{n}", "refused" if n == 4 else None)
+        assert row.processed_at == (NOW if n == 4 else None)
+
+
 async def test_the_inbox_keeps_deliveries_and_what_became_of_them(units: Any) -> None:
     delivery = Delivery(NOW, "10.0.0.1", {"content-type": "application/json"}, b'{"a":1}',
                         imp_uid="imp_1", merchant_uid="o1", status="paid")  # fmt: skip

@@ -268,6 +268,9 @@ class InMemoryInbox:
         }  # fmt: skip
         return inbox_id
 
+    async def add_many(self, items: Sequence[tuple[Delivery, str | None]]) -> list[int]:
+        return [await self.add(delivery, outcome=outcome) for delivery, outcome in items]
+
     async def get(self, inbox_id: int) -> InboxRecord | None:
         tables = await self._access.step()
         row = tables.webhook_inbox.get(inbox_id)
