@@ -148,13 +148,15 @@ class Iamport(ClientCore, Operations):
 
     def _exchange(self, request: ApiRequest, token: str | None, deadline: float) -> Envelope:
         direct = self._direct
-        if direct is not None and not self._http.is_closed:
+        if direct is not None and not self._http.is_closed and not self._http.cookies:
             outgoing = self._direct_request(request, token, deadline, self._direct_headers)
             began = time.monotonic()
             try:
                 response, content = send(direct, outgoing)
             except httpx.HTTPError as exc:
                 raise translate(exc, request) from exc
+            if "set-cookie" in response.headers:  # kept and sent back, as httpx does
+                self._http.cookies.extract_cookies(response)
         else:
             arguments = self._http_arguments(request, token, deadline)
             began = time.monotonic()

@@ -8,13 +8,13 @@ objects) — about 100 µs of CPU per call here, as much as the rest of
 ``Iamport.payment`` outside the socket and the HTTP/1.1 parser.  For a client
 this package made itself none of that can matter:
 
-- it has no ``base_url``, no auth, no event hooks, no default query or cookies
+- it has no ``base_url``, no auth, no event hooks and no default query
   (nothing outside this package holds it; ``direct_transport`` also refuses
   when a proxy in the environment would route some URLs elsewhere);
 - it never follows redirects (``ForeignAnswer`` reads a 3xx as it comes);
-- i'mport authenticates with the bearer token of every request: it hands out no
-  cookie the client must send back.  The only difference is there: an answer's
-  ``Set-Cookie`` is not kept.
+- i'mport authenticates every request with its bearer token.  Should an answer
+  set a cookie all the same, the clients keep it in the ``httpx`` client's jar
+  and send every later request through that client, which sends it back.
 
 So the request is built once as ``build_request`` would build it (same URL,
 headers in the same order, body and timeout extension: ``ClientCore._direct_request``)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -145,3 +147,60 @@ def test_httpx_own_log_line_is_written(
     lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert f'HTTP Request: GET {emu.base_url}/payments/{imp_uid} "HTTP/1.1 200 OK"' in lines
     assert f'HTTP Request: POST {emu.base_url}/users/getToken "HTTP/1.1 200 OK"' in lines
+
+
+class CookieServer:
+    """Answers payment reads, sets a cookie on the first answer, records ``Cookie`` headers."""
+
+    BODY = b'{"code":0,"message":null,"response":{"imp_uid":"imp_1","merchant_uid":"o_1",'
+    BODY += b'"amount":1000,"status":"paid"}}'
+
+    def __init__(self) -> None:
+        self.cookies: list[str | None] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                server.cookies.append(self.headers.get("Cookie"))
+                self.send_response(200)
+                if len(server.cookies) == 1:
+                    self.send_header("Set-Cookie", "AWSALB=sticky; Path=/")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(server.BODY)))
+                self.end_headers()
+                self.wfile.write(server.BODY)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+
+def test_a_cookie_i_mport_sets_is_sent_back_as_httpx_would(kind: str) -> None:
+    cookies = CookieServer()
+    tokens = TokenCache()
+    tokens.put((cookies.url, DEMO_KEY), Grant("t" * 40, deadline=time.monotonic() + 3600))
+
+    async def three_async(client: Any) -> None:
+        for _ in range(3):
+            await client.payment("imp_1")
+
+    def three(client: Any) -> Any:
+        if kind == "async":
+            return three_async(client)
+        for _ in range(3):
+            client.payment("imp_1")
+        return None
+
+    try:
+        call(kind, cookies.url, three, tokens=tokens)
+    finally:
+        cookies.server.shutdown()
+        cookies.server.server_close()
+    assert cookies.cookies == [None, "AWSALB=sticky", "AWSALB=sticky"]
