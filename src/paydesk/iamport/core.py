@@ -225,7 +225,7 @@ class ClientCore:
         ``client_headers`` are that client's headers merged with ``BASE_HEADERS``
         (``direct_headers``): the same URL, headers in the same order, body and timeouts
         as ``_http_arguments`` through the client, without the client's per-request
-        merging of URL, cookies and query (see ``direct_transport``).
+        merging of URL, cookies and query (see ``paydesk.iamport.direct``).
 
         Raises:
             NotSent: the deadline has passed: the request is not sent at all.
