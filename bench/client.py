@@ -18,7 +18,10 @@ there is latency to overlap, and i'mport answers in tens of milliseconds.
 
 Every answer is checked (the payment's amount and status), so a client that
 fails fast cannot look fast.  The note gives the client's own CPU time per
-call, which does not depend on how busy the shared machine is.
+call, which does not depend on how busy the shared machine is, the emulator's
+CPU time per call over the same window, and how many cores each used (CPU
+seconds over wall seconds: a one-at-a-time client and its server take turns,
+while 50 calls in flight keep the client busy whenever it gets a core).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .procs import PYTHON, ROOT, free_port, server
+from .procs import PYTHON, ROOT, cpu_seconds, free_port, server
 from .report import Row, print_table
 
 __all__ = ["run"]
@@ -108,10 +111,13 @@ def _drive_async(base: str, imp_uid: str, seconds: float) -> int:
 DRIVERS = {"official": _drive_official, "sync": _drive_sync, "async": _drive_async}
 
 
-def drive(kind: str, base: str, imp_uid: str, seconds: float) -> dict[str, float]:
-    """Run one driver in a child process; calls/s and the child's CPU µs per call."""
+def drive(kind: str, base: str, imp_uid: str, seconds: float, server_pid: int) -> dict[str, float]:
+    """Run one driver in a child process; calls/s, CPU µs per call and cores used.
+
+    The child reads the server's CPU time too, around the same measured window.
+    """
     command = [PYTHON, "-m", "bench.client", "--drive", kind, "--base", base]
-    command += ["--imp-uid", imp_uid, "--seconds", str(seconds)]
+    command += ["--imp-uid", imp_uid, "--seconds", str(seconds), "--server-pid", str(server_pid)]
     paths = [str(ROOT / "src"), str(ROOT)]
     if kind == "official":
         paths.insert(0, str(official_client()))
@@ -121,12 +127,19 @@ def drive(kind: str, base: str, imp_uid: str, seconds: float) -> dict[str, float
     return result
 
 
-def _child(kind: str, base: str, imp_uid: str, seconds: float) -> None:
+def _child(kind: str, base: str, imp_uid: str, seconds: float, server_pid: int) -> None:
     DRIVERS[kind](base, imp_uid, min(seconds, 1.0))  # warm: imports, connections, token
+    server0 = cpu_seconds(server_pid)
     cpu0, began = time.process_time(), time.perf_counter()
     calls = DRIVERS[kind](base, imp_uid, seconds)
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu0
-    print(json.dumps({"calls_per_s": calls / elapsed, "cpu_us_per_call": cpu / calls * 1e6}))
+    server = cpu_seconds(server_pid) - server0
+    print(json.dumps({
+        "calls_per_s": calls / elapsed, "cpu_us_per_call": cpu / calls * 1e6,
+        "server_us_per_call": server / calls * 1e6,
+        # cores busy on average over the window: 1.0 is one core all the time
+        "client_cores": cpu / elapsed, "server_cores": server / elapsed,
+    }))  # fmt: skip
 
 
 # -- the scenario -----------------------------------------------------------------------
@@ -139,37 +152,46 @@ def run(quick: bool) -> list[Row]:
     log = Path(tempfile.gettempdir()) / "paydesk-bench-client.log"
     kinds = [*DRIVERS, "slow_sync", "slow_async"]
     results: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
-    with server(emulator_command(port), port, log=log):
+    with server(emulator_command(port), port, log=log) as emulator:
         imp_uid = call(base + "/_emulator/payments", {"amount": AMOUNT, "status": "paid"})[
             "imp_uid"
         ]
         for _ in range(rounds):
             for kind in DRIVERS:
-                results[kind].append(drive(kind, base, imp_uid, seconds))
+                results[kind].append(drive(kind, base, imp_uid, seconds, emulator.pid))
         # The same two paydesk clients against an i'mport that takes LATENCY s to answer.
         call(base + "/_emulator/faults", {"path": "/payments/*", "kind": "latency",
                                           "delay": LATENCY})  # fmt: skip
         for _ in range(rounds):
             for kind in ("sync", "async"):
-                results["slow_" + kind].append(drive(kind, base, imp_uid, seconds))
+                results["slow_" + kind].append(drive(kind, base, imp_uid, seconds, emulator.pid))
 
     def median(kind: str, field: str) -> float:
         return statistics.median(r[field] for r in results[kind])
 
     official, sync, asynchronous, slow_sync, slow_async = (median(k, "calls_per_s") for k in kinds)
     cpu = {kind: median(kind, "cpu_us_per_call") for kind in kinds}
+
+    def usage(kind: str, versus: str) -> str:
+        """CPU per call of both clients, and what the emulator and each client used."""
+        return (
+            f"client CPU {cpu[kind]:.0f} µs/call vs {cpu[versus]:.0f} µs/call; emulator "
+            f"{median(kind, 'server_us_per_call'):.0f} vs "
+            f"{median(versus, 'server_us_per_call'):.0f} µs/call; cores used (client + "
+            f"emulator) {median(kind, 'client_cores'):.2f} + {median(kind, 'server_cores'):.2f}"
+            f" vs {median(versus, 'client_cores'):.2f} + {median(versus, 'server_cores'):.2f}"
+        )
+
     slow = f"{LATENCY * 1000:.0f} ms i'mport latency"
     return [
         Row(SCENARIO, "Iamport.payment (sync)", sync, official, "iamport-rest-client", "≥ 3×",
-            "calls/s", sync >= 3 * official,
-            f"client CPU {cpu['sync']:.0f} µs/call vs {cpu['official']:.0f} µs/call"),
+            "calls/s", sync >= 3 * official, usage("sync", "official")),
         Row(SCENARIO, f"AsyncIamport.payment, {CONCURRENCY} in flight", asynchronous, sync,
             "paydesk sync", "≥ 2×", "calls/s", asynchronous >= 2 * sync,
-            f"client CPU {cpu['async']:.0f} µs/call vs {cpu['sync']:.0f} µs/call; no latency"),
+            usage("async", "sync") + "; no latency"),
         Row(SCENARIO, f"AsyncIamport.payment, {CONCURRENCY} in flight, {slow}", slow_async,
             slow_sync, "paydesk sync, same latency", "≥ 2×", "calls/s",
-            slow_async >= 2 * slow_sync,
-            f"client CPU {cpu['slow_async']:.0f} µs/call vs {cpu['slow_sync']:.0f} µs/call"),
+            slow_async >= 2 * slow_sync, usage("slow_async", "slow_sync")),
     ]  # fmt: skip
 
 
@@ -180,9 +202,10 @@ def main() -> None:
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--imp-uid", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=5.0, help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.drive:
-        _child(args.drive, args.base, args.imp_uid, args.seconds)
+        _child(args.drive, args.base, args.imp_uid, args.seconds, args.server_pid)
         sys.stdout.flush()
         return
     print_table(run(args.quick), title="paydesk bench: client")

@@ -14,10 +14,11 @@ from typing import Any, TypeVar, Unpack
 
 import httpx
 
-from .core import DEFAULT_LIMITS, TOKEN_TROUBLE, ClientCore, ClientOptions
+from .core import BASE_HEADERS, DEFAULT_LIMITS, TOKEN_TROUBLE, ClientCore, ClientOptions
+from .direct import direct_headers, direct_transport, send
 from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
-from .mapping import read_envelope, request_id, translate
+from .mapping import read_envelope, translate
 from .paging import Pager
 from .pool import lean_transport
 from .surface import Operations
@@ -62,9 +63,11 @@ class Iamport(ClientCore, Operations):
     ) -> None:
         super().__init__(imp_key, imp_secret, **options)
         self._owns_http = http is None
-        self._http = http or httpx.Client(
-            transport=transport or lean_transport(DEFAULT_LIMITS), limits=DEFAULT_LIMITS
-        )
+        chosen = transport or (lean_transport(DEFAULT_LIMITS) if http is None else None)
+        self._http = http or httpx.Client(transport=chosen, limits=DEFAULT_LIMITS)
+        # Our own client: requests go straight to its transport (see ``direct``).
+        self._direct = direct_transport(chosen) if http is None else None
+        self._direct_headers = direct_headers(self._http, BASE_HEADERS)
         self._sleep = sleep
 
     def _call(self, flow: Flow[T]) -> T:
@@ -144,16 +147,26 @@ class Iamport(ClientCore, Operations):
             raise self._not_sent(request, error) from error
 
     def _exchange(self, request: ApiRequest, token: str | None, deadline: float) -> Envelope:
-        arguments = self._http_arguments(request, token, deadline)
-        began = time.monotonic()
-        try:
-            response = self._http.request(**arguments)
-        except httpx.HTTPError as exc:
-            raise translate(exc, request) from exc
-        self._log_answer(
-            request, response.status_code, request_id(response.headers), time.monotonic() - began
-        )
-        return read_envelope(request, response.status_code, response.headers, response.content)
+        direct = self._direct
+        if direct is not None and not self._http.is_closed and not self._http.cookies:
+            outgoing = self._direct_request(request, token, deadline, self._direct_headers)
+            began = time.monotonic()
+            try:
+                response, content = send(direct, outgoing)
+            except httpx.HTTPError as exc:
+                raise translate(exc, request) from exc
+            if "set-cookie" in response.headers:  # kept and sent back, as httpx does
+                self._http.cookies.extract_cookies(response)
+        else:
+            arguments = self._http_arguments(request, token, deadline)
+            began = time.monotonic()
+            try:
+                response = self._http.request(**arguments)
+            except httpx.HTTPError as exc:
+                raise translate(exc, request) from exc
+            content = response.content
+        self._log_answer(request, response.status_code, response.headers, began)
+        return read_envelope(request, response.status_code, response.headers, content)
 
     def close(self) -> None:
         """Close the HTTP client if this client created it; later calls raise ``ClientClosed``."""

@@ -13,7 +13,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict
 
 import httpx
@@ -28,6 +28,7 @@ from .exchange import (
     encode_body,
     redacted,
 )
+from .mapping import request_id
 from .observers import CallObserver, notify, record_of
 from .operations.auth import read_token, token_request
 from .retry import RetryPolicy, retry_delay
@@ -51,6 +52,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
 #: against i'mport, redo a TLS handshake) on every call.
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 USER_AGENT = "paydesk-iamport/0.1"
+#: Headers of every request (the token, tier and content type are added per request).
+BASE_HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 # A getToken failing like this leaves the request it was for unsent (NotSent);
 # rejected credentials (Unauthorized) and other refusals are raised as they are.
 TOKEN_TROUBLE = (NotSent, OutcomeUnknown, ServerError)
@@ -163,10 +166,8 @@ class ClientCore:
     def _deadline(self) -> float:
         return self._clock() + self._retry.total
 
-    def _http_arguments(
-        self, request: ApiRequest, token: str | None, deadline: float
-    ) -> dict[str, Any]:
-        """Keyword arguments for ``httpx.Client.request`` (timeouts cut to the deadline).
+    def _attempt_timeout(self, request: ApiRequest, deadline: float) -> httpx.Timeout:
+        """This attempt's timeouts: the call's (or the client's), cut to the deadline's rest.
 
         Raises:
             NotSent: the deadline has passed: the request is not sent at all.
@@ -177,21 +178,75 @@ class ClientCore:
                 f"deadline of {self._retry.total:g}s reached before sending", **request.context()
             )
         timeout = check_timeout(request.timeout) if request.timeout is not None else self._timeout
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        return _capped(timeout, left)
+
+    def _request_headers(self, request: ApiRequest, token: str | None) -> dict[str, str]:
+        """The headers of ``request`` besides ``BASE_HEADERS`` (token, tier, content type)."""
+        headers: dict[str, str] = {}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
             if self._tier is not None:
                 headers["Tier"] = self._tier
+        if request.body is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        return headers
+
+    def _http_arguments(
+        self, request: ApiRequest, token: str | None, deadline: float
+    ) -> dict[str, Any]:
+        """Keyword arguments for ``httpx.Client.request`` (timeouts cut to the deadline).
+
+        Raises:
+            NotSent: the deadline has passed: the request is not sent at all.
+        """
+        timeout = self._attempt_timeout(request, deadline)
+        headers = {**BASE_HEADERS, **self._request_headers(request, token)}
         arguments: dict[str, Any] = {
             "method": request.method,
             "url": self._base_url + request.path,
             "params": list(request.query),
             "headers": headers,
-            "timeout": _capped(timeout, left),
+            "timeout": timeout,
         }
         if request.body is not None:
-            headers["Content-Type"] = "application/json; charset=utf-8"
             arguments["content"] = encode_body(request.body)
+        self._log_request(request)
+        return arguments
+
+    def _direct_request(
+        self,
+        request: ApiRequest,
+        token: str | None,
+        deadline: float,
+        client_headers: list[tuple[bytes, bytes]],
+    ) -> httpx.Request:
+        """The ``httpx.Request`` that ``build_request`` of our own client would make.
+
+        ``client_headers`` are that client's headers merged with ``BASE_HEADERS``
+        (``direct_headers``): the same URL, headers in the same order, body and timeouts
+        as ``_http_arguments`` through the client, without the client's per-request
+        merging of URL, cookies and query (see ``paydesk.iamport.direct``).
+
+        Raises:
+            NotSent: the deadline has passed: the request is not sent at all.
+        """
+        timeout = self._attempt_timeout(request, deadline)
+        extra = self._request_headers(request, token)
+        headers = [*client_headers]
+        # ASCII, as httpx encodes header values given as text
+        headers += [(k.encode("ascii"), v.encode("ascii")) for k, v in extra.items()]
+        content = encode_body(request.body) if request.body is not None else None
+        self._log_request(request)
+        return httpx.Request(
+            request.method,
+            self._base_url + request.path,
+            params=list(request.query),
+            headers=headers,
+            content=content,
+            extensions={"timeout": timeout.as_dict()},
+        )
+
+    def _log_request(self, request: ApiRequest) -> None:
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "-> %s %s%s (%s) query=%s body=%s",
@@ -202,18 +257,21 @@ class ClientCore:
                 [(k, REDACTED if k in LOG_HIDDEN_FIELDS else v) for k, v in request.query],
                 redacted(request.body, LOG_HIDDEN_FIELDS),
             )
-        return arguments
 
     @staticmethod
-    def _log_answer(request: ApiRequest, status: int, request_id: str | None, took: float) -> None:
-        log.debug(
-            "<- %s %s: HTTP %d request_id=%s in %.3fs",
-            request.method,
-            request.path,
-            status,
-            request_id,
-            took,
-        )
+    def _log_answer(
+        request: ApiRequest, status: int, headers: Mapping[str, str], began: float
+    ) -> None:
+        """DEBUG: the answer's status, request id and time since ``began`` (monotonic)."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "<- %s %s: HTTP %d request_id=%s in %.3fs",
+                request.method,
+                request.path,
+                status,
+                request_id(headers),
+                time.monotonic() - began,
+            )
 
     def _observe(
         self,

@@ -42,6 +42,14 @@ def _assign(pool: Any) -> list[Any]:
     surplus idle ones are closed, every queued request gets an available
     connection for its origin, else a new one while under ``max_connections``,
     else one made in place of an idle connection of another origin.
+
+    One difference: an HTTP/1.1 connection is handed to one request at a time.
+    httpcore gives an idle connection to every queued request that asks before
+    the first of them starts on it (it stays "available" until then); all but one
+    then fail with ``ConnectionNotAvailable`` and go round the pool again.  At 50
+    in flight that was four extra passes per call, and the calls crowded onto a
+    third as many connections.  A connection already assigned to a request that
+    has not started is skipped here, as if busy (HTTP/2 pools share as before).
     """
     closing: list[Any] = []
     now = time.monotonic()
@@ -63,6 +71,11 @@ def _assign(pool: Any) -> list[Any]:
             continue
         keep.append(connection)
     connections = pool._connections = keep
+    # Connections promised to a request that has not started on them yet (HTTP/1.1).
+    shared = getattr(pool, "_http2", False)
+    reserved: set[Any] = set()
+    if not shared:
+        reserved = {r.connection for r in pool._requests if r.connection is not None}
     for pool_request in pool._requests:
         if not pool_request.is_queued():
             continue
@@ -70,7 +83,9 @@ def _assign(pool: Any) -> list[Any]:
         chosen = None
         # Newest first: the most recently used connection is the least likely to be stale.
         for connection in reversed(connections):
-            if not (connection.can_handle_request(origin) and connection.is_available()):
+            if connection in reserved or not (
+                connection.can_handle_request(origin) and connection.is_available()
+            ):
                 continue
             if not sweep and connection.has_expired():  # the one check per request
                 connections.remove(connection)
@@ -80,7 +95,7 @@ def _assign(pool: Any) -> list[Any]:
             break
         if chosen is None:
             if len(connections) >= pool._max_connections:
-                idle_ones = [c for c in connections if c.is_idle()]
+                idle_ones = [c for c in connections if c.is_idle() and c not in reserved]
                 if not idle_ones:
                     continue  # stays queued until an answer is closed
                 connections.remove(idle_ones[0])
@@ -88,6 +103,8 @@ def _assign(pool: Any) -> list[Any]:
             chosen = pool.create_connection(origin)
             connections.append(chosen)
         pool_request.assign_to_connection(chosen)
+        if not shared:
+            reserved.add(chosen)
     return closing
 
 

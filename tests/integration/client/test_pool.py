@@ -161,3 +161,55 @@ def test_the_locked_httpx_takes_the_lean_pool(monkeypatch: pytest.MonkeyPatch) -
     assert lean_async_transport(DEFAULT_LIMITS) is not None
     with Iamport(DEMO_KEY, DEMO_SECRET) as client:
         assert isinstance(getattr(client._http._transport, "_pool", None), LeanPool)
+
+
+def test_an_idle_connection_is_promised_to_one_request_at_a_time(emu: EmulatorClient) -> None:
+    """Two requests queued together get two connections, not the same idle one twice."""
+    import httpcore
+    from httpcore._async.connection_pool import AsyncPoolRequest
+
+    url = emu.base_url + "/_emulator/health"
+
+    async def main() -> tuple[Any, Any, Any]:
+        transport = lean_async_transport(DEFAULT_LIMITS)
+        assert transport is not None
+        pool = transport._pool
+        async with transport:
+            answer = await pool.request("GET", url)  # leaves one idle connection
+            assert answer.status < 500
+            [idle] = pool.connections
+            first, second = (AsyncPoolRequest(httpcore.Request("GET", url)) for _ in range(2))
+            pool._requests += [first, second]
+            pool._assign_requests_to_connections()
+            pool._requests.clear()
+            return idle, first.connection, second.connection
+
+    idle, first, second = asyncio.run(main())
+    assert first is idle and second is not None and second is not idle
+
+
+def test_fifty_calls_in_flight_take_no_second_pass_through_the_pool(emu: EmulatorClient) -> None:
+    """No request is handed a connection another one got first (``ConnectionNotAvailable``)."""
+    imp_uid = seed(emu, status="paid")["imp_uid"]
+    passes = 0
+
+    async def main() -> int:
+        nonlocal passes
+        async with AsyncIamport(DEMO_KEY, DEMO_SECRET, base_url=emu.base_url) as client:
+            await client.payment(imp_uid)  # the token
+            pool = _pool(client)
+            assign = pool._assign_requests_to_connections
+
+            def counted() -> Any:
+                nonlocal passes
+                passes += 1
+                return assign()
+
+            pool._assign_requests_to_connections = counted
+            for _ in range(3):
+                await asyncio.gather(*(client.payment(imp_uid) for _ in range(50)))
+            return len(pool.connections)
+
+    connections = asyncio.run(main())
+    assert passes == 2 * 150  # one when a request starts, one when its answer is closed
+    assert connections <= 51

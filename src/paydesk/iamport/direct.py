@@ -1,0 +1,117 @@
+"""Sending through the transport of a client made here, without ``httpx.Client.send``'s layers.
+
+Per request, ``httpx.Client`` parses the URL twice (once to merge it with a
+``base_url`` we never set), merges its headers, cookies and query into new
+objects, runs the auth and redirect generators, and then offers every answer
+to its cookie jar (wrapping it in ``urllib`` request and ``email`` message
+objects) — about 100 µs of CPU per call here, as much as the rest of
+``Iamport.payment`` outside the socket and the HTTP/1.1 parser.  For a client
+this package made itself none of that can matter:
+
+- it has no ``base_url``, no auth, no event hooks and no default query
+  (nothing outside this package holds it; ``direct_transport`` also refuses
+  when a proxy in the environment would route some URLs elsewhere);
+- it never follows redirects (``ForeignAnswer`` reads a 3xx as it comes);
+- i'mport authenticates every request with its bearer token.  Should an answer
+  set a cookie all the same, the clients keep it in the ``httpx`` client's jar
+  and send every later request through that client, which sends it back.
+
+So the request is built once as ``build_request`` would build it (same URL,
+headers in the same order, body and timeout extension: ``ClientCore._direct_request``)
+and handed to the transport, which still maps httpcore's exceptions to httpx's;
+httpx's own INFO line per request is written the same way.  Clients given an
+``httpx`` client (``http=``) always go through it, hooks and all.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from collections.abc import Mapping
+from typing import TypeVar
+
+import httpx
+
+__all__ = ["direct_headers", "direct_transport", "send", "send_async"]
+
+Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+#: httpx's logger: ``Client`` writes one INFO line per request to it; so do we.
+httpx_log = logging.getLogger("httpx")
+
+
+def direct_transport(transport: Transport | None) -> Transport | None:
+    """``transport`` if every request of a client made here with it may go to it directly.
+
+    None when there is no transport of ours (httpx chose its own) or the environment
+    names a proxy: httpx then mounts proxy transports for some URLs, which only its
+    ``Client`` knows how to pick.
+    """
+    if transport is None or urllib.request.getproxies():
+        return None
+    return transport
+
+
+def direct_headers(
+    http: httpx.Client | httpx.AsyncClient, ours: Mapping[str, str]
+) -> list[tuple[bytes, bytes]]:
+    """``http``'s own headers with ``ours`` merged in, as its ``build_request`` merges them."""
+    merged = httpx.Headers(http.headers)
+    merged.update(ours)
+    return merged.raw
+
+
+def _attach(exc: httpx.HTTPError, request: httpx.Request) -> None:
+    """Name the request on a transport error, as ``httpx.Client`` does."""
+    if isinstance(exc, httpx.RequestError):
+        exc.request = request
+
+
+def _log(request: httpx.Request, response: httpx.Response) -> None:
+    if httpx_log.isEnabledFor(logging.INFO):
+        httpx_log.info(
+            'HTTP Request: %s %s "%s %d %s"',
+            request.method,
+            request.url,
+            response.http_version,
+            response.status_code,
+            response.reason_phrase,
+        )
+
+
+def send(transport: httpx.BaseTransport, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+    """The answer to ``request`` and its whole (decoded) body; the connection is released.
+
+    Raises:
+        httpx.HTTPError: as ``httpx.Client.send`` would raise it.
+    """
+    try:
+        response = transport.handle_request(request)
+    except httpx.HTTPError as exc:
+        _attach(exc, request)
+        raise
+    response.request = request
+    _log(request, response)
+    try:
+        content = response.read()
+    finally:
+        response.close()
+    return response, content
+
+
+async def send_async(
+    transport: httpx.AsyncBaseTransport, request: httpx.Request
+) -> tuple[httpx.Response, bytes]:
+    """``send`` for an async transport (the answer is closed if the caller is cancelled)."""
+    try:
+        response = await transport.handle_async_request(request)
+    except httpx.HTTPError as exc:
+        _attach(exc, request)
+        raise
+    response.request = request
+    _log(request, response)
+    try:
+        content = await response.aread()
+    finally:
+        await response.aclose()
+    return response, content
