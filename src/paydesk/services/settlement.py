@@ -125,6 +125,7 @@ class Settlement:
             settled, columns = await self._settle(uow, payment, report, fresh, record, stored,
                                                   _StockNow(uow, products), now, expired)  # fmt: skip
             if columns is not None:
+                await uow.payments.put(columns, record.id, now)
                 await uow.orders.save(record.id, settled.order.order, now)
         return settled
 
@@ -198,9 +199,9 @@ class Settlement:
         expired: str | None,
     ) -> tuple[Settled, dict[str, Any] | None]:
         """One payment on its locked books: what ``apply`` does inside its transaction,
-        but the order and (in ``apply_many``) the payment row are left for the caller to
-        write. Returns the outcome and the payment row's columns (None: stale, nothing to
-        write). ``apply`` writes the row here; ``apply_many`` gathers them."""
+        but its payment row and its order are left for the caller to write (nothing here
+        reads them back). Returns the outcome and the payment row's columns (None: a
+        stale snapshot, nothing to write)."""
         known = stored_progress(stored) if stored is not None else None
         if known is not None and fresh < known:
             # an older snapshot arrived last (two workers, a slow answer): what we
@@ -209,8 +210,6 @@ class Settlement:
                      fresh, known)  # fmt: skip
             return Settled(record, report), None
         columns = payment_columns(payment, report, now)
-        if isinstance(stock, _StockNow):
-            await uow.payments.put(columns, record.id, now)
         booked = (await uow.refunds.book(record.id, report.imp_uid, report.cancellations, now)
                   if report.cancellations else [])  # fmt: skip
         found = facts(
