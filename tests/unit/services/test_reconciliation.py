@@ -14,11 +14,11 @@ from paydesk.iamport import Payment
 from paydesk.services.errors import Unreachable
 from paydesk.services.hold_sweep import HoldSweep, SweepPolicy
 from paydesk.services.job_kinds import RECONCILE_SWEEP, RUN_REFUND
-from paydesk.services.payment_reports import payment_columns, report_of
 from paydesk.services.reconciliation import ReconcilePolicy, Reconciler, Walking
 from paydesk.store import StockConflict
 
 from .fakes import PAID_AT, payment, server_error
+from .mixed_books import assert_mixed_outcome, mixed_books, outcome_of
 from .shop import PRICE, T0, Shop
 
 pytestmark = pytest.mark.asyncio
@@ -224,87 +224,19 @@ async def test_the_hold_sweep_enqueues_one_reconciliation_per_interval(shop: Sho
 
 
 # -- a page of payments read at once ------------------------------------------------------
-async def _mixed_books(shop: Shop) -> tuple[int, list[str]]:
-    """Orders in every state a sweep meets, several paid twice; (product id, merchant_uids)."""
-    pid = await shop.product(20)
-    orders = [await shop.order((pid, 1)) for _ in range(8)]
-    agree, missed, twice, cancelled, failed, lost_twice, behind, tampered = orders
-    for placed, imp_uid in ((agree, "imp_1"), (twice, "imp_3"), (cancelled, "imp_4")):
-        await shop.held(placed, imp_uid)
-        await shop.settlement.apply(shop.says(placed, imp_uid))
-    await shop.held(missed, "imp_2")
-    shop.says(missed, "imp_2")  # its webhook never came
-    shop.says(twice, "imp_3b")  # a second payment of a paid order, in the same page
-    shop.says(cancelled, "imp_4", "paid", cancelled=[("c4", 1_000)])
-    await shop.held(failed, "imp_5")
-    shop.says(failed, "imp_5", "failed")
-    shop.says(lost_twice, "imp_6")  # two payments of one order, neither told to us
-    shop.says(lost_twice, "imp_6b")
-    shop.iamport.put(payment("imp_x", "someone_elses", 7_000))
-    # on record already: a tampered amount flagged before, and a payment stored
-    # without its order (which keeps none)
-    await shop.settlement.apply(shop.says(tampered, "imp_8", amount=100))
-    seen = shop.says(behind, "imp_7")
-    async with shop.store.transaction() as uow:
-        await uow.payments.put(payment_columns(seen, report_of(seen), T0), None, T0)
-    # the last unit of a product paid for twice, by two orders never told: the page's
-    # first payment sells it, the second finds it gone (a refund owed)
-    last = await shop.product(1)
-    rivals = [await shop.order((last, 1)) for _ in range(2)]
-    for n, rival in enumerate(rivals):
-        shop.says(rival, f"imp_r{n}")
-    return pid, [o.merchant_uid for o in orders + rivals]
-
-
 async def test_a_page_read_at_once_ends_as_one_payment_at_a_time_did(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     outcomes = []
     for page_limit in (1, 1000):  # 1: every payment its own page, as the sweep was before
         shop = Shop()
-        pid, uids = await _mixed_books(shop)
+        pids, uids = await mixed_books(shop)
         report = await reconciler(shop, page_limit=page_limit).run()
-        async with shop.store.reading() as uow:
-            orders = await uow.orders.many(uids)
-            books = [(orders[u].order, [(r.imp_uid, r.amount, r.state, r.origin)
-                                        for r in await uow.refunds.of_payment(
-                                            orders[u].order.imp_uid or "")])
-                     for u in uids]  # fmt: skip
-            stored = await uow.payments.many(
-                [
-                    "imp_1",
-                    "imp_2",
-                    "imp_3",
-                    "imp_3b",
-                    "imp_4",
-                    "imp_5",
-                    "imp_6",
-                    "imp_6b",
-                    "imp_7",
-                    "imp_8",
-                    "imp_x",
-                    "imp_r0",
-                    "imp_r1",
-                ]
-            )
-            last = await uow.products.get(pid + 1)
-            owed = sorted((r.imp_uid, r.amount, r.state) for r in await uow.refunds.open_ones())
-        items = sorted((i.imp_uid, i.drift, i.order_id, i.action, i.resolved, i.detail)
-                       for i in report.items)  # fmt: skip
-        assert last is not None
-        outcomes.append((items, books, {u: (p.status, p.order_id) for u, p in stored.items()},
-                         await shop.stock(pid), last.stock, owed, report.reconciliation.counts,
-                         report.reconciliation.checked))  # fmt: skip
+        outcomes.append(await outcome_of(shop, pids, uids, report))
     one_at_a_time, paged = outcomes
     assert paged == one_at_a_time
-    assert {i[0] for i in paged[0]} >= {"imp_2", "imp_3b", "imp_4", "imp_5", "imp_6", "imp_x",
-                                        "imp_r0", "imp_r1"}  # fmt: skip
-    assert "imp_1" not in {i[0] for i in paged[0]}  # the books agreed: nothing reported
+    assert_mixed_outcome(paged)
     assert "one at a time" not in caplog.text  # the page's were applied together
-    assert paged[4] == StockCount(0, 0, 1)  # the last unit sold once
-    assert [(imp_uid, amount) for imp_uid, amount, _ in paged[5]] == [  # imp_8 owed before
-        ("imp_3b", Money(PRICE)), ("imp_6b", Money(PRICE)), ("imp_8", Money(100)),
-        ("imp_r1", Money(PRICE))]  # fmt: skip
 
 
 class _FailsAfter:
