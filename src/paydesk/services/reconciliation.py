@@ -10,8 +10,9 @@ listing while others change.
 
 For every payment it reads our order and stored payment row, classifies the
 drift (``core.drift``: orphan, amount_mismatch, cancelled_at_iamport, missed),
-then applies the payment through ``Settlement.apply`` — idempotent and never
-backwards — so the books converge, and checks that they now agree. A payment
+then applies the payment through ``Settlement`` (``apply_many``: the payments
+of a page that need it, together) — idempotent and never backwards — so the
+books converge, and checks that they now agree. A payment
 without an order is recorded on its own (``payments.order_id`` NULL) and
 flagged for a person. Each drifted payment becomes an item of the sweep's
 report, stored with the sweep (``store.reconciliations``).
