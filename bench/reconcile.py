@@ -5,16 +5,17 @@ Per backend:
 1. N payments made paid in the emulator (``POST /_emulator/payments/bulk``, no
    webhook of their own), their paid_at spread over the last N/10 seconds (a
    busy sale: ten payments a second);
-2. an open order for each, inserted in bulk as the API stores them
-   (``stack.seed_orders``: awaiting payment, one unit, stock for all N);
-3. 95 % settled as their webhook would have: the rows ``Settlement.apply``
-   writes for a first ``paid`` report of an open order (the payment row, the
-   order paid, the stock sold), computed by the same domain functions and
-   written in bulk (the worker would take minutes for 95,000). The sweep checks
-   that claim: any of them that did not look settled would be reported drift;
-4. ``paydesk reconcile --from … --to …`` run as a subprocess and timed, start to
+2. an order for each, inserted in bulk as the API stores them (one unit, stock
+   for all N); 95 % of them settled as their webhook would have: the rows
+   ``Settlement.apply`` writes for a first ``paid`` report of an open order (the
+   payment row, the order paid, the stock sold), computed from the open order by
+   the same domain functions (``settled_order``) and written in bulk (the worker
+   would take minutes for 95,000). The emulator makes the next 5,000 payments
+   while the books of the last ones are written. The sweep checks that claim:
+   any of them that did not look settled would be reported drift;
+3. ``paydesk reconcile --from … --to …`` run as a subprocess and timed, start to
    exit (imports, token, every listing page, every comparison, the 5 % applied);
-5. then: every order paid, one payment row each, stock sold = N, no refund owed,
+4. then: every order paid, one payment row each, stock sold = N, no refund owed,
    and the stored report names exactly the 5 % as ``missed`` and nothing else;
    a second sweep over the same range finds no drift at all.
 
@@ -32,21 +33,26 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from paydesk.core.lifecycle import SellStock, apply
 from paydesk.core.money import Money
+from paydesk.core.orders import Order
 from paydesk.core.outcomes import facts
+from paydesk.core.stock import Line
 from paydesk.iamport import Payment
 from paydesk.services.payment_reports import payment_columns, report_of
 from paydesk.store import Database
+from paydesk.store.records import order_values
+from paydesk.store.tables import order_items
+from paydesk.store.tables import orders as orders_table
 from paydesk.store.tables import payments as payments_table
 
 from .procs import cpu_seconds
@@ -56,13 +62,12 @@ from .stack import (
     on_each_backend,
     scalar,
     scratch_database,
-    seed_orders,
     seed_product,
     serve,
     server_env,
 )
 
-__all__ = ["Swept", "run", "seed_bulk", "settle_directly", "sweep"]
+__all__ = ["Swept", "run", "seed_books", "seed_bulk", "settled_order", "sweep"]
 
 PRICE = Money(25_000)
 MISSED_SHARE = 0.05
@@ -71,60 +76,107 @@ BULK = 5_000
 
 
 def seed_bulk(emulator_url: str, uids: Sequence[str], paid_at: Sequence[int]) -> list[Payment]:
-    """Paid payments in the emulator, ``BULK`` per call, without webhooks; in the order given."""
-    found: list[Payment] = []
+    """Paid payments in the emulator, in one call, without webhooks; in the order given."""
+    specs = [{"merchant_uid": uid, "amount": PRICE.amount, "status": "paid",
+              "uses_webhook": False, "paid_at": at}
+             for uid, at in zip(uids, paid_at, strict=True)]  # fmt: skip
     with httpx.Client(base_url=emulator_url, timeout=600) as http:
-        for start in range(0, len(uids), BULK):
-            specs = [{"merchant_uid": uid, "amount": PRICE.amount, "status": "paid",
-                      "uses_webhook": False, "paid_at": at}
-                     for uid, at in zip(uids[start : start + BULK],
-                                        paid_at[start : start + BULK], strict=True)]  # fmt: skip
-            answer = http.post("/_emulator/payments/bulk", json={"payments": specs})
-            answer.raise_for_status()
-            found.extend(Payment.model_validate(wire) for wire in answer.json()["response"])
-    return found
+        answer = http.post("/_emulator/payments/bulk", json={"payments": specs})
+    answer.raise_for_status()
+    return [Payment.model_validate(wire) for wire in answer.json()["response"]]
 
 
-async def settle_directly(url: str, paid: Sequence[Payment]) -> None:
-    """Store what ``Settlement.apply`` stores for a first ``paid`` report of an open order.
+def settled_order(order: Order, payment: Payment) -> tuple[Order, Counter[int]]:
+    """The order after ``Settlement.apply`` of a first ``paid`` report of it, open before, and
+    the units it sold: the same domain steps (``report_of``, ``facts``, the lifecycle's
+    ``apply``). Only the one effect a first payment of an open order has (stock sold from
+    available) is expected; anything else stops the bench."""
+    sold: Counter[int] = Counter()
+    for fact in facts(order, report_of(payment), stock_available=True):
+        step = apply(order, fact)
+        order = step.order
+        for effect in step.effects:
+            if not isinstance(effect, SellStock):
+                raise RuntimeError(f"unexpected effect {effect!r}")
+            for line in order.lines:
+                sold[line.product_id] += line.quantity
+    return order, sold
 
-    The same domain steps (``report_of``, ``facts``, the lifecycle's ``apply``,
-    ``payment_columns``), written in bulk: one payment row each, the order saved
-    through ``OrderRepository.save_many``, the stock sold through
-    ``ProductRepository.sell``. Only the one effect a first payment of an open
-    order has (stock sold from available) is expected; anything else stops the bench.
+
+async def seed_books(
+    url: str,
+    emulator_url: str,
+    product_id: int,
+    uids: Sequence[str],
+    paid_at: Sequence[int],
+    missed: set[int],
+) -> None:
+    """The payments made in the emulator (``seed_bulk``, ``BULK`` per call) and our books:
+    an order for each as the API stores it, and for all but ``missed`` what
+    ``Settlement.apply`` stores for its first ``paid`` report (``settled_order``; the
+    payment row, the stock sold), written in bulk.
+
+    The emulator makes the next ``BULK`` payments while this process writes the books
+    of the last ones (it runs in its own process).
     """
     database = Database(url)
+
+    def made(start: int) -> Awaitable[list[Payment]]:
+        end = start + BULK
+        return asyncio.create_task(
+            asyncio.to_thread(seed_bulk, emulator_url, uids[start:end], paid_at[start:end])
+        )
+
     try:
-        for start in range(0, len(paid), 2_000):
-            chunk = paid[start : start + 2_000]
-            async with database.transaction() as uow:
-                now = datetime.now(UTC)
-                records = await uow.orders.many(p.merchant_uid for p in chunk)
-                rows: list[dict[str, Any]] = []
-                changes = []
-                sold: Counter[int] = Counter()
-                for payment in chunk:
-                    record = records[payment.merchant_uid]
-                    report = report_of(payment)
-                    order = record.order
-                    for fact in facts(order, report, stock_available=True):
-                        step = apply(order, fact)
-                        order = step.order
-                        for effect in step.effects:
-                            if not isinstance(effect, SellStock):
-                                raise RuntimeError(f"unexpected effect {effect!r}")
-                            for line in order.lines:
-                                sold[line.product_id] += line.quantity
-                    rows.append({**payment_columns(payment, report, now), "order_id": record.id,
-                                 "created_at": now, "updated_at": now})  # fmt: skip
-                    changes.append((record.id, order))
-                await uow.connection.execute(insert(payments_table), rows)  # bench-only bulk
-                await uow.orders.save_many(changes, now)
-                for product_id, quantity in sold.items():
-                    await uow.products.sell(product_id, quantity, now)
+        coming = made(0)
+        for start in range(0, len(uids), BULK):
+            paid = await coming
+            if start + BULK < len(uids):
+                coming = made(start + BULK)
+            for part in range(0, len(paid), 2_500):
+                await _write_books(database, product_id, start + part,
+                                   paid[part : part + 2_500], missed)  # fmt: skip
     finally:
         await database.dispose()
+
+
+async def _write_books(
+    database: Database, product_id: int, first: int, paid: Sequence[Payment], missed: set[int]
+) -> None:
+    now = datetime.now(UTC)
+    orders: list[dict[str, Any]] = []
+    settled: dict[str, Payment] = {}
+    sold: Counter[int] = Counter()
+    for at, payment in enumerate(paid, start=first):
+        order = Order.open(payment.merchant_uid, PRICE, [Line(product_id, 1)],
+                           now + timedelta(hours=6))  # fmt: skip
+        if at not in missed:
+            order, units = settled_order(order, payment)
+            sold.update(units)
+            settled[payment.merchant_uid] = payment
+        orders.append({**order_values(order), "merchant_uid": payment.merchant_uid,
+                       "name": "한정판", "buyer": {}, "pay_method": "card",
+                       "pg": "html5_inicis", "created_at": now, "updated_at": now})  # fmt: skip
+    async with database.transaction() as uow:
+        connection = uow.connection  # bench-only: one bulk statement per table
+        await connection.execute(insert(orders_table), orders)
+        ids = await connection.execute(
+            select(orders_table.c.id, orders_table.c.merchant_uid).where(
+                orders_table.c.merchant_uid.in_([p.merchant_uid for p in paid])
+            )
+        )
+        by_uid = {uid: order_id for order_id, uid in ids}
+        await connection.execute(insert(order_items), [
+            {"order_id": i, "product_id": product_id, "quantity": 1,
+             "unit_price": PRICE.amount} for i in by_uid.values()
+        ])  # fmt: skip
+        await connection.execute(insert(payments_table), [
+            {**payment_columns(p, report_of(p), now), "order_id": by_uid[uid],
+             "created_at": now, "updated_at": now}
+            for uid, p in settled.items()
+        ])  # fmt: skip
+        for product, quantity in sold.items():
+            await uow.products.sell(product, quantity, now)
 
 
 @dataclass(frozen=True)
@@ -167,13 +219,11 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
         now = int(httpx.get(f"{emulator_url}/_emulator/health").json()["response"]["now"])
         first = now - n // 10 - 60  # ten payments a second, the last a minute ago
         paid_at = [first + i // 10 for i in range(n)]
-        paid = seed_bulk(emulator_url, uids, paid_at)
         since = datetime.fromtimestamp(first - 1, UTC)
         until = datetime.fromtimestamp(now, UTC) + timedelta(seconds=1)
         with scratch_database(backend) as url:
             product = asyncio.run(seed_product(url, "rc", n, PRICE))
-            asyncio.run(seed_orders(url, product, uids, PRICE))
-            asyncio.run(settle_directly(url, [p for i, p in enumerate(paid) if i not in missed]))
+            asyncio.run(seed_books(url, emulator_url, product, uids, paid_at, missed))
             before = _count(url, "SELECT count(*) FROM orders WHERE status = 'paid'")
             env = server_env(url, emulator_url, PYTHONPATH=os.pathsep.join(
                 [str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]))  # fmt: skip

@@ -15,17 +15,12 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING, Any
 
 from .core.clock import Clock, SystemClock
 from .core.launch_rules import parse_offers
 from .core.staff import LoginLimit, SessionPolicy
-from .emulator_factory import build_emulator
 from .iamport import AsyncIamport
-from .jobs.handlers import job_handlers
-from .jobs.runner import DEFAULT_LEASE, JobRunner
-from .jobs.worker import Worker, WorkerPolicy
 from .logs import RequestIdTransport
 from .services.admin_actions import AdminActions
 from .services.admission import AdmissionPolicy
@@ -70,7 +65,13 @@ from .services.webhooks import WebhookDesk
 from .settings import IAMPORT_WEBHOOK_IPS, Settings
 from .store import Database
 from .store.migrate import head
-from .web.app import create_app
+
+if TYPE_CHECKING:  # the web app, the emulator and the worker are loaded by who builds them
+    from fastapi import FastAPI  # (a command like ``paydesk reconcile`` starts without them)
+
+    from .emulator_factory import build_emulator
+    from .jobs.runner import JobRunner
+    from .jobs.worker import Worker, WorkerPolicy
 
 __all__ = [
     "build_api_keys",
@@ -310,9 +311,20 @@ def build_doctor(
     return doctor(settings, database, clock or SystemClock(), client, probe), close
 
 
+def __getattr__(name: str) -> Any:
+    if name == "build_emulator":
+        from .emulator_factory import build_emulator
+
+        return build_emulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def build_runner(services: Services, role: str, settings: Settings | None = None) -> JobRunner:
     """A job runner over ``services``, named after this host and process, with the lease
     of ``settings`` (``PAYDESK_JOB_LEASE_SECONDS``; without settings, its default)."""
+    from .jobs.handlers import job_handlers
+    from .jobs.runner import DEFAULT_LEASE, JobRunner
+
     name = f"{role}:{socket.gethostname()}:{os.getpid()}"[:64]
     lease = timedelta(seconds=settings.job_lease_seconds) if settings else DEFAULT_LEASE
     return JobRunner(services.store, services.clock, job_handlers(services), name=name,
@@ -328,6 +340,8 @@ def build_server(settings: Settings | None = None, services: Services | None = N
     settings = settings or Settings()
     services = services or build_services(settings)
     services.run_job = build_runner(services, "web", settings).run_keyed
+    from .web.app import create_app
+
     return create_app(services, settings)
 
 
@@ -336,6 +350,8 @@ def worker_policy(
 ) -> WorkerPolicy:
     """The worker's knobs: ``poll`` and ``sweep_every`` from the command line, the rest
     from ``settings``."""
+    from .jobs.worker import WorkerPolicy
+
     return WorkerPolicy(poll=poll, sweep_every=sweep_every,
                         concurrency=settings.worker_concurrency,
                         grace=settings.worker_grace_seconds)  # fmt: skip
@@ -350,6 +366,8 @@ def build_worker(
     settings = settings or Settings()
     services = services or build_services(settings)
     runner = build_runner(services, "worker", settings)
+    from .jobs.worker import Worker
+
     worker = Worker(runner, services.sweep, policy or worker_policy(settings))
     return worker, services.aclose
 

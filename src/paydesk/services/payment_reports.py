@@ -16,7 +16,7 @@ from typing import Any
 from ..core.money import Money
 from ..core.outcomes import Cancellation, PaymentReport, Progress, ReportStatus, progress
 from ..iamport import CancelEntry, Payment
-from ..store.ledger_records import PaymentRecord
+from ..store.ledger_records import PaymentRecord, PaymentState
 from .errors import UnreadablePayment
 
 __all__ = [
@@ -88,7 +88,7 @@ def _content_key(entry: CancelEntry) -> str:
     return "content:" + hashlib.sha256(content.encode()).hexdigest()[:48]
 
 
-def stored_progress(record: PaymentRecord) -> Progress | None:
+def stored_progress(record: PaymentRecord | PaymentState) -> Progress | None:
     """The progress of the payment on record; None for a status the domain does not know."""
     try:
         status = ReportStatus(record.status)

@@ -10,8 +10,9 @@ listing while others change.
 
 For every payment it reads our order and stored payment row, classifies the
 drift (``core.drift``: orphan, amount_mismatch, cancelled_at_iamport, missed),
-then applies the payment through ``Settlement.apply`` — idempotent and never
-backwards — so the books converge, and checks that they now agree. A payment
+then applies the payment through ``Settlement`` (``apply_many``: the payments
+of a page that need it, together) — idempotent and never backwards — so the
+books converge, and checks that they now agree. A payment
 without an order is recorded on its own (``payments.order_id`` NULL) and
 flagged for a person. Each drifted payment becomes an item of the sweep's
 report, stored with the sweep (``store.reconciliations``).
@@ -40,7 +41,7 @@ from ..core.orders import Order
 from ..core.outcomes import PaymentReport, Progress
 from ..iamport import IamportError, Payment
 from ..store import OrderRecord, UnitsOfWork
-from ..store.ledger_records import PaymentRecord
+from ..store.ledger_records import PaymentRecord, PaymentState
 from ..store.reconciliations import DriftItem, NewDriftItem, ReconciliationRecord
 from .errors import OrderNotFound, Unreachable, UnreadablePayment
 from .iamport_port import PaymentsApi
@@ -63,6 +64,9 @@ log = logging.getLogger(__name__)
 
 #: i'mport answers at most 90 days per status request.
 MAX_SPAN = timedelta(days=90)
+#: Drifted payments applied per transaction (``Settlement.apply_many``): a write
+#: transaction blocks other writers (all of them on SQLite) while it runs.
+APPLY_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -231,10 +235,12 @@ class Reconciler:
 
         A payment whose very snapshot is on record and whose order agrees with
         it needs nothing, and is told apart from one read: that is nearly every
-        payment of a sweep. Any other goes through ``_one``, which reads its
-        order and payment afresh, applies it and says what drifted; a later
-        payment of the same order in the page does too (the page's read is stale
-        for it). Items are stored together once the page is done (or stops).
+        payment of a sweep. The others with an order are applied together
+        (``Settlement.apply_many``, ``APPLY_BATCH`` per transaction), which decides
+        afresh on the locked books whether each still needs applying, in the
+        page's order; so does a later payment of an order one of them names (the
+        page's read is stale for it). A payment without an order goes through
+        ``_one``. Items are stored together once the page is done (or stops).
         """
         readable: dict[str, tuple[PaymentReport, Progress]] = {}
         for payment in page:
@@ -245,46 +251,88 @@ class Reconciler:
                 )
             except UnreadablePayment as unreadable:
                 log.warning("reconcile: payment %s skipped: %s", payment.imp_uid, unreadable)
-        async with self._db.reading() as uow:
-            records = await uow.orders.many(r.merchant_uid for r, _ in readable.values())
-            stored = await uow.payments.many(r.imp_uid for r, _ in readable.values())
+        async with self._db.reading() as uow:  # only what the comparison needs
+            orders = await uow.orders.payment_states(r.merchant_uid for r, _ in readable.values())
+            stored = await uow.payments.states(r.imp_uid for r, _ in readable.values())
         touched: set[str] = set()  # orders this page may have changed
-        items: list[NewDriftItem] = []
+        found: list[NewDriftItem | None] = [None] * len(page)
+        done = [False] * len(page)  # compared (and applied, if it needed it)
+        batch: list[tuple[int, Payment, PaymentReport, Progress]] = []
         try:
-            for payment in page:
-                item = None
-                if payment.imp_uid in readable:
-                    report, fresh = readable[payment.imp_uid]
-                    record = None if report.merchant_uid in touched else records.get(
-                        report.merchant_uid)  # fmt: skip
-                    if record is None or not _settled(record, stored.get(report.imp_uid),
-                                                      report, fresh):  # fmt: skip
-                        books = None if report.merchant_uid in touched else (
-                            record, stored.get(report.imp_uid))  # fmt: skip
-                        touched.add(report.merchant_uid)
-                        item = await self._one(payment, books)
-                if item is not None:
-                    items.append(item)
-                run.saw(item)
+            for at, payment in enumerate(page):
+                done[at] = True
+                if payment.imp_uid not in readable:
+                    continue
+                report, fresh = readable[payment.imp_uid]
+                seen = report.merchant_uid in touched
+                order = None if seen else orders.get(report.merchant_uid)
+                if order is not None and _settled(order, stored.get(report.imp_uid), report,
+                                                  fresh):  # fmt: skip
+                    continue
+                touched.add(report.merchant_uid)
+                if seen or order is not None:
+                    done[at] = False
+                    batch.append((at, payment, report, fresh))
+                    if len(batch) >= APPLY_BATCH:
+                        await self._batch(batch, found, done)
+                        batch = []
+                else:  # no order when read: a subscription charge, an orphan
+                    found[at] = await self._one(payment, report, fresh)
+            await self._batch(batch, found, done)
         finally:
+            # the payments compared, up to the first that was not: counted, their items stored
+            compared = done.index(False) if False in done else len(page)
+            for item in found[:compared]:
+                run.saw(item)
+            items = [item for item in found if item is not None]
             if items:
                 async with self._db.transaction() as uow:
-                    for item in items:
-                        await uow.reconciliations.add_item(run.sweep_id, item, self._clock.now())
+                    await uow.reconciliations.add_items(run.sweep_id, items, self._clock.now())
+
+    async def _batch(
+        self,
+        batch: Sequence[tuple[int, Payment, PaymentReport, Progress]],
+        found: list[NewDriftItem | None],
+        done: list[bool],
+    ) -> None:
+        """Apply ``batch`` (page position, payment, report, progress) in one transaction and
+        put each one's item at its position in ``found`` (``done`` then True).
+
+        Should the transaction fail, each payment goes through ``_one`` as before
+        batching, in order: what can be applied is, and what cannot stops the sweep
+        with the same error, after the items of the payments applied before it.
+        """
+        if not batch:
+            return
+        try:
+            applied = await self._settlement.apply_many([p for _, p, _, _ in batch],
+                                                     wanted=_unsettled)  # fmt: skip
+        except Exception:
+            log.warning("reconcile: %d payments applied together failed; one at a time",
+                        len(batch), exc_info=True)  # fmt: skip
+            for at, payment, report, fresh in batch:
+                found[at] = await self._one(payment, report, fresh)
+                done[at] = True
+            return
+        for (at, payment, report, fresh), outcome in zip(batch, applied, strict=True):
+            if outcome is None:  # no order after all
+                found[at] = await self._one(payment, report, fresh)
+            elif outcome.settled is not None:
+                found[at] = _item(payment, report, fresh, outcome.before, outcome.stored,
+                                  outcome.settled)  # fmt: skip
+            done[at] = True
 
     async def _one(
-        self, payment: Payment, books: tuple[OrderRecord | None, PaymentRecord | None] | None = None
+        self,
+        payment: Payment,
+        report: PaymentReport,
+        fresh: Progress,
+        books: tuple[OrderRecord | None, PaymentRecord | None] | None = None,
     ) -> NewDriftItem | None:
         """Compare one payment with our books, apply it, and say what drifted (None: nothing).
 
         ``books``: its order and payment row as just read (None: read them now).
         """
-        try:
-            report = report_of(payment, accept_test_payments=self._policy.accept_test_payments)
-            fresh = snapshot_progress(payment)
-        except UnreadablePayment as unreadable:
-            log.warning("reconcile: payment %s skipped: %s", payment.imp_uid, unreadable)
-            return None
         if books is None:
             async with self._db.reading() as uow:
                 books = (await uow.orders.get(report.merchant_uid),
@@ -297,37 +345,13 @@ class Reconciler:
                     await ledger.apply_payment(payment)
                     return None
             return await self._without_order(payment, report, stored, known, fresh)
-        if known is not None and fresh < known:
-            return None  # we stored a newer snapshot than the listing's: nothing to learn
-        before = record.order
-        drift = classify(before, report, known=known, fresh=fresh)
-        if drift is None and known == fresh and agrees(before, report):
-            return None  # this very snapshot was applied before: nothing to do or to write
+        if not _unsettled(record, stored, report, fresh):
+            return None  # this very snapshot (or a newer one) is on record: nothing to do
         try:
             settled = await self._settlement.apply(payment)
         except OrderNotFound:  # orders are never deleted; kept for safety
             return await self._without_order(payment, report, stored, known, fresh)
-        after = settled.order.order
-        changed = after != before or bool(settled.booked) or bool(settled.refunds_owed)
-        news = known is None or fresh > known
-        if drift is None and news and changed:
-            drift = Drift.MISSED
-        converged = agrees(after, report)
-        if drift is None and not converged:
-            drift = Drift.AMOUNT_MISMATCH  # applying could not make the books agree
-        if drift is None:
-            return None
-        detail = _detail(report, stored, before) | {
-            "order_status_after": after.status.value,
-            "refunded_after": after.refunded.amount,
-            "booked": [entry.cancellation_id for entry in settled.booked],
-            "refunds_owed": list(settled.refunds_owed),
-        }
-        return NewDriftItem(
-            drift=drift.value, imp_uid=report.imp_uid, merchant_uid=report.merchant_uid,
-            order_id=record.id, iamport_status=payment.status, detail=detail,
-            action=_action(before, settled, changed, converged), resolved=converged,
-        )  # fmt: skip
+        return _item(payment, report, fresh, record, stored, settled)
 
     async def _without_order(
         self,
@@ -364,8 +388,9 @@ class Reconciler:
 
 
 def _settled(
-    record: OrderRecord, stored: PaymentRecord | None, report: PaymentReport, fresh: Progress
-) -> bool:
+    before: Order, stored: PaymentRecord | PaymentState | None, report: PaymentReport,
+    fresh: Progress,
+) -> bool:  # fmt: skip
     """Whether ``_one`` would find nothing to do or to write: this very snapshot (or a newer
     one) is on record and the order agrees with it."""
     known = stored_progress(stored) if stored is not None else None
@@ -373,12 +398,53 @@ def _settled(
         return False
     if fresh < known:
         return True  # we stored a newer snapshot than the listing's
-    before = record.order
     return (
         known == fresh
         and classify(before, report, known=known, fresh=fresh) is None
         and agrees(before, report)
     )
+
+
+def _unsettled(
+    record: OrderRecord, stored: PaymentRecord | None, report: PaymentReport, fresh: Progress
+) -> bool:
+    """Whether the payment needs applying (``Settlement.apply_many``'s ``wanted``)."""
+    return not _settled(record.order, stored, report, fresh)
+
+
+def _item(
+    payment: Payment,
+    report: PaymentReport,
+    fresh: Progress,
+    record: OrderRecord,
+    stored: PaymentRecord | None,
+    settled: Settled,
+) -> NewDriftItem | None:
+    """What drifted, from the books before applying (``record``, ``stored``) and after."""
+    known = stored_progress(stored) if stored is not None else None
+    before = record.order
+    drift = classify(before, report, known=known, fresh=fresh)
+    after = settled.order.order
+    changed = after != before or bool(settled.booked) or bool(settled.refunds_owed)
+    news = known is None or fresh > known
+    if drift is None and news and changed:
+        drift = Drift.MISSED
+    converged = agrees(after, report)
+    if drift is None and not converged:
+        drift = Drift.AMOUNT_MISMATCH  # applying could not make the books agree
+    if drift is None:
+        return None
+    detail = _detail(report, stored, before) | {
+        "order_status_after": after.status.value,
+        "refunded_after": after.refunded.amount,
+        "booked": [entry.cancellation_id for entry in settled.booked],
+        "refunds_owed": list(settled.refunds_owed),
+    }
+    return NewDriftItem(
+        drift=drift.value, imp_uid=report.imp_uid, merchant_uid=report.merchant_uid,
+        order_id=record.id, iamport_status=payment.status, detail=detail,
+        action=_action(before, settled, changed, converged), resolved=converged,
+    )  # fmt: skip
 
 
 async def _pages(listing: AsyncIterator[Payment], size: int) -> AsyncIterator[list[Payment]]:

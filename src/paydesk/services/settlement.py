@@ -19,9 +19,11 @@ webhooks, a webhook racing the completion call and retried jobs harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from ..core.clock import Clock
 from ..core.lifecycle import (
@@ -38,10 +40,11 @@ from ..core.lifecycle import (
     apply,
 )
 from ..core.orders import Order, OrderStatus
-from ..core.outcomes import Cancellation, PaymentReport, facts, kept
-from ..core.stock import allocate, merge_lines
+from ..core.outcomes import Cancellation, PaymentReport, Progress, facts, kept
+from ..core.stock import StockCount, allocate, merge_lines
 from ..iamport import Payment
-from ..store import NewJob, OrderRecord, ProductRecord, UnitOfWork, UnitsOfWork
+from ..store import NewJob, OrderRecord, ProductRecord, StockConflict, UnitOfWork, UnitsOfWork
+from ..store.ledger_records import PaymentRecord
 from .errors import OrderNotFound
 from .job_kinds import REVERIFY_PAYMENT, refund_job, vbank_notice_job
 from .payment_reports import (
@@ -52,7 +55,7 @@ from .payment_reports import (
     stored_progress,
 )
 
-__all__ = ["OrderNotFound", "Settled", "Settlement", "SettlementPolicy"]
+__all__ = ["Batched", "OrderNotFound", "Settled", "Settlement", "SettlementPolicy", "Wanted"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,20 @@ class Settled:
     report: PaymentReport
     booked: tuple[Cancellation, ...] = ()
     refunds_owed: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Batched:
+    """One payment of ``Settlement.apply_many``: its books just before its turn (locked),
+    and what applying it did (None: ``wanted`` said it needs nothing)."""
+
+    before: OrderRecord
+    stored: PaymentRecord | None  # its payment row, None if there was none
+    settled: Settled | None
+
+
+#: ``wanted(order, payment row, report, progress)``: whether ``apply_many`` applies a payment.
+Wanted = Callable[[OrderRecord, PaymentRecord | None, PaymentReport, Progress], bool]
 
 
 class Settlement:
@@ -104,28 +121,109 @@ class Settlement:
         async with self._db.transaction() as uow:
             record, products = await _lock(uow, report.merchant_uid)
             stored = await uow.payments.get(report.imp_uid)
-            known = stored_progress(stored) if stored is not None else None
-            if known is not None and fresh < known:
-                # an older snapshot arrived last (two workers, a slow answer): what we
-                # have is newer, and the order and the payment row never move backwards
-                log.info("payment %s: stale snapshot %s < %s skipped", report.imp_uid,
-                         fresh, known)  # fmt: skip
-                return Settled(record, report)
             now = self._clock.now()
-            await uow.payments.put(payment_columns(payment, report, now), record.id, now)
-            booked = await uow.refunds.book(record.id, report.imp_uid, report.cancellations, now)
-            found = facts(
-                record.order, report, new_cancellations=booked,
-                stock_available=_sellable(record.order, products, now, paid_at=payment.paid_at),
-                expired=expired,
-            )  # fmt: skip
-            order, effects = _transition(record.order, found)
-            owed = await self._carry_out(uow, record, order, effects, now)
-            await uow.orders.save(record.id, order, now)
-            _check_books(order, report, payment)
-            if payment.awaiting_deposit and expired is None and order.imp_uid == payment.imp_uid:
-                await uow.jobs.enqueue([vbank_notice_job(payment.imp_uid, now)], now)
-        return Settled(_with(record, order), report, tuple(booked), owed)
+            settled, columns = await self._settle(uow, payment, report, fresh, record, stored,
+                                                  _StockNow(uow, products), now, expired)  # fmt: skip
+            if columns is not None:
+                await uow.payments.put(columns, record.id, now)
+                await uow.orders.save(record.id, settled.order.order, now)
+        return settled
+
+    async def apply_many(
+        self, payments: Sequence[Payment], *, wanted: Wanted | None = None
+    ) -> list[Batched | None]:
+        """Apply several payments in one transaction, in the order given, as ``apply`` one
+        after the other would (the reconciliation sweep's drifted payments of a page).
+
+        The same lock order as ``apply``: every product of their orders (ascending id),
+        then the orders (ascending id), then their payment rows are read; each payment
+        then sees what the ones before it did (its order, its payment row and the stock
+        as they left them). ``wanted(order, payment row, report, progress)``, asked on
+        those locked books just before a payment's turn, may say it needs nothing (it is
+        then left alone, as if ``apply`` had not been called). One per payment, in order:
+        None for a payment whose order does not exist (``apply`` raises ``OrderNotFound``),
+        else a ``Batched``. Stock moves are written per product at the end, the payment
+        rows and the orders in one statement each. Raises what ``apply`` raises (the
+        whole transaction is then rolled back: nothing of it was applied).
+        """
+        reports = [(p, report_of(p, accept_test_payments=self._policy.accept_test_payments),
+                    snapshot_progress(p)) for p in payments]  # fmt: skip
+        if not reports:
+            return []
+        async with self._db.transaction() as uow:
+            peek = await uow.orders.many(r.merchant_uid for _, r, _ in reports)
+            products = await uow.products.many(
+                (line.product_id for found in peek.values() for line in found.order.lines),
+                lock=True,
+            )
+            records = await uow.orders.many(peek, lock=True) if peek else {}
+            rows = await uow.payments.many(r.imp_uid for _, r, _ in reports)
+            stock = _StockGathered(products)
+            now = self._clock.now()
+            results: list[Batched | None] = []
+            written: dict[str, tuple[dict[str, Any], int]] = {}  # imp_uid: (columns, order id)
+            saved: dict[int, Order] = {}
+            for payment, report, fresh in reports:
+                record = records.get(report.merchant_uid)
+                if record is None:
+                    results.append(None)
+                    continue
+                stored = rows.get(report.imp_uid)
+                if wanted is not None and not wanted(record, stored, report, fresh):
+                    results.append(Batched(record, stored, None))
+                    continue
+                settled, columns = await self._settle(uow, payment, report, fresh, record,
+                                                      stored, stock, now, None)  # fmt: skip
+                results.append(Batched(record, stored, settled))
+                if columns is None:
+                    continue
+                records[report.merchant_uid] = settled.order
+                saved[record.id] = settled.order.order
+                written[report.imp_uid] = (columns, record.id)
+                rows[report.imp_uid] = _as_stored(columns, record.id, stored, now)
+            await uow.payments.put_many(list(written.values()), now)
+            await stock.write(uow, now)
+            await uow.orders.save_many(list(saved.items()), now)
+        return results
+
+    async def _settle(
+        self,
+        uow: UnitOfWork,
+        payment: Payment,
+        report: PaymentReport,
+        fresh: Progress,
+        record: OrderRecord,
+        stored: PaymentRecord | None,
+        stock: _Stock,
+        now: datetime,
+        expired: str | None,
+    ) -> tuple[Settled, dict[str, Any] | None]:
+        """One payment on its locked books: what ``apply`` does inside its transaction,
+        but its payment row and its order are left for the caller to write (nothing here
+        reads them back). Returns the outcome and the payment row's columns (None: a
+        stale snapshot, nothing to write)."""
+        known = stored_progress(stored) if stored is not None else None
+        if known is not None and fresh < known:
+            # an older snapshot arrived last (two workers, a slow answer): what we
+            # have is newer, and the order and the payment row never move backwards
+            log.info("payment %s: stale snapshot %s < %s skipped", report.imp_uid,
+                     fresh, known)  # fmt: skip
+            return Settled(record, report), None
+        columns = payment_columns(payment, report, now)
+        booked = (await uow.refunds.book(record.id, report.imp_uid, report.cancellations, now)
+                  if report.cancellations else [])  # fmt: skip
+        found = facts(
+            record.order, report, new_cancellations=booked,
+            stock_available=_sellable(record.order, stock.available, now,
+                                      paid_at=payment.paid_at),
+            expired=expired,
+        )  # fmt: skip
+        order, effects = _transition(record.order, found)
+        owed = await self._carry_out(uow, record, order, effects, stock, now)
+        _check_books(order, report, payment)
+        if payment.awaiting_deposit and expired is None and order.imp_uid == payment.imp_uid:
+            await uow.jobs.enqueue([vbank_notice_job(payment.imp_uid, now)], now)
+        return Settled(_with(record, order), report, tuple(booked), owed), columns
 
     async def unverified(self, imp_uid: str, merchant_uid: str | None) -> OrderRecord | None:
         """A result for ``imp_uid`` arrived but i'mport could not be asked about it.
@@ -173,7 +271,7 @@ class Settlement:
                 return peek
             record, _ = await _lock(uow, peek.order.merchant_uid)
             order, effects = _transition(record.order, [PaymentFailed(imp_uid, "unknown payment")])
-            await self._carry_out(uow, record, order, effects, now)
+            await self._carry_out(uow, record, order, effects, _StockNow(uow, []), now)
             await uow.orders.save(record.id, order, now)
         return _with(record, order)
 
@@ -191,6 +289,7 @@ class Settlement:
         record: OrderRecord,
         order: Order,
         effects: Sequence[Effect],
+        stock: _Stock,
         now: datetime,
     ) -> tuple[int, ...]:
         owed: list[int] = []
@@ -198,13 +297,13 @@ class Settlement:
             match effect:
                 case SellHeldStock():
                     for line in merge_lines(await uow.orders.end_holds(record.id, "sold", now)):
-                        await uow.products.sell_held(line.product_id, line.quantity, now)
+                        await stock.move(line.product_id, line.quantity, "held", "sold", now)
                 case ReleaseHeldStock():
                     for line in merge_lines(await uow.orders.end_holds(record.id, "released", now)):
-                        await uow.products.release(line.product_id, line.quantity, now)
+                        await stock.move(line.product_id, line.quantity, "held", "available", now)
                 case SellStock():
                     for line in merge_lines(order.lines):
-                        await uow.products.sell(line.product_id, line.quantity, now)
+                        await stock.move(line.product_id, line.quantity, "available", "sold", now)
                 case RefundOwed():
                     refund_id = await self._owe(uow, record.id, effect, now)
                     if refund_id is not None:
@@ -253,7 +352,7 @@ async def _lock(uow: UnitOfWork, merchant_uid: str) -> tuple[OrderRecord, list[P
 
 
 def _sellable(
-    order: Order, products: Sequence[ProductRecord], now: datetime, *, paid_at: datetime | None
+    order: Order, available: Mapping[int, int], now: datetime, *, paid_at: datetime | None
 ) -> bool:
     """Whether the order's lines could be sold from free stock right now.
 
@@ -265,8 +364,79 @@ def _sellable(
         return False
     if order.status == OrderStatus.CANCELLED:
         return False
-    available = {p.id: p.stock.available for p in products}
     return allocate(order.lines, available) is not None
+
+
+class _Stock(Protocol):
+    """Where a settlement moves stock, and what is free to sell as it goes."""
+
+    @property
+    def available(self) -> Mapping[int, int]: ...
+
+    async def move(
+        self, product_id: int, quantity: int, source: str, target: str, now: datetime
+    ) -> None: ...
+
+
+#: The repository's move for each (source, target) a settlement makes.
+_MOVES = {("held", "sold"): "sell_held", ("held", "available"): "release",
+          ("available", "sold"): "sell"}  # fmt: skip
+
+
+class _StockNow:
+    """``apply``: each move written at once (a short count raises ``StockConflict``)."""
+
+    def __init__(self, uow: UnitOfWork, products: Sequence[ProductRecord]) -> None:
+        self._uow = uow
+        self.available = {p.id: p.stock.available for p in products}
+
+    async def move(
+        self, product_id: int, quantity: int, source: str, target: str, now: datetime
+    ) -> None:
+        await getattr(self._uow.products, _MOVES[source, target])(product_id, quantity, now)
+
+
+class _StockGathered:
+    """``apply_many``: the locked products' counters kept here as the payments move them
+    (so a later payment of the batch sees what an earlier one sold), written per product
+    and kind of move at the end. Moves that free units (release) are written before
+    those that take them, so no conditional update of the sum can fall short where the
+    moves one by one did not."""
+
+    def __init__(self, products: Sequence[ProductRecord]) -> None:
+        self._counts = {p.id: p.stock for p in products}
+        self._moved: Counter[tuple[str, str, int]] = Counter()
+
+    @property
+    def available(self) -> Mapping[int, int]:
+        return {pid: count.available for pid, count in self._counts.items()}
+
+    async def move(
+        self, product_id: int, quantity: int, source: str, target: str, now: datetime
+    ) -> None:
+        count = self._counts.get(product_id, StockCount(0))
+        step = {"sell_held": count.sell_held, "release": count.release, "sell": count.sell}
+        try:
+            self._counts[product_id] = step[_MOVES[source, target]](quantity)
+        except ValueError as short:
+            raise StockConflict(f"product {product_id}: {short}") from short
+        self._moved[source, target, product_id] += quantity
+
+    async def write(self, uow: UnitOfWork, now: datetime) -> None:
+        for kind in (("held", "available"), ("held", "sold"), ("available", "sold")):
+            for (source, target, product_id), quantity in sorted(self._moved.items()):
+                if (source, target) == kind and quantity:
+                    await getattr(uow.products, _MOVES[kind])(product_id, quantity, now)
+
+
+def _as_stored(
+    columns: Mapping[str, Any], order_id: int, before: PaymentRecord | None, now: datetime
+) -> PaymentRecord:
+    """The payment row ``apply_many`` will write, as a later payment of the batch reads it."""
+    created = before.created_at if before is not None else now
+    return PaymentRecord.from_mapping(
+        {**columns, "order_id": order_id, "created_at": created, "updated_at": now}
+    )
 
 
 def _transition(order: Order, found: Sequence[Fact]) -> tuple[Order, list[Effect]]:

@@ -20,6 +20,7 @@ __all__ = [
     "AttemptRecord",
     "InboxRecord",
     "PaymentRecord",
+    "PaymentState",
     "RefundAccount",
     "RefundRecord",
     "VbankAccount",
@@ -89,7 +90,11 @@ class PaymentRecord:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> PaymentRecord:
-        m = row._mapping
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[Any, Any]) -> PaymentRecord:
+        """From the ``payments`` columns (``raw`` decoded)."""
         vbank = None
         if m["vbank_num"]:
             vbank = VbankAccount(m["vbank_code"], m["vbank_name"], m["vbank_num"],
@@ -107,6 +112,15 @@ class PaymentRecord:
             bank_name=(m["raw"] or {}).get("bank_name"),
             card=CardUsed.of(m["raw"] or {}),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """Of a stored payment, what a comparison with i'mport needs (``PaymentBook.states``)."""
+
+    status: str
+    cancelled: Money
+    cancellations: int  # entries of i'mport's cancel history
 
 
 @dataclass(frozen=True)

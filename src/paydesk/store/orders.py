@@ -17,12 +17,19 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.money import Money
-from ..core.orders import Order
+from ..core.orders import Order, OrderStatus
 from ..core.stock import Line
 from .records import OrderRecord, order_values, tax_values
 from .tables import order_items, orders, stock_holds
 
 __all__ = ["OrderQuery", "OrderRepository"]
+
+#: Keys per ``IN (...)``: well below SQLite's and asyncpg's limits on bound parameters.
+_IN_BATCH = 1_000
+#: The columns of an order's payment state (``records.order_values``).
+_PAYMENT_STATE = (orders.c.merchant_uid, orders.c.status, orders.c.amount, orders.c.currency,
+                  orders.c.paid_amount, orders.c.refunded_amount, orders.c.paid_currency,
+                  orders.c.imp_uid, orders.c.holding, orders.c.expires_at, orders.c.escrow)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,27 @@ class OrderRepository:
             r.merchant_uid: OrderRecord.from_rows(r, items[i])
             for r, i in zip(rows, ids, strict=True)
         }
+
+    async def payment_states(self, merchant_uids: Iterable[str]) -> dict[str, Order]:
+        """The orders' payment state by merchant_uid, their lines left empty (not read):
+        for comparing many orders with i'mport at once (the reconciliation sweep), where
+        the order's record, lines and buyer are not needed. Never to be saved back."""
+        wanted = sorted(set(merchant_uids))
+        found: dict[str, Order] = {}
+        for start in range(0, len(wanted), _IN_BATCH):
+            query = select(*_PAYMENT_STATE).where(
+                orders.c.merchant_uid.in_(wanted[start : start + _IN_BATCH])
+            )
+            for r in await self._db.execute(query):
+                currency, paid_currency = r.currency, r.paid_currency
+                found[r.merchant_uid] = Order(
+                    merchant_uid=r.merchant_uid, amount=Money(r.amount, currency), lines=(),
+                    expires_at=r.expires_at, paid=Money(r.paid_amount, paid_currency),
+                    refunded=Money(r.refunded_amount, paid_currency),
+                    status=OrderStatus(r.status), imp_uid=r.imp_uid, holding=r.holding,
+                    escrow=bool(r.escrow),
+                )  # fmt: skip
+        return found
 
     async def search(self, query: OrderQuery) -> list[OrderRecord]:
         """One page of matching orders, newest (highest id) first."""

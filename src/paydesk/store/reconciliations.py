@@ -9,7 +9,7 @@ each orphaned imp_uid.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -118,16 +118,20 @@ class ReconciliationBook:
 
     async def add_item(self, reconciliation_id: int, item: NewDriftItem, now: datetime) -> int:
         """Add a drifted payment to the sweep's report; returns the item's id."""
-        values = {
-            "reconciliation_id": reconciliation_id, "drift": item.drift, "imp_uid": item.imp_uid,
-            "merchant_uid": item.merchant_uid, "order_id": item.order_id,
-            "iamport_status": item.iamport_status, "detail": dict(item.detail),
-            "action": item.action, "resolved": item.resolved, "created_at": now,
-        }  # fmt: skip
         result = await self._db.execute(
-            insert(reconciliation_items).values(values).returning(reconciliation_items.c.id)
+            insert(reconciliation_items)
+            .values(_item_values(reconciliation_id, item, now))
+            .returning(reconciliation_items.c.id)
         )
         return int(result.scalar_one())
+
+    async def add_items(
+        self, reconciliation_id: int, items: Sequence[NewDriftItem], now: datetime
+    ) -> None:
+        """``add_item`` for several drifted payments, in one statement (kept in that order)."""
+        if items:
+            await self._db.execute(insert(reconciliation_items),
+                                   [_item_values(reconciliation_id, item, now) for item in items])  # fmt: skip
 
     async def finish(
         self,
@@ -200,3 +204,12 @@ class ReconciliationBook:
             .limit(limit)
         )
         return [DriftItem.from_row(r) for r in await self._db.execute(query)]
+
+
+def _item_values(reconciliation_id: int, item: NewDriftItem, now: datetime) -> dict[str, Any]:
+    return {
+        "reconciliation_id": reconciliation_id, "drift": item.drift, "imp_uid": item.imp_uid,
+        "merchant_uid": item.merchant_uid, "order_id": item.order_id,
+        "iamport_status": item.iamport_status, "detail": dict(item.detail),
+        "action": item.action, "resolved": item.resolved, "created_at": now,
+    }  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,23 @@ async def test_save_many_and_unverified_orders(units: Any) -> None:
         untouched = await uow.orders.get("o1")
     assert untouched is not None and untouched.id == first
     assert untouched.order.status is OrderStatus.PENDING
+
+
+async def test_payment_states_are_the_orders_without_their_lines(units: Any) -> None:
+    pid = await add_product(units)
+    await add_order(units, "o1", Line(pid, 1))
+    await add_order(units, "o2", Line(pid, 2))
+    async with units.reading() as uow:
+        found = await uow.orders.many(["o1", "o2"])
+    held = apply(found["o2"].order, HoldGranted("imp_2")).order
+    async with units.transaction() as uow:
+        await uow.orders.save(found["o2"].id, held, NOW)
+    async with units.reading() as uow:
+        states = await uow.orders.payment_states(iter(["o2", "o1", "o3", "o1"]))
+        assert await uow.orders.payment_states([]) == {}
+    assert sorted(states) == ["o1", "o2"]
+    assert states["o1"] == replace(found["o1"].order, lines=())
+    assert states["o2"] == replace(held, lines=())
 
 
 async def test_a_merchant_uid_or_a_product_that_is_not_there_is_a_conflict(units: Any) -> None:
@@ -456,6 +474,38 @@ async def test_the_inbox_stores_many_deliveries_at_once_and_answers_their_ids_in
         assert row.processed_at == (NOW if n == 4 else None)
 
 
+async def test_payment_states_count_the_cancel_history_and_put_many_overwrites(
+    units: Any,
+) -> None:
+    pid = await add_product(units)
+    oid = await add_order(units, "o1", Line(pid, 1))
+    history = [{"amount": 300, "cancelled_at": 1}, {"amount": 100, "cancelled_at": 2}]
+    async with units.transaction() as uow:
+        await uow.payments.put(columns("imp_1", "paid"), oid, NOW)
+        await uow.payments.put(columns("imp_2", "paid", raw={"cancel_history": None}), None, NOW)
+        await uow.payments.put(columns("imp_3", "paid", raw=None), None, NOW)
+    async with units.transaction() as uow:
+        await uow.payments.put_many([
+            (columns("imp_1", "cancelled", 400, raw={"cancel_history": history}), oid),
+            (columns("imp_4", "paid"), None),
+            (columns("imp_4", "failed", apply_num="B2"), oid),  # the last row of one imp_uid
+        ], LATER)  # fmt: skip
+        await uow.payments.put_many([], LATER)
+    async with units.reading() as uow:
+        states = await uow.payments.states(iter(["imp_1", "imp_2", "imp_3", "imp_4", "imp_9"]))
+        first, fourth = await uow.payments.get("imp_1"), await uow.payments.get("imp_4")
+        assert await uow.payments.states([]) == {}
+    assert {u: (s.status, s.cancelled, s.cancellations) for u, s in states.items()} == {
+        "imp_1": ("cancelled", Money(400), 2), "imp_2": ("paid", Money(0), 0),
+        "imp_3": ("paid", Money(0), 0), "imp_4": ("failed", Money(0), 0),
+    }  # fmt: skip
+    assert first is not None and fourth is not None
+    assert (first.status, first.cancellations, first.created_at, first.updated_at) == (
+        "cancelled", 2, NOW, LATER)  # fmt: skip
+    assert (fourth.status, fourth.apply_num, fourth.order_id, fourth.created_at) == (
+        "failed", "B2", oid, LATER)  # fmt: skip
+
+
 async def test_the_inbox_keeps_deliveries_and_what_became_of_them(units: Any) -> None:
     delivery = Delivery(NOW, "10.0.0.1", {"content-type": "application/json"}, b'{"a":1}',
                         imp_uid="imp_1", merchant_uid="o1", status="paid")  # fmt: skip
@@ -616,12 +666,16 @@ async def test_reconciliations_keep_their_items_and_the_newest_orphans(units: An
         await uow.reconciliations.finish(first, status="finished", checked=7,
                                          counts={"missed": 1, "orphan": 1}, now=LATER)  # fmt: skip
         second = await uow.reconciliations.start("worker", NOW, LATER, LATER)
-        await uow.reconciliations.add_item(second, item("orphan", "imp_9", None), LATER)
+        await uow.reconciliations.add_items(second, [item("orphan", "imp_9", None)], LATER)
+        await uow.reconciliations.add_items(second, [], LATER)
         await uow.reconciliations.finish(second, status="failed", checked=1, counts={},
                                          now=LATER, error="x" * 5000)  # fmt: skip
     with pytest.raises(Conflict):
         async with units.transaction() as uow:
             await uow.reconciliations.add_item(second + 9, item("missed", "imp_2", None), NOW)
+    with pytest.raises(Conflict):
+        async with units.transaction() as uow:
+            await uow.reconciliations.add_items(second + 9, [item("missed", "imp_2", None)], NOW)
     async with units.reading() as uow:
         done = await uow.reconciliations.get(first)
         failed = await uow.reconciliations.get(second)
@@ -631,6 +685,7 @@ async def test_reconciliations_keep_their_items_and_the_newest_orphans(units: An
         assert [r.id for r in await uow.reconciliations.listing(limit=1)] == [second]
         last = await uow.reconciliations.last_finished()
         items = await uow.reconciliations.items(first)
+        later = await uow.reconciliations.items(second)
         orphans = await uow.reconciliations.orphans()
     assert done is not None and failed is not None and last is not None
     assert (done.status, done.trigger, done.checked, done.counts, done.finished_at) == (
@@ -642,6 +697,8 @@ async def test_reconciliations_keep_their_items_and_the_newest_orphans(units: An
         ("missed", "imp_1", oid, True), ("orphan", "imp_9", None, False)]  # fmt: skip
     assert items[0].detail == {"amount": 1000, "booked": ["c1"]} and items[0].created_at == NOW
     assert [(o.imp_uid, o.reconciliation_id) for o in orphans] == [("imp_9", second)]
+    assert [(i.drift, i.imp_uid, i.detail, i.created_at) for i in later] == [
+        ("orphan", "imp_9", {"amount": 1000, "booked": ["c1"]}, LATER)]  # fmt: skip
 
 
 # -- cash receipts, identities, escrow (migration 0004) -----------------------------------

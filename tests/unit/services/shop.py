@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from paydesk.core.clock import FixedClock
 from paydesk.core.confirm import ConfirmCall, Decision
@@ -55,9 +56,10 @@ class Shop:
         group_commit: bool = True,
         sales_open: bool = True,
         accept_test_payments: bool = False,
+        store: Any = None,
     ) -> None:
         self.clock = FixedClock(T0)
-        self.store = InMemoryStore()
+        self.store = store if store is not None else InMemoryStore()  # or a real ``Database``
         self.iamport = FakeIamport()
         self.registrar = FakeRegistrar()
         self.catalog = Catalog(self.store, self.clock)  # type: ignore[arg-type]

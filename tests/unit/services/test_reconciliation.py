@@ -14,10 +14,11 @@ from paydesk.iamport import Payment
 from paydesk.services.errors import Unreachable
 from paydesk.services.hold_sweep import HoldSweep, SweepPolicy
 from paydesk.services.job_kinds import RECONCILE_SWEEP, RUN_REFUND
-from paydesk.services.payment_reports import payment_columns, report_of
 from paydesk.services.reconciliation import ReconcilePolicy, Reconciler, Walking
+from paydesk.store import StockConflict
 
 from .fakes import PAID_AT, payment, server_error
+from .mixed_books import assert_mixed_outcome, mixed_books, outcome_of
 from .shop import PRICE, T0, Shop
 
 pytestmark = pytest.mark.asyncio
@@ -223,68 +224,19 @@ async def test_the_hold_sweep_enqueues_one_reconciliation_per_interval(shop: Sho
 
 
 # -- a page of payments read at once ------------------------------------------------------
-async def _mixed_books(shop: Shop) -> tuple[int, list[str]]:
-    """Orders in every state a sweep meets, several paid twice; (product id, merchant_uids)."""
-    pid = await shop.product(20)
-    orders = [await shop.order((pid, 1)) for _ in range(8)]
-    agree, missed, twice, cancelled, failed, lost_twice, behind, tampered = orders
-    for placed, imp_uid in ((agree, "imp_1"), (twice, "imp_3"), (cancelled, "imp_4")):
-        await shop.held(placed, imp_uid)
-        await shop.settlement.apply(shop.says(placed, imp_uid))
-    await shop.held(missed, "imp_2")
-    shop.says(missed, "imp_2")  # its webhook never came
-    shop.says(twice, "imp_3b")  # a second payment of a paid order, in the same page
-    shop.says(cancelled, "imp_4", "paid", cancelled=[("c4", 1_000)])
-    await shop.held(failed, "imp_5")
-    shop.says(failed, "imp_5", "failed")
-    shop.says(lost_twice, "imp_6")  # two payments of one order, neither told to us
-    shop.says(lost_twice, "imp_6b")
-    shop.iamport.put(payment("imp_x", "someone_elses", 7_000))
-    # on record already: a tampered amount flagged before, and a payment stored
-    # without its order (which keeps none)
-    await shop.settlement.apply(shop.says(tampered, "imp_8", amount=100))
-    seen = shop.says(behind, "imp_7")
-    async with shop.store.transaction() as uow:
-        await uow.payments.put(payment_columns(seen, report_of(seen), T0), None, T0)
-    return pid, [o.merchant_uid for o in orders]
-
-
-async def test_a_page_read_at_once_ends_as_one_payment_at_a_time_did() -> None:
+async def test_a_page_read_at_once_ends_as_one_payment_at_a_time_did(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     outcomes = []
     for page_limit in (1, 1000):  # 1: every payment its own page, as the sweep was before
         shop = Shop()
-        pid, uids = await _mixed_books(shop)
+        pids, uids = await mixed_books(shop)
         report = await reconciler(shop, page_limit=page_limit).run()
-        async with shop.store.reading() as uow:
-            orders = await uow.orders.many(uids)
-            books = [(orders[u].order, [(r.imp_uid, r.amount, r.state, r.origin)
-                                        for r in await uow.refunds.of_payment(
-                                            orders[u].order.imp_uid or "")])
-                     for u in uids]  # fmt: skip
-            stored = await uow.payments.many(
-                [
-                    "imp_1",
-                    "imp_2",
-                    "imp_3",
-                    "imp_3b",
-                    "imp_4",
-                    "imp_5",
-                    "imp_6",
-                    "imp_6b",
-                    "imp_7",
-                    "imp_8",
-                    "imp_x",
-                ]
-            )
-        items = sorted((i.imp_uid, i.drift, i.order_id, i.action, i.resolved, i.detail)
-                       for i in report.items)  # fmt: skip
-        outcomes.append((items, books, {u: (p.status, p.order_id) for u, p in stored.items()},
-                         await shop.stock(pid), report.reconciliation.counts,
-                         report.reconciliation.checked))  # fmt: skip
+        outcomes.append(await outcome_of(shop, pids, uids, report))
     one_at_a_time, paged = outcomes
     assert paged == one_at_a_time
-    assert {i[0] for i in paged[0]} >= {"imp_2", "imp_3b", "imp_4", "imp_5", "imp_6", "imp_x"}
-    assert "imp_1" not in {i[0] for i in paged[0]}  # the books agreed: nothing reported
+    assert_mixed_outcome(paged)
+    assert "one at a time" not in caplog.text  # the page's were applied together
 
 
 class _FailsAfter:
@@ -322,3 +274,27 @@ async def test_what_was_read_before_a_listing_broke_is_still_compared(shop: Shop
     assert report is not None and sorted(i.imp_uid for i in report.items) == ["imp_0", "imp_1"]
     assert [await shop.status(o) for o in orders] == [OrderStatus.PAID, OrderStatus.PAID,
                                                       OrderStatus.PENDING]  # fmt: skip
+
+
+async def test_a_page_that_cannot_be_applied_together_is_applied_one_at_a_time(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    pid = await shop.product(5)
+    first, broken, third = [await shop.order((pid, 1)) for _ in range(3)]
+    await shop.held(broken, "imp_1")
+    async with shop.store.transaction() as uow:  # books broken by hand: the held unit is gone
+        await uow.products.release(pid, 1, T0)
+    for placed, imp_uid in ((first, "imp_0"), (broken, "imp_1"), (third, "imp_2")):
+        shop.says(placed, imp_uid)  # all three missed
+    sweeper = reconciler(shop, page_limit=1000)
+
+    with pytest.raises(StockConflict):
+        await sweeper.run()
+
+    assert "one at a time" in caplog.text
+    [failed] = await sweeper.reports()
+    assert (failed.status, failed.checked, failed.counts["missed"]) == ("failed", 1, 1)
+    report = await sweeper.report(failed.id)
+    assert report is not None and [i.imp_uid for i in report.items] == ["imp_0"]
+    assert [await shop.status(o) for o in (first, broken, third)] == [
+        OrderStatus.PAID, OrderStatus.HELD, OrderStatus.PENDING]  # fmt: skip

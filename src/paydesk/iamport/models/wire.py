@@ -59,6 +59,8 @@ def from_unix(value: Any) -> datetime | None:
     Raises:
         ValueError: a naive datetime (its moment is ambiguous) or a non-number.
     """
+    if type(value) is int:  # what i'mport sends; the rest of the checks for anything else
+        return None if value == 0 else datetime.fromtimestamp(value, UTC)
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime: give a timezone")

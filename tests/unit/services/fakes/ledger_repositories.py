@@ -17,7 +17,13 @@ from paydesk.core.outcomes import Cancellation
 from paydesk.core.refund_lifecycle import RefundState
 from paydesk.store import Conflict
 from paydesk.store.inbox import Delivery
-from paydesk.store.ledger_records import AttemptRecord, InboxRecord, PaymentRecord, RefundRecord
+from paydesk.store.ledger_records import (
+    AttemptRecord,
+    InboxRecord,
+    PaymentRecord,
+    PaymentState,
+    RefundRecord,
+)
 from paydesk.store.payment_book import PaymentQuery
 from paydesk.store.refund_book import MAX_ERROR_CHARS, OPEN_STATES, NewRefund
 
@@ -53,6 +59,12 @@ class InMemoryPayments:
         created = earlier["created_at"] if earlier else aware(now)
         tables.payments[values["imp_uid"]] = {**values, "created_at": created}
 
+    async def put_many(
+        self, rows: Sequence[tuple[Mapping[str, Any], int | None]], now: datetime
+    ) -> None:
+        for columns, order_id in rows:
+            await self.put(columns, order_id, now)
+
     async def get(self, imp_uid: str) -> PaymentRecord | None:
         tables = await self._access.step()
         row = tables.payments.get(imp_uid)
@@ -61,6 +73,10 @@ class InMemoryPayments:
     async def many(self, imp_uids: Iterable[str]) -> dict[str, PaymentRecord]:
         tables = await self._access.step()
         return {u: _payment(tables.payments[u]) for u in set(imp_uids) if u in tables.payments}
+
+    async def states(self, imp_uids: Iterable[str]) -> dict[str, PaymentState]:
+        found = await self.many(imp_uids)
+        return {u: PaymentState(p.status, p.cancelled, p.cancellations) for u, p in found.items()}
 
     async def search(self, query: PaymentQuery) -> tuple[list[PaymentRecord], int]:
         tables = await self._access.step()

@@ -6,7 +6,7 @@ holds this and the real repository to the same scenarios.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from paydesk.store.reconciliations import (
@@ -61,6 +61,12 @@ class InMemoryReconciliations:
             "resolved": item.resolved, "created_at": aware(now),
         }  # fmt: skip
         return item_id
+
+    async def add_items(
+        self, reconciliation_id: int, items: Sequence[NewDriftItem], now: datetime
+    ) -> None:
+        for item in items:
+            await self.add_item(reconciliation_id, item, now)
 
     async def finish(
         self,

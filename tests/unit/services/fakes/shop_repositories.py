@@ -8,6 +8,7 @@ nothing, because the in-memory store runs one write transaction at a time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -180,6 +181,10 @@ class InMemoryOrders:
                 ]
                 found[row["merchant_uid"]] = OrderRecord.from_rows(FakeRow(row), items)  # type: ignore[arg-type]
         return found
+
+    async def payment_states(self, merchant_uids: Iterable[str]) -> dict[str, Order]:
+        found = await self.many(merchant_uids)
+        return {uid: replace(record.order, lines=()) for uid, record in found.items()}
 
     async def merchant_uid_of(self, order_id: int) -> str | None:
         tables = await self._access.step()

@@ -1,0 +1,5 @@
+"""Database fixtures (both backends) for the services run on a real store."""
+
+from tests.support.db import database, database_url, postgres_database, sqlite_template
+
+__all__ = ["database", "database_url", "postgres_database", "sqlite_template"]
