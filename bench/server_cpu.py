@@ -1,0 +1,110 @@
+"""Server CPU per request on i'mport's two callbacks: the figure that moves least with load.
+
+    python -m bench.server_cpu                       # both databases
+    python -m bench.server_cpu --backends sqlite --count 20000
+
+Not a scenario of ``python -m bench`` (it has no target): a diagnostic for work on
+the hot paths. Per backend it starts the merchant server as the scenarios do and
+sends, 200 in flight, after a warm-up of 2,000:
+
+- ``sold-out 409``: confirms for orders of a product with no stock left;
+- ``approval 200``: confirms for orders of a product with stock for all;
+- ``webhook ack``: notifications of unknown payments (stored, processing left
+  to a worker that is not running: ``PAYDESK_WEBHOOK_INLINE_JOBS=0``);
+- ``429 at the door``: confirms refused by admission (``PAYDESK_CONFIRM_MAX_IN_FLIGHT=1``).
+
+It prints requests/s and the server process's CPU per request (user + system, all
+its threads, from ``/proc/PID/stat``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from paydesk.core.money import Money
+
+from .report import Row, print_table
+from .stack import (
+    confirm_path,
+    json_post,
+    load,
+    scratch_database,
+    seed_orders,
+    seed_product,
+    serve,
+    server_env,
+)
+
+__all__ = ["main"]
+
+PRICE = Money(39_000)
+WARM = 2_000
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(port: int, pid: int, requests: Sequence[Any]) -> tuple[float, float, dict[str, int]]:
+    load(port, requests[:WARM])
+    before = _cpu_seconds(pid)
+    result = load(port, requests[WARM:])
+    spent = _cpu_seconds(pid) - before
+    return result["rate"], spent * 1e6 / (len(requests) - WARM), result["statuses"]
+
+
+def _confirms(uids: Sequence[str], prefix: str) -> list[Any]:
+    return [json_post(confirm_path(uid), {"imp_uid": f"{prefix}{i:07d}", "merchant_uid": uid,
+                                          "amount": PRICE.amount})
+            for i, uid in enumerate(uids)]  # fmt: skip
+
+
+def _rows(backend: str, count: int) -> list[Row]:
+    total = WARM + count
+    rows: list[Row] = []
+
+    def row(label: str, measured: tuple[float, float, dict[str, int]]) -> None:
+        rate, cpu, statuses = measured
+        rows.append(Row(f"cpu/{backend}", label, cpu, None, "", "reported", "µs/req", None,
+                        f"{rate:,.0f} req/s, answers {statuses}"))  # fmt: skip
+
+    with scratch_database(backend) as url:
+        empty = asyncio.run(seed_product(url, "empty", 0, PRICE))
+        full = asyncio.run(seed_product(url, "full", total, PRICE))
+        sold_out = [f"ord_so_{i:07d}" for i in range(total)]
+        open_ = [f"ord_ok_{i:07d}" for i in range(total)]
+        asyncio.run(seed_orders(url, empty, sold_out, PRICE))
+        asyncio.run(seed_orders(url, full, open_, PRICE))
+        env = server_env(url, PAYDESK_WEBHOOK_INLINE_JOBS="0")
+        with serve("paydesk.bootstrap:build_server", env) as (port, pid):
+            row("confirm: sold-out 409", _measure(port, pid, _confirms(sold_out, "imp_so_")))
+            row("confirm: approval 200", _measure(port, pid, _confirms(open_, "imp_ok_")))
+            notes = [json_post("/iamport/webhook", {"imp_uid": f"imp_wh_{i:07d}",
+                                                    "merchant_uid": f"ord_wh_{i}",
+                                                    "status": "paid"})
+                     for i in range(total)]  # fmt: skip
+            row("webhook ack (stored, 200)", _measure(port, pid, notes))
+        door = server_env(url, PAYDESK_CONFIRM_MAX_IN_FLIGHT="1", PAYDESK_CONFIRM_ADMIT_FLOOR="1")
+        with serve("paydesk.bootstrap:build_server", door) as (port, pid):
+            row("confirm: 429 at the door", _measure(port, pid, _confirms(sold_out, "imp_door_")))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.server_cpu", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--count", type=int, default=20_000, help="requests measured per row")
+    args = parser.parse_args(argv)
+    rows = [r for b in args.backends.split(",") if b for r in _rows(b.strip(), args.count)]
+    print_table(rows, title="paydesk bench: server CPU per request")
+
+
+if __name__ == "__main__":
+    main()
