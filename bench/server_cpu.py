@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from paydesk.core.money import Money
 
+from .procs import cpu_seconds
 from .report import Row, print_table
 from .stack import (
     confirm_path,
@@ -46,16 +45,11 @@ PRICE = Money(39_000)
 WARM = 2_000
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _measure(port: int, pid: int, requests: Sequence[Any]) -> tuple[float, float, dict[str, int]]:
     load(port, requests[:WARM])
-    before = _cpu_seconds(pid)
+    before = cpu_seconds(pid)
     result = load(port, requests[WARM:])
-    spent = _cpu_seconds(pid) - before
+    spent = cpu_seconds(pid) - before
     return result["rate"], spent * 1e6 / (len(requests) - WARM), result["statuses"]
 
 
