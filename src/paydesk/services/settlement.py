@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ..core.clock import Clock
 from ..core.lifecycle import (
@@ -297,13 +297,13 @@ class Settlement:
             match effect:
                 case SellHeldStock():
                     for line in merge_lines(await uow.orders.end_holds(record.id, "sold", now)):
-                        await stock.move(line.product_id, line.quantity, "held", "sold", now)
+                        await stock.move("sell_held", line.product_id, line.quantity, now)
                 case ReleaseHeldStock():
                     for line in merge_lines(await uow.orders.end_holds(record.id, "released", now)):
-                        await stock.move(line.product_id, line.quantity, "held", "available", now)
+                        await stock.move("release", line.product_id, line.quantity, now)
                 case SellStock():
                     for line in merge_lines(order.lines):
-                        await stock.move(line.product_id, line.quantity, "available", "sold", now)
+                        await stock.move("sell", line.product_id, line.quantity, now)
                 case RefundOwed():
                     refund_id = await self._owe(uow, record.id, effect, now)
                     if refund_id is not None:
@@ -367,20 +367,20 @@ def _sellable(
     return allocate(order.lines, available) is not None
 
 
+#: A stock move a settlement makes: the name of its method on ``ProductRepository`` and
+#: on ``StockCount`` alike. Ordered as ``_StockGathered`` writes them: moves that free
+#: units (release) before those that take them.
+Move = Literal["release", "sell_held", "sell"]
+_MOVES: tuple[Move, ...] = ("release", "sell_held", "sell")
+
+
 class _Stock(Protocol):
     """Where a settlement moves stock, and what is free to sell as it goes."""
 
     @property
     def available(self) -> Mapping[int, int]: ...
 
-    async def move(
-        self, product_id: int, quantity: int, source: str, target: str, now: datetime
-    ) -> None: ...
-
-
-#: The repository's move for each (source, target) a settlement makes.
-_MOVES = {("held", "sold"): "sell_held", ("held", "available"): "release",
-          ("available", "sold"): "sell"}  # fmt: skip
+    async def move(self, kind: Move, product_id: int, quantity: int, now: datetime) -> None: ...
 
 
 class _StockNow:
@@ -390,10 +390,8 @@ class _StockNow:
         self._uow = uow
         self.available = {p.id: p.stock.available for p in products}
 
-    async def move(
-        self, product_id: int, quantity: int, source: str, target: str, now: datetime
-    ) -> None:
-        await getattr(self._uow.products, _MOVES[source, target])(product_id, quantity, now)
+    async def move(self, kind: Move, product_id: int, quantity: int, now: datetime) -> None:
+        await getattr(self._uow.products, kind)(product_id, quantity, now)
 
 
 class _StockGathered:
@@ -405,28 +403,24 @@ class _StockGathered:
 
     def __init__(self, products: Sequence[ProductRecord]) -> None:
         self._counts = {p.id: p.stock for p in products}
-        self._moved: Counter[tuple[str, str, int]] = Counter()
+        self._moved: Counter[tuple[int, int]] = Counter()  # (move's rank, product): units
 
     @property
     def available(self) -> Mapping[int, int]:
         return {pid: count.available for pid, count in self._counts.items()}
 
-    async def move(
-        self, product_id: int, quantity: int, source: str, target: str, now: datetime
-    ) -> None:
+    async def move(self, kind: Move, product_id: int, quantity: int, now: datetime) -> None:
         count = self._counts.get(product_id, StockCount(0))
-        step = {"sell_held": count.sell_held, "release": count.release, "sell": count.sell}
         try:
-            self._counts[product_id] = step[_MOVES[source, target]](quantity)
+            self._counts[product_id] = getattr(count, kind)(quantity)
         except ValueError as short:
             raise StockConflict(f"product {product_id}: {short}") from short
-        self._moved[source, target, product_id] += quantity
+        self._moved[_MOVES.index(kind), product_id] += quantity
 
     async def write(self, uow: UnitOfWork, now: datetime) -> None:
-        for kind in (("held", "available"), ("held", "sold"), ("available", "sold")):
-            for (source, target, product_id), quantity in sorted(self._moved.items()):
-                if (source, target) == kind and quantity:
-                    await getattr(uow.products, _MOVES[kind])(product_id, quantity, now)
+        for (rank, product_id), quantity in sorted(self._moved.items()):
+            if quantity:
+                await getattr(uow.products, _MOVES[rank])(product_id, quantity, now)
 
 
 def _as_stored(
