@@ -31,6 +31,7 @@ from .stack import (
     serve,
     server_env,
     server_errors,
+    shipped,
 )
 
 __all__ = ["run"]
@@ -64,7 +65,7 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
         hot = asyncio.run(seed_product(url, "hot", k, PRICE))
         rush_uids = [f"ord_rush_{i:07d}" for i in range(n + m)]
         asyncio.run(seed_orders(url, hot, rush_uids, PRICE))
-        with serve("paydesk.bootstrap:build_server", server_env(url)) as (port, pid):
+        with shipped("serve", server_env(url)) as (port, pid):
             with RssSampler(pid) as rss:
                 rush = load(port, _confirms(rush_uids[:n], "imp_rush_"))
                 sold_out = load(port, _confirms(rush_uids[n:], "imp_late_"))

@@ -35,8 +35,8 @@ from .stack import (
     scratch_database,
     seed_orders,
     seed_product,
-    serve,
     server_env,
+    shipped,
 )
 
 __all__ = ["main"]
@@ -76,7 +76,7 @@ def _rows(backend: str, count: int) -> list[Row]:
         asyncio.run(seed_orders(url, empty, sold_out, PRICE))
         asyncio.run(seed_orders(url, full, open_, PRICE))
         env = server_env(url, PAYDESK_WEBHOOK_INLINE_JOBS="0")
-        with serve("paydesk.bootstrap:build_server", env) as (port, pid):
+        with shipped("serve", env) as (port, pid):
             row("confirm: sold-out 409", _measure(port, pid, _confirms(sold_out, "imp_so_")))
             row("confirm: approval 200", _measure(port, pid, _confirms(open_, "imp_ok_")))
             notes = [json_post("/iamport/webhook", {"imp_uid": f"imp_wh_{i:07d}",
@@ -85,7 +85,7 @@ def _rows(backend: str, count: int) -> list[Row]:
                      for i in range(total)]  # fmt: skip
             row("webhook ack (stored, 200)", _measure(port, pid, notes))
         door = server_env(url, PAYDESK_CONFIRM_MAX_IN_FLIGHT="1", PAYDESK_CONFIRM_ADMIT_FLOOR="1")
-        with serve("paydesk.bootstrap:build_server", door) as (port, pid):
+        with shipped("serve", door) as (port, pid):
             row("confirm: 429 at the door", _measure(port, pid, _confirms(sold_out, "imp_door_")))
     return rows
 

@@ -161,30 +161,51 @@ def server_env(
             "PAYDESK_LOG_LEVEL": "WARNING", **extra}  # fmt: skip
 
 
+PAYDESK = str(Path(sys.executable).parent / "paydesk")
 UVICORN = ["--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"]
 
 
 @contextmanager
 def serve(target: str, env: Mapping[str, str] | None = None, *, factory: bool = True,
           probe: str = "/healthz") -> Iterator[tuple[int, int]]:  # fmt: skip
-    """``target`` under uvicorn in its own process: (port, pid)."""
+    """``target`` under uvicorn in its own process: (port, pid). For the baselines."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", *(["--factory"] if factory else []), target,
                "--port", str(port), *UVICORN]  # fmt: skip
+    with _running(command, env, port, probe) as pid:
+        yield port, pid
+
+
+@contextmanager
+def shipped(command: str, env: Mapping[str, str] | None = None, *, probe: str = "/healthz",
+            options: Sequence[str] = ()) -> Iterator[tuple[int, int]]:  # fmt: skip
+    """``paydesk serve`` or ``paydesk emulator`` as a merchant runs it (our logging, the
+    collector settled by ``paydesk.heap``): (port, pid)."""
+    port = free_port()
+    argv = [PAYDESK, command, "--host", "127.0.0.1", "--port", str(port), *options]
+    with _running(argv, env, port, probe) as pid:
+        yield port, pid
+
+
+@contextmanager
+def _running(command: list[str], env: Mapping[str, str] | None, port: int,
+             probe: str) -> Iterator[int]:  # fmt: skip
+    """``command`` in its own process until ``probe`` answers on ``port``: its pid."""
     process = subprocess.Popen(command, env=dict(env or os.environ), cwd=ROOT)
+    name = " ".join(command[:4])
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{target} exited with {process.returncode}")
+                raise RuntimeError(f"{name} exited with {process.returncode}")
             try:
                 httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=1)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{target} did not start") from None
+                    raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.1)
-        yield port, process.pid
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -196,13 +217,16 @@ def serve(target: str, env: Mapping[str, str] | None = None, *, factory: bool = 
 
 @contextmanager
 def emulator() -> Iterator[str]:
-    with serve("paydesk.emulator_factory:build_emulator", probe="/_emulator/health") as (port, _):
+    with shipped("emulator", probe="/_emulator/health", options=["--log-level", "WARNING"]) as (
+        port,
+        _,
+    ):
         yield f"http://127.0.0.1:{port}"
 
 
 @contextmanager
 def worker(env: Mapping[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    command = [str(Path(sys.executable).parent / "paydesk"), "worker", "--poll", "0.2"]
+    command = [PAYDESK, "worker", "--poll", "0.2"]
     process = subprocess.Popen(command, env=dict(env), cwd=ROOT)
     try:
         yield process

@@ -39,6 +39,7 @@ from .stack import (
     serve,
     server_env,
     server_errors,
+    shipped,
     worker,
 )
 
@@ -90,7 +91,7 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
             # started once the flood is in: intake and processing measured apart
             env = server_env(url, emulator_url, PAYDESK_WORKER_CONCURRENCY="16",
                              PAYDESK_WEBHOOK_INLINE_JOBS="0")  # fmt: skip
-            with serve("paydesk.bootstrap:build_server", env) as (port, _):
+            with shipped("serve", env) as (port, _):
                 acks = load(port, requests)
                 rate = acks["rate"] * 0.5
                 half = load(port, requests[: int(rate * (3 if quick else 8))], rate=rate,

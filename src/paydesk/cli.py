@@ -14,6 +14,7 @@ from .cli_reconcile import reconcile, webhooks
 from .cli_retries import retries_app
 from .cli_subscriptions import subscriptions
 from .extras import require
+from .heap import settle
 from .logs import LogFormat, configure_logging
 
 __all__ = ["app", "main"]
@@ -68,6 +69,7 @@ def emulator(
         configure_logging(log_format, log_level)
     except ValueError as exc:  # an unknown level
         raise typer.BadParameter(str(exc), param_hint="--log-level") from exc
+    settle()
     uvicorn.run(asgi, host=host, port=port, log_config=None, log_level=None)
 
 
@@ -116,6 +118,7 @@ def serve(
     except ValueError as exc:
         typer.secho(f"paydesk serve: cannot start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
+    settle()
     # X-Forwarded-For is judged by PAYDESK_TRUSTED_PROXIES (web/forwarding.py), not uvicorn;
     # logging is ours (configure_logging): uvicorn's records go through the same redactor
     uvicorn.run(asgi, host=host, port=port, proxy_headers=False, log_config=None,
@@ -149,6 +152,8 @@ def worker(
     except ValueError as exc:
         typer.secho(f"paydesk worker: cannot start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
+
+    settle()
 
     async def main() -> None:
         stop = asyncio.Event()

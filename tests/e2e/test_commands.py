@@ -104,6 +104,7 @@ def test_serve_answers_and_stops_on_sigterm(
         # uvicorn shuts down gracefully, then re-raises the signal as its exit status
         assert stop(process, log) in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in log.read_text()
+    assert "garbage collector settled" in log.read_text()  # paydesk.heap, before serving
 
 
 @pytest.mark.asyncio
@@ -141,6 +142,7 @@ async def test_worker_processes_a_stored_webhook_and_stops_on_sigterm(
                 await asyncio.sleep(0.1)
             assert stop(process, log) == 0
         assert "stopped" in log.read_text()
+        assert "garbage collector settled" in log.read_text()
     finally:
         await client.aclose()
         await database.dispose()
