@@ -13,7 +13,8 @@ PostgreSQL (asyncpg): READ COMMITTED with explicit row locks where it matters
 Both: a pooled connection idle for ``PING_IDLE_SECONDS`` or more is pinged
 before use, and replaced if the ping fails (the database restarted, a proxy
 dropped it). One in steady use is not: a ping per checkout was a round trip
-per transaction, two per confirm. A connection broken while in steady use
+per transaction, two per confirm. SQLite's statements each make one trip to
+aiosqlite's thread, not four (``sqlite_driver``). A connection broken while in steady use
 fails its transaction once, and SQLAlchemy then replaces the whole pool.
 """
 
@@ -30,6 +31,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from . import sqlite_driver
 from .errors import translate
 from .unit_of_work import UnitOfWork
 
@@ -124,6 +126,8 @@ def _engine(url: URL, pool_size: int) -> AsyncEngine:
     if url.get_backend_name() == "postgresql":
         # no pool_pre_ping: a connection is pinged only after idling (``_ping_when_idle``)
         options.update(pool_size=pool_size, max_overflow=pool_size)
+    elif url.get_driver_name() == "aiosqlite":
+        options.update(module=sqlite_driver.dbapi())  # one thread trip per statement
     return create_async_engine(url, **options)
 
 

@@ -1,0 +1,126 @@
+"""aiosqlite with one trip to its thread per statement, not four.
+
+aiosqlite runs SQLite on a thread of its own; every call is a trip there and
+back, and the way back waits for the event loop to come round. SQLAlchemy's
+aiosqlite adapter makes four such trips per statement: open a cursor, execute,
+fetch the rows, close the cursor. A confirm batch runs about fifteen statements,
+so on a busy server it spent most of its time queued behind other requests
+between trips, not in SQLite. Here one function on the thread does all four
+and brings back the description, the rows, the row count and the last row id.
+
+Everything else (connecting, transactions, errors, types, the SQL) is
+SQLAlchemy's own aiosqlite dialect: ``Database`` hands this module to
+``create_async_engine(module=...)`` in its place.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+__all__ = ["dbapi"]
+
+#: What one statement brings back: description, rows, row count, last row id.
+_Outcome = tuple[Any, list[Any], int, int | None]
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """On aiosqlite's thread: the whole life of one cursor."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class _Cursor(AsyncAdapt_aiosqlite_cursor):
+    """A cursor whose statement runs, fetches and closes in one trip (``_run``)."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount", "arraysize")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]  # no aiosqlite cursor is kept
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self.arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        return self._do(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return self._do(operation, seq_of_parameters, many=True)
+
+    def _do(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        try:
+            await_(self._trip(operation, parameters, many))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
+        connection: Any = self._connection  # an aiosqlite.Connection; _execute is untyped
+        async with self._adapt_connection._execute_mutex:
+            outcome: _Outcome = await connection._execute(
+                _run, connection._conn, operation, parameters, many
+            )
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = deque(rows)
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing stays open between trips
+
+    def close(self) -> None:
+        self._rows.clear()
+
+
+class _Connection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _Cursor  # type: ignore[assignment]  # a subclass of the declared one
+
+
+class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
+    """SQLAlchemy's aiosqlite DBAPI shim, handing out ``_Connection``s."""
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        connection = self.aiosqlite.connect(*arg, **kw)
+        connection._thread.daemon = True  # as SQLAlchemy's own: never blocks exit
+        return _Connection(self, await_(connection))
+
+
+def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
+    """The module to pass as ``create_async_engine(..., module=dbapi())``."""
+    return _Dbapi(aiosqlite, sqlite3)

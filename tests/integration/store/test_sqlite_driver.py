@@ -1,0 +1,86 @@
+"""``store.sqlite_driver``: one trip to aiosqlite's thread per statement, same answers as before.
+
+What SQLAlchemy reads off a cursor (rows, ``description``, ``rowcount``,
+``lastrowid``) must be what sqlite3 gave, and errors must keep their classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paydesk.store import Database
+
+
+@pytest_asyncio.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def _trips(connection: AsyncConnection) -> list[Any]:
+    """Count the calls queued on aiosqlite's thread from now on (its ``_execute``)."""
+    raw = await connection.get_raw_connection()
+    aio = raw.dbapi_connection._connection  # type: ignore[union-attr]
+    seen: list[Any] = []
+    queue = aio._execute
+
+    async def counted(function: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(function)
+        return await queue(function, *args, **kwargs)
+
+    aio._execute = counted
+    return seen
+
+
+@pytest.mark.asyncio
+async def test_a_select_is_one_trip_with_its_rows_and_columns(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"))
+        await connection.execute(text("INSERT INTO t (name) VALUES ('a'), ('b'), ('c')"))
+        trips = await _trips(connection)
+        result = await connection.execute(text("SELECT id, name FROM t ORDER BY id"))
+        assert len(trips) == 1  # SQLAlchemy's own adapter: cursor, execute, fetchall, close
+        assert list(result.keys()) == ["id", "name"]
+        assert [tuple(row) for row in result] == [(1, "a"), (2, "b"), (3, "c")]
+
+
+@pytest.mark.asyncio
+async def test_row_counts_and_last_row_ids_come_back(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)"))
+        inserted = await connection.execute(text("INSERT INTO t (n) VALUES (1)"))
+        assert inserted.lastrowid == 1
+        many = await connection.execute(text("INSERT INTO t (n) VALUES (:n)"),
+                                        [{"n": 2}, {"n": 3}, {"n": 4}])  # fmt: skip
+        assert many.rowcount == 3
+        updated = await connection.execute(text("UPDATE t SET n = n + 10 WHERE n >= 3"))
+        assert updated.rowcount == 2
+        none = await connection.execute(text("UPDATE t SET n = 0 WHERE n = 999"))
+        assert none.rowcount == 0
+        returned = await connection.execute(text("DELETE FROM t WHERE n > 10 RETURNING n"))
+        assert sorted(returned.scalars()) == [13, 14]
+
+
+@pytest.mark.asyncio
+async def test_errors_keep_their_classes_and_the_connection_stays_usable(
+    database: Database,
+) -> None:
+    async with database.engine.connect() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        await connection.execute(text("INSERT INTO t (id) VALUES (1)"))
+        with pytest.raises(IntegrityError):
+            await connection.execute(text("INSERT INTO t (id) VALUES (1)"))
+        with pytest.raises(OperationalError):
+            await connection.execute(text("SELECT nope FROM t"))
+        assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 1
