@@ -2,7 +2,8 @@
 
 A service enqueues a job in the same transaction as the state change that makes
 it necessary, so the two are committed together or not at all. Workers claim
-due jobs in small batches:
+due jobs in small batches, oldest first, each state read from the
+``(state, run_at, id)`` index (``_due``):
 
 - PostgreSQL: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)``, so
   concurrent workers take disjoint jobs without waiting on each other.
@@ -34,7 +35,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .dialects import insert_or_ignore
@@ -155,15 +168,7 @@ class JobQueue:
     ) -> list[JobRecord]:  # fmt: skip
         """Lease up to ``limit`` due jobs (or jobs whose lease ran out) to ``worker``."""
         await self._bury_exhausted(now)
-        due = or_(
-            and_(jobs.c.state == "queued", jobs.c.run_at <= now),
-            and_(jobs.c.state == "running", jobs.c.locked_until < now),
-        )
-        query = select(jobs.c.id).where(due).order_by(jobs.c.run_at, jobs.c.id).limit(limit)
-        if kinds is not None:
-            query = query.where(jobs.c.kind.in_(list(kinds)))
-        if self._dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+        query = self._due(now, limit, None if kinds is None else list(kinds))
         statement = (
             update(jobs)
             .where(jobs.c.id.in_(query.scalar_subquery()))
@@ -172,6 +177,35 @@ class JobQueue:
         )
         claimed = [JobRecord.from_row(r) for r in await self._db.execute(statement)]
         return sorted(claimed, key=lambda job: job.id)
+
+    def _due(self, now: datetime, limit: int, kinds: list[str] | None) -> Select[tuple[int]]:
+        """The ids of the ``limit`` oldest due jobs (by ``run_at``, ``id``), locked on PostgreSQL.
+
+        Due is queued with ``run_at`` passed, or running with its lease run out. One
+        ``WHERE`` with both (an ``OR``) makes the database fetch and sort every due
+        job before it can take the first few; so each state is its own branch, read
+        in order from the ``(state, run_at, id)`` index and cut at ``limit``, and only
+        those (at most twice ``limit``) are merged. The branches share no row, so the
+        oldest ``limit`` of the merge are the oldest ``limit`` of all. Running jobs are
+        few (the workers' concurrency), so their branch filters ``locked_until`` as it
+        reads them rather than keep an index on it that every lease renewal would write.
+        On PostgreSQL each branch skips rows another claimer holds and locks what it
+        reads: up to ``limit`` more than are taken, until this claim commits.
+        """
+        branches = []
+        for state, ready in (
+            ("queued", jobs.c.run_at <= now),
+            ("running", jobs.c.locked_until < now),
+        ):
+            branch = select(jobs.c.id, jobs.c.run_at).where(jobs.c.state == state, ready)
+            if kinds is not None:
+                branch = branch.where(jobs.c.kind.in_(kinds))
+            branch = branch.order_by(jobs.c.run_at, jobs.c.id).limit(limit)
+            if self._dialect == "postgresql":
+                branch = branch.with_for_update(skip_locked=True)
+            branches.append(select(branch.subquery()))
+        due = union_all(*branches).subquery()
+        return select(due.c.id).order_by(due.c.run_at, due.c.id).limit(limit)
 
     async def claim_keyed(
         self, dedupe_key: str, worker: str, now: datetime, lease: timedelta

@@ -286,7 +286,7 @@ jobs = Table(
     Column("last_error", Text),
     Column("dedupe_key", String(128), unique=True),
     *_stamps(),
-    Index(None, "state", "run_at"),
+    Index(None, "state", "run_at", "id"),  # the claim's order, ties and all (0014)
 )
 
 idempotency_keys = Table(

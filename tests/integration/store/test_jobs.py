@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from paydesk.core.money import Money
-from paydesk.store import Database, NewJob, retry_delay
+from paydesk.store import Database, JobRecord, NewJob, retry_delay
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -157,6 +157,128 @@ async def test_concurrent_workers_claim_disjoint_jobs(database_url: str) -> None
     finally:
         for db in (setup, *workers):
             await db.dispose()
+
+
+async def _lapsed(database: Database, n: int, run_at: datetime) -> None:
+    """Job ``n`` (kind ``lapsed.n``), due at ``run_at`` and claimed then by a worker that
+    died: its lease ran out at ``run_at + LEASE``."""
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(n, kind=f"lapsed.{n}", run_at=run_at)], run_at)
+        assert len(await uow.jobs.claim("crashed", run_at, lease=LEASE, kinds=[f"lapsed.{n}"])) == 1
+
+
+def _numbers(claimed: list[JobRecord]) -> list[int]:
+    return sorted(j.payload["n"] for j in claimed)
+
+
+@pytest.mark.asyncio
+async def test_queued_jobs_and_lapsed_leases_are_claimed_oldest_first_together(
+    database: Database,
+) -> None:
+    """Due queued jobs and jobs whose lease ran out are one queue ordered by (run_at, id),
+    whatever order they were added in: a lapsed job older than every queued one comes
+    first, ``limit`` spans both, a tie in ``run_at`` goes to the lower id whatever its
+    state; not yet due and still held wait."""
+    minutes = [timedelta(minutes=m) for m in range(11)]
+    await _lapsed(database, 3, NOW - minutes[3])
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue(
+            [job(4, run_at=NOW - minutes[3]), job(5, run_at=NOW - minutes[1]), job(6),
+             job(7, run_at=NOW + minutes[1]), job(8, kind="held", run_at=NOW - minutes[8])],
+            NOW - minutes[10],
+        )  # fmt: skip
+        (held,) = await uow.jobs.claim("alive", NOW - LEASE / 2, lease=LEASE, kinds=["held"])
+    await _lapsed(database, 1, NOW - minutes[10])
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(2, run_at=NOW - minutes[5])], NOW)
+    async with database.transaction() as uow:
+        oldest = await uow.jobs.claim("w", NOW, lease=LEASE, limit=1)
+        first = await uow.jobs.claim("w", NOW, lease=LEASE, limit=2)
+        rest = await uow.jobs.claim("w", NOW, lease=LEASE)
+        assert await uow.jobs.claim("w", NOW, lease=LEASE) == []
+        for claimed in oldest + first + rest:
+            assert await uow.jobs.complete(claimed.id, "w", NOW)
+    assert (_numbers(oldest), _numbers(first)) == ([1], [2, 3])
+    assert {j.payload["n"]: j.attempts for j in oldest + first} == {1: 2, 2: 1, 3: 2}
+    assert _numbers(rest) == [4, 5, 6]  # not 7 (due in a minute) nor 8 (its lease holds)
+    async with database.transaction() as uow:
+        later = await uow.jobs.claim("w", NOW + minutes[1], lease=LEASE)
+    assert _numbers(later) == [7, 8] and held.payload["n"] == 8
+
+
+@pytest.mark.asyncio
+async def test_the_kinds_filter_holds_for_queued_and_lapsed_jobs_alike(database: Database) -> None:
+    await _lapsed(database, 1, NOW - timedelta(minutes=5))
+    await _lapsed(database, 2, NOW - timedelta(minutes=4))
+    async with database.transaction() as uow:
+        await uow.jobs.enqueue([job(3, kind="lapsed.1"), job(4, kind="lapsed.2")], NOW)
+    async with database.transaction() as uow:
+        mine = await uow.jobs.claim("w", NOW, lease=LEASE, kinds=["lapsed.2"])
+        theirs = await uow.jobs.claim("w", NOW, lease=LEASE, kinds=["lapsed.1", "other"])
+        assert await uow.jobs.claim("w", NOW, lease=LEASE, kinds=["other"]) == []
+    assert (_numbers(mine), _numbers(theirs)) == ([2, 4], [1, 3])
+
+
+@pytest.mark.asyncio
+async def test_workers_drain_queued_and_lapsed_jobs_each_once(database_url: str) -> None:
+    """As ``test_concurrent_workers_claim_disjoint_jobs``, with a third of the jobs
+    left running by a worker that died: every job is still taken exactly once."""
+    setup = Database(database_url)
+    workers = [Database(database_url) for _ in range(4)]
+    try:
+        async with setup.transaction() as uow:
+            await uow.jobs.enqueue([job(n) for n in range(60)], NOW - LEASE * 2)
+            await uow.jobs.claim("crashed", NOW - LEASE * 2, lease=LEASE, limit=20)
+
+        async def drain(name: str, db: Database) -> list[int]:
+            taken: list[int] = []
+            while batch := await _claim_and_complete(db, name, 3):
+                taken += batch
+            return taken
+
+        results = await asyncio.gather(*(drain(f"w{i}", db) for i, db in enumerate(workers)))
+        assert sorted(n for taken in results for n in taken) == list(range(60))
+    finally:
+        for db in (setup, *workers):
+            await db.dispose()
+
+
+async def _claim_and_complete(db: Database, worker: str, limit: int) -> list[int]:
+    async with db.transaction() as uow:
+        batch = await uow.jobs.claim(worker, NOW, lease=LEASE, limit=limit)
+        for claimed in batch:
+            assert await uow.jobs.complete(claimed.id, worker, NOW)
+    return [claimed.payload["n"] for claimed in batch]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite: one writer at once
+async def test_a_claim_skips_jobs_another_open_claim_holds(database_url: str) -> None:
+    """On PostgreSQL two claims overlap: the second, made while the first is still
+    uncommitted, skips what the first holds and takes as many others; no job twice."""
+    setup = Database(database_url)
+    await _lapsed(setup, 1, NOW - timedelta(minutes=10))
+    await _lapsed(setup, 2, NOW - timedelta(minutes=9))
+    async with setup.transaction() as uow:
+        due = [job(n, run_at=NOW - timedelta(minutes=11 - n)) for n in range(3, 9)]
+        await uow.jobs.enqueue(due, NOW - timedelta(minutes=10))
+    await setup.dispose()
+    first, second = Database(database_url), Database(database_url)
+    try:
+        async with first.transaction() as one:
+            mine = await one.jobs.claim("w1", NOW, lease=LEASE, limit=3)
+            async with second.transaction() as two:
+                # waiting on the first claim's locks would wait for ever: fail instead
+                await two.connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                theirs = await two.jobs.claim("w2", NOW, lease=LEASE, limit=3)
+        async with second.transaction() as two:
+            rest = await two.jobs.claim("w2", NOW, lease=LEASE)
+        assert _numbers(mine) == [1, 2, 3]
+        assert len(theirs) == 3 and not set(_numbers(theirs)) & {1, 2, 3}
+        assert sorted(_numbers(mine) + _numbers(theirs) + _numbers(rest)) == list(range(1, 9))
+    finally:
+        await first.dispose()
+        await second.dispose()
 
 
 def test_retry_delay_doubles_up_to_a_cap() -> None:
