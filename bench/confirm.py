@@ -5,8 +5,11 @@ Per backend, against the bare endpoint (``bench.bare``) on the same uvicorn:
 1. the rush: N confirms for one product of K units, 200 in flight: confirms/s,
    exactly K approvals, no 5xx; the server's peak RSS;
 2. sold out: M more confirms once nothing is left: refusals/s;
-3. half of the rush's own maximum, offered open-model on a fresh product: p99;
-4. twice the maximum, open-model: the slowest answer, no 5xx, exactly K approvals;
+3. approvals' own maximum: confirms for a fresh product with stock for all, 200 in
+   flight; then half of that, offered open-model on another fresh product: p99. (The
+   rush's maximum is mostly sold-out refusals, which cost about 60 % of an approval:
+   half of it offered as approvals is not half of anything.)
+4. twice the rush's maximum, open-model: the slowest answer, no 5xx, exactly K approvals;
 5. every confirm of the rush sent again (replays): the stock moves no further.
 """
 
@@ -55,6 +58,7 @@ def _stock(url: str, product_id: int) -> tuple[int, int, int]:
 
 def backend_rows(backend: str, quick: bool) -> list[Row]:
     n, k, m = (2_000, 100, 1_000) if quick else (20_000, 1_000, 10_000)
+    a = 2_000 if quick else 10_000  # approvals for their maximum
     seconds = 2 if quick else 8  # of the open-model runs
     rows: list[Row] = []
     name = f"confirm/{backend}"
@@ -75,10 +79,16 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
             replay_ok = (
                 replay["statuses"].get("200", 0) == approvals and _stock(url, hot) == stock_after
             )
-            # open model at half and twice the measured maximum, each on a fresh product
+            # approvals' own maximum (closed, 200 in flight), on a fresh product with stock for all
+            open_ = asyncio.run(seed_product(url, "p_max", a, PRICE))
+            max_uids = [f"ord_max_{i:07d}" for i in range(a)]
+            asyncio.run(seed_orders(url, open_, max_uids, PRICE))
+            approvals_max = load(port, _confirms(max_uids, "imp_max_"))
+            # open model at half the approvals' maximum and twice the rush's, each on a
+            # fresh product
             runs = {}
-            for label, factor in (("half", 0.5), ("overload", 2.0)):
-                rate = rush["rate"] * factor
+            for label, rate in (("half", approvals_max["rate"] * 0.5),
+                                ("overload", rush["rate"] * 2.0)):  # fmt: skip
                 count = int(rate * seconds)
                 stock = count if label == "half" else k  # half: every confirm approved
                 pid_ = asyncio.run(seed_product(url, f"p_{label}", stock, PRICE))
@@ -88,7 +98,8 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
                                     connections=1000), pid_, count)  # fmt: skip
             over_stock_after = _stock(url, runs["overload"][1])
     for phase, result in (("bare", bare), ("rush", rush), ("sold_out", sold_out),
-                          ("half", runs["half"][0]), ("overload", runs["overload"][0])):  # fmt: skip
+                          ("approvals_max", approvals_max), ("half", runs["half"][0]),
+                          ("overload", runs["overload"][0])):  # fmt: skip
         RESULTS[f"{name}/{phase}"] = result
     held_ok = stock_after == (0, k, 0) and approvals == k
     rows.append(Row(name, f"rush: confirms/s ({n:,} confirms, K={k:,}, 200 in flight)",
@@ -102,9 +113,11 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
                     "≥ 0.8×", "/s", sold_out["rate"] >= 0.8 * bare["rate"],
                     f"all 409: {sold_out['statuses'] == {'409': m}}"))  # fmt: skip
     half, _, _ = runs["half"]
-    rows.append(Row(name, f"p99 at half max ({half['offered']:.0f}/s offered)", half["ms"]["99"],
-                    None, "", "≤ 50 ms", "ms", half["ms"]["99"] <= 50,
-                    f"p50 {half['ms']['50']:.1f} ms, 5xx {server_errors(half)}"))  # fmt: skip
+    half_ok = half["ms"]["99"] <= 50 and half["statuses"].get("200", 0) == runs["half"][2]
+    rows.append(Row(name, f"p99 at half max ({half['offered']:.0f}/s of approvals offered)",
+                    half["ms"]["99"], None, "", "≤ 50 ms", "ms", half_ok,
+                    f"approvals' max {approvals_max['rate']:,.0f}/s; p50 {half['ms']['50']:.1f}"
+                    f" ms, answers {half['statuses']}"))  # fmt: skip
     over = runs["overload"][0]
     over_stock = over_stock_after
     over_ok = over["statuses"].get("200", 0) == k and over_stock[1] == k
