@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -43,6 +44,32 @@ def test_no_answer_hang_holds_until_the_client_gives_up(emu: EmulatorClient) -> 
     emu.fault(path="/users/pg", kind="no_answer", mode="hang", delay=3, times=1)
     with pytest.raises(httpx.ReadTimeout):
         emu.get("/users/pg", timeout=0.5)
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize("kind", ["no_answer", "drop"])
+def test_a_dropped_answer_is_no_server_error(emu: EmulatorClient, kind: str) -> None:
+    """uvicorn reports the cut it is asked for as one INFO line, never an ERROR."""
+    server_log, collect = logging.getLogger("uvicorn.error"), Collect()
+    server_log.addHandler(collect)
+    try:
+        emu.fault(path="/users/pg", kind=kind, times=1)
+        with pytest.raises(httpx.RemoteProtocolError):
+            emu.get("/users/pg")
+        assert emu.get("/users/pg").status_code == 200  # the server carries on
+    finally:
+        server_log.removeHandler(collect)
+    assert [(r.levelname, r.exc_info) for r in collect.records] == [("INFO", None)]
+    assert collect.records[0].getMessage().startswith(f"{kind} fault")
+    assert "GET /users/pg" in collect.records[0].getMessage()
 
 
 def test_drop_does_nothing_and_faults_can_be_removed(emu: EmulatorClient) -> None:
