@@ -94,6 +94,7 @@ def test_state_file_keeps_payments_and_tokens_across_restarts(tmp_path: Path) ->
         first = EmulatorClient(url)
         token = first.token()
         payment = seed(first, amount=4321)
+        tiered = seed(first, amount=1234, tier="ABC")  # a sub-merchant's books too
         first.close()
     assert state.exists()
     with serve(build_emulator(state_file=state), port=port) as url:
@@ -102,4 +103,7 @@ def test_state_file_keeps_payments_and_tokens_across_restarts(tmp_path: Path) ->
         assert [w["payload"]["status"] for w in webhooks] == ["paid"]
         answer = second.http.get("/users/pg", headers={"Authorization": token})
         assert answer.status_code == 200
+        found = second.get(f"/payments/{tiered['imp_uid']}", headers={"Tier": "ABC"})
+        assert found.json()["response"]["amount"] == 1234
+        assert second.get(f"/payments/{tiered['imp_uid']}").status_code == 404
         second.close()
