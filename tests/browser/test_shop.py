@@ -140,6 +140,20 @@ def test_an_escrow_transfer_from_the_checkbox_to_a_paid_escrow_order(
     [payment] = order["payments"]
     assert (order["status"], order["escrow"], payment["status"]) == ("paid", True, "paid")
     assert emu.get(f"/payments/{payment['imp_uid']}").json()["response"]["escrow"] is True
+    assert page.inner_text("#escrow-stage") == "상품 준비 중"
+    assert page.inner_text("#escrow-steps li[aria-current=step]") == "결제 완료"
+    party = {"name": "김판매", "tel": "010-0000-0000", "addr": "서울", "postcode": "04524"}
+    shipped = storefront.api.post(f"/api/escrows/{payment['imp_uid']}", json={
+        "sender": party, "receiver": party,
+        "logis": {"company": "EPOST", "invoice": "6070123456789", "sent_at": "2030-01-02T03:04:05Z"},
+    })  # fmt: skip
+    assert shipped.status_code == 201, shipped.text
+    page.reload()
+    assert page.inner_text("#escrow-stage") == "배송 중"
+    assert page.inner_text("#escrow-steps li[aria-current=step]") == "배송 중"
+    assert (page.inner_text("#escrow-courier"), page.inner_text("#escrow-invoice")) == (
+        "우체국택배", "6070123456789")  # fmt: skip
+    assert "김판매" not in page.content()
 
 
 def test_flash_sale_sold_out_reaches_the_buyer_in_korean(

@@ -93,6 +93,34 @@ async def test_the_buyer_refuses_over_a_form_webhook(
     assert again.status_code == 409  # the buyer decided already
 
 
+async def test_the_buyers_order_page_follows_the_delivery(shop: Shop, emu: EmulatorClient) -> None:
+    """Paid, shipped, confirmed: the steps, the courier and the invoice number; never the
+    sender's or the receiver's name, phone or address."""
+    imp_uid = await paid(shop, emu, "e5")
+    merchant_uid = emu.get(f"/payments/{imp_uid}").json()["response"]["merchant_uid"]
+
+    async def stage() -> tuple[str, str]:
+        page = (await shop.http.get(f"/shop/orders/{merchant_uid}")).text
+        assert all(value not in page for value in PERSON.values()), "buyer PII on the page"
+        current = page.split('aria-current="step">', 1)[1].split("<", 1)[0]
+        return page.split('id="escrow-stage">', 1)[1].split("<", 1)[0], current
+
+    assert await stage() == ("상품 준비 중", "결제 완료")
+    assert (await shop.http.post(f"/api/escrows/{imp_uid}", json=delivery())).status_code == 201
+    assert await stage() == ("배송 중", "배송 중")
+    page = (await shop.http.get(f"/shop/orders/{merchant_uid}")).text
+    assert 'id="escrow-courier">CJ대한통운<' in page and 'id="escrow-invoice">123456789012<' in page
+    await delivered(emu, imp_uid, count=2)
+    emu.control("POST", f"/escrows/{imp_uid}/confirm", json={})
+    await delivered(emu, imp_uid, count=3)
+    await escrow_state(shop, imp_uid, "purchase_confirmed")
+    assert await stage() == ("구매 확정", "구매 확정")
+
+    plain = await paid(shop, emu, "e6", escrow=False)
+    plain_uid = emu.get(f"/payments/{plain}").json()["response"]["merchant_uid"]
+    assert 'id="escrow-delivery"' not in (await shop.http.get(f"/shop/orders/{plain_uid}")).text
+
+
 async def test_an_escrow_update_for_a_payment_that_is_not_escrow(
     shop: Shop, emu: EmulatorClient
 ) -> None:

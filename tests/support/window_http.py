@@ -55,7 +55,12 @@ class WindowClient:
         self.http.close()
 
     def open(
-        self, params: dict[str, Any], *, mode: str = "modal", imp_code: str = DEMO_CODE
+        self,
+        params: dict[str, Any],
+        *,
+        mode: str = "modal",
+        imp_code: str = DEMO_CODE,
+        tier: str | None = None,
     ) -> httpx.Response:
         form = {
             "imp_code": imp_code,
@@ -63,6 +68,8 @@ class WindowClient:
             "mode": mode,
             "origin": "http://merchant.test",
         }
+        if tier is not None:  # IMP.agency(imp_code, tier)
+            form["tier"] = tier
         return self.http.post("/window/pay", data=form)
 
     @staticmethod

@@ -41,8 +41,16 @@ VBANK_REFUND_QUIET_HOURS: Final[dict[str, tuple[int, int]]] = {"ksnet": (23, 6)}
 CANCEL_MONTH_LIMIT: Final[dict[str, int]] = {"ksnet": 6}
 #: PGs that need a reason with every cancel.
 REASON_REQUIRED_PGS: Final = frozenset({"naverpay"})
-#: PGs that need the refund holder's phone with a refund account (§2.3).
-REFUND_TEL_PGS: Final = frozenset({"smartro"})
+#: The refund holder's phone (``refund_tel``), by PG and the pay methods whose refunds need
+#: it (None: every cancel). The spec's per-PG notes on ``/payments/cancel`` (§2.3): Smartro's
+#: old module requires it on every cancel, not only a virtual account's; smartro_v2 with the
+#: refund account of a virtual-account or account-transfer refund.
+REFUND_TEL_METHODS: Final[dict[str, frozenset[str] | None]] = {
+    "smartro": None,
+    "smartro_v2": frozenset({"vbank", "trans"}),
+}
+#: PGs that need ``refund_tel`` on some refunds.
+REFUND_TEL_PGS: Final = frozenset(REFUND_TEL_METHODS)
 #: PGs that issue billing keys in their window / through the REST API (§9.2).
 BILLING_KEY_WINDOW_PGS: Final = frozenset(
     "tosspayments kcp_billing html5_inicis danal_tpay danal kicc mobilians smartro_v2 welcome "
@@ -54,8 +62,13 @@ BILLING_KEY_API_PGS: Final = frozenset(
 #: Every PG refunds a virtual account only under its refund contract (가상계좌 환불 특약),
 #: except these, which refund without it (fees not returned) (§9.4).
 VBANK_REFUND_WITHOUT_CONTRACT_PGS: Final = frozenset({"tosspayments"})
-#: Pay methods whose refunds go to an account the buyer names (§9.4).
+#: Pay methods whose refunds go to an account the buyer names (§9.4): a virtual account's
+#: on every PG, and on smartro_v2 an account transfer's too (§2.3, the spec's per-PG notes
+#: on refund_holder, refund_bank and refund_account).
 ACCOUNT_REFUND_METHODS: Final = frozenset({"vbank"})
+ACCOUNT_REFUND_METHODS_BY_PG: Final[dict[str, frozenset[str]]] = {
+    "smartro_v2": frozenset({"vbank", "trans"}),
+}
 
 
 @dataclass(frozen=True)
@@ -149,16 +162,28 @@ def _partial_limit(case: RefundCase) -> RuleRefusal | None:
 
 
 def _refund_account(case: RefundCase) -> RuleRefusal | None:
-    if case.pay_method not in ACCOUNT_REFUND_METHODS:
+    methods = ACCOUNT_REFUND_METHODS_BY_PG.get(case.pg or "", ACCOUNT_REFUND_METHODS)
+    if case.pay_method not in methods or case.has_refund_account:
         return None
-    if not case.has_refund_account:
-        return RuleRefusal(
-            "refund_account",
-            "A virtual-account refund needs refund_holder, refund_bank and refund_account.",
-            needs_input=True,
-        )
-    if case.pg in REFUND_TEL_PGS and not case.has_refund_tel:
-        return RuleRefusal("refund_tel", f"{case.pg} needs refund_tel.", needs_input=True)
+    kind = "virtual-account" if case.pay_method == "vbank" else f"{case.pay_method} ({case.pg})"
+    return RuleRefusal(
+        "refund_account",
+        f"A {kind} refund needs refund_holder, refund_bank and refund_account.",
+        needs_input=True,
+    )
+
+
+def _refund_tel(case: RefundCase) -> RuleRefusal | None:
+    """After ``_refund_account``: a refund that lacks both is asked for its account first."""
+    if case.has_refund_tel or case.pg not in REFUND_TEL_METHODS:
+        return None
+    methods = REFUND_TEL_METHODS[case.pg]
+    if methods is None:
+        return RuleRefusal("refund_tel", f"{case.pg} needs refund_tel with every cancel.",
+                           needs_input=True)  # fmt: skip
+    if case.pay_method in methods:
+        return RuleRefusal("refund_tel", f"{case.pg} needs refund_tel with the refund account.",
+                           needs_input=True)  # fmt: skip
     return None
 
 
@@ -207,5 +232,6 @@ _RULES = (
     _partial_limit,
     _cancel_period,
     _refund_account,
+    _refund_tel,
     _quiet_hours,
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import AsyncIterator, Iterable
 
@@ -23,7 +24,7 @@ from .console import CONSOLE_PREFIX
 from .control import CONTROL_PREFIX
 from .delivery import Courier, Outbound
 from .dispatch import SegmentRouter
-from .faults import FaultBook, FaultMiddleware
+from .faults import SERVER_LOGGER, FaultBook, FaultMiddleware, QuietDrops
 from .gateway import Gateway
 from .gateway.scheduler import TICKERS, run_tickers
 from .templating import Templates
@@ -54,6 +55,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        quiet = QuietDrops()
+        logging.getLogger(SERVER_LOGGER).addFilter(quiet)
         await out.open()
         courier.start()
         task = asyncio.create_task(run_tickers(gateway, TICKERS, tick_interval))
@@ -66,6 +69,7 @@ def create_app(
             await courier.stop()
             await out.close()
             gateway.close()
+            logging.getLogger(SERVER_LOGGER).removeFilter(quiet)
 
     routes: list[BaseRoute] = [
         *control.routes,

@@ -10,6 +10,13 @@ Kinds, per route pattern (``fnmatch`` on the path, optional method):
 
 ``times`` limits how often a rule fires (None = until removed);
 ``probability`` makes it fire at random.
+
+ASGI has no message that cuts a connection: a server closes it when the app
+fails after starting its answer.  So a dropped answer is half an answer and then
+``AnswerDropped``; the server logs that failure as an ERROR with a traceback,
+which ``QuietDrops`` turns into one INFO line (it is the fault asked for, not a
+failure of the emulator).  ``create_app`` puts it on uvicorn's error logger for
+the app's lifetime.
 """
 
 from __future__ import annotations
@@ -17,13 +24,17 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import json
+import logging
 import random
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Fault", "FaultBook", "FaultMiddleware"]
+__all__ = ["SERVER_LOGGER", "AnswerDropped", "Fault", "FaultBook", "FaultMiddleware", "QuietDrops"]
+
+#: The logger uvicorn reports an app's failures on.
+SERVER_LOGGER = "uvicorn.error"
 
 
 class Fault(BaseModel):
@@ -81,10 +92,29 @@ async def _swallow(message: Message) -> None:
     return None
 
 
-async def _give_no_answer(fault: Fault, send: Send) -> None:
+class AnswerDropped(Exception):
+    """Raised by a fault after half an answer, so that the server cuts the connection."""
+
+    def __init__(self, fault: Fault, method: str, path: str) -> None:
+        super().__init__(f"{fault.kind} fault {fault.id}: the answer to {method} {path} is dropped")
+
+
+class QuietDrops(logging.Filter):
+    """Turns the server's ERROR about an ``AnswerDropped`` into an INFO line without traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        dropped = record.exc_info[1] if record.exc_info else None
+        if isinstance(dropped, AnswerDropped):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = str(dropped), None
+            record.exc_info = record.exc_text = None
+        return True
+
+
+async def _give_no_answer(fault: Fault, scope: Scope, send: Send) -> None:
     if fault.mode == "hang":
         await asyncio.sleep(fault.delay or 120.0)
-    # Promise a body and send half of it: the server must then cut the
+    # Promise a body and send half of it, then fail: the server cuts the
     # connection, which the client sees as "sent, no answer".
     await send(
         {
@@ -93,7 +123,8 @@ async def _give_no_answer(fault: Fault, send: Send) -> None:
             "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
         }
     )
-    await send({"type": "http.response.body", "body": b'{"code":0,', "more_body": False})
+    await send({"type": "http.response.body", "body": b'{"code":0,', "more_body": True})
+    raise AnswerDropped(fault, scope["method"], scope["path"])
 
 
 class FaultMiddleware:
@@ -119,9 +150,9 @@ class FaultMiddleware:
             await _send_error(fault, send)
         elif fault.kind == "no_answer":
             await self.app(scope, receive, _swallow)
-            await _give_no_answer(fault, send)
+            await _give_no_answer(fault, scope, send)
         else:
-            await _give_no_answer(fault, send)
+            await _give_no_answer(fault, scope, send)
 
 
 async def _send_error(fault: Fault, send: Send) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..store import OrderRecord, UnitOfWork, UnitsOfWork
+from ..store.escrows import EscrowRecord
 from ..store.ledger_records import PaymentRecord, RefundRecord
 from ..store.orders import OrderQuery
 from ..store.payment_book import PaymentQuery
@@ -21,11 +22,13 @@ __all__ = ["Lookups", "NotOnRecord", "OrderView", "PaymentPage"]
 
 @dataclass(frozen=True)
 class OrderView:
-    """An order with every payment attempt and refund we know of."""
+    """An order with every payment attempt and refund we know of, and an escrow order's
+    delivery (``None`` until it is registered, and for an order without escrow)."""
 
     record: OrderRecord
     payments: list[PaymentRecord]
     refunds: list[RefundRecord]
+    escrow: EscrowRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -84,4 +87,7 @@ class Lookups:
 async def _view(uow: UnitOfWork, record: OrderRecord) -> OrderView:
     payments, _ = await uow.payments.search(PaymentQuery(order_id=record.id, limit=1000))
     refunds = await uow.refunds.of_order(record.id)
-    return OrderView(record, payments, refunds)
+    order, escrow = record.order, None
+    if order.escrow and order.imp_uid is not None:
+        escrow = await uow.escrows.get(order.imp_uid)
+    return OrderView(record, payments, refunds, escrow)

@@ -21,11 +21,13 @@ from paydesk.iamport import (
     ClientClosed,
     DuplicateMerchantUid,
     Iamport,
+    NotFound,
     NotSent,
     OutcomeUnknown,
     RefundAccountRequired,
     RetryPolicy,
     TokenCache,
+    Unauthorized,
 )
 from tests.integration.client.conftest import Clients, Recorder, capture_bodies
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, EmulatorClient, seed
@@ -244,7 +246,7 @@ def test_debug_logging_shows_requests_and_retries_but_no_secret(
 def test_tier_is_sent_with_every_authorised_call_and_checked_at_once(
     emu: EmulatorClient, clients: Clients, recorder: Recorder
 ) -> None:
-    imp_uid = seed(emu)["imp_uid"]
+    imp_uid = seed(emu, tier="ABC")["imp_uid"]  # a payment of the sub-merchant ABC
     api = clients.make(tier="ABC")
     assert api.payment(imp_uid).imp_uid == imp_uid
     api.banks()
@@ -256,6 +258,23 @@ def test_tier_is_sent_with_every_authorised_call_and_checked_at_once(
     for wrong in ("abc", "AB", "ABCD", "A-C", ""):
         with pytest.raises(ValueError, match="tier"):
             clients.make(tier=wrong)
+
+
+def test_a_sub_merchants_calls_see_its_books_and_an_unknown_tier_is_unauthorised(
+    emu: EmulatorClient, clients: Clients
+) -> None:
+    """The emulator keeps each tier's books apart, as i'mport does: the agency's own
+    client does not see a sub-merchant's payment, and a tier it lacks is refused."""
+    imp_uid = seed(emu, tier="ABC", amount=7000)["imp_uid"]
+    agency, tiered = clients.make(), clients.make(tier="ABC")
+    with pytest.raises(NotFound):
+        agency.payment(imp_uid)
+    cancelled = tiered.cancel(imp_uid, amount=2000, checksum=7000, reason="부분 환불")
+    assert (cancelled.cancel_amount, tiered.payment(imp_uid).cancel_amount) == (2000, 2000)
+    with pytest.raises(Unauthorized) as refused:
+        clients.make(tier="XYZ").payment(imp_uid)
+    assert (refused.value.http_status, refused.value.code) == (401, -1)
+    assert "XYZ" in str(refused.value)
 
 
 def test_a_closed_client_says_so(emu: EmulatorClient, clients: Clients) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -45,6 +46,32 @@ def test_no_answer_hang_holds_until_the_client_gives_up(emu: EmulatorClient) -> 
         emu.get("/users/pg", timeout=0.5)
 
 
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize("kind", ["no_answer", "drop"])
+def test_a_dropped_answer_is_no_server_error(emu: EmulatorClient, kind: str) -> None:
+    """uvicorn reports the cut it is asked for as one INFO line, never an ERROR."""
+    server_log, collect = logging.getLogger("uvicorn.error"), Collect()
+    server_log.addHandler(collect)
+    try:
+        emu.fault(path="/users/pg", kind=kind, times=1)
+        with pytest.raises(httpx.RemoteProtocolError):
+            emu.get("/users/pg")
+        assert emu.get("/users/pg").status_code == 200  # the server carries on
+    finally:
+        server_log.removeHandler(collect)
+    assert [(r.levelname, r.exc_info) for r in collect.records] == [("INFO", None)]
+    assert collect.records[0].getMessage().startswith(f"{kind} fault")
+    assert "GET /users/pg" in collect.records[0].getMessage()
+
+
 def test_drop_does_nothing_and_faults_can_be_removed(emu: EmulatorClient) -> None:
     fault = emu.fault(path="/users/pg", kind="drop")
     with pytest.raises(httpx.RemoteProtocolError):
@@ -67,6 +94,7 @@ def test_state_file_keeps_payments_and_tokens_across_restarts(tmp_path: Path) ->
         first = EmulatorClient(url)
         token = first.token()
         payment = seed(first, amount=4321)
+        tiered = seed(first, amount=1234, tier="ABC")  # a sub-merchant's books too
         first.close()
     assert state.exists()
     with serve(build_emulator(state_file=state), port=port) as url:
@@ -75,4 +103,7 @@ def test_state_file_keeps_payments_and_tokens_across_restarts(tmp_path: Path) ->
         assert [w["payload"]["status"] for w in webhooks] == ["paid"]
         answer = second.http.get("/users/pg", headers={"Authorization": token})
         assert answer.status_code == 200
+        found = second.get(f"/payments/{tiered['imp_uid']}", headers={"Tier": "ABC"})
+        assert found.json()["response"]["amount"] == 1234
+        assert second.get(f"/payments/{tiered['imp_uid']}").status_code == 404
         second.close()

@@ -38,6 +38,81 @@ def test_tiers_belong_to_their_merchant(emu: EmulatorClient) -> None:
     assert emu.http.get("/tiers/ABC", headers=headers).status_code == 404
 
 
+# The Tier header: the agency's token, calls made for one of its sub-merchants (§1.1).
+TIER = {"Tier": "ABC"}
+
+
+@pytest.mark.parametrize("tier", ["XYZ", "abc", "ABCD"])
+def test_a_tier_the_agency_does_not_have_is_refused_as_unauthorised(
+    emu: EmulatorClient, tier: str
+) -> None:
+    imp_uid = seed(emu)["imp_uid"]
+    for answer in (
+        emu.get(f"/payments/{imp_uid}", headers={"Tier": tier}),
+        emu.post("/payments/cancel", json={"imp_uid": imp_uid}, headers={"Tier": tier}),
+    ):
+        assert answer.status_code == 401 and "WWW-Authenticate" in answer.headers
+        assert answer.json() == {
+            "code": -1, "message": f"등록되지 않은 하위 가맹점(Tier)입니다. ({tier})",
+            "response": None}  # fmt: skip
+    assert emu.get(f"/payments/{imp_uid}").json()["response"]["status"] == "paid"  # not cancelled
+    other = {"Authorization": f"Bearer {emu.token(OTHER_KEY, OTHER_SECRET)}", **TIER}
+    assert emu.http.get("/users/pg", headers=other).status_code == 401  # ABC is not theirs
+    assert emu.get("/users/pg", headers={"Tier": ""}).status_code == 200  # empty: no tier
+
+
+def test_a_sub_merchant_keeps_its_own_books(emu: EmulatorClient) -> None:
+    own, tiered = seed(emu), seed(emu, tier="ABC")
+    assert emu.get(f"/payments/{tiered['imp_uid']}", headers=TIER).status_code == 200
+    assert emu.get(f"/payments/{tiered['imp_uid']}").status_code == 404
+    assert emu.get(f"/payments/{own['imp_uid']}", headers=TIER).status_code == 404
+    found = emu.get(f"/payments/find/{tiered['merchant_uid']}", headers=TIER).json()["response"]
+    assert found["imp_uid"] == tiered["imp_uid"]
+    listed = emu.get("/payments/status/all", headers=TIER).json()["response"]["list"]
+    assert [p["imp_uid"] for p in listed] == [tiered["imp_uid"]]
+    missing = emu.post("/payments/cancel", json={"imp_uid": tiered["imp_uid"]})
+    assert missing.json()["code"] != 0  # the agency's own books have no such payment
+    cancelled = emu.post("/payments/cancel", json={"imp_uid": tiered["imp_uid"]}, headers=TIER)
+    assert cancelled.json()["response"]["status"] == "cancelled"
+    assert emu.get(f"/payments/{own['imp_uid']}").json()["response"]["status"] == "paid"
+
+
+def test_a_sub_merchants_billing_keys_and_charges_are_its_own(emu: EmulatorClient) -> None:
+    card = {"card_number": "4111-1111-1111-1111", "expiry": "2030-12", "birth": "900101",
+            "pwd_2digit": "00", "pg": "nice"}  # fmt: skip
+    issued = emu.post("/subscribe/customers/tier_buyer", json=card, headers=TIER)
+    assert issued.json()["code"] == 0, issued.text
+    assert emu.get("/subscribe/customers/tier_buyer").status_code == 404
+    again = {"customer_uid": "tier_buyer", "merchant_uid": "tier_again_1", "amount": 3000,
+             "name": "정기결제"}  # fmt: skip
+    refused = emu.post("/subscribe/payments/again", json=again)
+    assert refused.json()["code"] != 0  # the agency has no such billing key
+    paid = emu.post("/subscribe/payments/again", json=again, headers=TIER).json()["response"]
+    assert paid["status"] == "paid"
+    assert emu.get(f"/payments/{paid['imp_uid']}").status_code == 404
+    onetime = {**card, "merchant_uid": "tier_onetime_1", "amount": 1000}
+    made = emu.post("/subscribe/payments/onetime", json=onetime, headers=TIER).json()["response"]
+    assert (
+        emu.get(f"/payments/{made['imp_uid']}", headers=TIER).json()["response"]["amount"] == 1000
+    )
+    assert emu.get("/payments/find/tier_onetime_1").status_code == 404
+    assert [w["event"] for w in emu.webhooks(made["imp_uid"])] == ["paid"]  # the agency's URL
+
+
+def test_a_sub_merchants_schedule_is_charged_in_its_books(emu: EmulatorClient) -> None:
+    card = {"card_number": "4111-1111-1111-1111", "expiry": "2030-12", "birth": "900101",
+            "pg": "nice"}  # fmt: skip
+    assert emu.post("/subscribe/customers/tier_plan", json=card, headers=TIER).json()["code"] == 0
+    plan = {"customer_uid": "tier_plan", "schedules": [
+        {"merchant_uid": "tier_plan_1", "schedule_at": emu.now() + 60, "amount": 9900}]}  # fmt: skip
+    assert emu.post("/subscribe/payments/schedule", json=plan, headers=TIER).json()["code"] == 0
+    emu.advance(61)
+    done = emu.get("/subscribe/payments/schedule/tier_plan_1", headers=TIER).json()["response"]
+    assert (done["schedule_status"], done["payment_status"]) == ("executed", "paid")
+    assert emu.get(f"/payments/{done['imp_uid']}", headers=TIER).status_code == 200
+    assert emu.get(f"/payments/{done['imp_uid']}").status_code == 404
+
+
 # -- PAYCO ------------------------------------------------------------------------------
 
 

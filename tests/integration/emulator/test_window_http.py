@@ -110,6 +110,17 @@ def test_unknown_merchant_and_tier_are_refused(window: WindowClient) -> None:
     assert "ZZZ" in tiered["error_msg"]
 
 
+def test_a_window_opened_for_a_sub_merchant_pays_into_its_books(
+    emu: EmulatorClient, window: WindowClient
+) -> None:
+    opened = window.open(card_params(), tier="ABC")  # IMP.agency("imp00000001", "ABC")
+    done = window.submit(window.sid(opened), card_number="4111-1111-1111-1111", expiry="12/30")
+    rsp = window.rsp(done)
+    assert rsp["success"] is True, rsp
+    assert emu.get(f"/payments/{rsp['imp_uid']}", headers={"Tier": "ABC"}).status_code == 200
+    assert emu.get(f"/payments/{rsp['imp_uid']}").status_code == 404
+
+
 def test_api_cancel_with_enable_webhook_notifies_window_payments(
     emu: EmulatorClient, window: WindowClient
 ) -> None:

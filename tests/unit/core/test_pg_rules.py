@@ -1,4 +1,5 @@
-"""PG rules checked before a cancel: quiet hours name when they end."""
+"""PG rules checked before a cancel: quiet hours name when they end; refund accounts and
+the holder's phone (refund_tel) where a PG needs them."""
 
 from __future__ import annotations
 
@@ -50,3 +51,43 @@ def test_ksnet_cancels_only_within_six_months_of_the_payment() -> None:
         refused = refund_refusal(card_refund(paid, now))
         assert refused is not None and refused.rule == "cancel_period" and not refused.later
     assert refund_refusal(card_refund(paid, datetime(2031, 1, 1, tzinfo=KST), "nice")) is None
+
+
+def refund(pg: str, pay_method: str, *, account: bool = False, tel: bool = False) -> RefundCase:
+    return RefundCase(pg=pg, pay_method=pay_method, paid_at=datetime(2030, 1, 1, tzinfo=KST),
+                      amount=Money(1_000), balance=Money(1_000), cancels_so_far=0, reason="r",
+                      now=datetime(2030, 1, 2, 12, tzinfo=KST), has_refund_account=account,
+                      has_refund_tel=tel)  # fmt: skip
+
+
+def rule(case: RefundCase) -> str | None:
+    refused = refund_refusal(case)
+    assert refused is None or refused.needs_input, refused
+    return None if refused is None else refused.rule
+
+
+@pytest.mark.parametrize("pay_method", ["card", "trans", "vbank", "phone"])
+def test_smartro_needs_refund_tel_with_every_cancel(pay_method: str) -> None:
+    """The spec's per-PG note: refund_tel is required for smartro (old module), whatever
+    was paid; a virtual account's refund needs its account first."""
+    account = pay_method == "vbank"
+    assert rule(refund("smartro", pay_method, account=account)) == "refund_tel"
+    assert rule(refund("smartro", pay_method, account=account, tel=True)) is None
+    if account:
+        assert rule(refund("smartro", pay_method, tel=True)) == "refund_account"
+
+
+@pytest.mark.parametrize("pay_method", ["trans", "vbank"])
+def test_smartro_v2_pays_transfer_and_vbank_refunds_into_an_account_with_a_phone(
+    pay_method: str,
+) -> None:
+    assert rule(refund("smartro_v2", pay_method)) == "refund_account"
+    assert rule(refund("smartro_v2", pay_method, account=True)) == "refund_tel"
+    assert rule(refund("smartro_v2", pay_method, account=True, tel=True)) is None
+    assert rule(refund("smartro_v2", "card")) is None
+
+
+def test_elsewhere_only_a_virtual_account_needs_an_account_and_no_phone() -> None:
+    assert rule(refund("nice", "trans")) is None and rule(refund("kcp", "card")) is None
+    assert rule(refund("nice", "vbank")) == "refund_account"
+    assert rule(refund("nice", "vbank", account=True)) is None

@@ -1,14 +1,22 @@
 """The demo shop's pure rules: which iamport.js it loads, which pay methods it offers,
-and how a failed attempt is told to the buyer."""
+how a failed attempt and an escrow delivery are told to the buyer."""
 
 from __future__ import annotations
 
 import pytest
 
 from paydesk.core.confirm import Refusal
+from paydesk.core.escrow import COURIERS, EscrowStatus
 from paydesk.settings import IAMPORT_JS_CDN, Settings
 from paydesk.web.shop.methods import METHODS, resolve
-from paydesk.web.shop.wording import age_refusal, attempt_failure, method_label
+from paydesk.web.shop.wording import (
+    ESCROW_STEPS,
+    age_refusal,
+    attempt_failure,
+    courier_label,
+    escrow_progress,
+    method_label,
+)
 
 CONFIRM_REFUSED = "고객사 요청에 의해 결제를 중단합니다. (상세사유 : {})"
 
@@ -58,3 +66,19 @@ def test_age_refusals_and_method_labels() -> None:
     assert age_refusal("something_else") is None
     assert method_label("card", "kcp") == "신용·체크카드 (NHN KCP)"
     assert method_label("card", "naverpay") == "네이버페이"
+
+
+def test_every_escrow_status_has_the_buyers_words() -> None:
+    assert (escrow_progress(None).step, escrow_progress(None).label) == (0, "상품 준비 중")
+    told = {status: escrow_progress(status.value) for status in EscrowStatus}
+    assert {status: p.step for status, p in told.items() if p.step == 2} == {
+        EscrowStatus.PURCHASE_CONFIRMED: 2, EscrowStatus.AUTO_CONFIRMED: 2,
+        EscrowStatus.FORCE_CONFIRMED: 2}  # fmt: skip
+    assert all(0 <= p.step < len(ESCROW_STEPS) and p.label and p.detail for p in told.values())
+    assert told[EscrowStatus.PURCHASE_REFUSED].label == "구매 거절"
+    assert escrow_progress("99").label == "배송 중"  # a status we do not know yet: shipped
+
+
+def test_couriers_by_name_else_by_code() -> None:
+    assert (courier_label("CJGLS"), courier_label("HYUNDAI")) == ("CJ대한통운", "롯데택배")
+    assert courier_label("DAESIN") == "DAESIN" and "DAESIN" in COURIERS

@@ -244,6 +244,25 @@ async def test_an_owed_virtual_account_refund_parks_until_the_account_is_supplie
         await shop.refunding.supply_account(owed.id, ACCOUNT)  # no longer waiting
 
 
+async def test_a_smartro_cancel_waits_for_the_holders_phone_before_anything_is_sent(
+    shop: Shop,
+) -> None:
+    """Smartro's old module takes no cancel without refund_tel, a card's included (§2.3)."""
+    order = await paid_order(shop, pay_method="card", pg_provider="smartro")
+    with pytest.raises(RefundRefused) as refused:
+        await shop.refunding.ask(await order_id(shop, order), RefundAsk("r"))
+    assert refused.value.rule == "refund_tel" and shop.iamport.sent == []
+
+    pid = await shop.product(5)
+    owed_order = await shop.order((pid, 1))
+    await shop.held(owed_order, "imp_2")
+    tampered = shop.says(owed_order, "imp_2", amount=PRICE - 1, pg_provider="smartro")
+    await shop.settlement.apply(tampered)
+    [owed] = await shop.refunds("imp_2")
+    assert await shop.refunding.run(owed.id) == "needs_refund_account"
+    assert shop.iamport.sent == []  # parked for the merchant, not refused by i'mport
+
+
 async def test_a_phone_payment_is_not_partly_refunded_on_a_pg_that_cannot(shop: Shop) -> None:
     order = await paid_order(shop, pay_method="phone", pg_provider="danal")
     oid = await order_id(shop, order)

@@ -54,7 +54,7 @@ def delete_certification(call: Call) -> dict[str, Any]:
     """Forget a completed verification; answers what was deleted."""
     found = _result(call)
     del call.gateway.ledger(call.merchant).certifications[found.imp_uid]
-    call.gateway.forget("certifications", call.merchant.imp_code, found.imp_uid)
+    call.gateway.forget("certifications", call.merchant.book, found.imp_uid)
     return found.wire()
 
 

@@ -125,7 +125,7 @@ def _store_delivery(call: Call, payment: Payment) -> dict[str, Any]:
                                       "status_changed_at": before.status_changed_at,
                                       "denied_reason": before.denied_reason}  # fmt: skip
     escrow = Escrow(
-        imp_uid=payment.imp_uid, imp_code=call.merchant.imp_code, applied_at=call.now,
+        imp_uid=payment.imp_uid, imp_code=call.merchant.book, applied_at=call.now,
         **delivery, **kept,
     )  # fmt: skip
     call.gateway.ledger(call.merchant).escrows[payment.imp_uid] = escrow

@@ -28,7 +28,7 @@ def register(call: Call) -> dict[str, Any]:
     if merchant_uid in books:
         raise ApiFault(200, Messages.PREPARE_DUPLICATE, code=1)
     books[merchant_uid] = Prepared(
-        merchant_uid=merchant_uid, amount=amount, currency=currency, imp_code=call.merchant.imp_code
+        merchant_uid=merchant_uid, amount=amount, currency=currency, imp_code=call.merchant.book
     )
     call.gateway.touch()
     return books[merchant_uid].wire()

@@ -139,7 +139,7 @@ def issue_receipt(call: Call) -> dict[str, Any]:
         vat=receipt_vat(params, payment.balance, terms),
         receipt_url=call.gateway.receipt_url("cash", payment.imp_uid),
         applied_at=call.now,
-        imp_code=call.merchant.imp_code,
+        imp_code=call.merchant.book,
         identifier=terms.identifier,
         identifier_type=terms.identifier_type,
     )
@@ -206,7 +206,7 @@ def issue_external_receipt(call: Call) -> dict[str, Any]:
         vat=receipt_vat(params, amount, terms),
         receipt_url=call.gateway.receipt_url("cash-external", merchant_uid),
         applied_at=call.now,
-        imp_code=call.merchant.imp_code,
+        imp_code=call.merchant.book,
         name=name,
         identifier=terms.identifier,
         pg_provider=pg,

@@ -40,6 +40,8 @@ from .operations import OPERATIONS, Operation
 __all__ = ["Call", "Handler", "Reply", "RouteTable", "fallback", "rest_routes", "run_handler"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+#: A call's token, whether a body follows, its content type and its ``Tier`` (see ``_head``).
+Head = tuple[str | None, bool, str, str | None]
 
 
 @dataclass(slots=True)
@@ -104,19 +106,21 @@ def bearer(request: Request) -> str | None:
     return _head(request.scope)[0]
 
 
-def _head(scope: Scope) -> tuple[str | None, bool, str]:
+def _head(scope: Scope) -> Head:
     """What a call needs of its headers, in one pass over the raw list (no ``Headers``):
 
     - the caller's token: the first ``Authorization`` if it is not empty (``Bearer X``
       or a bare ``X``), else the first ``X-ImpTokenHeader``;
     - whether a body follows: the first ``Content-Length`` says above 0, or
       ``Transfer-Encoding`` comes first;
-    - the first ``Content-Type``, lower-cased (``""`` if none).
+    - the first ``Content-Type``, lower-cased (``""`` if none);
+    - the first ``Tier``: the agency's sub-merchant the call is made for (None if none).
     """
     authorization: bytes | None = None
     imp_token: bytes | None = None
     has_body: bool | None = None
     content_type: bytes | None = None
+    tier: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"authorization":
             if authorization is None:
@@ -127,6 +131,9 @@ def _head(scope: Scope) -> tuple[str | None, bool, str]:
         elif name == b"content-type":
             if content_type is None:
                 content_type = value
+        elif name == b"tier":
+            if tier is None:
+                tier = value
         elif has_body is None:
             if name == b"content-length":
                 has_body = value.strip() not in (b"0", b"")
@@ -140,15 +147,16 @@ def _head(scope: Scope) -> tuple[str | None, bool, str]:
     elif imp_token:
         token = imp_token.decode("latin-1")
     kind = content_type.decode("latin-1").lower() if content_type else ""
-    return token, bool(has_body), kind
+    named = tier.decode("latin-1").strip() if tier else ""
+    return token, bool(has_body), kind, named or None
 
 
 async def read_params(
-    request: Request, bad_status: int, head: tuple[str | None, bool, str] | None = None
+    request: Request, bad_status: int, head: Head | None = None
 ) -> dict[str, Any]:
     query = request.scope.get("query_string")
     data: dict[str, Any] = decode_pairs(request.query_params.multi_items()) if query else {}
-    _, has_body, content_type = head or _head(request.scope)
+    _, has_body, content_type, _ = head or _head(request.scope)
     if not has_body:  # a GET: nothing to wait for
         return data
     body = await _body(request)
@@ -194,7 +202,7 @@ def make_endpoint(handler: Handler, operation: Operation | None, auth: bool) -> 
         gateway: Gateway = request.scope["app"].state.gateway
         try:
             head = _head(request.scope)
-            merchant = gateway.authenticate(head[0]) if auth else None
+            merchant = gateway.authenticate(head[0], head[3]) if auth else None
             params = Params(await read_params(request, bad_status, head), bad_status)
             path: dict[str, str] = request.scope.get("path_params", {})
             params.data.update(path)

@@ -87,7 +87,7 @@ def _plan(call: Call, entry: Params, pg: str, fallback: dict[str, Any]) -> Sched
         customer_id=call.params.text("customer_id") or fallback.get("customer_id"),
         schedule_at=schedule_at, amount=amount, currency=entry.text("currency") or "KRW",
         name=entry.text("name"), custom_data=read_custom_data(entry),
-        promotion_id=entry.text("promotion_id"), imp_code=call.merchant.imp_code,
+        promotion_id=entry.text("promotion_id"), imp_code=call.merchant.book,
         tax_free=tax_free, vat_amount=vat, notice_url=entry.text("notice_url"),
         card_quota=entry.integer("card_quota", minimum=0), created_at=call.now, **buyer,
     )  # fmt: skip

@@ -26,7 +26,7 @@ from ..faults import FaultBook
 from ..gateway import Gateway
 from ..gateway.deposits import approve_late, deposit_into_vbank, find_any_payment, vbank_open
 from ..gateway.errors import ApiFault
-from ..gateway.merchants import DELIVERY_PRESETS
+from ..gateway.merchants import DELIVERY_PRESETS, book_owner
 from ..gateway.records import Payment
 from ..gateway.refunds import cancel_payment
 from ..gateway.scheduler import tick
@@ -48,8 +48,8 @@ Action = Callable[[Request, dict[str, str]], Awaitable[str]]
 def _all_payments(gateway: Gateway, imp_code: str | None, status: str | None) -> list[Payment]:
     found = [
         payment
-        for code, ledger in gateway.state.ledgers.items()
-        if not imp_code or code == imp_code
+        for book, ledger in gateway.state.ledgers.items()
+        if not imp_code or book_owner(book)[0] == imp_code  # with its sub-merchants' books
         for payment in ledger.payments.values()
         if not status or payment.status == status
     ]

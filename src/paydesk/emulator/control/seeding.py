@@ -2,8 +2,9 @@
 
 A test, or a person at the console, can put a payment in any state the real
 platform could hold (a phone payment from last month, an escrow card payment,
-a vbank awaiting deposit) without driving a window.  The payment goes through
-the same ``Gateway`` transitions, so it is announced by webhook as usual.
+a vbank awaiting deposit, a sub-merchant's with ``tier``) without driving a
+window.  The payment goes through the same ``Gateway`` transitions, so it is
+announced by webhook as usual.
 
 ``POST /_emulator/payments/bulk`` seeds many at once (a benchmark's 100,000
 payments in a few dozen calls): ``{"payments": [spec, ...], "brief": bool}``
@@ -19,6 +20,7 @@ from typing import Any
 from ..gateway import Gateway, pg_rules
 from ..gateway.cards import card_profile, mask_card, normalize_card
 from ..gateway.errors import ApiFault
+from ..gateway.gateway import UNKNOWN_TIER
 from ..gateway.params import Params
 from ..gateway.records import Payment
 
@@ -61,6 +63,12 @@ def seed_payment(gateway: Gateway, data: dict[str, Any]) -> Payment:
     merchant = gateway.merchants.get(imp_code)
     if merchant is None:
         raise ApiFault(404, "존재하지 않는 가맹점입니다.")
+    tier = params.text("tier")
+    if tier:  # a payment of one of the merchant's sub-merchants, in its books
+        acting = merchant.as_tier(tier)
+        if acting is None:
+            raise ApiFault(404, UNKNOWN_TIER.format(tier=tier))
+        merchant = acting
     pay_method = params.text("pay_method") or "card"
     pg = params.text("pg") or _PGS_FOR_METHOD.get(pay_method, "html5_inicis")
     channel = merchant.pick(pg, "payment")

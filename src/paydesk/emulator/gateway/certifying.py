@@ -119,7 +119,7 @@ def open_certification(
         phone=person.phone,
         carrier=person.carrier_label,
         origin=origin,
-        imp_code=merchant.imp_code,
+        imp_code=merchant.book,
         otp=otp,
         created_at=now,
     )

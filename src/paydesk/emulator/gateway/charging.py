@@ -333,7 +333,7 @@ def issue_billing_key(
         sandbox=channel.sandbox,
         inserted=previous.inserted if previous else now,
         updated=now,
-        imp_code=merchant.imp_code,
+        imp_code=merchant.book,
         channel_key=channel.channel_key,
         card_outcome=decision.outcome,
         **decision.card_fields,

@@ -17,16 +17,17 @@ from typing import Any
 
 from .clock import Clock
 from .errors import ApiFault, Messages
-from .merchants import Channel, Merchant
+from .merchants import Channel, Merchant, book_owner
 from .params import Amount
 from .records import RECEIPT_BASE, ChangeSet, Payment, Record, Token, WebhookRecord
 from .state import GatewayState, Ledger, StateFile
 
-__all__ = ["TOKEN_TTL", "Gateway"]
+__all__ = ["TOKEN_TTL", "UNKNOWN_TIER", "Gateway"]
 
 TOKEN_TTL = 30 * 60
 TOKEN_EXTEND_WINDOW = 60
 TOKEN_EXTENSION = 5 * 60
+UNKNOWN_TIER = "등록되지 않은 하위 가맹점(Tier)입니다. ({tier})"
 #: Payment fields whose values recur across payments (the same buyer, goods, currency):
 #: each payment keeps its own copy of a parsed string unless it is interned.
 _REPEATED = frozenset(
@@ -103,8 +104,16 @@ class Gateway:
     def merchant(self, imp_code: str) -> Merchant:
         return self.merchants[imp_code]
 
+    def account(self, book: str) -> Merchant | None:
+        """The merchant (as the sub-merchant, for a tier's) whose books ``book`` names."""
+        imp_code, tier = book_owner(book)
+        merchant = self.merchants.get(imp_code)
+        if merchant is None or tier is None:
+            return merchant
+        return merchant.as_tier(tier)
+
     def ledger(self, merchant: Merchant) -> Ledger:
-        return self.state.ledger(merchant.imp_code)
+        return self.state.ledger(merchant.book)
 
     def merchant_by_credentials(self, imp_key: str, imp_secret: str) -> Merchant | None:
         # compared as UTF-8 bytes: compare_digest refuses non-ASCII str (a 500 before)
@@ -149,7 +158,12 @@ class Gateway:
             del self.state.tokens[key]
             self.forget("tokens", "", key)
 
-    def authenticate(self, access_token: str | None) -> Merchant:
+    def authenticate(self, access_token: str | None, tier: str | None = None) -> Merchant:
+        """The merchant of ``access_token``; as its sub-merchant ``tier`` if one is named.
+
+        The token is the agency's own (§1.1); a tier it does not have is refused
+        like a token that does not hold (401), never as a missing record.
+        """
         if not access_token:
             raise unauthorized()
         token = self.state.tokens.get(access_token)
@@ -158,7 +172,12 @@ class Gateway:
         merchant = self.merchants.get(token.imp_code)
         if merchant is None:
             raise unauthorized()
-        return merchant
+        if tier is None:
+            return merchant
+        acting = merchant.as_tier(tier)
+        if acting is None:
+            raise unauthorized(UNKNOWN_TIER.format(tier=tier))
+        return acting
 
     # -- payments -----------------------------------------------------------
     def find_payment(self, merchant: Merchant, imp_uid: str) -> Payment | None:
@@ -207,7 +226,7 @@ class Gateway:
             channel_key=channel.channel_key,
             started_at=now,
             updated_at=now,
-            imp_code=merchant.imp_code,
+            imp_code=merchant.book,
             **fields,
         )
         self.ledger(merchant).add_payment(payment)
@@ -264,7 +283,7 @@ class Gateway:
 
         ``fields`` go into the payload too: an event webhook's ``event`` and ``extra``.
         """
-        merchant = self.merchants[payment.imp_code]
+        merchant = self.merchants[book_owner(payment.imp_code)[0]]  # the agency's settings
         payload: dict[str, Any] = {
             "imp_uid": payment.imp_uid,
             "merchant_uid": payment.merchant_uid,
@@ -328,7 +347,5 @@ class Gateway:
         self.touch()
 
 
-def unauthorized() -> ApiFault:
-    return ApiFault(
-        401, Messages.UNAUTHORIZED, code=-1, headers={"WWW-Authenticate": "Bearer realm=iamport"}
-    )
+def unauthorized(message: str = Messages.UNAUTHORIZED) -> ApiFault:
+    return ApiFault(401, message, code=-1, headers={"WWW-Authenticate": "Bearer realm=iamport"})

@@ -2,6 +2,13 @@
 
 The defaults are documented in the README so the demo and the tests can log in
 without configuration.  ``load_merchants`` reads the same shape from JSON.
+
+An agency merchant has sub-merchants (하위 상점, ``tiers``): it pays in their
+name with ``IMP.agency(code, tier)`` in the window and with the ``Tier`` header
+on the REST API, its own token either way.  Each sub-merchant keeps its own books
+(payments, billing keys, schedules...), so a call sees the books of the tier it
+names, or the agency's own without one.  ``as_tier`` gives the merchant as one of
+its sub-merchants; ``book`` names the books a call reads and writes.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ __all__ = [
     "Channel",
     "DeliveryPolicy",
     "Merchant",
+    "book_owner",
     "default_channels",
     "load_merchants",
 ]
@@ -117,7 +125,31 @@ class Merchant(BaseModel):
 
     #: The Confirm Process is enabled per merchant on request (§6): off unless asked for.
     confirm_enabled: bool = False
+    #: Sub-merchants by tier code (3 uppercase letters or digits) and name.
     tiers: dict[str, str] = Field(default_factory=dict)
+    #: The sub-merchant this merchant acts as (set by ``as_tier`` only; never read from a
+    #: merchants file or shown).  A field, not a private attribute: ``book`` is read on
+    #: every ledger access, and a private attribute costs a ``__getattr__`` each time.
+    tier: str | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("tier")
+    @classmethod
+    def _no_tier_given(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("a merchant's sub-merchants are its `tiers`")
+        return value
+
+    @property
+    def book(self) -> str:
+        """The key of the books this merchant's calls use: ``imp_code``, or ``imp_code/TIER``."""
+        tier = self.tier
+        return self.imp_code if tier is None else f"{self.imp_code}/{tier}"
+
+    def as_tier(self, tier: str) -> Merchant | None:
+        """This merchant acting as its sub-merchant ``tier``; None if it has no such tier."""
+        if tier not in self.tiers:
+            return None
+        return self.model_copy(update={"tier": tier})
 
     def channel(self, key: str) -> Channel | None:
         return next((c for c in self.channels if c.channel_key == key), None)
@@ -135,6 +167,12 @@ class Merchant(BaseModel):
                 if channel.pg_provider == provider and (not mid or channel.pg_id == mid):
                     return channel
         return of_kind[0] if of_kind else None
+
+
+def book_owner(book: str) -> tuple[str, str | None]:
+    """The merchant's code and the tier (None: its own books) of a ``Merchant.book`` key."""
+    imp_code, _, tier = book.partition("/")
+    return imp_code, tier or None
 
 
 def default_channels(prefix: str) -> list[Channel]:

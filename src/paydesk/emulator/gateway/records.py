@@ -3,6 +3,9 @@
 Each record keeps the wire fields under their i'mport names and, after them,
 the bookkeeping the real platform keeps out of sight (owner, webhook URL,
 tax split, refund account...).  ``wire()`` renders exactly the i'mport shape.
+
+A record kept in a merchant's books names them in ``imp_code``: the merchant's
+code, or ``code/TIER`` for a sub-merchant's (``Merchant.book``).
 """
 
 from __future__ import annotations

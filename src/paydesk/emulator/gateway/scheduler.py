@@ -29,8 +29,8 @@ Ticker = Callable[[Gateway], None]
 def run_due_schedules(gateway: Gateway) -> None:
     """Execute every ``scheduled`` schedule whose ``schedule_at`` has come, oldest first."""
     now = gateway.now()
-    for imp_code, ledger in list(gateway.state.ledgers.items()):
-        merchant = gateway.merchants.get(imp_code)
+    for book, ledger in list(gateway.state.ledgers.items()):
+        merchant = gateway.account(book)  # a sub-merchant's schedules charge its own books
         if merchant is None:
             continue
         due = sorted(

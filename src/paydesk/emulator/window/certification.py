@@ -51,8 +51,13 @@ def open_certification(
     merchant = desk.gateway.merchants.get(imp_code or "")
     if merchant is None:
         return Failure(ErrorCodes.BAD_REQUEST, f"등록되지 않은 가맹점 식별코드입니다. ({imp_code})")
-    if tier and tier not in merchant.tiers:
-        return Failure(ErrorCodes.BAD_REQUEST, f"등록되지 않은 하위가맹점(tier)입니다. ({tier})")
+    if tier:  # IMP.agency(code, tier): the sub-merchant's books
+        acting = merchant.as_tier(tier)
+        if acting is None:
+            return Failure(
+                ErrorCodes.BAD_REQUEST, f"등록되지 않은 하위가맹점(tier)입니다. ({tier})"
+            )
+        merchant = acting
     chosen = Params(
         {
             "channel_key": params.get("channelKey") or params.get("channel_key"),

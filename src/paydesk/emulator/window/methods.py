@@ -220,7 +220,7 @@ def _store_key_without_card(desk: WindowDesk, session: WindowSession, payment: P
         sandbox=session.channel.sandbox,
         inserted=now,
         updated=now,
-        imp_code=session.merchant.imp_code,
+        imp_code=session.merchant.book,
         channel_key=session.channel.channel_key,
         **_customer(payment),
     )

@@ -101,8 +101,13 @@ def admit(
     merchant = gateway.merchants.get(imp_code or "")
     if merchant is None:
         return Failure(ErrorCodes.BAD_REQUEST, f"등록되지 않은 가맹점 식별코드입니다. ({imp_code})")
-    if tier and tier not in merchant.tiers:
-        return Failure(ErrorCodes.BAD_REQUEST, f"등록되지 않은 하위가맹점(tier)입니다. ({tier})")
+    if tier:  # IMP.agency(code, tier): the sub-merchant's books
+        acting = merchant.as_tier(tier)
+        if acting is None:
+            return Failure(
+                ErrorCodes.BAD_REQUEST, f"등록되지 않은 하위가맹점(tier)입니다. ({tier})"
+            )
+        merchant = acting
     try:
         request = read_request(params)
         channel = _channel(merchant, request)

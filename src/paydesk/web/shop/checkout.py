@@ -43,7 +43,16 @@ from .buyer import buyer_id, customer_ref
 from .guard import SHOP_WRITE
 from .methods import escrow_offered, resolve
 from .rendering import page
-from .wording import STATUS, age_refusal, attempt_failure, method_label, won
+from .wording import (
+    ESCROW_STEPS,
+    STATUS,
+    age_refusal,
+    attempt_failure,
+    courier_label,
+    escrow_progress,
+    method_label,
+    won,
+)
 
 __all__ = ["ShopOrderIn", "router"]
 
@@ -222,8 +231,10 @@ def _order_context(view: OrderView) -> dict[str, Any]:
         "status_label": STATUS.get(status, status), "amount": won(order.amount),
         "method": method_label(record.pay_method, record.pg), "waiting": status in WAITING,
         "attempts": len(view.payments), "failure": None, "vbank": None, "card": None,
-        "escrow": order.escrow,
+        "escrow": order.escrow, "delivery": None,
     }  # fmt: skip
+    if order.escrow and (view.escrow is not None or status == "paid"):
+        context["delivery"] = _delivery(view)
     if attempt is None:
         return context
     if status == "failed":
@@ -239,6 +250,23 @@ def _order_context(view: OrderView) -> dict[str, Any]:
                            "quota": "일시불" if quota == 0 else f"{quota}개월 할부",
                            "approval": attempt.apply_num or "-"}  # fmt: skip
     return context
+
+
+def _delivery(view: OrderView) -> dict[str, Any]:
+    """An escrow order's delivery as the buyer follows it: the steps, the courier and the
+    invoice number; never the sender's or receiver's name, phone or address."""
+    escrow = view.escrow
+    progress = escrow_progress(escrow.status if escrow else None)
+    shipment = escrow.shipment if escrow else None
+    return {
+        "steps": [{"label": label, "done": i <= progress.step, "current": i == progress.step}
+                  for i, label in enumerate(ESCROW_STEPS)],
+        "label": progress.label, "detail": progress.detail,
+        "status": escrow.status if escrow else "preparing",
+        "courier": courier_label(shipment.company) if shipment else None,
+        "invoice": shipment.invoice if shipment else None,
+        "sent": _kst(shipment.sent_at) if shipment else None,
+    }  # fmt: skip
 
 
 def _kst(moment: datetime | None) -> str:

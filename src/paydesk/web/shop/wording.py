@@ -1,4 +1,5 @@
-"""What the shop tells the buyer, in plain Korean: order states, refusals, failed attempts.
+"""What the shop tells the buyer, in plain Korean: order states, refusals, failed attempts,
+an escrow order's delivery.
 
 A refused Confirm Process comes back from i'mport as the attempt's
 ``fail_reason`` with our reason inside it (``core.confirm.Refusal`` values,
@@ -18,10 +19,14 @@ from ...services.iamport_port import wire_amount
 from .methods import PG_LABELS
 
 __all__ = [
+    "ESCROW_STEPS",
     "STATUS",
+    "EscrowProgress",
     "Explained",
     "age_refusal",
     "attempt_failure",
+    "courier_label",
+    "escrow_progress",
     "method_label",
     "won",
 ]
@@ -126,3 +131,61 @@ def won(money: Money) -> str:
     if money.currency == "KRW":
         return f"{money.amount:,}원"
     return f"{wire_amount(money)} {money.currency}"
+
+
+#: The steps of an escrow (구매안전) order, as the buyer follows them.
+ESCROW_STEPS = ("결제 완료", "배송 중", "구매 확정")
+
+
+@dataclass(frozen=True)
+class EscrowProgress:
+    """Where an escrow order stands: the last step reached (an index of ``ESCROW_STEPS``),
+    in words, and what comes next."""
+
+    step: int
+    label: str
+    detail: str
+
+
+_SHIPPED = EscrowProgress(
+    1, "배송 중", "상품을 받으신 뒤 결제하신 곳의 안내에 따라 구매를 확정하거나 거절해주세요."
+)
+#: Our escrow record's ``status`` (``core.escrow.EscrowStatus`` values); None: no delivery yet.
+_ESCROW: dict[str | None, EscrowProgress] = {
+    None: EscrowProgress(0, "상품 준비 중", "상품이 발송되면 택배사와 송장번호를 알려드립니다."),
+    "registered": _SHIPPED,
+    "delivery_registered": _SHIPPED,
+    "purchase_confirmed": EscrowProgress(2, "구매 확정", "구매를 확정하셨습니다."),
+    "auto_confirmed": EscrowProgress(
+        2, "자동 구매 확정", "구매 확정 기간이 지나 자동으로 확정되었습니다."
+    ),
+    "force_confirmed": EscrowProgress(2, "구매 확정", "구매가 확정 처리되었습니다."),
+    "purchase_refused": EscrowProgress(
+        1, "구매 거절", "구매를 거절하셨습니다. 판매자가 확인한 뒤 처리됩니다."
+    ),
+    "refusal_confirmed": EscrowProgress(
+        1, "구매 거절 확인", "판매자가 구매 거절을 확인했습니다. 환불이 진행됩니다."
+    ),
+    "transaction_cancelled": EscrowProgress(1, "거래 취소", "에스크로 거래가 취소되었습니다."),
+}
+
+#: Courier names of escrow ``logis.company`` codes (reference §8.5); others show their code.
+_COURIERS = {
+    "CJGLS": "CJ대한통운",
+    "EPOST": "우체국택배",
+    "HANJIN": "한진택배",
+    "HYUNDAI": "롯데택배",
+    "KGB": "로젠택배",
+    "SAGAWA": "SC로지스",
+    "HONAM": "우리택배",
+}
+
+
+def escrow_progress(status: str | None) -> EscrowProgress:
+    """Where an escrow order stands, from our escrow record's status (None: no delivery)."""
+    return _ESCROW.get(status, _SHIPPED)
+
+
+def courier_label(company: str) -> str:
+    """The courier's name for a ``logis.company`` code (the code itself if unknown)."""
+    return _COURIERS.get(company, company)
