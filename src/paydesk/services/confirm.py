@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,7 @@ from ..core.clock import Clock
 from ..core.confirm import ConfirmCall, Decision, Guards, Refusal, decide, precheck
 from ..core.lifecycle import HoldGranted, apply
 from ..core.orders import Order
-from ..core.stock import allocate, merge_lines
+from ..core.stock import Line, allocate, merge_lines
 from ..store import (
     DecisionRecord,
     NewDecision,
@@ -111,6 +111,7 @@ class _Call:
     request: Mapping[str, Any]
     order_id: int | None = None
     product_ids: tuple[int, ...] = ()
+    lines: tuple[Line, ...] = ()  # the order's, read by the lookup (they never change)
     refusal: Refusal | None = None  # decided without a lock
     ticket: _Ticket = field(default_factory=_Ticket, compare=False)
 
@@ -122,7 +123,7 @@ class _Batch:
     now: datetime
     available: dict[int, int]
     on_sale: dict[int, bool]
-    orders: dict[str, OrderRecord]
+    orders: dict[str, tuple[int, Order]]  # id and order, locked (its lines from the lookup)
     decided: dict[str, Decision] = field(default_factory=dict)
     earlier: set[str] = field(default_factory=set)  # imp_uids decided by an earlier batch
     changed: dict[str, Order] = field(default_factory=dict)
@@ -219,7 +220,7 @@ class ConfirmDesk:
             )
             return await self._submit(None, refused)
         product_ids = tuple(line.product_id for line in merge_lines(record.order.lines))
-        item = _Call(call, request, record.id, product_ids, ticket=ticket)
+        item = _Call(call, request, record.id, product_ids, record.order.lines, ticket=ticket)
         return await self._submit(product_ids[0], item)
 
     async def _look_up(self, calls: Sequence[ConfirmCall]) -> list[_Known]:
@@ -282,11 +283,11 @@ class ConfirmDesk:
         # a batch of refusals only holds nothing: what an earlier writer decided about one
         # of its imp_uids shows up as an ignored insert (``_decide_batch``), read then
         earlier = await uow.decisions.many(i.call.imp_uid for i in items) if locking else {}
-        orders = (
-            await uow.orders.many({i.call.merchant_uid for i in locking}, lock=True)
-            if locking
-            else {}
-        )
+        # the mutable columns under lock; the lines as the lookup read them
+        lines = {i.call.merchant_uid: i.lines for i in locking}
+        locked = await uow.orders.locked_states(lines) if locking else {}
+        orders = {uid: (order_id, replace(state, lines=lines[uid]))
+                  for uid, (order_id, state) in locked.items()}  # fmt: skip
         batch = _Batch(
             now=self._clock.now(),
             available={p.id: p.stock.available for p in products},
@@ -301,7 +302,7 @@ class ConfirmDesk:
         if item.refusal is not None:
             return Decision(item.call.imp_uid, item.refusal)
         uid = item.call.merchant_uid
-        order = batch.changed.get(uid) or (batch.orders[uid].order if uid in batch.orders else None)
+        order = batch.changed.get(uid) or (batch.orders[uid][1] if uid in batch.orders else None)
         guards = Guards(sales_open=self._policy.sales_open)
         decision = decide(item.call, order, batch.available, batch.on_sale, guards, batch.now)
         if decision.approved and order is not None:
@@ -316,10 +317,10 @@ class ConfirmDesk:
         now = batch.now
         for product_id, quantity in sorted(batch.taken.items()):
             await uow.products.hold(product_id, quantity, now)
-        approvals = [(batch.orders[uid], order) for uid, order in batch.changed.items()]
-        await uow.orders.save_many([(record.id, order) for record, order in approvals], now)
+        approvals = [(batch.orders[uid][0], order) for uid, order in batch.changed.items()]
+        await uow.orders.save_many(approvals, now)
         await uow.orders.add_holds(
-            [(record.id, order.imp_uid or "", order.lines) for record, order in approvals], now
+            [(order_id, order.imp_uid or "", order.lines) for order_id, order in approvals], now
         )
         inserted = await uow.decisions.add_new(self._new_decisions(batch, items), now)
         await uow.jobs.enqueue([self._hold_check(order, now) for _, order in approvals], now)

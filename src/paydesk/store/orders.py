@@ -32,6 +32,17 @@ _PAYMENT_STATE = (orders.c.merchant_uid, orders.c.status, orders.c.amount, order
                   orders.c.imp_uid, orders.c.holding, orders.c.expires_at, orders.c.escrow)  # fmt: skip
 
 
+def _payment_state(r: Any) -> Order:
+    """The order of a row of ``_PAYMENT_STATE``, without its lines."""
+    currency, paid_currency = r.currency, r.paid_currency
+    return Order(
+        merchant_uid=r.merchant_uid, amount=Money(r.amount, currency), lines=(),
+        expires_at=r.expires_at, paid=Money(r.paid_amount, paid_currency),
+        refunded=Money(r.refunded_amount, paid_currency), status=OrderStatus(r.status),
+        imp_uid=r.imp_uid, holding=r.holding, escrow=bool(r.escrow),
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class OrderQuery:
     """Filters of an order search; ``None`` matches anything. Newest first, by id.
@@ -120,15 +131,21 @@ class OrderRepository:
                 orders.c.merchant_uid.in_(wanted[start : start + _IN_BATCH])
             )
             for r in await self._db.execute(query):
-                currency, paid_currency = r.currency, r.paid_currency
-                found[r.merchant_uid] = Order(
-                    merchant_uid=r.merchant_uid, amount=Money(r.amount, currency), lines=(),
-                    expires_at=r.expires_at, paid=Money(r.paid_amount, paid_currency),
-                    refunded=Money(r.refunded_amount, paid_currency),
-                    status=OrderStatus(r.status), imp_uid=r.imp_uid, holding=r.holding,
-                    escrow=bool(r.escrow),
-                )  # fmt: skip
+                found[r.merchant_uid] = _payment_state(r)
         return found
+
+    async def locked_states(self, merchant_uids: Iterable[str]) -> dict[str, tuple[int, Order]]:
+        """Lock the orders (ascending id, as ``many(lock=True)``) and read their ids and
+        payment state, lines left empty (not read): for a caller that already has their
+        lines, which never change once the order is added (the confirm batch). To be saved
+        back only with the lines put back."""
+        query = (
+            select(orders.c.id, *_PAYMENT_STATE)
+            .where(orders.c.merchant_uid.in_(set(merchant_uids)))
+            .order_by(orders.c.id)
+            .with_for_update()
+        )
+        return {r.merchant_uid: (r.id, _payment_state(r)) for r in await self._db.execute(query)}
 
     async def search(self, query: OrderQuery) -> list[OrderRecord]:
         """One page of matching orders, newest (highest id) first."""

@@ -249,6 +249,23 @@ async def test_payment_states_are_the_orders_without_their_lines(units: Any) -> 
     assert states["o2"] == replace(held, lines=())
 
 
+async def test_locked_states_are_the_ids_and_payment_states_of_the_orders(units: Any) -> None:
+    pid = await add_product(units)
+    await add_order(units, "o1", Line(pid, 1))
+    await add_order(units, "o2", Line(pid, 2))
+    async with units.reading() as uow:
+        found = await uow.orders.many(["o1", "o2"])
+    held = apply(found["o1"].order, HoldGranted("imp_1")).order
+    async with units.transaction() as uow:
+        await uow.orders.save(found["o1"].id, held, NOW)
+    async with units.transaction() as uow:
+        states = await uow.orders.locked_states(iter(["o2", "o1", "o3", "o1"]))
+        assert await uow.orders.locked_states([]) == {}
+    assert list(states) == ["o1", "o2"]  # ascending id: the lock order
+    assert states["o1"] == (found["o1"].id, replace(held, lines=()))
+    assert states["o2"] == (found["o2"].id, replace(found["o2"].order, lines=()))
+
+
 async def test_a_merchant_uid_or_a_product_that_is_not_there_is_a_conflict(units: Any) -> None:
     pid = await add_product(units)
     await add_order(units, "o1", Line(pid, 1))
