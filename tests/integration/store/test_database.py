@@ -162,3 +162,23 @@ async def test_a_pooled_connection_killed_while_idle_is_replaced_before_use(
             assert (await uow.connection.execute(backend)).scalar() not in (None, pid)
     finally:
         await pooled.dispose()
+
+
+@pytest.mark.asyncio
+async def test_postgres_plans_every_statement_on_every_connection(postgres_database: str) -> None:
+    """No generic plan from a table's first, empty moments (``database._postgres_hooks``):
+    on every pooled connection, after commits and rollbacks alike."""
+    database = Database(postgres_database, pool_size=2)
+    try:
+        seen = []
+        for _ in range(3):
+            async with database.reading() as uow:  # ends in a rollback
+                seen.append((await uow.connection.execute(text("SHOW plan_cache_mode"))).scalar())
+            async with database.transaction() as uow:
+                seen.append((await uow.connection.execute(text("SHOW plan_cache_mode"))).scalar())
+        async with database.reading() as one, database.reading() as two:  # two connections
+            for uow in (one, two):
+                seen.append((await uow.connection.execute(text("SHOW plan_cache_mode"))).scalar())
+        assert seen == ["force_custom_plan"] * 8
+    finally:
+        await database.dispose()
