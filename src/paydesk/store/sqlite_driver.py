@@ -15,11 +15,14 @@ SQLAlchemy's own aiosqlite dialect: ``Database`` hands this module to
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import deque
+from functools import partial
 from typing import Any
 
 import aiosqlite
+from aiosqlite.core import _STOP_RUNNING_SENTINEL
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -112,13 +115,40 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
     _cursor_cls = _Cursor  # type: ignore[assignment]  # a subclass of the declared one
 
 
+class _Sqlite(aiosqlite.Connection):
+    """aiosqlite's connection, which can also be dropped unclosed once its loop is gone.
+
+    The pool drops a connection it cannot close (one garbage-collected while checked
+    out, e.g. by a task cancelled mid-transaction); aiosqlite's ``__del__`` then stops
+    its thread with a future on whatever loop was current, and when that loop is closed
+    the thread dies raising ``RuntimeError`` into the process's thread-exception hook.
+    With no loop running, this one is stopped without a future: nobody awaits it.
+    """
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._running = False
+            self._tx.put_nowait((None, self._close_and_stop))
+            return None
+        return super().stop()
+
+    def _close_and_stop(self) -> object:
+        """On the thread: close SQLite and end the thread (aiosqlite's own sentinel)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        return _STOP_RUNNING_SENTINEL
+
+
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
     """SQLAlchemy's aiosqlite DBAPI shim, handing out ``_Connection``s."""
 
-    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        connection = self.aiosqlite.connect(*arg, **kw)
+    def connect(self, database: str, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        connection = _Sqlite(partial(sqlite3.connect, database, **kw), 64)  # aiosqlite.connect's
         connection._thread.daemon = True  # as SQLAlchemy's own: never blocks exit
-        return _Connection(self, await_(connection))
+        return _Connection(self, await_(connection))  # type: ignore[arg-type]  # as SQLAlchemy
 
 
 def dbapi() -> AsyncAdapt_aiosqlite_dbapi:

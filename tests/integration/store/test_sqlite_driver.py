@@ -6,7 +6,11 @@ What SQLAlchemy reads off a cursor (rows, ``description``, ``rowcount``,
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paydesk.store import Database
+from paydesk.store import Database, sqlite_driver
 
 
 @pytest_asyncio.fixture
@@ -84,3 +88,28 @@ async def test_errors_keep_their_classes_and_the_connection_stays_usable(
         with pytest.raises(OperationalError):
             await connection.execute(text("SELECT nope FROM t"))
         assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+
+
+def test_a_connection_dropped_after_its_loop_closed_stops_its_thread_quietly() -> None:
+    """What aiosqlite's ``__del__`` does to a connection the pool dropped unclosed, here
+    after its loop was closed (a test's loop, a server's at exit): the thread must end
+    without raising into the thread-exception hook (``sqlite_driver._Sqlite``)."""
+    raised: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: raised.append(args.exc_value)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # current, then closed: as a finished test leaves it
+    try:
+        connection = loop.run_until_complete(_opened())
+        loop.close()
+        connection.stop()
+        connection._thread.join(5)
+        assert not connection._thread.is_alive()
+        assert raised == []
+    finally:
+        threading.excepthook = previous
+        asyncio.set_event_loop(None)
+
+
+async def _opened() -> Any:
+    return await sqlite_driver._Sqlite(partial(sqlite3.connect, ":memory:"), 64)
