@@ -19,7 +19,7 @@ from ..gateway.channel_choice import choose_channel
 from ..gateway.errors import ApiFault
 from ..gateway.params import Params
 from .reply import ErrorCodes, Failure
-from .session import Mode, WindowDesk, WindowSession
+from .session import Mode, WindowDesk, WindowSession, window_merchant
 
 __all__ = ["CERTIFICATION_CANCELLED", "cancel_certification", "certify", "open_certification"]
 
@@ -48,16 +48,9 @@ def open_certification(
     sid: str | None = None,
 ) -> WindowSession | Failure:
     """A certification window, or why it cannot open."""
-    merchant = desk.gateway.merchants.get(imp_code or "")
-    if merchant is None:
-        return Failure(ErrorCodes.BAD_REQUEST, f"등록되지 않은 가맹점 식별코드입니다. ({imp_code})")
-    if tier:  # IMP.agency(code, tier): the sub-merchant's books
-        acting = merchant.as_tier(tier)
-        if acting is None:
-            return Failure(
-                ErrorCodes.BAD_REQUEST, f"등록되지 않은 하위가맹점(tier)입니다. ({tier})"
-            )
-        merchant = acting
+    merchant = window_merchant(desk.gateway, imp_code, tier)
+    if isinstance(merchant, Failure):
+        return merchant
     chosen = Params(
         {
             "channel_key": params.get("channelKey") or params.get("channel_key"),

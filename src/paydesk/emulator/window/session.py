@@ -39,7 +39,7 @@ from .pay_request import (
 )
 from .reply import ErrorCodes, Failure
 
-__all__ = ["Admission", "WindowDesk", "WindowSession", "admit", "is_mobile"]
+__all__ = ["Admission", "WindowDesk", "WindowSession", "admit", "is_mobile", "window_merchant"]
 
 Mode = Literal["modal", "popup", "redirect"]
 ALREADY_PAID = "이미 결제가 이루어진 거래건입니다."
@@ -94,20 +94,27 @@ def _channel(merchant: Merchant, request: PayRequest) -> Channel:
         raise RequestError(fault.message) from None
 
 
+def window_merchant(gateway: Gateway, imp_code: str, tier: str | None) -> Merchant | Failure:
+    """The merchant a window opens for (``IMP.init(code)``), or as its sub-merchant
+    (``IMP.agency(code, tier)``: the tier's own books); or why the SDK refuses it."""
+    merchant = gateway.merchants.get(imp_code or "")
+    if merchant is None:
+        return Failure(ErrorCodes.BAD_REQUEST, f"등록되지 않은 가맹점 식별코드입니다. ({imp_code})")
+    if not tier:
+        return merchant
+    acting = merchant.as_tier(tier)
+    if acting is None:
+        return Failure(ErrorCodes.BAD_REQUEST, f"등록되지 않은 하위가맹점(tier)입니다. ({tier})")
+    return acting
+
+
 def admit(
     gateway: Gateway, imp_code: str, tier: str | None, params: dict[str, Any]
 ) -> Admission | Failure:
     """Let a ``request_pay`` through, or say why the SDK refuses it."""
-    merchant = gateway.merchants.get(imp_code or "")
-    if merchant is None:
-        return Failure(ErrorCodes.BAD_REQUEST, f"등록되지 않은 가맹점 식별코드입니다. ({imp_code})")
-    if tier:  # IMP.agency(code, tier): the sub-merchant's books
-        acting = merchant.as_tier(tier)
-        if acting is None:
-            return Failure(
-                ErrorCodes.BAD_REQUEST, f"등록되지 않은 하위가맹점(tier)입니다. ({tier})"
-            )
-        merchant = acting
+    merchant = window_merchant(gateway, imp_code, tier)
+    if isinstance(merchant, Failure):
+        return merchant
     try:
         request = read_request(params)
         channel = _channel(merchant, request)
