@@ -15,7 +15,7 @@ from .cli_retries import retries_app
 from .cli_subscriptions import subscriptions
 from .extras import require
 from .heap import settle
-from .logs import LogFormat, configure_logging
+from .logs import LogFormat, access_logged, configure_logging
 
 __all__ = ["app", "main"]
 
@@ -70,7 +70,8 @@ def emulator(
     except ValueError as exc:  # an unknown level
         raise typer.BadParameter(str(exc), param_hint="--log-level") from exc
     settle()
-    uvicorn.run(asgi, host=host, port=port, log_config=None, log_level=None)
+    uvicorn.run(asgi, host=host, port=port, log_config=None, log_level=None,
+                access_log=access_logged())  # fmt: skip
 
 
 app.add_typer(keys, name="keys")
@@ -122,7 +123,8 @@ def serve(
     # X-Forwarded-For is judged by PAYDESK_TRUSTED_PROXIES (web/forwarding.py), not uvicorn;
     # logging is ours (configure_logging): uvicorn's records go through the same redactor
     uvicorn.run(asgi, host=host, port=port, proxy_headers=False, log_config=None,
-                log_level=None, timeout_graceful_shutdown=settings.shutdown_grace_seconds)  # fmt: skip
+                log_level=None, access_log=access_logged(),
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds)  # fmt: skip
 
 
 @app.command()

@@ -20,7 +20,7 @@ from .context import (
 )
 from .formats import JsonFormatter, TextFormatter
 from .redaction import MASK, Redactor, redact
-from .setup import LogFormat, configure_logging
+from .setup import LogFormat, access_logged, configure_logging
 
 __all__ = [
     "MASK",
@@ -32,6 +32,7 @@ __all__ = [
     "RequestIdTransport",
     "TextFormatter",
     "accepted_request_id",
+    "access_logged",
     "configure_logging",
     "current_request_id",
     "redact",
