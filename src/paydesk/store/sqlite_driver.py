@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -116,30 +117,74 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
 
 
 class _Sqlite(aiosqlite.Connection):
-    """aiosqlite's connection, which can also be dropped unclosed once its loop is gone.
+    """aiosqlite's connection, whose thread never dies answering a loop that has closed.
 
-    The pool drops a connection it cannot close (one garbage-collected while checked
-    out, e.g. by a task cancelled mid-transaction); aiosqlite's ``__del__`` then stops
-    its thread with a future on whatever loop was current, and when that loop is closed
-    the thread dies raising ``RuntimeError`` into the process's thread-exception hook.
-    With no loop running, this one is stopped without a future: nobody awaits it.
+    aiosqlite's thread hands every result back with ``call_soon_threadsafe`` on the
+    caller's loop; if that loop closed meanwhile (a task cancelled while its statement
+    ran, a connection the pool dropped unclosed and stopped from ``__del__``, a failed
+    connect stopped without waiting), that call raises, and the thread dies raising
+    into the process's thread-exception hook. Here every call and the stop hand their
+    result back through ``_settle``, which gives up quietly on a closed loop: nobody is
+    waiting for that answer any more.
     """
 
-    def stop(self) -> asyncio.Future[Any] | None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self._running = False
-            self._tx.put_nowait((None, self._close_and_stop))
-            return None
-        return super().stop()
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")  # aiosqlite's own words (SQLAlchemy reads them)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        function = partial(fn, *args, **kwargs)
 
-    def _close_and_stop(self) -> object:
-        """On the thread: close SQLite and end the thread (aiosqlite's own sentinel)."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        return _STOP_RUNNING_SENTINEL
+        def run() -> None:
+            try:
+                result = function()
+            except BaseException as error:  # as aiosqlite's thread: everything goes back
+                _settle(loop, future, error=error)
+            else:
+                _settle(loop, future, result)
+
+        self._tx.put_nowait((None, run))
+        return await future
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        self._running = False
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # __del__ outside any loop: nobody will wait
+            loop = None
+        future = loop.create_future() if loop else None
+
+        def close_and_stop() -> object:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            if loop is not None and future is not None:
+                _settle(loop, future, None)
+            return _STOP_RUNNING_SENTINEL  # ends aiosqlite's thread
+
+        self._tx.put_nowait((None, close_and_stop))
+        return future
+
+
+def _settle(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[Any],
+    result: Any = None,
+    *,
+    error: BaseException | None = None,
+) -> None:
+    """From aiosqlite's thread: resolve ``future`` on ``loop``, unless the loop is closed."""
+
+    def resolve() -> None:
+        if future.done():  # its awaiter was cancelled
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+    with suppress(RuntimeError):  # the loop is closed: its awaiter is gone
+        loop.call_soon_threadsafe(resolve)
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -94,22 +96,55 @@ def test_a_connection_dropped_after_its_loop_closed_stops_its_thread_quietly() -
     """What aiosqlite's ``__del__`` does to a connection the pool dropped unclosed, here
     after its loop was closed (a test's loop, a server's at exit): the thread must end
     without raising into the thread-exception hook (``sqlite_driver._Sqlite``)."""
-    raised: list[BaseException | None] = []
-    previous = threading.excepthook
-    threading.excepthook = lambda args: raised.append(args.exc_value)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)  # current, then closed: as a finished test leaves it
-    try:
+    with _thread_exceptions() as raised, _closing_loop() as loop:
         connection = loop.run_until_complete(_opened())
         loop.close()
         connection.stop()
         connection._thread.join(5)
         assert not connection._thread.is_alive()
-        assert raised == []
-    finally:
-        threading.excepthook = previous
-        asyncio.set_event_loop(None)
+    assert raised == []
+
+
+def test_a_statement_whose_loop_closed_while_it_ran_ends_quietly() -> None:
+    """A task cancelled while its statement runs on the thread, then its loop closed (a
+    test ends, a server stops): the answer has nowhere to go, and the thread goes on."""
+    with _thread_exceptions() as raised, _closing_loop() as loop:
+        connection = loop.run_until_complete(_opened())
+        slow = loop.create_task(connection._execute(time.sleep, 0.3))
+        loop.run_until_complete(asyncio.sleep(0.05))  # on the thread now
+        slow.cancel()
+        loop.run_until_complete(asyncio.gather(slow, return_exceptions=True))
+        loop.close()
+        time.sleep(0.4)  # the statement ends and answers a closed loop
+        assert connection._thread.is_alive()  # still serving its queue
+        connection.stop()
+        connection._thread.join(5)
+        assert not connection._thread.is_alive()
+    assert raised == []
 
 
 async def _opened() -> Any:
     return await sqlite_driver._Sqlite(partial(sqlite3.connect, ":memory:"), 64)
+
+
+@contextmanager
+def _thread_exceptions() -> Iterator[list[BaseException | None]]:
+    raised: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: raised.append(args.exc_value)
+    try:
+        yield raised
+    finally:
+        threading.excepthook = previous
+
+
+@contextmanager
+def _closing_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A loop made current, as a finished test leaves it (closed by the test)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
