@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,3 +183,41 @@ async def test_postgres_plans_every_statement_on_every_connection(postgres_datab
         assert seen == ["force_custom_plan"] * 8
     finally:
         await database.dispose()
+
+
+def test_the_jobs_index_is_swapped_concurrently_on_postgres() -> None:
+    """0014 never holds the lock that stops inserts into ``jobs`` while it builds."""
+    config = alembic_config("postgresql://migrations@nowhere/paydesk")
+    for revisions in ("0013:0014", "0014:0013"):
+        config.output_buffer = buffer = io.StringIO()
+        step = command.upgrade if revisions.startswith("0013") else command.downgrade
+        step(config, revisions, sql=True)
+        ddl = [line for line in buffer.getvalue().splitlines() if "INDEX" in line]
+        assert len(ddl) == 3 and all("INDEX CONCURRENTLY" in line for line in ddl), ddl
+
+
+@pytest.mark.asyncio
+async def test_an_interrupted_concurrent_index_build_can_be_run_again(
+    postgres_database: str,
+) -> None:
+    """A concurrent build cut short leaves an invalid index of the new name behind and
+    0014 unrecorded: running the migration again replaces that index."""
+    config = alembic_config(postgres_database)
+    database = Database(postgres_database)
+    try:
+        await asyncio.to_thread(in_thread, command.downgrade, config, "0013")
+        async with database.transaction() as uow:  # what the cut-short run left
+            await uow.connection.execute(
+                text("CREATE INDEX ix_jobs_state_run_at_id ON jobs (state)")
+            )
+        await database.dispose()
+        await asyncio.to_thread(in_thread, command.upgrade, config, "head")
+        async with database.reading() as uow:
+            indexes = await uow.connection.run_sync(
+                lambda c: {i["name"]: i["column_names"] for i in inspect(c).get_indexes("jobs")}
+            )
+        assert indexes["ix_jobs_state_run_at_id"] == ["state", "run_at", "id"]
+        assert "ix_jobs_state_run_at" not in indexes
+    finally:
+        await database.dispose()
+        await asyncio.to_thread(in_thread, command.upgrade, config, "head")
