@@ -85,7 +85,7 @@ async def test_an_old_smartro_card_refund_is_sent_with_only_the_phone(shop: Shop
     assert await shop.refunding.run(view.refund.id) == "succeeded"
     [sent] = shop.iamport.sent
     assert sent["parts"].tel == TEL and sent["parts"].account is None
-    done = (await shop.refunding.view(view.refund.id))
+    done = await shop.refunding.view(view.refund.id)
     assert done.refund.tel is None  # forgotten once final
     assert TEL not in str(done.attempts) and "5678" not in str(done.attempts)
     assert done.attempts[0].request["refund_tel"] == "***78"
