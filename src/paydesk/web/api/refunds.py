@@ -42,7 +42,7 @@ router = APIRouter(tags=["refunds"],
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Amount = Annotated[int, Field(ge=1, le=10**12)]
 Part = Annotated[int, Field(ge=0, le=10**12)]
-Tel = Annotated[str, Field(pattern=REFUND_TEL_PATTERN, max_length=13,
+Tel = Annotated[str, Field(pattern=REFUND_TEL_PATTERN, max_length=14,
                            description="The refund holder's phone: digits, hyphens optional "
                            "(010-1234-5678).")]  # fmt: skip
 INLINE_SECONDS = 8.0
