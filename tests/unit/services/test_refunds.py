@@ -289,6 +289,26 @@ async def test_an_open_refund_whose_job_died_gets_a_new_one_from_the_sweep(shop:
     assert len(keys) == 2 and keys[1].startswith(f"{RUN_REFUND}:{view.refund.id}:sweep:")
 
 
+@pytest.mark.parametrize(("fields", "waiting"), [
+    ({"pay_method": "vbank", "pg_provider": "nice"}, "needs_refund_account"),
+    ({"pay_method": "card", "pg_provider": "smartro"}, "needs_refund_tel"),
+])  # fmt: skip
+async def test_a_refund_waiting_for_the_merchants_input_gets_no_job_from_the_sweep(
+    shop: Shop, fields: dict[str, str], waiting: str
+) -> None:
+    pid = await shop.product(5)
+    order = await shop.order((pid, 1))
+    await shop.held(order, "imp_1")
+    await shop.settlement.apply(shop.says(order, "imp_1", amount=PRICE - 1, **fields))
+    [owed] = await shop.refunds("imp_1")
+    assert await shop.refunding.run(owed.id) == waiting  # what its job does: the refund waits
+    async with shop.store.transaction() as uow:
+        for job in await uow.jobs.claim("w", shop.clock.now(), lease=timedelta(minutes=1)):
+            assert await uow.jobs.complete(job.id, "w", shop.clock.now())
+    await HoldSweep(shop.store, shop.clock).sweep()  # type: ignore[arg-type]
+    assert [j.state for j in shop.store.jobs(RUN_REFUND)] == ["done"]
+
+
 async def test_vbank_quiet_hours_refuse_now_and_name_when_to_come_back(shop: Shop) -> None:
     order = await paid_order(shop, pay_method="vbank", pg_provider="ksnet")
     oid = await order_id(shop, order)
