@@ -414,7 +414,10 @@ async def test_a_refund_waiting_for_the_holders_phone_is_given_it_on_the_order_p
     order = await shop.order_state(merchant_uid)
     [owed] = order["refunds"]
     assert (order["status"], owed["state"]) == ("flagged", "needs_refund_tel")
-    assert 'data-testid="count-needs-input">1<' in (await staff.get("/admin")).text
+    board = (await staff.get("/admin")).text
+    assert 'data-testid="count-needs-tel">1<' in board
+    assert 'data-testid="count-needs-input">0<' in board
+    assert 'href="/admin/payments?attention=needs_refund_tel"' in board
     found = await staff.get("/admin/payments", params={"attention": "needs_refund_tel"})
     assert order_ids(found.text) == [order["id"]]
     found = await staff.get("/admin/payments", params={"attention": "needs_refund_account"})

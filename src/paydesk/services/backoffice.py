@@ -97,7 +97,8 @@ class Dashboard:
     pending: int  # orders awaiting payment: pending (not expired) or held by a confirm
     unverified: int  # a result arrived but could not be checked with i'mport yet
     unknown: int  # payments and refunds whose outcome at i'mport is unknown
-    needs_input: int  # refunds waiting for a refund account or the holder's phone
+    needs_input: int  # refunds waiting for a refund account
+    needs_tel: int  # refunds waiting for the holder's phone alone (Smartro's old module)
     flagged: int  # paid but not fulfillable: a refund is owed
     orders_by_status: dict[str, int]
     unknown_by_kind: dict[str, int]  # payment_unknown, refund_sending, refund_unknown
@@ -213,7 +214,8 @@ class Backoffice:
             pending=orders.get("pending", 0) + orders.get("held", 0),
             unverified=orders.get("unverified", 0),
             unknown=sum(n for k, n in unknown.items() if k not in _NEEDS_INPUT),
-            needs_input=sum(unknown.get(k, 0) for k in _NEEDS_INPUT),
+            needs_input=unknown.get("refund_needs_refund_account", 0),
+            needs_tel=unknown.get("refund_needs_refund_tel", 0),
             flagged=orders.get("flagged", 0), orders_by_status=orders,
             unknown_by_kind={k: n for k, n in unknown.items() if k not in _NEEDS_INPUT},
             reconciliation=finished, last_sweep=latest[0] if latest else None,

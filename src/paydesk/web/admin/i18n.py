@@ -108,6 +108,7 @@ LABELS: dict[str, dict[str, str]] = {
     "dashboard.unverified": {"ko": "미검증", "en": "Unverified"},
     "dashboard.unknown": {"ko": "결과 불명", "en": "Outcome unknown"},
     "dashboard.needs_input": {"ko": "환불 계좌 필요", "en": "Refund account needed"},
+    "dashboard.needs_tel": {"ko": "예금주 연락처 필요", "en": "Holder's phone needed"},
     "dashboard.flagged": {"ko": "환불 필요 (주문 처리 불가)", "en": "Refund owed (flagged)"},
     "dashboard.reconciliation": {"ko": "대사 (i'mport와 장부 비교)", "en": "Reconciliation"},
     "dashboard.no_reconciliation": {
