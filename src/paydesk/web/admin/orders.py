@@ -169,7 +169,7 @@ async def supply_tel(
 
 
 async def _supplied(
-    request: Request, services: Any, t: Translator, back: str, view: RefundView
+    request: Request, services: ServicesDep, t: Translator, back: str, view: RefundView
 ) -> Response:
     """Run a refund just given its input at once, and say where it stands."""
     if view.job_key:
