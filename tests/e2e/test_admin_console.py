@@ -368,3 +368,79 @@ async def test_a_refund_waiting_for_an_account_is_given_one_on_the_order_page(
     assert cancelled_at_emulator(emu, payment["imp_uid"]) == 200
     [done] = (await shop.order_state(merchant_uid))["refunds"]
     assert done["state"] == "succeeded"
+
+
+async def test_an_old_smartro_card_order_is_refunded_with_only_the_holders_phone(
+    shop: Shop, emu: EmulatorClient, staff: httpx.AsyncClient
+) -> None:
+    """Old smartro needs refund_tel on a card's cancel and no account: the form asks for the
+    phone alone, checks its shape, and the cancel goes with it."""
+    order = await paid_order(shop, emu, pay_method="card", pg="smartro")
+    page = await staff.get(f"/admin/orders/{order['id']}")
+    assert 'data-testid="refund-tel"' in page.text and 'name="refund_tel"' in page.text
+    assert 'name="refund_holder"' not in page.text
+    url = f"/admin/orders/{order['id']}/refunds"
+    form = await refund_form(staff, order["id"])
+    missing = await staff.post(url, data={**form, "reason": "고객 요청"})
+    assert missing.status_code == 422 and "예금주 연락처가 필요합니다" in missing.text
+    for bad in ("12", "010-1234-567a", "+82-10-1234-5678"):
+        form = await refund_form(staff, order["id"])
+        answer = await staff.post(url, data={**form, "reason": "x", "refund_tel": bad})
+        assert answer.status_code == 422 and "연락처는 숫자와" in answer.text, bad
+    assert (await shop.order_state(order["merchant_uid"]))["refunds"] == []
+
+    form = await refund_form(staff, order["id"])
+    answer = await staff.post(url, data={**form, "reason": "고객 요청",
+                                         "refund_tel": "010-2718-2818"})  # fmt: skip
+    assert answer.status_code == 303
+    page = await staff.get(answer.headers["location"])
+    kind, text = flash(page.text)
+    assert kind == "ok" and "환불 완료" in text, text
+    assert "2718" not in page.text and "***18" in page.text  # masked in the attempt's request
+    assert cancelled_at_emulator(emu, order["payments"][0]["imp_uid"]) == 30_000
+
+
+async def test_a_refund_waiting_for_the_holders_phone_is_given_it_on_the_order_page(
+    shop: Shop, emu: EmulatorClient, staff: httpx.AsyncClient
+) -> None:
+    product = await shop.product("mug", stock=1, price=50_000)
+    placed = await shop.order((product["id"], 1), pay_method="card", pg="smartro")
+    merchant_uid = placed["request_pay"]["merchant_uid"]
+    payment = seed(emu, merchant_uid=merchant_uid, amount=200, pay_method="card", pg="smartro")
+    body = {"imp_uid": payment["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
+    assert (await shop.http.post("/iamport/webhook", json=body)).status_code == 200
+    await webhook_jobs_settled(shop.database)
+    await shop.run_worker()  # the refund owed for the wrong amount has no phone to go with
+    order = await shop.order_state(merchant_uid)
+    [owed] = order["refunds"]
+    assert (order["status"], owed["state"]) == ("flagged", "needs_refund_tel")
+    board = (await staff.get("/admin")).text
+    assert 'data-testid="count-needs-tel">1<' in board
+    assert 'data-testid="count-needs-input">0<' in board
+    assert 'href="/admin/payments?attention=needs_refund_tel"' in board
+    found = await staff.get("/admin/payments", params={"attention": "needs_refund_tel"})
+    assert order_ids(found.text) == [order["id"]]
+    found = await staff.get("/admin/payments", params={"attention": "needs_refund_account"})
+    assert order_ids(found.text) == []
+
+    page = await staff.get(f"/admin/orders/{order['id']}")
+    assert "예금주 연락처 필요" in page.text and 'data-testid="supply-account"' not in page.text
+    action = f"/admin/orders/{order['id']}/refunds/{owed['id']}/tel"
+    assert f'action="{action}"' in page.text
+    for bad in ("", "010-12"):
+        answer = await staff.post(action, data={"csrf_token": csrf_of(page.text),
+                                                "refund_tel": bad})  # fmt: skip
+        kind, text = flash((await staff.get(answer.headers["location"])).text)
+        assert kind == "error" and "연락처는 숫자와" in text, text
+    no_csrf = await staff.post(action, data={"refund_tel": "010-1618-0339"})
+    assert no_csrf.status_code in (400, 403)
+    given = {"csrf_token": csrf_of(page.text), "refund_tel": "010-1618-0339"}
+    answer = await staff.post(action, data=given)
+    page = await staff.get(answer.headers["location"])
+    kind, text = flash(page.text)
+    assert kind == "ok" and "환불 완료" in text, text
+    assert "1618" not in page.text and "***39" in page.text
+    again = await staff.post(action, data=given)  # a second click: nothing more to do
+    kind, text = flash((await staff.get(again.headers["location"])).text)
+    assert kind == "error" and "기다리고 있지 않습니다" in text
+    assert cancelled_at_emulator(emu, payment["imp_uid"]) == 200

@@ -22,10 +22,11 @@ import pytest
 
 from paydesk.logs import configure_logging
 from tests.support.auth import TEST_SECRET_KEY
-from tests.support.emulator import DEMO_SECRET, EmulatorClient
+from tests.support.emulator import DEMO_SECRET, EmulatorClient, seed
 from tests.support.window_http import WindowClient
 
-from .harness import Shop, delivered, eventually
+from .harness import Shop, delivered, eventually, webhook_jobs_settled
+from .test_refunds_api import paid_order, refund, settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -98,6 +99,41 @@ async def test_a_payment_at_debug_leaks_nothing(
     assert {leak: lines for leak, lines in found.items() if lines} == {}
     traced = [r for r in records if r["request_id"] == "trace-me-42"]
     assert any(r["logger"] == "uvicorn.access" for r in traced)
+
+
+async def test_a_refund_with_only_the_holders_phone_at_debug_leaks_no_phone(
+    debug_logs: io.StringIO, shop: Shop, emu: EmulatorClient
+) -> None:
+    """Old smartro's card refund carries ``refund_tel`` alone: asked with it, and owed then
+    given it through ``POST /api/refunds/{id}/tel``; the phone is in no log record."""
+    tel = "010-3141-5926"
+    asked, asked_uid = await paid_order(shop, emu, pay_method="card", pg="smartro")
+    answer = await refund(shop, asked["id"], refund_tel=tel)
+    assert answer.json()["state"] == "succeeded", answer.text
+
+    product = await shop.product("log-mug", stock=1, price=50_000)
+    placed = await shop.order((product["id"], 1), pay_method="card", pg="smartro")
+    merchant_uid = placed["request_pay"]["merchant_uid"]
+    paid = seed(emu, merchant_uid=merchant_uid, amount=300, pay_method="card", pg="smartro")
+    webhook = {"imp_uid": paid["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
+    assert (await shop.http.post("/iamport/webhook", json=webhook)).status_code == 200
+    await webhook_jobs_settled(shop.database)
+    await settle(shop)
+    order = await shop.order_state(merchant_uid)
+    [owed] = (await shop.http.get(f"/api/orders/{order['id']}/refunds")).json()
+    assert owed["state"] == "needs_refund_tel"
+    given = await shop.http.post(f"/api/refunds/{owed['id']}/tel", json={"refund_tel": tel})
+    assert given.json()["state"] == "succeeded", given.text
+    for imp_uid in (asked_uid, paid["imp_uid"]):
+        assert emu.get(f"/payments/{imp_uid}").json()["response"]["status"] == "cancelled"
+
+    text = debug_logs.getvalue()
+    records = [json.loads(line) for line in text.splitlines()]
+    # the cancels really were logged at DEBUG (the client's lines, the server's access lines)
+    assert any(r["logger"] == "paydesk.iamport" and "cancel" in r["message"] for r in records)
+    assert any(f"/api/refunds/{owed['id']}/tel" in r["message"] for r in records)
+    for leak in (tel, tel.replace("-", ""), "3141-5926", "31415926"):
+        assert leak not in text, [r["message"] for r in records if leak in json.dumps(r)]
 
 
 def _pay_with(window: WindowClient, placed: dict[str, Any]) -> dict[str, Any]:

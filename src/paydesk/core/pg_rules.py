@@ -51,6 +51,10 @@ REFUND_TEL_METHODS: Final[dict[str, frozenset[str] | None]] = {
 }
 #: PGs that need ``refund_tel`` on some refunds.
 REFUND_TEL_PGS: Final = frozenset(REFUND_TEL_METHODS)
+#: A Korean phone number as ``refund_tel`` takes it: digits, hyphens optional between the
+#: groups (010-1234-5678, 01012345678, 02-123-4567, 031-1234-5678, 0504-1234-5678,
+#: 1588-1234); at most 14 characters, within i'mport's 16.
+REFUND_TEL_PATTERN: Final = r"^(?:0[0-9]{1,3}-?[0-9]{3,4}|1[0-9]{3})-?[0-9]{4}$"
 #: PGs that issue billing keys in their window / through the REST API (§9.2).
 BILLING_KEY_WINDOW_PGS: Final = frozenset(
     "tosspayments kcp_billing html5_inicis danal_tpay danal kicc mobilians smartro_v2 welcome "

@@ -22,6 +22,7 @@ cannot overwrite each other's outcome.
         ▲                 │ ├──lost──────────▶ unknown ──reconciled: absent──▶ requested
         │                 │ ├──not sent / retryable──▶ requested
         │                 │ ├──needs input──▶ needs_refund_account ──input given──▶ requested
+        │                 │ │             └─────▶ needs_refund_tel ──────tel given──▶ requested
         │                 │ └──permanent────▶ failed
         └──────────────── unknown ──reconciled: booked──▶ succeeded
 
@@ -39,6 +40,7 @@ __all__ = [
     "IN_FLIGHT",
     "OPEN",
     "REFUND_MOVES",
+    "WAITING",
     "Classification",
     "RefundState",
     "after_attempt",
@@ -53,6 +55,7 @@ class RefundState(StrEnum):
     SENDING = "sending"  # a cancel may have left: reconcile before anything else
     UNKNOWN = "unknown"  # a cancel left and its answer was lost
     NEEDS_REFUND_ACCOUNT = "needs_refund_account"  # i'mport needs more (a vbank's refund account)
+    NEEDS_REFUND_TEL = "needs_refund_tel"  # the PG needs the holder's phone only (old smartro)
     SUCCEEDED = "succeeded"  # a cancellation in i'mport's history is booked to it
     FAILED = "failed"  # refused for good (or dismissed); nothing was refunded
 
@@ -72,16 +75,23 @@ S = RefundState
 
 #: Every move a refund can make (staying put is always allowed).
 REFUND_MOVES: Final[Mapping[RefundState, frozenset[RefundState]]] = {
-    S.REQUESTED: frozenset({S.SENDING, S.NEEDS_REFUND_ACCOUNT, S.SUCCEEDED, S.FAILED}),
-    S.SENDING: frozenset({S.SUCCEEDED, S.UNKNOWN, S.REQUESTED, S.NEEDS_REFUND_ACCOUNT, S.FAILED}),
+    S.REQUESTED: frozenset(
+        {S.SENDING, S.NEEDS_REFUND_ACCOUNT, S.NEEDS_REFUND_TEL, S.SUCCEEDED, S.FAILED}
+    ),
+    S.SENDING: frozenset(
+        {S.SUCCEEDED, S.UNKNOWN, S.REQUESTED, S.NEEDS_REFUND_ACCOUNT, S.NEEDS_REFUND_TEL, S.FAILED}
+    ),
     S.UNKNOWN: frozenset({S.SUCCEEDED, S.REQUESTED}),
     S.NEEDS_REFUND_ACCOUNT: frozenset({S.REQUESTED, S.SUCCEEDED, S.FAILED}),
+    S.NEEDS_REFUND_TEL: frozenset({S.REQUESTED, S.SUCCEEDED, S.FAILED}),
     S.SUCCEEDED: frozenset(),
     S.FAILED: frozenset(),
 }
 
+#: Refunds waiting for the merchant's input: nothing runs them until it is given.
+WAITING: Final = frozenset({S.NEEDS_REFUND_ACCOUNT, S.NEEDS_REFUND_TEL})
 #: Refunds that still hold their amount against the payment's balance.
-OPEN: Final = frozenset({S.REQUESTED, S.SENDING, S.UNKNOWN, S.NEEDS_REFUND_ACCOUNT})
+OPEN: Final = frozenset({S.REQUESTED, S.SENDING, S.UNKNOWN, *WAITING})
 #: Refunds whose cancel may be at i'mport now: one per payment at a time.
 IN_FLIGHT: Final = frozenset({S.SENDING, S.UNKNOWN})
 

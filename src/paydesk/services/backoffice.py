@@ -24,7 +24,7 @@ order's timeline, the retry queue. Read-only, over our books (nothing asks i'mpo
 Filters are a ``TransactionQuery`` (``store.backoffice``); ``parse_filters(params)``
 reads one from a page's query parameters (``imp_uid``, ``merchant_uid``,
 ``apply_num``, ``pg_tid``, ``buyer``, ``status``, ``method``, ``attention``
-(``unknown`` or ``needs_refund_account``), ``date_from``, ``date_to``: Korean calendar
+(``unknown``, ``needs_refund_account`` or ``needs_refund_tel``), ``date_from``, ``date_to``: Korean calendar
 days ``YYYY-MM-DD``, both inclusive) and raises
 ``InvalidFilters`` (a ``ValueError``) with a message fit for the page.
 """
@@ -63,6 +63,8 @@ __all__ = [
 MAX_PER_PAGE: Final = 100
 EXPORT_CHUNK: Final = 500
 MAX_DAYS: Final = 92
+#: ``unknown_counts`` keys of refunds waiting for the merchant's input, not for i'mport.
+_NEEDS_INPUT: Final = ("refund_needs_refund_account", "refund_needs_refund_tel")
 #: The query parameters ``parse_filters`` reads.
 FILTER_FIELDS: Final = ("imp_uid", "merchant_uid", "apply_num", "pg_tid", "buyer", "status",
                         "method", "attention", "date_from", "date_to")  # fmt: skip
@@ -96,6 +98,7 @@ class Dashboard:
     unverified: int  # a result arrived but could not be checked with i'mport yet
     unknown: int  # payments and refunds whose outcome at i'mport is unknown
     needs_input: int  # refunds waiting for a refund account
+    needs_tel: int  # refunds waiting for the holder's phone alone (Smartro's old module)
     flagged: int  # paid but not fulfillable: a refund is owed
     orders_by_status: dict[str, int]
     unknown_by_kind: dict[str, int]  # payment_unknown, refund_sending, refund_unknown
@@ -210,10 +213,11 @@ class Backoffice:
             currency=self._currency, today=series[-1], series=series,
             pending=orders.get("pending", 0) + orders.get("held", 0),
             unverified=orders.get("unverified", 0),
-            unknown=sum(n for k, n in unknown.items() if k != "refund_needs_refund_account"),
-            needs_input=unknown.get("refund_needs_refund_account", 0), flagged=orders.get("flagged", 0),
-            orders_by_status=orders,
-            unknown_by_kind={k: n for k, n in unknown.items() if k != "refund_needs_refund_account"},
+            unknown=sum(n for k, n in unknown.items() if k not in _NEEDS_INPUT),
+            needs_input=unknown.get("refund_needs_refund_account", 0),
+            needs_tel=unknown.get("refund_needs_refund_tel", 0),
+            flagged=orders.get("flagged", 0), orders_by_status=orders,
+            unknown_by_kind={k: n for k, n in unknown.items() if k not in _NEEDS_INPUT},
             reconciliation=finished, last_sweep=latest[0] if latest else None,
             drift=sum(finished.counts.values()) if finished else 0,
             retrying=retrying, dead=jobs.get("dead", 0), jobs_by_state=jobs,

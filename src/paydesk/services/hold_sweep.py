@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ..core.clock import Clock
-from ..core.refund_lifecycle import RefundState
+from ..core.refund_lifecycle import WAITING
 from ..store import NewJob, UnitOfWork, UnitsOfWork
 from ..store.sweeps import Awaited
 from .job_kinds import (
@@ -104,7 +104,7 @@ class HoldSweep:
         interval = int(now.timestamp() // self._policy.every.total_seconds())
         jobs = []
         for refund in await uow.refunds.open_ones():
-            if refund.state == RefundState.NEEDS_REFUND_ACCOUNT:
+            if refund.state in WAITING:
                 continue
             if await uow.jobs.live(f"{RUN_REFUND}:{refund.id}"):
                 continue

@@ -9,7 +9,7 @@ side, exact major-unit amounts on the wire.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -45,11 +45,13 @@ class PaymentsApi(Protocol):
 
 @dataclass(frozen=True)
 class RefundParts:
-    """What a cancel may carry besides the amount: tax parts and a virtual account's refund account."""
+    """What a cancel may carry besides the amount: tax parts, a virtual account's refund
+    account, and the holder's phone (``refund_tel``, with or without the account)."""
 
     tax_free: Money | None = None
     vat_amount: Money | None = None
     account: RefundAccount | None = None
+    tel: str | None = field(default=None, repr=False)
 
 
 def wire_amount(money: Money) -> int | Decimal:
@@ -91,7 +93,7 @@ class IamportPayments:
             refund_holder=account.holder if account else None,
             refund_bank=account.bank if account else None,
             refund_account=account.account if account else None,
-            refund_tel=account.tel if account else None,
+            refund_tel=parts.tel or (account.tel if account else None),
         )  # fmt: skip
 
     async def account_holder(self, bank: str, account: str) -> str:

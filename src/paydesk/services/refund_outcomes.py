@@ -5,7 +5,7 @@
 | not-sent | connection refused, DNS, a pool timeout | ``requested`` again; retried with backoff |
 | unknown | no answer, a 5xx on the write | ``unknown``; the payment is re-read before anything else |
 | rejected-retryable | a PG's temporary failure, the books differed (checksum) | ``requested``; retried (after a re-read) |
-| needs-input | a virtual account's refund account is missing | ``needs_refund_account`` until the merchant supplies it |
+| needs-input | a virtual account's refund account is missing, or only the holder's phone | ``needs_refund_account`` (``needs_refund_tel`` when i'mport names ``refund_tel`` alone) until the merchant supplies it |
 | rejected-permanent | already cancelled, over the balance, a PG rule | ``failed`` (after a re-read) |
 
 Messages are i'mport's own (reference §10); nothing outside this module

@@ -26,7 +26,7 @@ overlapping runs of one refund cannot turn a success into a failure.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,12 +34,19 @@ from ..core.clock import Clock
 from ..core.money import Money
 from ..core.orders import OrderStatus
 from ..core.pg_rules import RefundCase, RuleRefusal, refund_refusal
-from ..core.refund_lifecycle import IN_FLIGHT, OPEN, Classification, RefundState, after_attempt
+from ..core.refund_lifecycle import (
+    IN_FLIGHT,
+    OPEN,
+    WAITING,
+    Classification,
+    RefundState,
+    after_attempt,
+)
 from ..core.taxes import VAT_PGS, RefundTaxes, refund_taxes
 from ..iamport import IamportError, NotFound, Payment
 from ..store import OrderRecord, UnitOfWork, UnitsOfWork
 from ..store.ledger_records import AttemptRecord, PaymentRecord, RefundAccount, RefundRecord
-from ..store.refund_book import NewRefund, account_values
+from ..store.refund_book import NewRefund, account_values, tel_values
 from .errors import NotOnRecord, RefundPending, RefundRefused, TryLater
 from .iamport_port import PaymentsApi, RefundParts
 from .job_kinds import RUN_REFUND, refund_job
@@ -62,7 +69,11 @@ class RefundPolicy:
 
 @dataclass(frozen=True)
 class RefundAsk:
-    """A merchant's refund request; ``amount`` None = everything left."""
+    """A merchant's refund request; ``amount`` None = everything left.
+
+    ``tel`` is the holder's phone (``refund_tel``) where the PG needs it without a refund
+    account (old smartro's card cancels); with an account it may also come as its ``tel``.
+    """
 
     reason: str
     amount: Money | None = None
@@ -70,6 +81,12 @@ class RefundAsk:
     vat_amount: Money | None = None
     account: RefundAccount | None = None
     requested_by: str | None = None
+    tel: str | None = field(default=None, repr=False)
+
+    @property
+    def refund_tel(self) -> str | None:
+        """The phone to send: given on its own, else the account's."""
+        return self.tel or (self.account.tel if self.account else None)
 
 
 @dataclass(frozen=True)
@@ -131,12 +148,13 @@ class Refunds:
             if isinstance(parts, RuleRefusal):
                 raise _refused(parts, now)
             refusal = refund_refusal(_case(payment, amount, balance, ask.reason, now,
-                                           ask.account, parts.tax_free, parts.vat_amount))  # fmt: skip
+                                           ask.account, ask.refund_tel, parts.tax_free,
+                                           parts.vat_amount))  # fmt: skip
             if refusal is not None:
                 raise _refused(refusal, now)
             new = NewRefund(record.id, order.imp_uid, amount, ask.reason, "merchant",
                             parts.tax_free, parts.vat_amount, ask.account,
-                            ask.requested_by)  # fmt: skip
+                            ask.requested_by, ask.refund_tel)  # fmt: skip
             refund_id = await uow.refunds.add(new, now)
             job = refund_job(refund_id, now, self._policy.attempts)
             await uow.jobs.enqueue([job], now)
@@ -155,22 +173,50 @@ class Refunds:
     ) -> RefundView:
         """Give a refund waiting for a refund account its account, and queue it again.
 
-        Raises ``NotOnRecord``, and ``RefundRefused`` when the refund is not waiting
-        for input or the holder does not match the account.
+        An account without a phone keeps a phone given before. Raises ``NotOnRecord``,
+        and ``RefundRefused`` when the refund is not waiting for an account or the holder
+        does not match the account.
         """
         await self._check_holder(account)
+        values = account_values(account)
+        if account.tel is None:
+            del values["refund_tel"]
+        return await self._supply(refund_id, order_id, RefundState.NEEDS_REFUND_ACCOUNT,
+                                  "account", values)  # fmt: skip
+
+    async def supply_tel(
+        self, refund_id: int, tel: str, *, order_id: int | None = None
+    ) -> RefundView:
+        """Give a refund waiting for the holder's phone (``needs_refund_tel``) the phone, and
+        queue it again: old smartro's card cancel needs ``refund_tel`` and no account.
+
+        Raises ``NotOnRecord``, and ``RefundRefused`` when the refund is not waiting for a
+        phone (one waiting for a whole account gets it with the account).
+        """
+        return await self._supply(refund_id, order_id, RefundState.NEEDS_REFUND_TEL, "tel",
+                                  tel_values(tel))  # fmt: skip
+
+    async def _supply(
+        self,
+        refund_id: int,
+        order_id: int | None,
+        waiting: RefundState,
+        what: str,
+        values: dict[str, Any],
+    ) -> RefundView:
+        """Move a refund from ``waiting`` back to ``requested`` with ``values``; queue it."""
         async with self._db.transaction() as uow:
             now = self._clock.now()
             refund = await uow.refunds.get(refund_id)
             if refund is None or (order_id is not None and refund.order_id != order_id):
                 raise NotOnRecord(refund_id)
-            moved = await uow.refunds.move(refund_id, [RefundState.NEEDS_REFUND_ACCOUNT],
-                                           RefundState.REQUESTED, now, last_error=None,
-                                           **account_values(account))  # fmt: skip
+            moved = await uow.refunds.move(refund_id, [waiting], RefundState.REQUESTED, now,
+                                           last_error=None, **values)  # fmt: skip
             if not moved:
+                wanted = "a refund account" if what == "account" else "the holder's phone"
                 raise RefundRefused("not_waiting", f"Refund {refund_id} is {refund.state}, "
-                                    "not waiting for a refund account.", status=409)  # fmt: skip
-            key = f"{RUN_REFUND}:{refund_id}:account:{now.timestamp():.0f}"
+                                    f"not waiting for {wanted}.", status=409)  # fmt: skip
+            key = f"{RUN_REFUND}:{refund_id}:{what}:{now.timestamp():.0f}"
             await uow.jobs.enqueue([refund_job(refund_id, now, self._policy.attempts, key=key)],
                                    now)  # fmt: skip
         view = await self.view(refund_id)
@@ -235,7 +281,7 @@ class Refunds:
             return prepared
         refund, amount, checksum, attempt_id = prepared
         reason = refund.reason if refund.origin != "auto" else REASON_PREFIX + refund.reason
-        parts = RefundParts(refund.tax_free, refund.vat_amount, refund.account)
+        parts = RefundParts(refund.tax_free, refund.vat_amount, refund.account, refund.tel)
         try:
             answer = await self._api.refund(refund.imp_uid, amount=amount, checksum=checksum,
                                             reason=reason, parts=parts)  # fmt: skip
@@ -276,14 +322,12 @@ class Refunds:
             if record is not None and refund.origin == "auto" and refund.tax_free is None:
                 refund = await _auto_taxes(uow, refund, record, payment, amount, balance)
             refusal = refund_refusal(_case(payment, amount, balance, refund.reason, now,
-                                           refund.account, refund.tax_free, refund.vat_amount,
-                                           cancels))  # fmt: skip
+                                           refund.account, refund.tel, refund.tax_free,
+                                           refund.vat_amount, cancels))  # fmt: skip
             if refusal is not None:
                 if refusal.later:
                     raise RefundPending(refusal.message, retry_after=_wait(refusal, now))
-                state = (
-                    RefundState.NEEDS_REFUND_ACCOUNT if refusal.needs_input else RefundState.FAILED
-                )
+                state = _waiting_for(refusal.rule) if refusal.needs_input else RefundState.FAILED
                 return await self._end(uow, refund, state, f"{refusal.rule}: {refusal.message}")
             moved = await uow.refunds.move(refund_id, [RefundState.REQUESTED],
                                            RefundState.SENDING, now, checksum=balance.amount,
@@ -300,6 +344,8 @@ class Refunds:
         if isinstance(error, BOOKS_DIFFER):
             await self._refresh(refund.imp_uid)  # may settle it (a cancel we had not heard of)
         after = after_attempt(classification)
+        if after in WAITING:
+            after = _waiting_for(_missing(str(error)))
         async with self._db.transaction() as uow:
             moved = await uow.refunds.move(refund.id, [RefundState.SENDING], after,
                                            self._clock.now(), last_error=str(error))  # fmt: skip
@@ -403,6 +449,7 @@ def _case(
     reason: str,
     now: datetime,
     account: RefundAccount | None,
+    tel: str | None,
     tax_free: Money | None,
     vat_amount: Money | None,
     cancels: int | None = None,
@@ -412,8 +459,25 @@ def _case(
         amount=amount, balance=balance,
         cancels_so_far=payment.cancellations if cancels is None else cancels,
         reason=reason, now=now, has_refund_account=account is not None,
-        has_refund_tel=bool(account and account.tel), tax_free=tax_free, vat_amount=vat_amount,
+        has_refund_tel=bool(tel), tax_free=tax_free, vat_amount=vat_amount,
     )  # fmt: skip
+
+
+def _waiting_for(rule: str) -> RefundState:
+    """The state of a refund waiting for what ``rule`` misses: only the phone, or an account."""
+    return (
+        RefundState.NEEDS_REFUND_TEL if rule == "refund_tel" else RefundState.NEEDS_REFUND_ACCOUNT
+    )
+
+
+def _missing(message: str) -> str:
+    """What i'mport's refusal asks for: the phone alone when it names no account field."""
+    if "refund_tel" in message and not any(f in message for f in _ACCOUNT_FIELDS):
+        return "refund_tel"
+    return "refund_account"
+
+
+_ACCOUNT_FIELDS = ("refund_holder", "refund_bank", "refund_account")
 
 
 def _refused(refusal: RuleRefusal, now: datetime) -> RefundRefused:
@@ -437,7 +501,7 @@ def _sum(amounts: Any, currency: str) -> Money:
 
 
 def _request(refund: RefundRecord, amount: Money, checksum: Money) -> dict[str, Any]:
-    """The cancel as sent, for the attempt log: the refund account masked."""
+    """The cancel as sent, for the attempt log: the refund account and phone masked."""
     request: dict[str, Any] = {"imp_uid": refund.imp_uid, "amount": amount.amount,
                                "checksum": checksum.amount, "reason": refund.reason}  # fmt: skip
     if refund.tax_free:
@@ -447,7 +511,14 @@ def _request(refund: RefundRecord, amount: Money, checksum: Money) -> dict[str, 
     if refund.account:
         request["refund_bank"] = refund.account.bank
         request["refund_account"] = "***" + refund.account.account[-3:]
+    if refund.tel:
+        request["refund_tel"] = _mask_tel(refund.tel)
     return request
+
+
+def _mask_tel(tel: str) -> str:
+    """The holder's phone as the attempt log and the console show it: its last two digits."""
+    return "***" + tel.replace("-", "")[-2:]
 
 
 def _summary(payment: Payment) -> dict[str, Any]:

@@ -21,7 +21,7 @@ __all__ = ["Backlog", "BacklogCounts"]
 #: Order states that wait on i'mport's word (held: confirmed, no outcome yet).
 WAITING_ORDERS = ("held", "unverified", "flagged")
 #: Refund states without a final answer from i'mport.
-WAITING_REFUNDS = ("requested", "sending", "unknown", "needs_refund_account")
+WAITING_REFUNDS = ("requested", "sending", "unknown", "needs_refund_account", "needs_refund_tel")
 
 
 @dataclass(frozen=True)

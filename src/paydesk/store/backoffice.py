@@ -64,7 +64,8 @@ class TransactionQuery:
     order's); ``since`` (inclusive) and ``until`` (exclusive) bound the order's
     creation; ``attention`` picks orders a person should look at: ``unknown`` (a
     payment, or a refund sending or unknown, whose outcome at i'mport is not
-    known) or ``needs_refund_account`` (a refund waiting for a refund account).
+    known), ``needs_refund_account`` (a refund waiting for a refund account) or
+    ``needs_refund_tel`` (one waiting for the holder's phone only).
     """
 
     imp_uid: str | None = None
@@ -79,8 +80,10 @@ class TransactionQuery:
     attention: str | None = None
 
 
+#: Refund states waiting for the merchant's input (an attention kind each).
+_WAITING_STATES = (RefundState.NEEDS_REFUND_ACCOUNT.value, RefundState.NEEDS_REFUND_TEL.value)
 #: The values of ``TransactionQuery.attention``.
-ATTENTION = ("unknown", "needs_refund_account")
+ATTENTION = ("unknown", "needs_refund_account", "needs_refund_tel")
 
 
 @dataclass(frozen=True)
@@ -186,8 +189,8 @@ def _attention(kind: str) -> ColumnElement[bool]:
     def refund_in(states: Iterable[str]) -> ColumnElement[bool]:
         return exists().where(refunds.c.order_id == orders.c.id, refunds.c.state.in_(states))
 
-    if kind == "needs_refund_account":
-        return refund_in([RefundState.NEEDS_REFUND_ACCOUNT.value])
+    if kind in _WAITING_STATES:
+        return refund_in([kind])
     unknown_payment = exists().where(payments.c.order_id == orders.c.id,
                                      payments.c.status == "unknown")  # fmt: skip
     return or_(unknown_payment, refund_in(UNKNOWN_REFUND_STATES))
@@ -253,7 +256,7 @@ class BackofficeQueries:
     async def unknown_counts(self) -> dict[str, int]:
         """Items whose outcome at i'mport is unknown: payments, and refunds by state."""
         query = select(refunds.c.state, func.count()).where(
-            refunds.c.state.in_((*UNKNOWN_REFUND_STATES, RefundState.NEEDS_REFUND_ACCOUNT.value))
+            refunds.c.state.in_((*UNKNOWN_REFUND_STATES, *_WAITING_STATES))
         )
         counts = {
             f"refund_{state}": int(n)

@@ -8,7 +8,7 @@ records and never raw rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -144,6 +144,9 @@ class RefundRecord:
     account: RefundAccount | None = None  # where a virtual account's refund goes
     requested_by: str | None = None
     attempts: int = 0
+    #: The holder's phone (``refund_tel``), with or without an account: old smartro needs
+    #: it on a card's cancel too. PII: kept out of ``repr`` and forgotten once final.
+    tel: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> RefundRecord:
@@ -165,6 +168,7 @@ class RefundRecord:
             last_error=m["last_error"], created_at=m["created_at"], updated_at=m["updated_at"],
             tax_free=money("tax_free"), vat_amount=money("vat_amount"), account=account,
             requested_by=m.get("requested_by"), attempts=m.get("attempts") or 0,
+            tel=m.get("refund_tel"),
         )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ one is), else it is external.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,14 @@ from ..core.refund_lifecycle import IN_FLIGHT, OPEN, RefundState
 from .ledger_records import AttemptRecord, RefundAccount, RefundRecord
 from .tables import refund_attempts, refunds
 
-__all__ = ["MAX_ERROR_CHARS", "OPEN_STATES", "NewRefund", "RefundBook"]
+__all__ = [
+    "MAX_ERROR_CHARS",
+    "OPEN_STATES",
+    "NewRefund",
+    "RefundBook",
+    "account_values",
+    "tel_values",
+]
 
 #: States of a refund of ours that still holds its amount against the balance.
 OPEN_STATES = tuple(state.value for state in OPEN)
@@ -56,6 +63,8 @@ class NewRefund:
     vat_amount: Money | None = None
     account: RefundAccount | None = None
     requested_by: str | None = None
+    #: The holder's phone on its own (old smartro's card cancels); else the account's.
+    tel: str | None = field(default=None, repr=False)
 
     def values(self, now: datetime) -> dict[str, Any]:
         return {
@@ -66,15 +75,23 @@ class NewRefund:
             "vat_amount": self.vat_amount.amount if self.vat_amount else None,
             **account_values(self.account), "requested_by": self.requested_by,
             "attempts": 0, "created_at": now, "updated_at": now,
-        }  # fmt: skip
+        } | (tel_values(self.tel) if self.tel else {})  # fmt: skip
 
 
 def account_values(account: RefundAccount | None) -> dict[str, Any]:
-    """The refund-account columns of ``account`` (all None without one)."""
+    """The refund-account columns of ``account`` (all None without one).
+
+    ``refund_tel`` is also the column of a phone given without an account (``tel_values``).
+    """
     if account is None:
         return dict(_NO_ACCOUNT)
     return {"refund_holder": account.holder, "refund_bank": account.bank,
             "refund_account": account.account, "refund_tel": account.tel}  # fmt: skip
+
+
+def tel_values(tel: str) -> dict[str, Any]:
+    """The column of the holder's phone given on its own (a refund waiting for it)."""
+    return {"refund_tel": tel}
 
 
 class RefundBook:

@@ -86,6 +86,39 @@ async def test_a_refund_waiting_for_its_account_keeps_waiting_across_0012(
 
 
 @pytest.mark.asyncio
+async def test_a_refund_parked_for_the_phone_waits_for_the_phone_after_0015(
+    database: Database, database_url: str
+) -> None:
+    """Only the rows our rules parked for ``refund_tel`` move; one waiting for an account
+    stays, and the downgrade brings both back to the state 0014 knew."""
+    await database.dispose()
+    config = alembic_config(database_url)
+    await asyncio.to_thread(in_thread, command.downgrade, config, "0014")
+    async with database.transaction() as uow:
+        for uid, error in (("imp_1", "refund_tel: smartro needs refund_tel with every cancel."),
+                           ("imp_2", "refund_account: A virtual-account refund needs ...")):  # fmt: skip
+            await uow.connection.execute(
+                text("INSERT INTO refunds (imp_uid, amount, currency, reason, state, last_error,"
+                     " created_at, updated_at) VALUES (:uid, 1000, 'KRW', 'r',"
+                     " 'needs_refund_account', :error, :at, :at)"),
+                {"uid": uid, "error": error, "at": NOW},
+            )  # fmt: skip
+    states = text("SELECT state FROM refunds ORDER BY imp_uid")
+    await database.dispose()
+    await asyncio.to_thread(in_thread, command.upgrade, config, "head")
+    async with database.reading() as uow:
+        after = (await uow.connection.execute(states)).scalars().all()
+    assert after == ["needs_refund_tel", "needs_refund_account"]
+    await database.dispose()
+    await asyncio.to_thread(in_thread, command.downgrade, config, "0014")
+    async with database.reading() as uow:
+        before = (await uow.connection.execute(states)).scalars().all()
+    assert before == ["needs_refund_account", "needs_refund_account"]
+    await database.dispose()
+    await asyncio.to_thread(in_thread, command.upgrade, config, "head")
+
+
+@pytest.mark.asyncio
 async def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(
     sqlite_template: Path, tmp_path: Path
 ) -> None:

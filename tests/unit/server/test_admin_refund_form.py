@@ -11,6 +11,7 @@ from paydesk.web.admin.refund_form import (
     new_form_key,
     read_account_form,
     read_refund_form,
+    read_tel_form,
 )
 
 
@@ -79,3 +80,37 @@ def test_the_account_form_needs_a_whole_account() -> None:
         {"refund_holder": "홍길동", "refund_bank": "088", "refund_account": "111-222-333-44"}
     )
     assert (account, errors) == (RefundAccount("홍길동", "088", "11122233344", None), [])
+
+
+def test_the_holders_phone_goes_alone_where_no_account_is_typed() -> None:
+    """Old smartro's card refund: the phone without an account is the ask's ``tel``."""
+    read = read_refund_form({"reason": "x", "refund_tel": " 010-1234-5678 "}, "KRW")
+    assert read.errors == [] and read.ask is not None
+    assert (read.ask.account, read.ask.tel, read.ask.refund_tel) == (None, "010-1234-5678",
+                                                                   "010-1234-5678")  # fmt: skip
+    assert repr("010-1234-5678") not in repr(read.ask)  # kept out of any repr that is logged
+    with_account = read_refund_form({"reason": "x", "refund_holder": "홍", "refund_bank": "004",
+                                     "refund_account": "1234567", "refund_tel": "0212345678"},
+                                    "KRW")  # fmt: skip
+    assert with_account.ask is not None and with_account.ask.refund_tel == "0212345678"
+
+
+@pytest.mark.parametrize(
+    "tel", ["12", "010-1234-567a", "010--1234-5678", "+82-10-1234-5678", "-01012345678",
+            "0101234567890123", "1234-5678-9"],
+)  # fmt: skip
+def test_a_malformed_phone_alone_is_named(tel: str) -> None:
+    read = read_refund_form({"reason": "x", "refund_tel": tel}, "KRW")
+    assert (read.ask, read.errors) == (None, ["refund.error.tel"])
+    assert read_tel_form({"refund_tel": tel}) == (None, ["refund.error.tel"])
+
+
+@pytest.mark.parametrize("tel", ["010-1234-5678", "01012345678", "02-123-4567", "031-1234-5678",
+                                 "1588-1234", "0505-123-4567"])  # fmt: skip
+def test_the_phone_form_takes_korean_numbers(tel: str) -> None:
+    assert read_tel_form({"refund_tel": tel}) == (tel, [])
+
+
+def test_the_phone_form_needs_a_phone() -> None:
+    assert read_tel_form({}) == (None, ["refund.error.tel"])
+    assert read_tel_form({"refund_tel": "   "}) == (None, ["refund.error.tel"])

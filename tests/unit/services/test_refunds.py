@@ -18,6 +18,7 @@ from paydesk.core.money import Money
 from paydesk.core.orders import OrderStatus
 from paydesk.iamport import (
     AlreadyCancelled,
+    ApiError,
     ChecksumMismatch,
     OutcomeUnknown,
 )
@@ -259,8 +260,28 @@ async def test_a_smartro_cancel_waits_for_the_holders_phone_before_anything_is_s
     tampered = shop.says(owed_order, "imp_2", amount=PRICE - 1, pg_provider="smartro")
     await shop.settlement.apply(tampered)
     [owed] = await shop.refunds("imp_2")
-    assert await shop.refunding.run(owed.id) == "needs_refund_account"
+    assert await shop.refunding.run(owed.id) == "needs_refund_tel"  # the phone alone will do
     assert shop.iamport.sent == []  # parked for the merchant, not refused by i'mport
+
+
+@pytest.mark.parametrize(("message", "waiting"), [
+    ("결제취소에 실패하였습니다.(환불계좌 예금주 연락처(refund_tel)가 필요합니다)", "needs_refund_tel"),
+    ("환불계좌 정보가 필요합니다: refund_holder, refund_bank, refund_account, refund_tel",
+     "needs_refund_account"),
+])  # fmt: skip
+async def test_imports_own_ask_for_input_waits_for_what_it_names(
+    shop: Shop, message: str, waiting: str
+) -> None:
+    """A PG whose need our rules do not know: i'mport's refusal names the phone alone (the
+    phone will do) or the account fields too (the account is asked for)."""
+    order = await paid_order(shop, pay_method="card", pg_provider="kicc")
+    view = await shop.refunding.ask(await order_id(shop, order), RefundAsk("r"))
+    shop.iamport.fail_next(ApiError(message, http_status=200, code=1))
+    assert await shop.refunding.run(view.refund.id) == waiting
+    if waiting == "needs_refund_tel":
+        await shop.refunding.supply_tel(view.refund.id, "010-1234-5678")
+        assert await shop.refunding.run(view.refund.id) == "succeeded"
+        assert shop.iamport.sent[-1]["parts"].tel == "010-1234-5678"
 
 
 async def test_a_phone_payment_is_not_partly_refunded_on_a_pg_that_cannot(shop: Shop) -> None:
@@ -287,6 +308,26 @@ async def test_an_open_refund_whose_job_died_gets_a_new_one_from_the_sweep(shop:
     await sweep.sweep()
     keys = sorted(j.dedupe_key or "" for j in shop.store.jobs(RUN_REFUND))
     assert len(keys) == 2 and keys[1].startswith(f"{RUN_REFUND}:{view.refund.id}:sweep:")
+
+
+@pytest.mark.parametrize(("fields", "waiting"), [
+    ({"pay_method": "vbank", "pg_provider": "nice"}, "needs_refund_account"),
+    ({"pay_method": "card", "pg_provider": "smartro"}, "needs_refund_tel"),
+])  # fmt: skip
+async def test_a_refund_waiting_for_the_merchants_input_gets_no_job_from_the_sweep(
+    shop: Shop, fields: dict[str, str], waiting: str
+) -> None:
+    pid = await shop.product(5)
+    order = await shop.order((pid, 1))
+    await shop.held(order, "imp_1")
+    await shop.settlement.apply(shop.says(order, "imp_1", amount=PRICE - 1, **fields))
+    [owed] = await shop.refunds("imp_1")
+    assert await shop.refunding.run(owed.id) == waiting  # what its job does: the refund waits
+    async with shop.store.transaction() as uow:
+        for job in await uow.jobs.claim("w", shop.clock.now(), lease=timedelta(minutes=1)):
+            assert await uow.jobs.complete(job.id, "w", shop.clock.now())
+    await HoldSweep(shop.store, shop.clock).sweep()  # type: ignore[arg-type]
+    assert [j.state for j in shop.store.jobs(RUN_REFUND)] == ["done"]
 
 
 async def test_vbank_quiet_hours_refuse_now_and_name_when_to_come_back(shop: Shop) -> None:

@@ -108,6 +108,7 @@ LABELS: dict[str, dict[str, str]] = {
     "dashboard.unverified": {"ko": "미검증", "en": "Unverified"},
     "dashboard.unknown": {"ko": "결과 불명", "en": "Outcome unknown"},
     "dashboard.needs_input": {"ko": "환불 계좌 필요", "en": "Refund account needed"},
+    "dashboard.needs_tel": {"ko": "예금주 연락처 필요", "en": "Holder's phone needed"},
     "dashboard.flagged": {"ko": "환불 필요 (주문 처리 불가)", "en": "Refund owed (flagged)"},
     "dashboard.reconciliation": {"ko": "대사 (i'mport와 장부 비교)", "en": "Reconciliation"},
     "dashboard.no_reconciliation": {
@@ -165,6 +166,8 @@ LABELS: dict[str, dict[str, str]] = {
     "payments.page": {"ko": "{page} / {pages} 페이지", "en": "Page {page} of {pages}"},
     "attention.unknown": {"ko": "결과 불명", "en": "Outcome unknown"},
     "attention.needs_input": {"ko": "환불 계좌 필요", "en": "Refund account needed"},
+    "attention.needs_refund_account": {"ko": "환불 계좌 필요", "en": "Refund account needed"},
+    "attention.needs_refund_tel": {"ko": "예금주 연락처 필요", "en": "Holder's phone needed"},
     "status.pending": {"ko": "결제 대기", "en": "Pending"},
     "status.held": {"ko": "확인 중", "en": "Held"},
     "status.paid": {"ko": "결제 완료", "en": "Paid"},
@@ -236,6 +239,11 @@ LABELS: dict[str, dict[str, str]] = {
     "refund.bank": {"ko": "은행 코드 (예: 004)", "en": "Bank code (e.g. 004)"},
     "refund.account_number": {"ko": "계좌번호", "en": "Account number"},
     "refund.tel": {"ko": "예금주 연락처", "en": "Holder's phone"},
+    "refund.tel_only": {
+        "ko": "환불 연락처 (이 PG는 취소마다 필요)",
+        "en": "Refund contact (this PG needs it on every cancel)",
+    },
+    "refund.give_tel": {"ko": "예금주 연락처 입력", "en": "Give the holder's phone"},
     "refund.submit": {"ko": "환불하기", "en": "Refund"},
     "refund.not_refundable": {
         "ko": "이 주문은 지금 환불할 수 없습니다.",
@@ -272,8 +280,8 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "No such refund on this order.",
     },
     "refund.rule.not_waiting": {
-        "ko": "이 환불은 환불 계좌를 기다리고 있지 않습니다.",
-        "en": "This refund is not waiting for a refund account.",
+        "ko": "이 환불은 그 입력(환불 계좌 또는 예금주 연락처)을 기다리고 있지 않습니다.",
+        "en": "This refund is not waiting for that (a refund account, or the holder's phone).",
     },
     "refund.invalid": {"ko": "입력을 확인하세요", "en": "Check the form"},
     "refund.error.reason": {
@@ -293,13 +301,15 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "A refund account needs the holder, a bank code (2-4 letters or digits) and an account number (6-20 digits).",
     },
     "refund.error.tel": {
-        "ko": "연락처는 숫자와 -로 8–16자입니다.",
-        "en": "The phone is 8-16 digits and dashes.",
+        "ko": "연락처는 숫자와 -로 입력하세요 (예: 010-1234-5678).",
+        "en": "Type the phone as digits, dashes optional (010-1234-5678).",
     },
     "refund.state.requested": {"ko": "요청됨", "en": "requested"},
     "refund.state.sending": {"ko": "전송 중", "en": "sending"},
     "refund.state.unknown": {"ko": "결과 확인 중", "en": "outcome unknown"},
     "refund.state.needs_input": {"ko": "환불 계좌 필요", "en": "needs a refund account"},
+    "refund.state.needs_refund_account": {"ko": "환불 계좌 필요", "en": "needs a refund account"},
+    "refund.state.needs_refund_tel": {"ko": "예금주 연락처 필요", "en": "needs the holder's phone"},
     "refund.state.succeeded": {"ko": "환불 완료", "en": "succeeded"},
     "refund.state.failed": {"ko": "환불 실패", "en": "failed"},
     "refund.rule.amount": {

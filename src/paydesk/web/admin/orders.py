@@ -26,9 +26,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from ...core.pg_rules import REFUND_TEL_PGS
 from ...core.refund_lifecycle import OPEN
 from ...services.errors import KeyInFlight, KeyReused, NotOnRecord, RefundRefused, TryLater
 from ...services.idempotency import Answer
+from ...services.refunds import RefundView
 from ...services.timeline import TimelineEntry
 from ..deps import ServicesDep
 from .i18n import LABELS, Translator, code_labels, translator
@@ -38,6 +40,7 @@ from .refund_form import (
     new_form_key,
     read_account_form,
     read_refund_form,
+    read_tel_form,
 )
 from .rendering import render, see_other
 from .session import FormStaffDep, Staff, StaffDep
@@ -140,9 +143,38 @@ async def supply_account(
     except TryLater:
         return see_other(request, back, t("refund.try_later"), kind="error")
     log.info("staff user %s gave refund %s its account", staff.username, refund_id)
+    return await _supplied(request, services, t, back, view)
+
+
+@router.post("/orders/{order_id}/refunds/{refund_id}/tel")
+async def supply_tel(
+    request: Request, staff: FormStaffDep, services: ServicesDep, order_id: Id, refund_id: Id
+) -> Response:
+    """Give a refund waiting for the holder's phone (``needs_refund_tel``) the phone; it runs
+    again. The phone is never logged."""
+    t = translator(staff.lang)
+    back = order_url(order_id) + "#timeline"
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    tel, errors = read_tel_form(form)
+    if tel is None:
+        return see_other(request, back, _joined(t, "refund.invalid", errors), kind="error")
+    try:
+        view = await services.refunds.supply_tel(refund_id, tel, order_id=order_id)
+    except NotOnRecord:
+        return see_other(request, back, t("refund.no_such_refund"), kind="error")
+    except RefundRefused as refused:
+        return see_other(request, back, _refusal(t, refused), kind="error")
+    log.info("staff user %s gave refund %s the holder's phone", staff.username, refund_id)
+    return await _supplied(request, services, t, back, view)
+
+
+async def _supplied(
+    request: Request, services: ServicesDep, t: Translator, back: str, view: RefundView
+) -> Response:
+    """Run a refund just given its input at once, and say where it stands."""
     if view.job_key:
         await services.try_now(view.job_key, INLINE_SECONDS)
-    refund = (await services.refunds.view(refund_id)).refund
+    refund = (await services.refunds.view(view.refund.id)).refund
     state = t(f"refund.state.{refund.state}")
     flash = t("refund.done", id=refund.id, amount=f"{refund.amount.amount:,}", state=state)
     return see_other(request, back, flash, kind="error" if refund.state == "failed" else "ok")
@@ -191,6 +223,7 @@ async def _page(
         "remaining": max(0, order.paid_amount - order.refunded_amount - reserved),
         "refundable": order.status in ("paid", "partially_refunded"),
         "account_fields": method in ACCOUNT_METHODS, "method": method,
+        "tel_field": (payment or {}).get("pg_provider") in REFUND_TEL_PGS,
         "form": refund.values if refund else {}, "form_key": new_form_key(),
         "refund_error": error, "code_label": code_labels(translator(staff.lang)),
     }  # fmt: skip

@@ -2,8 +2,9 @@
 
 ``read_refund_form(values, currency)`` turns the submitted fields into a
 ``RefundAsk`` (without ``requested_by``: the page sets that from the form's
-key), or the label keys of what is wrong. It checks the shape of each field
-only; the money rules (the balance, tax-free and VAT parts, the PG's rules)
+key), or the label keys of what is wrong. The holder's phone (``refund_tel``)
+goes with the account, or on its own where the PG needs it without one (old
+smartro's card cancels). It checks the shape of each field only; the money rules (the balance, tax-free and VAT parts, the PG's rules)
 are the refunds service's, which refuses before anything is recorded or sent.
 
 Every form carries a random ``form_key`` (``new_form_key``): submitting the
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...core.money import Money
+from ...core.pg_rules import REFUND_TEL_PATTERN
 from ...services.refunds import RefundAsk
 from ...store.ledger_records import RefundAccount
 
@@ -29,6 +31,7 @@ __all__ = [
     "new_form_key",
     "read_account_form",
     "read_refund_form",
+    "read_tel_form",
 ]
 
 #: The refund account's fields (also the form that gives a waiting refund its account).
@@ -39,7 +42,7 @@ FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _MONEY = re.compile(r"[0-9]{1,13}")
 _BANK = re.compile(r"[0-9A-Za-z]{2,4}")
 _ACCOUNT = re.compile(r"[0-9-]{6,20}")
-_TEL = re.compile(r"[0-9-]{8,16}")
+_TEL = re.compile(REFUND_TEL_PATTERN)
 _MAX = 10**12
 
 
@@ -70,19 +73,28 @@ def _money(text: str, currency: str, *, least: int) -> Money | None:
     return Money(_amount(text, least=least), currency)
 
 
+def _tel(values: Mapping[str, str], errors: list[str]) -> str | None:
+    """The holder's phone as typed (spaces dropped), None when blank."""
+    tel = values.get("refund_tel", "").replace(" ", "")
+    if tel and not _TEL.fullmatch(tel):
+        errors.append("refund.error.tel")
+    return tel or None
+
+
 def _account(values: dict[str, str], errors: list[str]) -> RefundAccount | None:
+    """The refund account, with the phone if one was typed; None when no account field is
+    filled (a phone alone is the ask's ``tel``)."""
     holder, bank = values["refund_holder"], values["refund_bank"]
-    number, tel = values["refund_account"].replace(" ", ""), values["refund_tel"]
-    if not (holder or bank or number or tel):
+    number = values["refund_account"].replace(" ", "")
+    tel = _tel(values, errors)
+    if not (holder or bank or number):
         return None
     if not (holder and len(holder) <= 16 and holder.isprintable() and _BANK.fullmatch(bank)
             and _ACCOUNT.fullmatch(number)):  # fmt: skip
         errors.append("refund.error.account")
-    if tel and not _TEL.fullmatch(tel):
-        errors.append("refund.error.tel")
     if errors:
         return None
-    return RefundAccount(holder, bank, number.replace("-", ""), tel or None)
+    return RefundAccount(holder, bank, number.replace("-", ""), tel)
 
 
 def read_account_form(form: Mapping[str, str]) -> tuple[RefundAccount | None, list[str]]:
@@ -94,6 +106,16 @@ def read_account_form(form: Mapping[str, str]) -> tuple[RefundAccount | None, li
     if account is None and not errors:
         errors.append("refund.error.account")
     return account, errors
+
+
+def read_tel_form(form: Mapping[str, str]) -> tuple[str | None, list[str]]:
+    """The phone of the form that gives a refund waiting for the holder's phone its phone,
+    or what is wrong (label keys)."""
+    errors: list[str] = []
+    tel = _tel({"refund_tel": str(form.get("refund_tel", "")).strip()[:300]}, errors)
+    if tel is None and not errors:
+        errors.append("refund.error.tel")
+    return (None if errors else tel), errors
 
 
 def read_refund_form(form: Mapping[str, str], currency: str) -> RefundForm:
@@ -118,5 +140,7 @@ def read_refund_form(form: Mapping[str, str], currency: str) -> RefundForm:
     errors += account_errors
     if errors:
         return RefundForm(values, None, errors)
-    ask = RefundAsk(reason, parts["amount"], parts["tax_free"], parts["vat_amount"], account)
+    tel = _tel(values, []) if account is None else account.tel
+    ask = RefundAsk(reason, parts["amount"], parts["tax_free"], parts["vat_amount"], account,
+                    tel=tel)  # fmt: skip
     return RefundForm(values, ask, [])

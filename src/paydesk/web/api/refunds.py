@@ -1,11 +1,16 @@
-"""Refunds through the API: ask for one, follow it, give a virtual account's refund its account.
+"""Refunds through the API: ask for one, follow it, give a waiting refund its account or phone.
 
 ``POST /api/orders/{order_id}/refunds`` checks the amount against the local
 refundable balance and the PG's rules *before* anything is sent (a refusal is
 a problem document naming the rule), records the refund, and tries it at once;
 the answer says where it stands (``succeeded``, or ``requested``/``unknown``
-while the worker keeps at it, ``needs_refund_account``, ``failed``). With an
-``Idempotency-Key`` the same request is answered the same refund.
+while the worker keeps at it, ``needs_refund_account``, ``needs_refund_tel``,
+``failed``). With an ``Idempotency-Key`` the same request is answered the same refund.
+
+``refund_tel`` (the holder's phone) goes with a refund account, or on its own where
+the PG needs it without one: old smartro's cancels of every pay method (a card's
+included). A refund that waits for it (``needs_refund_tel``) gets it from
+``POST /api/refunds/{id}/tel``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...core.money import Money
+from ...core.pg_rules import REFUND_TEL_PATTERN
 from ...services.errors import RefundRefused
 from ...services.idempotency import Answer
 from ...services.refunds import RefundAsk, RefundView
@@ -29,13 +35,16 @@ from ..schemas import MAX_ID
 from .inputs import NO_NUL
 from .refused import answered
 
-__all__ = ["AccountIn", "RefundIn", "RefundOut", "router"]
+__all__ = ["AccountIn", "RefundIn", "RefundOut", "TelIn", "router"]
 
 router = APIRouter(tags=["refunds"],
                    responses=AUTH_RESPONSES | problem_responses(400, 404, 422))  # fmt: skip
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Amount = Annotated[int, Field(ge=1, le=10**12)]
 Part = Annotated[int, Field(ge=0, le=10**12)]
+Tel = Annotated[str, Field(pattern=REFUND_TEL_PATTERN, max_length=14,
+                           description="The refund holder's phone: digits, hyphens optional "
+                           "(010-1234-5678).")]  # fmt: skip
 INLINE_SECONDS = 8.0
 
 
@@ -47,7 +56,7 @@ class AccountIn(BaseModel):
     refund_holder: Annotated[str, Field(min_length=1, max_length=16, pattern=NO_NUL)]
     refund_bank: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{2,4}$")]
     refund_account: Annotated[str, Field(pattern=r"^[0-9-]{6,20}$")]
-    refund_tel: Annotated[str, Field(pattern=r"^[0-9-]{8,16}$")] | None = None
+    refund_tel: Tel | None = None
 
     def account(self) -> RefundAccount:
         return RefundAccount(self.refund_holder, self.refund_bank,
@@ -66,7 +75,9 @@ class RefundIn(BaseModel):
     refund_holder: Annotated[str, Field(min_length=1, max_length=16)] | None = None
     refund_bank: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{2,4}$")] | None = None
     refund_account: Annotated[str, Field(pattern=r"^[0-9-]{6,20}$")] | None = None
-    refund_tel: Annotated[str, Field(pattern=r"^[0-9-]{8,16}$")] | None = None
+    refund_tel: Tel | None = Field(default=None, description="The refund holder's phone, "
+                                   "with the account or on its own where the PG needs it "
+                                   "(old smartro: every cancel).")  # fmt: skip
 
     @model_validator(mode="after")
     def _account_whole(self) -> Self:
@@ -85,7 +96,16 @@ class RefundIn(BaseModel):
                                 refund_account=self.refund_account,
                                 refund_tel=self.refund_tel).account()  # fmt: skip
         return RefundAsk(self.reason, money(self.amount), money(self.tax_free),
-                         money(self.vat_amount), account, requested_by)  # fmt: skip
+                         money(self.vat_amount), account, requested_by,
+                         tel=self.refund_tel)  # fmt: skip
+
+
+class TelIn(BaseModel):
+    """The holder's phone of a refund waiting for it (``needs_refund_tel``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refund_tel: Tel
 
 
 class AttemptOut(BaseModel):
@@ -121,7 +141,8 @@ class RefundOut(BaseModel):
     currency: str
     reason: str
     state: str = Field(
-        description="requested, sending, unknown, needs_refund_account, succeeded or failed"
+        description="requested, sending, unknown, needs_refund_account, needs_refund_tel, "
+        "succeeded or failed"
     )
     origin: str | None
     cancellation_id: str | None
@@ -194,6 +215,22 @@ async def supply_account(
     async def action() -> Answer:
         with _refusals():
             view = await answered(services.refunds.supply_account(refund_id, body.account()))
+        if view.job_key:
+            await services.try_now(view.job_key, INLINE_SECONDS)
+        view = await services.refunds.view(refund_id)
+        return Answer(200, RefundOut.of(view).model_dump(mode="json"))
+
+    return await idem.once(body.model_dump(mode="json"), action)
+
+
+@router.post("/api/refunds/{refund_id}/tel", response_model=RefundOut,
+             dependencies=[REFUND], responses=problem_responses(409, 413))  # fmt: skip
+async def supply_tel(refund_id: Id, body: TelIn, services: ServicesDep, idem: IdempotentDep) -> Any:
+    """Give a refund waiting for the holder's phone (``needs_refund_tel``) the phone; it runs again."""
+
+    async def action() -> Answer:
+        with _refusals():
+            view = await answered(services.refunds.supply_tel(refund_id, body.refund_tel))
         if view.job_key:
             await services.try_now(view.job_key, INLINE_SECONDS)
         view = await services.refunds.view(refund_id)
