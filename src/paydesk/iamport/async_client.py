@@ -21,8 +21,8 @@ from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
 from .mapping import read_envelope, translate
 from .paging import Pager
-from .pool import lean_async_transport
 from .surface import Operations
+from .wire import wire_transport
 
 __all__ = ["AsyncIamport"]
 
@@ -54,7 +54,7 @@ class AsyncIamport(ClientCore, Operations):
     ) -> None:
         super().__init__(imp_key, imp_secret, **options)
         self._owns_http = http is None
-        chosen = transport or (lean_async_transport(DEFAULT_LIMITS) if http is None else None)
+        chosen = transport or (wire_transport(DEFAULT_LIMITS) if http is None else None)
         self._http = http or httpx.AsyncClient(transport=chosen, limits=DEFAULT_LIMITS)
         # Our own client: requests go straight to its transport (see ``direct``).
         self._direct = direct_transport(chosen) if http is None else None
