@@ -2,7 +2,9 @@
 
 The same flows as ``Iamport``, driven over an ``httpx.AsyncClient``: one token
 refresh at a time (an asyncio lock), one resend after a 401, bounded retries
-of reads.
+of reads.  A client made here (no ``http=``, no proxy in the environment) sends
+through ``wire.AsyncWireTransport``, not httpx's own async transport, whose
+layers cost more CPU per call than the whole rest of the call (see ``wire``).
 """
 
 from __future__ import annotations

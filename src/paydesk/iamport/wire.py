@@ -376,7 +376,8 @@ class _Connection(asyncio.Protocol):
         chunked = _chunked(request)
         await self._write(head, seconds)
         stream = request.stream
-        assert isinstance(stream, AsyncIterable)
+        if not isinstance(stream, AsyncIterable):  # as httpx's own async transport refuses it
+            raise RuntimeError("Attempted to send a sync request with an AsyncClient instance.")
         async for part in stream:
             if part:
                 await self._write(b"%x\r\n%b\r\n" % (len(part), part) if chunked else part, seconds)
