@@ -16,7 +16,7 @@ mapping, HTTP/1.1 and the connection objects).  The transport is used only when
 this package makes the ``httpx`` client itself and no proxy is configured in
 the environment (``HTTPS_PROXY`` and friends: httpx routes those through its
 proxy transports, which stay untouched).  ``AsyncIamport`` has a transport of
-its own instead (``wire.py``): on asyncio, httpcore's cost was not only its pool.
+its own instead (``http11.py``): on asyncio, httpcore's cost was not only its pool.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The pools of clients made here (``pool.py``, ``wire.py``): many in flight, stale sockets, proxies.
+"""The pools of clients made here (``pool.py``, ``http11.py``): many in flight, stale sockets, proxies.
 
 Every other client test brings its own ``httpx`` client (to record traffic);
 these use the one ``Iamport``/``AsyncIamport`` make themselves.
@@ -17,9 +17,9 @@ import pytest
 
 from paydesk.iamport import AsyncIamport, CallRecord, Iamport, TokenCache
 from paydesk.iamport.core import DEFAULT_LIMITS
+from paydesk.iamport.http11 import AsyncHTTP11Transport, http11_transport
 from paydesk.iamport.pool import LeanPool, lean_transport
 from paydesk.iamport.tokens import Grant
-from paydesk.iamport.wire import AsyncWireTransport, wire_transport
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, EmulatorClient, seed
 
 BODY = b'{"code":0,"message":null,"response":{"imp_uid":"imp_1","merchant_uid":"o_1",'
@@ -44,7 +44,7 @@ def test_fifty_calls_in_flight_share_the_pool(emu: EmulatorClient) -> None:
     answers, transport, connections = asyncio.run(main())
     assert len(answers) == 150
     assert all(p.imp_uid == imp_uid and p.amount == 4_321 for p in answers)
-    assert isinstance(transport, AsyncWireTransport)
+    assert isinstance(transport, AsyncHTTP11Transport)
     # One connection per call in flight at most (the token fetch's among them), kept
     # and reused round after round rather than one per call.
     assert 1 <= connections <= 50
@@ -122,7 +122,7 @@ def test_a_connection_the_server_closed_is_not_reused(closing: ClosingServer, ki
 
         async def main() -> None:
             async with AsyncIamport(DEMO_KEY, DEMO_SECRET, **options) as client:
-                assert isinstance(client._http._transport, AsyncWireTransport)
+                assert isinstance(client._http._transport, AsyncHTTP11Transport)
                 for _ in range(3):
                     assert (await client.payment("imp_1")).amount == 1000
                     await asyncio.to_thread(wait_closed)
@@ -139,7 +139,7 @@ def test_a_proxy_in_the_environment_keeps_httpx_own_transport(
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     assert lean_transport(DEFAULT_LIMITS) is None
-    assert wire_transport(DEFAULT_LIMITS) is None
+    assert http11_transport(DEFAULT_LIMITS) is None
     with Iamport(DEMO_KEY, DEMO_SECRET) as client:
         assert not any(
             isinstance(getattr(t, "_pool", None), LeanPool)
@@ -160,7 +160,7 @@ def test_the_locked_httpx_takes_the_lean_pool(monkeypatch: pytest.MonkeyPatch) -
     ):
         monkeypatch.delenv(name, raising=False)
     assert lean_transport(DEFAULT_LIMITS) is not None
-    assert wire_transport(DEFAULT_LIMITS) is not None
+    assert http11_transport(DEFAULT_LIMITS) is not None
     with Iamport(DEMO_KEY, DEMO_SECRET) as client:
         assert isinstance(getattr(client._http._transport, "_pool", None), LeanPool)
 

@@ -1,4 +1,4 @@
-"""``AsyncWireTransport`` (``paydesk.iamport.wire``) against real sockets.
+"""``AsyncHTTP11Transport`` (``paydesk.iamport.http11``) against real sockets.
 
 Each test runs a small asyncio server that answers byte for byte as the test
 needs (chunked, gzip, closing, silent, half an answer, TLS) and checks both
@@ -23,10 +23,10 @@ import httpx
 import pytest
 
 from paydesk.iamport import AsyncIamport, CallRecord, NotSent, OutcomeUnknown, RetryPolicy
+from paydesk.iamport.http11 import AsyncHTTP11Transport
 from paydesk.iamport.tokens import Grant, TokenCache
-from paydesk.iamport.wire import AsyncWireTransport
 
-KEY, SECRET = "wire_key", "wire_secret"
+KEY, SECRET = "http11_key", "http11_secret"
 BODY = b'{"code":0,"message":null,"response":{"imp_uid":"imp_1","merchant_uid":"o_1",'
 BODY += b'"amount":1000,"status":"paid"}}'
 CANCELLED = BODY.replace(b'"paid"', b'"cancelled"')
@@ -180,7 +180,7 @@ def test_an_idle_connection_past_its_keepalive_expiry_is_not_reused() -> None:
 
     async def main() -> int:
         async with Server(keep_answering) as server:
-            async with client(server, transport=AsyncWireTransport(limits)) as iamport:
+            async with client(server, transport=AsyncHTTP11Transport(limits)) as iamport:
                 await iamport.payment("imp_1")
                 await iamport.payment("imp_1")  # at once: the same connection
                 await asyncio.sleep(0.2)
@@ -235,7 +235,7 @@ def test_a_server_that_never_reads_is_a_write_timeout() -> None:
 
     async def main() -> None:
         async with Server(handler) as server:
-            async with httpx.AsyncClient(transport=AsyncWireTransport(LIMITS)) as http:
+            async with httpx.AsyncClient(transport=AsyncHTTP11Transport(LIMITS)) as http:
                 timeout = httpx.Timeout(2.0, write=0.3)
                 with pytest.raises(httpx.WriteTimeout):
                     await http.post(server.url, content=big, timeout=timeout)
@@ -247,7 +247,7 @@ def test_a_server_that_never_reads_is_a_write_timeout() -> None:
 def test_a_header_with_a_line_break_is_refused_before_sending() -> None:
     async def main() -> int:
         async with Server(keep_answering) as server:
-            transport = AsyncWireTransport(LIMITS)
+            transport = AsyncHTTP11Transport(LIMITS)
             request = httpx.Request("GET", server.url, headers={"X-A": "1\r\nX-B: 2"})
             with pytest.raises(httpx.LocalProtocolError):
                 await transport.handle_async_request(request)
@@ -270,7 +270,7 @@ def test_a_call_cancelled_mid_answer_leaves_no_connection_in_the_pool() -> None:
 
     async def main() -> tuple[int, int, bytes]:
         async with Server(handler) as server:
-            transport = AsyncWireTransport(LIMITS)
+            transport = AsyncHTTP11Transport(LIMITS)
             async with httpx.AsyncClient(transport=transport) as http:
                 call = asyncio.create_task(http.get(server.url))
                 await server.received.wait()
@@ -300,7 +300,7 @@ def test_a_full_pool_times_out_as_not_sent_and_a_waiter_gets_the_freed_connectio
 
     async def main() -> tuple[BaseException, int, list[int]]:
         async with Server(handler) as server:
-            transport = AsyncWireTransport(limits)
+            transport = AsyncHTTP11Transport(limits)
             timeout = httpx.Timeout(connect=2.0, read=5.0, write=2.0, pool=0.2)
             async with client(server, transport=transport, retry=ONCE, timeout=timeout) as c:
                 first = asyncio.create_task(c.payment("imp_1"))
@@ -348,7 +348,7 @@ def test_tls_with_the_certificate_trusted_works_and_keeps_the_connection(
 
     async def main() -> tuple[list[int], int]:
         async with Server(keep_answering, _server_context(certificate)) as server:
-            transport = AsyncWireTransport(LIMITS, ssl_context=trusted)
+            transport = AsyncHTTP11Transport(LIMITS, ssl_context=trusted)
             async with client(server, transport=transport) as iamport:
                 amounts = [(await iamport.payment("imp_1")).amount for _ in range(2)]
             return amounts, server.connections
@@ -377,7 +377,7 @@ def test_tls_checks_the_host_name(certificate: tuple[Path, Path]) -> None:
 
     async def main() -> BaseException:
         async with Server(keep_answering, _server_context(certificate)) as server:
-            transport = AsyncWireTransport(LIMITS, ssl_context=trusted)
+            transport = AsyncHTTP11Transport(LIMITS, ssl_context=trusted)
             url = f"https://127.0.0.1:{server.port}"
             async with httpx.AsyncClient(transport=transport) as http:
                 with pytest.raises(httpx.ConnectError) as caught:

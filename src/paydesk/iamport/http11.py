@@ -1,4 +1,4 @@
-"""``AsyncWireTransport``: HTTP/1.1 on asyncio protocols, for the async clients made here.
+"""``AsyncHTTP11Transport``: HTTP/1.1 on asyncio protocols, for the async clients made here.
 
 Profiled at 50 calls in flight against the emulator, ``AsyncIamport`` spent
 about two thirds of its CPU per call inside httpx's async transport before a
@@ -54,7 +54,7 @@ from collections.abc import AsyncIterable
 
 import httpx
 
-__all__ = ["AsyncWireTransport", "wire_transport"]
+__all__ = ["AsyncHTTP11Transport", "http11_transport"]
 
 #: The longest status line plus headers accepted from a server (h11 allows 16 KiB).
 MAX_HEAD = 64 * 1024
@@ -402,7 +402,7 @@ class _Connection(asyncio.Protocol):
             self.drained = None
 
 
-class AsyncWireTransport(httpx.AsyncBaseTransport):
+class AsyncHTTP11Transport(httpx.AsyncBaseTransport):
     """An ``httpx.AsyncBaseTransport`` speaking HTTP/1.1 over asyncio (see the module docstring).
 
     Args:
@@ -603,12 +603,12 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
             self._drop(connection)
 
 
-def wire_transport(limits: httpx.Limits) -> AsyncWireTransport | None:
-    """``AsyncWireTransport`` for a client made here; None when the environment names a proxy.
+def http11_transport(limits: httpx.Limits) -> AsyncHTTP11Transport | None:
+    """``AsyncHTTP11Transport`` for a client made here; None when the environment names a proxy.
 
     httpx then routes some URLs through its proxy transports, which only its
     ``AsyncClient`` knows how to pick (see ``direct.direct_transport``).
     """
     if urllib.request.getproxies():
         return None
-    return AsyncWireTransport(limits)
+    return AsyncHTTP11Transport(limits)
