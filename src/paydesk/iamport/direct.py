@@ -18,7 +18,8 @@ this package made itself none of that can matter:
 
 So the request is built once as ``build_request`` would build it (same URL,
 headers in the same order, body and timeout extension: ``ClientCore._direct_request``)
-and handed to the transport, which still maps httpcore's exceptions to httpx's;
+and handed to the transport, which still raises httpx's exceptions (httpcore's
+mapped, or ``http11.py``'s own for ``AsyncIamport``);
 httpx's own INFO line per request is written the same way.  Clients given an
 ``httpx`` client (``http=``) always go through it, hooks and all.
 """

@@ -1,22 +1,22 @@
-"""The HTTP transports of clients made here: httpx's, with a pool that stays cheap at 50 in flight.
+"""The HTTP transport of sync clients made here: httpx's, with a pool that stays cheap.
 
 httpcore 1.0's pool re-examines every pooled connection each time a request
-starts or an answer is closed: it asks each idle one whether it has expired,
-which on asyncio is a ``getpeername`` and a ``poll`` through anyio's attribute
-lookup (~60 µs), and counts the idle ones once per idle one (quadratic).  With
-50 calls in flight that is most of ``AsyncIamport``'s CPU per call, and the cost
-grows with the number of connections, so more concurrency bought less
-throughput.  ``LeanPool`` makes the same decisions with one pass over
-attribute checks and asks only the connection it is about to hand out whether
-the server has closed it (all of them at most once a second, so idle
-connections past their keep-alive are still closed); the check itself reads a
-socket kept from the connect instead of going through anyio each time.
+starts or an answer is closed: it asks each idle one whether it has expired
+(a ``getpeername`` and a ``poll``), and counts the idle ones once per idle one
+(quadratic).  With many calls in flight (threads sharing one ``Iamport``) that
+is most of the client's CPU per call, and the cost grows with the number of
+connections, so more concurrency bought less throughput.  ``LeanPool`` makes
+the same decisions with one pass over attribute checks and asks only the
+connection it is about to hand out whether the server has closed it (all of
+them at most once a second, so idle connections past their keep-alive are
+still closed).
 
-Everything else is httpx's own ``HTTPTransport``/``AsyncHTTPTransport`` (TLS,
-timeouts, exception mapping, HTTP/1.1 and the connection objects).  The
-transports are used only when this package makes the ``httpx`` client itself and
-no proxy is configured in the environment (``HTTPS_PROXY`` and friends: httpx
-routes those through its proxy transports, which stay untouched).
+Everything else is httpx's own ``HTTPTransport`` (TLS, timeouts, exception
+mapping, HTTP/1.1 and the connection objects).  The transport is used only when
+this package makes the ``httpx`` client itself and no proxy is configured in
+the environment (``HTTPS_PROXY`` and friends: httpx routes those through its
+proxy transports, which stay untouched).  ``AsyncIamport`` has a transport of
+its own instead (``http11.py``): on asyncio, httpcore's cost was not only its pool.
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ from typing import Any
 
 import httpcore
 import httpx
-from httpcore._utils import is_socket_readable
 
-__all__ = ["SWEEP_EVERY", "lean_async_transport", "lean_transport"]
+__all__ = ["SWEEP_EVERY", "lean_transport"]
 
 #: Seconds between full sweeps of the pool for expired idle connections.
 SWEEP_EVERY = 1.0
@@ -108,13 +107,6 @@ def _assign(pool: Any) -> list[Any]:
     return closing
 
 
-class LeanAsyncPool(httpcore.AsyncConnectionPool):
-    """``httpcore.AsyncConnectionPool`` whose bookkeeping does not grow with its size."""
-
-    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
-        return _assign(self)
-
-
 class LeanPool(httpcore.ConnectionPool):
     """``httpcore.ConnectionPool`` whose bookkeeping does not grow with its size."""
 
@@ -122,70 +114,9 @@ class LeanPool(httpcore.ConnectionPool):
         return _assign(self)
 
 
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    """A network stream answering ``is_readable`` from the socket it was connected on."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket = inner.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's stream interface)
-    ) -> httpcore.AsyncNetworkStream:
-        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable" and self._socket is not None:
-            return is_socket_readable(self._socket)
-        return self._inner.get_extra_info(info)
-
-
-class _AsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
-
-    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        return _AsyncStream(await self._inner.connect_tcp(*args, **kwargs))
-
-    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        return _AsyncStream(await self._inner.connect_unix_socket(*args, **kwargs))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 def _proxied() -> bool:
     """Whether the environment names a proxy (httpx would then mount proxy transports)."""
     return bool(urllib.request.getproxies())
-
-
-def lean_async_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport | None:
-    """httpx's default async transport with ``LeanAsyncPool``; None where it does not apply.
-
-    None (let httpx build its own) when a proxy is configured in the environment,
-    or when this httpx does not hold its pool where expected (another version).
-    """
-    if _proxied():
-        return None
-    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=True)
-    pool = getattr(transport, "_pool", None)
-    if type(pool) is not httpcore.AsyncConnectionPool or not hasattr(pool, "_network_backend"):
-        return None
-    pool.__class__ = LeanAsyncPool
-    pool._network_backend = _AsyncBackend(pool._network_backend)
-    return transport
 
 
 def lean_transport(limits: httpx.Limits) -> httpx.HTTPTransport | None:

@@ -1,4 +1,4 @@
-"""The pool of clients made here (``paydesk.iamport.pool``): many in flight, stale sockets, proxies.
+"""The pools of clients made here (``pool.py``, ``http11.py``): many in flight, stale sockets, proxies.
 
 Every other client test brings its own ``httpx`` client (to record traffic);
 these use the one ``Iamport``/``AsyncIamport`` make themselves.
@@ -17,7 +17,8 @@ import pytest
 
 from paydesk.iamport import AsyncIamport, CallRecord, Iamport, TokenCache
 from paydesk.iamport.core import DEFAULT_LIMITS
-from paydesk.iamport.pool import LeanAsyncPool, LeanPool, lean_async_transport, lean_transport
+from paydesk.iamport.http11 import AsyncHTTP11Transport, http11_transport
+from paydesk.iamport.pool import LeanPool, lean_transport
 from paydesk.iamport.tokens import Grant
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, EmulatorClient, seed
 
@@ -37,16 +38,17 @@ def test_fifty_calls_in_flight_share_the_pool(emu: EmulatorClient) -> None:
             answers = []
             for _ in range(3):
                 answers += await asyncio.gather(*(client.payment(imp_uid) for _ in range(50)))
-            return answers, _pool(client), len(_pool(client).connections)
+            transport = client._http._transport
+            return answers, transport, transport.connections
 
-    answers, pool, connections = asyncio.run(main())
+    answers, transport, connections = asyncio.run(main())
     assert len(answers) == 150
     assert all(p.imp_uid == imp_uid and p.amount == 4_321 for p in answers)
-    assert isinstance(pool, LeanAsyncPool)
+    assert isinstance(transport, AsyncHTTP11Transport)
     # One connection per call in flight at most (the token fetch's among them), kept
     # and reused round after round rather than one per call.
     assert 1 <= connections <= 50
-    assert not pool.connections  # closed with the client
+    assert transport.connections == 0  # closed with the client
 
 
 class ClosingServer:
@@ -120,7 +122,7 @@ def test_a_connection_the_server_closed_is_not_reused(closing: ClosingServer, ki
 
         async def main() -> None:
             async with AsyncIamport(DEMO_KEY, DEMO_SECRET, **options) as client:
-                assert isinstance(_pool(client), LeanAsyncPool)
+                assert isinstance(client._http._transport, AsyncHTTP11Transport)
                 for _ in range(3):
                     assert (await client.payment("imp_1")).amount == 1000
                     await asyncio.to_thread(wait_closed)
@@ -137,7 +139,7 @@ def test_a_proxy_in_the_environment_keeps_httpx_own_transport(
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     assert lean_transport(DEFAULT_LIMITS) is None
-    assert lean_async_transport(DEFAULT_LIMITS) is None
+    assert http11_transport(DEFAULT_LIMITS) is None
     with Iamport(DEMO_KEY, DEMO_SECRET) as client:
         assert not any(
             isinstance(getattr(t, "_pool", None), LeanPool)
@@ -158,7 +160,7 @@ def test_the_locked_httpx_takes_the_lean_pool(monkeypatch: pytest.MonkeyPatch) -
     ):
         monkeypatch.delenv(name, raising=False)
     assert lean_transport(DEFAULT_LIMITS) is not None
-    assert lean_async_transport(DEFAULT_LIMITS) is not None
+    assert http11_transport(DEFAULT_LIMITS) is not None
     with Iamport(DEMO_KEY, DEMO_SECRET) as client:
         assert isinstance(getattr(client._http._transport, "_pool", None), LeanPool)
 
@@ -166,50 +168,19 @@ def test_the_locked_httpx_takes_the_lean_pool(monkeypatch: pytest.MonkeyPatch) -
 def test_an_idle_connection_is_promised_to_one_request_at_a_time(emu: EmulatorClient) -> None:
     """Two requests queued together get two connections, not the same idle one twice."""
     import httpcore
-    from httpcore._async.connection_pool import AsyncPoolRequest
+    from httpcore._sync.connection_pool import PoolRequest
 
     url = emu.base_url + "/_emulator/health"
-
-    async def main() -> tuple[Any, Any, Any]:
-        transport = lean_async_transport(DEFAULT_LIMITS)
-        assert transport is not None
-        pool = transport._pool
-        async with transport:
-            answer = await pool.request("GET", url)  # leaves one idle connection
-            assert answer.status < 500
-            [idle] = pool.connections
-            first, second = (AsyncPoolRequest(httpcore.Request("GET", url)) for _ in range(2))
-            pool._requests += [first, second]
-            pool._assign_requests_to_connections()
-            pool._requests.clear()
-            return idle, first.connection, second.connection
-
-    idle, first, second = asyncio.run(main())
-    assert first is idle and second is not None and second is not idle
-
-
-def test_fifty_calls_in_flight_take_no_second_pass_through_the_pool(emu: EmulatorClient) -> None:
-    """No request is handed a connection another one got first (``ConnectionNotAvailable``)."""
-    imp_uid = seed(emu, status="paid")["imp_uid"]
-    passes = 0
-
-    async def main() -> int:
-        nonlocal passes
-        async with AsyncIamport(DEMO_KEY, DEMO_SECRET, base_url=emu.base_url) as client:
-            await client.payment(imp_uid)  # the token
-            pool = _pool(client)
-            assign = pool._assign_requests_to_connections
-
-            def counted() -> Any:
-                nonlocal passes
-                passes += 1
-                return assign()
-
-            pool._assign_requests_to_connections = counted
-            for _ in range(3):
-                await asyncio.gather(*(client.payment(imp_uid) for _ in range(50)))
-            return len(pool.connections)
-
-    connections = asyncio.run(main())
-    assert passes == 2 * 150  # one when a request starts, one when its answer is closed
-    assert connections <= 51
+    transport = lean_transport(DEFAULT_LIMITS)
+    assert transport is not None
+    pool = transport._pool
+    with transport:
+        answer = pool.request("GET", url)  # leaves one idle connection
+        assert answer.status < 500
+        [idle] = pool.connections
+        first, second = (PoolRequest(httpcore.Request("GET", url)) for _ in range(2))
+        pool._requests += [first, second]
+        pool._assign_requests_to_connections()
+        pool._requests.clear()
+    assert first.connection is idle
+    assert second.connection is not None and second.connection is not idle

@@ -1,0 +1,387 @@
+"""``AsyncHTTP11Transport`` (``paydesk.iamport.http11``) against real sockets.
+
+Each test runs a small asyncio server that answers byte for byte as the test
+needs (chunked, gzip, closing, silent, half an answer, TLS) and checks both
+what the transport does with the connection and how ``AsyncIamport`` then
+classifies the failure: "not sent" only when no byte of the request left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from paydesk.iamport import AsyncIamport, CallRecord, NotSent, OutcomeUnknown, RetryPolicy
+from paydesk.iamport.http11 import AsyncHTTP11Transport
+from paydesk.iamport.tokens import Grant, TokenCache
+
+KEY, SECRET = "http11_key", "http11_secret"
+BODY = b'{"code":0,"message":null,"response":{"imp_uid":"imp_1","merchant_uid":"o_1",'
+BODY += b'"amount":1000,"status":"paid"}}'
+CANCELLED = BODY.replace(b'"paid"', b'"cancelled"')
+LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+ONCE = RetryPolicy(attempts=1)
+
+Handler = Callable[["Server", asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+class Server:
+    """A raw HTTP/1.1 server on 127.0.0.1: each connection is given to ``handler``."""
+
+    def __init__(self, handler: Handler, context: ssl.SSLContext | None = None) -> None:
+        self.handler = handler
+        self.context = context
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.received = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __aenter__(self) -> Server:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.context)
+        self.port = self.server.sockets[0].getsockname()[1]
+        scheme = "https" if self.context else "http"
+        self.url = f"{scheme}://{'localhost' if self.context else '127.0.0.1'}:{self.port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await self.handler(self, reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def request(self, reader: asyncio.StreamReader) -> bytes | None:
+        """The next request (head and body), or None when the client closed."""
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return None
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        request = head + await reader.readexactly(length)
+        self.requests.append(request)
+        self.received.set()
+        return request
+
+
+def answer(body: bytes = BODY, *extra: bytes) -> bytes:
+    head = [b"HTTP/1.1 200 OK", b"Content-Type: application/json", *extra]
+    head.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+async def keep_answering(server: Server, reader: Any, writer: Any) -> None:
+    while (request := await server.request(reader)) is not None:
+        writer.write(answer(CANCELLED if request.startswith(b"POST") else BODY))
+        await writer.drain()
+
+
+def tokens(url: str) -> TokenCache:
+    cache = TokenCache()
+    cache.put((url, KEY), Grant("t" * 40, deadline=time.monotonic() + 3600))
+    return cache
+
+
+def client(server: Server, **options: Any) -> AsyncIamport:
+    return AsyncIamport(KEY, SECRET, base_url=server.url, tokens=tokens(server.url), **options)
+
+
+def run(main: Callable[[], Awaitable[Any]]) -> Any:
+    return asyncio.run(main())  # type: ignore[arg-type]
+
+
+async def cancel(iamport: AsyncIamport) -> Any:
+    return await iamport.cancel("imp_1", amount=1000, checksum=1000, reason="test")
+
+
+# -- bodies ------------------------------------------------------------------------------
+def test_a_chunked_gzip_answer_arrives_whole_and_the_connection_is_kept() -> None:
+    packed = gzip.compress(BODY)
+    parts = [packed[:10], packed[10:11], packed[11:]]
+    chunked = b"".join(b"%x;ext=1\r\n%b\r\n" % (len(p), p) for p in parts) + b"0\r\nX-T: 1\r\n\r\n"
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n"
+    wire = head + chunked
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        while await server.request(reader) is not None:
+            for i in range(0, len(wire), 7):  # in pieces: a chunk size line split too
+                writer.write(wire[i : i + 7])
+                await writer.drain()
+                await asyncio.sleep(0)
+
+    async def main() -> tuple[int, list[Any]]:
+        async with Server(handler) as server, client(server) as iamport:
+            payments = [await iamport.payment("imp_1") for _ in range(2)]
+            return server.connections, payments
+
+    connections, payments = run(main)
+    assert [p.amount for p in payments] == [1000, 1000]
+    assert connections == 1
+
+
+def test_an_answer_cut_short_is_outcome_unknown_for_a_write() -> None:
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await server.request(reader)
+        writer.write(answer()[:-10])  # Content-Length promises 10 bytes more
+        await writer.drain()
+
+    async def main() -> BaseException:
+        async with Server(handler) as server, client(server, retry=ONCE) as iamport:
+            with pytest.raises(OutcomeUnknown) as caught:
+                await cancel(iamport)
+            return caught.value
+
+    error = run(main)
+    assert error.reconcile and isinstance(error.__cause__, httpx.RemoteProtocolError)
+
+
+# -- keep-alive ----------------------------------------------------------------------------
+def test_an_idle_connection_the_server_closed_is_not_reused_even_unnoticed() -> None:
+    """The server closes after each answer; the loop is blocked so nobody saw the EOF yet."""
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await server.request(reader)
+        writer.write(answer())  # keep-alive by default in HTTP/1.1: then closed all the same
+        await writer.drain()
+
+    records: list[CallRecord] = []
+
+    async def main() -> int:
+        async with Server(handler) as server, client(server, observers=[records.append]) as iamport:
+            await iamport.payment("imp_1")
+            time.sleep(0.2)  # noqa: ASYNC251 (on purpose: the FIN waits in the socket, unread)
+            await iamport.payment("imp_1")
+            return server.connections
+
+    assert run(main) == 2
+    assert [r.attempts for r in records] == [1, 1]  # no failed attempt on the stale socket
+
+
+def test_an_idle_connection_past_its_keepalive_expiry_is_not_reused() -> None:
+    limits = httpx.Limits(max_connections=10, keepalive_expiry=0.1)
+
+    async def main() -> int:
+        async with Server(keep_answering) as server:
+            async with client(server, transport=AsyncHTTP11Transport(limits)) as iamport:
+                await iamport.payment("imp_1")
+                await iamport.payment("imp_1")  # at once: the same connection
+                await asyncio.sleep(0.2)
+                await iamport.payment("imp_1")
+            return server.connections
+
+    assert run(main) == 2
+
+
+# -- failures and their classes ---------------------------------------------------------------
+def test_connection_refused_is_not_sent_even_for_a_write() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    url = f"http://127.0.0.1:{port}"
+
+    async def main() -> BaseException:
+        async with AsyncIamport(KEY, SECRET, base_url=url, tokens=tokens(url), retry=ONCE) as c:
+            with pytest.raises(NotSent) as caught:
+                await cancel(c)
+            return caught.value
+
+    error = run(main)
+    assert isinstance(error.__cause__, httpx.ConnectError)
+
+
+def test_a_server_that_never_answers_is_a_read_timeout_and_outcome_unknown() -> None:
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await server.request(reader)
+        await server.release.wait()
+
+    timeout = httpx.Timeout(connect=2.0, read=0.3, write=2.0, pool=2.0)
+
+    async def main() -> tuple[BaseException, int]:
+        async with Server(handler) as server:
+            async with client(server, retry=ONCE, timeout=timeout) as iamport:
+                with pytest.raises(OutcomeUnknown) as caught:
+                    await cancel(iamport)
+            server.release.set()
+            return caught.value, len(server.requests)
+
+    error, received = run(main)
+    assert received == 1  # the request did reach the server: never "not sent"
+    assert error.reconcile and isinstance(error.__cause__, httpx.ReadTimeout)
+
+
+def test_a_server_that_never_reads_is_a_write_timeout() -> None:
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await server.release.wait()
+
+    big = b"x" * (64 * 1024 * 1024)  # more than the kernel's socket buffers hold
+
+    async def main() -> None:
+        async with Server(handler) as server:
+            async with httpx.AsyncClient(transport=AsyncHTTP11Transport(LIMITS)) as http:
+                timeout = httpx.Timeout(2.0, write=0.3)
+                with pytest.raises(httpx.WriteTimeout):
+                    await http.post(server.url, content=big, timeout=timeout)
+            server.release.set()
+
+    run(main)
+
+
+def test_a_header_with_a_line_break_is_refused_before_sending() -> None:
+    async def main() -> int:
+        async with Server(keep_answering) as server:
+            transport = AsyncHTTP11Transport(LIMITS)
+            request = httpx.Request("GET", server.url, headers={"X-A": "1\r\nX-B: 2"})
+            with pytest.raises(httpx.LocalProtocolError):
+                await transport.handle_async_request(request)
+            return server.connections
+
+    assert run(main) == 0
+
+
+def test_a_call_cancelled_mid_answer_leaves_no_connection_in_the_pool() -> None:
+    full = answer()
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        if server.connections == 1:  # the first: half an answer, then silence
+            await server.request(reader)
+            writer.write(full[: len(full) - 20])
+            await writer.drain()
+            await server.release.wait()
+            return
+        await keep_answering(server, reader, writer)
+
+    async def main() -> tuple[int, int, bytes]:
+        async with Server(handler) as server:
+            transport = AsyncHTTP11Transport(LIMITS)
+            async with httpx.AsyncClient(transport=transport) as http:
+                call = asyncio.create_task(http.get(server.url))
+                await server.received.wait()
+                await asyncio.sleep(0.1)  # the first part of the answer is read by now
+                call.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await call
+                left = transport.connections
+                second = await http.get(server.url)
+            server.release.set()
+            return left, server.connections, second.content
+
+    left, connections, content = run(main)
+    assert left == 0  # the half-read connection was closed, not pooled
+    assert connections == 2 and content == BODY
+
+
+def test_a_full_pool_times_out_as_not_sent_and_a_waiter_gets_the_freed_connection() -> None:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await server.request(reader)
+        await server.release.wait()  # the first call holds the only connection
+        writer.write(answer())
+        await writer.drain()
+        await keep_answering(server, reader, writer)
+
+    async def main() -> tuple[BaseException, int, list[int]]:
+        async with Server(handler) as server:
+            transport = AsyncHTTP11Transport(limits)
+            timeout = httpx.Timeout(connect=2.0, read=5.0, write=2.0, pool=0.2)
+            async with client(server, transport=transport, retry=ONCE, timeout=timeout) as c:
+                first = asyncio.create_task(c.payment("imp_1"))
+                await server.received.wait()
+                with pytest.raises(NotSent) as caught:
+                    await cancel(c)
+                waiting = asyncio.create_task(c.payment("imp_1", timeout=5.0))
+                await asyncio.sleep(0.05)
+                server.release.set()
+                amounts = [(await first).amount, (await waiting).amount]
+            return caught.value, server.connections, amounts
+
+    error, connections, amounts = run(main)
+    assert isinstance(error.__cause__, httpx.PoolTimeout)
+    assert amounts == [1000, 1000] and connections == 1
+
+
+# -- TLS -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for ``localhost`` (not for 127.0.0.1) and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+def test_tls_with_the_certificate_trusted_works_and_keeps_the_connection(
+    certificate: tuple[Path, Path],
+) -> None:
+    trusted = ssl.create_default_context(cafile=str(certificate[0]))
+
+    async def main() -> tuple[list[int], int]:
+        async with Server(keep_answering, _server_context(certificate)) as server:
+            transport = AsyncHTTP11Transport(LIMITS, ssl_context=trusted)
+            async with client(server, transport=transport) as iamport:
+                amounts = [(await iamport.payment("imp_1")).amount for _ in range(2)]
+            return amounts, server.connections
+
+    assert run(main) == ([1000, 1000], 1)
+
+
+def test_tls_refuses_an_unknown_certificate_as_not_sent(certificate: tuple[Path, Path]) -> None:
+    """httpx's default trust (certifi) does not know a self-signed certificate."""
+
+    async def main() -> tuple[BaseException, int]:
+        async with Server(keep_answering, _server_context(certificate)) as server:
+            async with client(server, retry=ONCE) as iamport:
+                with pytest.raises(NotSent) as caught:
+                    await cancel(iamport)
+            return caught.value, len(server.requests)
+
+    error, received = run(main)
+    assert isinstance(error.__cause__, httpx.ConnectError) and received == 0
+    assert "CERTIFICATE_VERIFY_FAILED" in str(error.__cause__)
+
+
+def test_tls_checks_the_host_name(certificate: tuple[Path, Path]) -> None:
+    """Trusted certificate, wrong name: 127.0.0.1 is not in it."""
+    trusted = ssl.create_default_context(cafile=str(certificate[0]))
+
+    async def main() -> BaseException:
+        async with Server(keep_answering, _server_context(certificate)) as server:
+            transport = AsyncHTTP11Transport(LIMITS, ssl_context=trusted)
+            url = f"https://127.0.0.1:{server.port}"
+            async with httpx.AsyncClient(transport=transport) as http:
+                with pytest.raises(httpx.ConnectError) as caught:
+                    await http.get(url)
+            return caught.value
+
+    assert "match" in str(run(main)).lower()  # "IP address mismatch" / "doesn't match"
