@@ -21,6 +21,8 @@ from .core.clock import Clock, SystemClock
 from .core.launch_rules import parse_offers
 from .core.staff import LoginLimit, SessionPolicy
 from .iamport import AsyncIamport
+from .iamport.core import DEFAULT_LIMITS
+from .iamport.http11 import http11_transport
 from .logs import RequestIdTransport
 from .services.admin_actions import AdminActions
 from .services.admission import AdmissionPolicy
@@ -94,14 +96,16 @@ __all__ = [
 
 def build_iamport(settings: Settings) -> AsyncIamport:
     """The async i'mport client for ``settings``, which sends each call the id of the
-    request it serves (``X-Request-ID``). Raises ``ValueError`` without credentials."""
+    request it serves (``X-Request-ID``), through the transport ``AsyncIamport``
+    picks for itself (httpx's own when the environment names a proxy).
+    Raises ``ValueError`` without credentials."""
     if settings.iamport_key is None or settings.iamport_secret is None:
         raise ValueError("set PAYDESK_IAMPORT_KEY and PAYDESK_IAMPORT_SECRET")
     return AsyncIamport(
         settings.iamport_key.get_secret_value(),
         settings.iamport_secret.get_secret_value(),
         base_url=settings.iamport_base_url,
-        transport=RequestIdTransport(),
+        transport=RequestIdTransport(http11_transport(DEFAULT_LIMITS)),
     )
 
 

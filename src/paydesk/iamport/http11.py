@@ -51,6 +51,7 @@ import time
 import urllib.request
 from collections import deque
 from collections.abc import AsyncIterable
+from typing import cast
 
 import httpx
 
@@ -147,8 +148,9 @@ class _Connection(asyncio.Protocol):
 
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport, though not always an ``asyncio.Transport`` by class:
+        # uvloop's (``paydesk serve`` and ``worker`` run on it) subclass nothing of asyncio.
+        self.transport = transport = cast(asyncio.Transport, transport)
         # Paused while any byte is unsent, resumed when all are: the write timeout's signal.
         transport.set_write_buffer_limits(high=0)
         self.sock = transport.get_extra_info("socket")

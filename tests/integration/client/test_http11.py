@@ -15,7 +15,7 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +104,25 @@ def client(server: Server, **options: Any) -> AsyncIamport:
     return AsyncIamport(KEY, SECRET, base_url=server.url, tokens=tokens(server.url), **options)
 
 
+#: The event loop each test runs on: asyncio's own, and uvloop's, which ``paydesk
+#: serve`` and ``worker`` run on (its transports are not ``asyncio.Transport``s).
+_loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+
+
+@pytest.fixture(autouse=True, params=["asyncio", "uvloop"])
+def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    global _loop_factory
+    if request.param == "uvloop":
+        _loop_factory = pytest.importorskip("uvloop").new_event_loop
+    try:
+        yield request.param
+    finally:
+        _loop_factory = None
+
+
 def run(main: Callable[[], Awaitable[Any]]) -> Any:
-    return asyncio.run(main())  # type: ignore[arg-type]
+    with asyncio.Runner(loop_factory=_loop_factory) as runner:
+        return runner.run(main())  # type: ignore[arg-type]
 
 
 async def cancel(iamport: AsyncIamport) -> Any:

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from paydesk.bootstrap import build_iamport
 from paydesk.iamport.errors import IamportError
+from paydesk.iamport.http11 import AsyncHTTP11Transport
 from paydesk.logs import request_scope
 from paydesk.settings import Settings
 from tests.support.servers import serve
@@ -87,3 +88,22 @@ async def test_the_server_echoes_a_safe_id_or_makes_one(
         assert ids == [sent["X-Request-ID"]] * 2
     else:
         assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids) and ids[0] != ids[1]
+
+
+async def test_the_server_sends_to_iamport_through_paydesks_transport_unless_proxied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``build_iamport`` wraps ``AsyncHTTP11Transport`` (the test above runs through it),
+    or httpx's own transport when the environment names a proxy."""
+    settings = Settings(iamport_base_url="http://127.0.0.1:9", iamport_key="k", iamport_secret="s")
+    for proxy, expected in (
+        (None, AsyncHTTP11Transport),
+        ("http://proxy:3128", httpx.AsyncHTTPTransport),
+    ):
+        if proxy is not None:
+            monkeypatch.setenv("HTTPS_PROXY", proxy)
+        client = build_iamport(settings)
+        try:
+            assert type(client._http._transport._inner) is expected  # type: ignore[attr-defined]
+        finally:
+            await client.aclose()
