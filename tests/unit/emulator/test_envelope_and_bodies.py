@@ -22,6 +22,8 @@ TEXT = json.dumps(DOC, ensure_ascii=False)
         TEXT.encode("utf-8"),
         json.dumps(DOC).encode("ascii"),  # \\u escapes
         b"  \r\n" + TEXT.encode("utf-8") + b"\n\t ",
+        TEXT.encode("utf-8") + b"\n",
+        b" " + TEXT.encode("utf-8"),
         b"\xef\xbb\xbf" + TEXT.encode("utf-8"),  # a UTF-8 BOM: json.loads strips it
         TEXT.encode("utf-16"),  # BOM
         TEXT.encode("utf-16-le"),  # no BOM: told by its zero bytes
@@ -36,6 +38,8 @@ TEXT = json.dumps(DOC, ensure_ascii=False)
         "utf8",
         "ascii",
         "spaces",
+        "newline-after",
+        "space-before",
         "utf8-bom",
         "utf16",
         "utf16le",
@@ -54,9 +58,9 @@ def test_a_body_reads_as_json_loads_reads_it(body: bytes) -> None:
 @pytest.mark.parametrize(
     "body",
     [b"", b"   ", b"{", b'{"a": 1} x', b'{"a": 1}{}', b"\xff\xfe\xfd", b'{"a": "\xc3"}',
-     b"{'a': 1}", b"nul", b"\x00{}", b'{"a": "tab\there"}'],
+     b"{'a': 1}", b"nul", b"\x00{}", b'{"a": "tab\there"}', b"1 2", b"[1,]", b'{"a":1,}'],
     ids=["empty", "blank", "open", "extra", "two", "not-utf8", "cut-utf8", "quotes", "word",
-         "zero", "control"],
+         "zero", "control", "two-numbers", "comma", "object-comma"],
 )  # fmt: skip
 def test_a_malformed_body_raises_what_json_loads_raises(body: bytes) -> None:
     with pytest.raises(ValueError) as expected:

@@ -44,7 +44,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 Head = tuple[str | None, bool, str, str | None]
 #: What handlers return directly; anything else may be awaitable and is asked.
 _ANSWERS = frozenset({dict, list, Encoded, type(None)})
-_JSON = json.JSONDecoder()
+#: The decoder's own scanner (C): one value from a position, no whitespace skipped.
+_SCAN = json.JSONDecoder().scan_once
 
 
 @dataclass(slots=True)
@@ -183,15 +184,21 @@ def json_body(body: bytes) -> Any:
     """``json.loads(body)``, the same answer or the same ``ValueError``, for less.
 
     ``json.loads`` on bytes first sniffs the encoding (BOMs, UTF-16/32 by their
-    zero bytes) and checks its arguments on every call.  Clients send UTF-8, so
-    the body is decoded as that and given to one shared decoder; whatever that
-    refuses (a BOM, zero bytes, invalid UTF-8, bad JSON) goes to ``json.loads``
-    itself, which accepts what it always accepted and raises what it raised.
+    zero bytes), checks its arguments and skips whitespace around the value on
+    every call.  Clients send UTF-8 JSON with the value first and last, so the
+    body is decoded as that and scanned once; whatever that does not take whole
+    (whitespace around it, a BOM, zero bytes, invalid UTF-8, bad JSON) goes to
+    ``json.loads`` itself, which accepts what it always accepted and raises what
+    it raised.
     """
     try:
-        return _JSON.decode(body.decode("utf-8"))
-    except ValueError:
-        return json.loads(body)
+        text = body.decode("utf-8")
+        value, end = _SCAN(text, 0)
+        if end == len(text):
+            return value
+    except (ValueError, StopIteration):
+        pass
+    return json.loads(body)
 
 
 async def _body(request: Request) -> bytes:
