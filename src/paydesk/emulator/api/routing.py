@@ -44,8 +44,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 Head = tuple[str | None, bool, str, str | None]
 #: What handlers return directly; anything else may be awaitable and is asked.
 _ANSWERS = frozenset({dict, list, Encoded, type(None)})
-#: The decoder's own scanner (C): one value from a position, no whitespace skipped.
-_SCAN = json.JSONDecoder().scan_once
+#: The decoder's own scanner (C): one value from a position, no whitespace skipped
+#: (set by ``JSONDecoder.__init__``, absent from the stubs).
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
