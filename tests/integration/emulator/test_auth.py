@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
+
+import pytest
 
 from tests.support.emulator import DEMO_KEY, DEMO_SECRET, OTHER_KEY, OTHER_SECRET, EmulatorClient
 
@@ -110,3 +113,90 @@ def test_non_ascii_credentials_are_refused_401_not_500(emu: EmulatorClient) -> N
                                headers={"content-type": "application/json"})  # fmt: skip
         assert answer.status_code == 401, answer.text
         assert answer.json()["code"] == -1 and answer.json()["response"] is None
+
+
+def test_token_answer_is_the_envelope_json_would_write(emu: EmulatorClient) -> None:
+    """The token is written out by hand; its bytes are those of the compact encoder."""
+    answer = emu.http.post("/users/getToken", json={"imp_key": DEMO_KEY, "imp_secret": DEMO_SECRET})
+    assert answer.headers["content-type"] == "application/json; charset=UTF-8"
+    assert answer.headers["content-length"] == str(len(answer.content))
+    token = answer.json()["response"]
+    assert [*token] == ["access_token", "now", "expired_at"]
+    assert all(type(token[k]) is int for k in ("now", "expired_at"))
+    envelope = {"code": 0, "message": None, "response": token}
+    assert answer.content == json.dumps(envelope, separators=(",", ":")).encode()
+
+
+CREDENTIALS = {"imp_key": DEMO_KEY, "imp_secret": DEMO_SECRET}
+TEXT = json.dumps(CREDENTIALS)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (TEXT.encode(), "application/json"),
+        (TEXT.encode(), "application/json; charset=utf-8"),
+        (TEXT.encode(), None),  # no type: a body that looks like JSON is read as JSON
+        (b"\xef\xbb\xbf" + TEXT.encode(), "application/json"),  # a BOM, as json.loads allows
+        (TEXT.encode("utf-16"), "application/json"),
+        (b"\n " + TEXT.encode() + b" \n", "application/json"),
+        (json.dumps({**CREDENTIALS, "pad": "x" * 2_000_000}).encode(), "application/json"),
+        (urlencode(CREDENTIALS).encode(), "application/x-www-form-urlencoded"),
+        (urlencode(CREDENTIALS).encode(), "application/x-www-form-urlencoded; charset=UTF-8"),
+    ],
+    ids=[
+        "json",
+        "json-charset",
+        "json-untyped",
+        "json-bom",
+        "json-utf16",
+        "json-spaces",
+        "json-2mb",
+        "form",
+        "form-charset",
+    ],
+)
+def test_token_bodies_real_clients_send(
+    emu: EmulatorClient, content: bytes, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    answer = emu.http.post("/users/getToken", content=content, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["code"] == 0 and len(answer.json()["response"]["access_token"]) == 40
+
+
+#: getToken documents 200 and 401 only: a body it cannot read is a 200 with code 1 (as every
+#: such operation answers), missing credentials its own 400.
+BAD_JSON = "요청 본문이 올바른 JSON이 아닙니다."
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "code", "message"),
+    [
+        (b"", 400, -1, "imp_key, imp_secret 파라메터가 누락되었습니다."),
+        (b"  \n", 400, -1, "imp_key, imp_secret 파라메터가 누락되었습니다."),
+        (b"{}", 400, -1, "imp_key, imp_secret 파라메터가 누락되었습니다."),
+        (b'{"imp_key": "demo_imp_key", ', 200, 1, BAD_JSON),
+        (TEXT.encode() + b" trailing", 200, 1, BAD_JSON),
+        (b'{"imp_key": "\xff\xfe"}', 200, 1, BAD_JSON),
+        (b"[" + TEXT.encode() + b"]", 200, 1, "요청 본문은 JSON 객체여야 합니다."),
+        (b'"' + b"x" * 2_000_000, 200, 1, BAD_JSON),
+    ],
+    ids=["empty", "blank", "no-fields", "cut", "trailing", "not-utf8", "array", "2mb-cut"],
+)
+def test_bad_token_bodies_are_refused_in_the_envelope(
+    emu: EmulatorClient, content: bytes, status: int, code: int, message: str
+) -> None:
+    answer = emu.http.post(
+        "/users/getToken", content=content, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == status, answer.text
+    assert answer.json() == {"code": code, "message": message, "response": None}
+
+
+def test_a_refusal_keeps_its_own_headers(emu: EmulatorClient) -> None:
+    answer = emu.http.get("/users/pg", headers={"Authorization": "Bearer nope"})
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == "Bearer realm=iamport"
+    assert answer.headers["content-type"] == "application/json; charset=UTF-8"
+    assert answer.headers["content-length"] == str(len(answer.content))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring
 from typing import Any
 
+from ..envelope import Encoded
 from ..gateway.errors import ApiFault, Messages
 from .routing import Call, RouteTable
 
@@ -13,7 +15,7 @@ routes = RouteTable()
 
 
 @routes.op("POST", "/users/getToken", auth=False)
-def get_token(call: Call) -> dict[str, Any]:
+def get_token(call: Call) -> Encoded:
     key = call.params.text("imp_key")
     secret = call.params.text("imp_secret")
     if not key or not secret:
@@ -23,11 +25,11 @@ def get_token(call: Call) -> dict[str, Any]:
         raise ApiFault(401, "imp_key, imp_secret 정보가 올바르지 않습니다.", code=-1)
     now = call.gateway.now()
     token = call.gateway.issue_token(merchant, now)
-    return {
-        "access_token": token.access_token,
-        "now": now,
-        "expired_at": token.expired_at,
-    }
+    # the most called operation: its three fields written out, as encode() would
+    return Encoded(
+        b'{"access_token":%s,"now":%d,"expired_at":%d}'
+        % (encode_basestring(token.access_token).encode("utf-8"), now, token.expired_at)
+    )
 
 
 @routes.op("GET", "/users/pg")

@@ -116,11 +116,11 @@ class Gateway:
         return self.state.ledger(merchant.book)
 
     def merchant_by_credentials(self, imp_key: str, imp_secret: str) -> Merchant | None:
-        # compared as UTF-8 bytes: compare_digest refuses non-ASCII str (a 500 before)
-        key, secret = imp_key.encode("utf-8", "replace"), imp_secret.encode("utf-8", "replace")
+        # the key names the merchant (it is no secret); only the secret is compared in
+        # constant time, as UTF-8 bytes: compare_digest refuses non-ASCII str (a 500 before)
         for merchant in self.merchants.values():
-            if secrets.compare_digest(merchant.imp_key.encode(), key) and secrets.compare_digest(
-                merchant.imp_secret.encode(), secret
+            if merchant.imp_key == imp_key and secrets.compare_digest(
+                merchant.imp_secret.encode(), imp_secret.encode("utf-8", "replace")
             ):
                 return merchant
         return None
