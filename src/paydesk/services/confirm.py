@@ -103,6 +103,11 @@ class _Abandoned(Exception):
     """A call was abandoned while its batch decided it: roll back, run again without it."""
 
 
+class _DecidedBefore(Exception):
+    """A batch approved an imp_uid that was already decided: roll back, run again
+    reading the earlier decisions first (``_decide_batch``)."""
+
+
 @dataclass(frozen=True)
 class _Call:
     """A confirm on its way to a batch, with what was read about it before locking."""
@@ -110,10 +115,14 @@ class _Call:
     call: ConfirmCall
     request: Mapping[str, Any]
     order_id: int | None = None
-    product_ids: tuple[int, ...] = ()
     lines: tuple[Line, ...] = ()  # the order's, read by the lookup (they never change)
     refusal: Refusal | None = None  # decided without a lock
     ticket: _Ticket = field(default_factory=_Ticket, compare=False)
+
+    @property
+    def product_ids(self) -> tuple[int, ...]:
+        """The products its lines hold, ascending (the first one names its lane)."""
+        return tuple(line.product_id for line in merge_lines(self.lines))
 
 
 @dataclass
@@ -219,9 +228,8 @@ class ConfirmDesk:
                 ticket=ticket,
             )
             return await self._submit(None, refused)
-        product_ids = tuple(line.product_id for line in merge_lines(record.order.lines))
-        item = _Call(call, request, record.id, product_ids, record.order.lines, ticket=ticket)
-        return await self._submit(product_ids[0], item)
+        item = _Call(call, request, record.id, record.order.lines, ticket=ticket)
+        return await self._submit(item.product_ids[0], item)
 
     async def _look_up(self, calls: Sequence[ConfirmCall]) -> list[_Known]:
         """Earlier decisions, orders and their products of many calls in one read (no locks)."""
@@ -243,18 +251,32 @@ class ConfirmDesk:
 
     async def _flush(self, items: Sequence[_Call]) -> list[Decision]:
         """Decide and store one batch in one transaction; abandoned calls are left out."""
+        earlier_first = False
         while True:
             live = [i for i in items if not i.ticket.abandoned]
             try:
-                decided = await self._decide_batch(live) if live else {}
+                decided = await self._decide_batch(live, earlier_first) if live else {}
             except _Abandoned:
                 continue  # rolled back: decide again without the abandoned call
+            except _DecidedBefore:
+                earlier_first = True  # rolled back: decide again, replays known up front
+                continue
             # an abandoned call's waiter is gone: what it gets here is never seen
             return [decided.get(i.call.imp_uid, _UNANSWERED) for i in items]
 
-    async def _decide_batch(self, items: Sequence[_Call]) -> dict[str, Decision]:
+    async def _decide_batch(
+        self, items: Sequence[_Call], earlier_first: bool
+    ) -> dict[str, Decision]:
+        """One try at the batch. The lookup found no decision for any of its imp_uids,
+        so the batch usually does not read them again: a replay that raced in (its
+        first call decided since) shows up as an ignored insert of its decision. If
+        this batch refused it, nothing was written for it but that ignored row, and it
+        gets the stored answer; if this batch approved it, the batch rolls back
+        (``_DecidedBefore``) and runs again reading the earlier decisions under lock
+        first (``earlier_first``), so a replay never holds stock twice and a call
+        refused elsewhere never holds any."""
         async with self._db.transaction() as uow:
-            batch = await self._load(uow, items)
+            batch = await self._load(uow, items, earlier_first)
             for item in items:
                 if item.call.imp_uid not in batch.decided:  # a replay holds nothing again
                     batch.decided[item.call.imp_uid] = self._decide(batch, item)
@@ -263,6 +285,8 @@ class ConfirmDesk:
             # another writer decided meanwhile (its insert was ignored), that one's
             stored = {uid: d.refusal for uid, d in batch.decided.items()}
             lost = set(batch.decided) - batch.earlier - inserted
+            if any(_holds(batch, uid) for uid in lost):
+                raise _DecidedBefore
             if lost:
                 stored.update({uid: d.refusal
                                for uid, d in (await uow.decisions.many(lost)).items()})  # fmt: skip
@@ -276,13 +300,14 @@ class ConfirmDesk:
             for i in items
         }
 
-    async def _load(self, uow: UnitOfWork, items: Sequence[_Call]) -> _Batch:
+    async def _load(self, uow: UnitOfWork, items: Sequence[_Call], earlier_first: bool) -> _Batch:
         locking = [i for i in items if i.refusal is None]
-        product_ids = {pid for i in locking for pid in i.product_ids}
+        product_ids = {line.product_id for i in locking for line in i.lines}
         products = await uow.products.many(product_ids, lock=True) if product_ids else []
-        # a batch of refusals only holds nothing: what an earlier writer decided about one
-        # of its imp_uids shows up as an ignored insert (``_decide_batch``), read then
-        earlier = await uow.decisions.many(i.call.imp_uid for i in items) if locking else {}
+        # what an earlier writer decided about one of the imp_uids shows up as an ignored
+        # insert (``_decide_batch``); read up front only on the second try
+        wanted = earlier_first and locking
+        earlier = await uow.decisions.many(i.call.imp_uid for i in items) if wanted else {}
         # the mutable columns under lock; the lines as the lookup read them
         lines = {i.call.merchant_uid: i.lines for i in locking}
         locked = await uow.orders.locked_states(lines) if locking else {}

@@ -20,13 +20,13 @@ from decimal import Decimal
 import pytest
 
 from paydesk.core.clock import SystemClock
-from paydesk.core.confirm import ConfirmCall, Refusal
+from paydesk.core.confirm import ConfirmCall, Decision, Refusal
 from paydesk.core.money import Money
 from paydesk.core.orders import Order, OrderStatus
 from paydesk.core.stock import Line
 from paydesk.services.confirm import ConfirmDesk, ConfirmPolicy
 from paydesk.services.errors import ConfirmUnavailable
-from paydesk.store import Database
+from paydesk.store import Database, NewDecision
 
 pytestmark = pytest.mark.asyncio
 
@@ -182,3 +182,39 @@ async def test_sold_out_refusals_wait_for_no_row_lock(
         release.set()
         await blocking
     assert decision.refusal == Refusal.SOLD_OUT
+
+
+async def test_a_call_refused_elsewhere_while_its_batch_waited_holds_nothing(
+    database_url: str, database: Database
+) -> None:
+    # The batch does not read its imp_uids' decisions again (the lookup found none). Here
+    # another process refuses the call after that lookup, and stock is there when the
+    # batch decides: the batch approves it, its decision's insert is ignored, and it must
+    # roll back and run again knowing the refusal, not commit a hold for a refused call.
+    product_id, (uid, other) = await seed(database, stock=2, orders=2)
+    confirms = desk(database)
+    release, locked = asyncio.Event(), asyncio.Event()
+
+    async def elsewhere() -> None:
+        async with database.transaction() as uow:
+            await uow.products.many([product_id], lock=True)
+            locked.set()
+            await release.wait()  # the call's lookup has run: it saw no decision
+            refused = Decision("imp_x", Refusal.SOLD_OUT)
+            await uow.decisions.add_new([NewDecision(refused, uid, None, {})], datetime.now(UTC))
+
+    blocking = asyncio.create_task(elsewhere())
+    await locked.wait()
+    attempt = asyncio.create_task(confirms.confirm(call("imp_x", uid), {}))
+    beside = asyncio.create_task(confirms.confirm(call("imp_y", other), {}))  # same batch
+    await asyncio.sleep(0.3)  # both lookups done, their batch waits for the lock
+    release.set()
+    await blocking
+
+    assert (await attempt).refusal == Refusal.SOLD_OUT  # the stored answer
+    assert (await beside).approved
+    assert await counts(database, product_id) == (1, 1, 0)  # only imp_y holds
+    async with database.reading() as uow:
+        records = await uow.orders.many([uid, other])
+    assert records[uid].order.status == OrderStatus.PENDING and not records[uid].order.holding
+    assert records[other].order.status == OrderStatus.HELD
