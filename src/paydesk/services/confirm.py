@@ -180,26 +180,31 @@ class ConfirmDesk:
         self._in_flight += 1
         self._idle.clear()
         ticket = _Ticket()
-        # shielded: at the deadline the call may still be committing, and then its
-        # real answer (not "unavailable") must go out
-        task = asyncio.ensure_future(self._confirm(call, request, ticket))
-        task.add_done_callback(_observed)
+        # decided in this task, with a timer rather than a shielded task under wait_for:
+        # its answer reaches the caller the moment its batch hands it over, not a few
+        # turns of the event loop later. At the deadline the timer abandons the call
+        # and cancels this task, unless its batch is already committing: then the call
+        # waits for that one commit and its real answer (not "unavailable") goes out.
+        task = asyncio.current_task()
+        assert task is not None  # always called from a task
+        loop = asyncio.get_running_loop()
+        timer = loop.call_at(loop.time() + self._policy.deadline_seconds, _expire, ticket, task)
         try:
             try:
-                return await asyncio.wait_for(asyncio.shield(task), self._policy.deadline_seconds)
-            except TimeoutError:
-                if not ticket.committing:
-                    ticket.abandoned = True
-                    task.cancel()
-                    raise
-                return await task  # one commit away from its answer
-        except TimeoutError as exc:  # its traceback is asyncio's own: one line is enough
+                return await self._confirm(call, request, ticket)
+            except asyncio.CancelledError:
+                # our own deadline, and nobody else's cancellation on top of it
+                if ticket.abandoned and task.uncancel() == 0:
+                    raise TimeoutError from None
+                raise
+        except TimeoutError as exc:  # no traceback of ours to show: one line is enough
             log.warning("confirm %s: no decision within the deadline", call.imp_uid)
             raise ConfirmUnavailable("TimeoutError") from exc
         except StoreError as exc:
             log.exception("confirm %s: no decision (%s)", call.imp_uid, type(exc).__name__)
             raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
         finally:
+            timer.cancel()
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()
@@ -373,10 +378,11 @@ def _holds(batch: _Batch, imp_uid: str) -> bool:
     return imp_uid not in batch.earlier and batch.decided[imp_uid].approved
 
 
-def _observed(task: asyncio.Future[Decision]) -> None:
-    """Retrieve the outcome of a call whose waiter left (no "never retrieved" noise)."""
-    if not task.cancelled():
-        task.exception()
+def _expire(ticket: _Ticket, task: asyncio.Task[Any]) -> None:
+    """The deadline of ``ticket``'s call: abandon it, unless its batch is committing."""
+    if not ticket.committing:
+        ticket.abandoned = True
+        task.cancel()
 
 
 #: What ``_flush`` hands an abandoned call's (cancelled) waiter.
