@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from paydesk.core.clock import SystemClock
 from paydesk.core.confirm import ConfirmCall, Decision, Refusal
@@ -218,3 +219,30 @@ async def test_a_call_refused_elsewhere_while_its_batch_waited_holds_nothing(
         records = await uow.orders.many([uid, other])
     assert records[uid].order.status == OrderStatus.PENDING and not records[uid].order.holding
     assert records[other].order.status == OrderStatus.HELD
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # a commit made slow
+async def test_a_confirm_whose_batch_commits_at_its_deadline_gets_its_real_answer(
+    database_url: str, database: Database
+) -> None:
+    product_id, (uid,) = await seed(database, stock=1, orders=1)
+    # a trigger deferred to COMMIT keeps the batch's commit busy past the deadline
+    async with database.transaction() as uow:
+        await uow.connection.execute(text(
+            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_sleep(0.8); RETURN NULL; END $$"
+        ))  # fmt: skip
+        await uow.connection.execute(text(
+            "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON confirm_decisions "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+        ))  # fmt: skip
+    try:
+        decision = await desk(database, deadline=0.4).confirm(call("imp_slow", uid), {})
+    finally:
+        async with database.transaction() as uow:
+            await uow.connection.execute(text("DROP TRIGGER slow_commit ON confirm_decisions"))
+            await uow.connection.execute(text("DROP FUNCTION slow_commit()"))
+
+    # past its deadline, but its batch was committing: the stored answer, not "unavailable"
+    assert decision.approved
+    assert await counts(database, product_id) == (0, 1, 0)
