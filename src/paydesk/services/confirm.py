@@ -16,7 +16,9 @@ Flow for one call:
    calls in arrival order against that snapshot, moves stock to held with
    conditional updates, writes all holds and decisions, and enqueues a
    hold-check job per approval (the worker asks i'mport for the outcome of any
-   hold that no webhook or completion has settled).
+   hold that no webhook or completion has settled). An imp_uid decided since
+   its lookup (a replay, another process) shows up as an ignored insert of its
+   decision; if the batch approved it, the batch runs again knowing that.
 
 Any database trouble or a missed deadline raises ``ConfirmUnavailable``; the
 web layer turns it into a 4xx with a reason, never a 5xx. A call answered so
