@@ -16,7 +16,9 @@ Flow for one call:
    calls in arrival order against that snapshot, moves stock to held with
    conditional updates, writes all holds and decisions, and enqueues a
    hold-check job per approval (the worker asks i'mport for the outcome of any
-   hold that no webhook or completion has settled).
+   hold that no webhook or completion has settled). An imp_uid decided since
+   its lookup (a replay, another process) shows up as an ignored insert of its
+   decision; if the batch approved it, the batch runs again knowing that.
 
 Any database trouble or a missed deadline raises ``ConfirmUnavailable``; the
 web layer turns it into a 4xx with a reason, never a 5xx. A call answered so
@@ -46,7 +48,6 @@ from ..store import (
     DecisionRecord,
     NewDecision,
     NewJob,
-    OrderRecord,
     StoreError,
     UnitOfWork,
     UnitsOfWork,
@@ -84,9 +85,9 @@ class _Snapshot:
     on_sale: dict[int, bool]
 
 
-#: What is known of a call before any lock: its earlier decision, or its order and
-#: the unlocked snapshot of the products read with it.
-_Known = tuple[DecisionRecord | None, OrderRecord | None, _Snapshot]
+#: What is known of a call before any lock: its earlier decision, or its order (id and
+#: state, with its lines) and the unlocked snapshot of the products read with it.
+_Known = tuple[DecisionRecord | None, tuple[int, Order] | None, _Snapshot]
 
 
 class _Ticket:
@@ -103,6 +104,11 @@ class _Abandoned(Exception):
     """A call was abandoned while its batch decided it: roll back, run again without it."""
 
 
+class _DecidedBefore(Exception):
+    """A batch approved an imp_uid that was already decided: roll back, run again
+    reading the earlier decisions first (``_decide_batch``)."""
+
+
 @dataclass(frozen=True)
 class _Call:
     """A confirm on its way to a batch, with what was read about it before locking."""
@@ -110,10 +116,14 @@ class _Call:
     call: ConfirmCall
     request: Mapping[str, Any]
     order_id: int | None = None
-    product_ids: tuple[int, ...] = ()
     lines: tuple[Line, ...] = ()  # the order's, read by the lookup (they never change)
     refusal: Refusal | None = None  # decided without a lock
     ticket: _Ticket = field(default_factory=_Ticket, compare=False)
+
+    @property
+    def product_ids(self) -> tuple[int, ...]:
+        """The products its lines hold, ascending (the first one names its lane)."""
+        return tuple(line.product_id for line in merge_lines(self.lines))
 
 
 @dataclass
@@ -171,26 +181,31 @@ class ConfirmDesk:
         self._in_flight += 1
         self._idle.clear()
         ticket = _Ticket()
-        # shielded: at the deadline the call may still be committing, and then its
-        # real answer (not "unavailable") must go out
-        task = asyncio.ensure_future(self._confirm(call, request, ticket))
-        task.add_done_callback(_observed)
+        # decided in this task, with a timer rather than a shielded task under wait_for:
+        # its answer reaches the caller the moment its batch hands it over, not a few
+        # turns of the event loop later. At the deadline the timer abandons the call
+        # and cancels this task, unless its batch is already committing: then the call
+        # waits for that one commit and its real answer (not "unavailable") goes out.
+        task = asyncio.current_task()
+        assert task is not None  # always called from a task
+        loop = asyncio.get_running_loop()
+        timer = loop.call_at(loop.time() + self._policy.deadline_seconds, _expire, ticket, task)
         try:
             try:
-                return await asyncio.wait_for(asyncio.shield(task), self._policy.deadline_seconds)
-            except TimeoutError:
-                if not ticket.committing:
-                    ticket.abandoned = True
-                    task.cancel()
-                    raise
-                return await task  # one commit away from its answer
-        except TimeoutError as exc:  # its traceback is asyncio's own: one line is enough
+                return await self._confirm(call, request, ticket)
+            except asyncio.CancelledError:
+                # our own deadline, and nobody else's cancellation on top of it
+                if ticket.abandoned and task.uncancel() == 0:
+                    raise TimeoutError from None
+                raise
+        except TimeoutError as exc:  # no traceback of ours to show: one line is enough
             log.warning("confirm %s: no decision within the deadline", call.imp_uid)
             raise ConfirmUnavailable("TimeoutError") from exc
         except StoreError as exc:
             log.exception("confirm %s: no decision (%s)", call.imp_uid, type(exc).__name__)
             raise ConfirmUnavailable(str(exc) or type(exc).__name__) from exc
         finally:
+            timer.cancel()
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()
@@ -205,34 +220,27 @@ class ConfirmDesk:
         if stored is not None:
             return Decision(stored.imp_uid, stored.refusal)
         guards = Guards(sales_open=self._policy.sales_open)
-        order = record.order if record else None
+        order_id, order = record if record else (None, None)
         now = self._clock.now()
         refusal = precheck(call, order, guards, now)
         if order is not None and refusal is None:
             refusal = decide(call, order, snapshot.available, snapshot.on_sale, guards, now).refusal
-        if record is None or refusal is not None:
+        if order is None or refusal is not None:
             refused = _Call(
-                call,
-                request,
-                record.id if record else None,
-                refusal=refusal or Refusal.ORDER_NOT_FOUND,
-                ticket=ticket,
+                call, request, order_id, refusal=refusal or Refusal.ORDER_NOT_FOUND, ticket=ticket
             )
             return await self._submit(None, refused)
-        product_ids = tuple(line.product_id for line in merge_lines(record.order.lines))
-        item = _Call(call, request, record.id, product_ids, record.order.lines, ticket=ticket)
-        return await self._submit(product_ids[0], item)
+        item = _Call(call, request, order_id, order.lines, ticket=ticket)
+        return await self._submit(item.product_ids[0], item)
 
     async def _look_up(self, calls: Sequence[ConfirmCall]) -> list[_Known]:
         """Earlier decisions, orders and their products of many calls in one read (no locks)."""
         async with self._db.reading() as uow:
             stored = await uow.decisions.many(c.imp_uid for c in calls)
             wanted = {c.merchant_uid for c in calls if c.imp_uid not in stored}
-            orders = await uow.orders.many(wanted) if wanted else {}
-            ids = {line.product_id for r in orders.values() for line in r.order.lines}
-            products = await uow.products.many(ids) if ids else []
-        snapshot = _Snapshot({p.id: p.stock.available for p in products},
-                             {p.id: p.on_sale for p in products})  # fmt: skip
+            orders, stock = await uow.orders.with_stock(wanted) if wanted else ({}, {})
+        snapshot = _Snapshot({pid: free for pid, (free, _) in stock.items()},
+                             {pid: on for pid, (_, on) in stock.items()})  # fmt: skip
         return [(stored.get(c.imp_uid), orders.get(c.merchant_uid), snapshot) for c in calls]
 
     async def _submit(self, key: int | None, item: _Call) -> Decision:
@@ -243,18 +251,32 @@ class ConfirmDesk:
 
     async def _flush(self, items: Sequence[_Call]) -> list[Decision]:
         """Decide and store one batch in one transaction; abandoned calls are left out."""
+        earlier_first = False
         while True:
             live = [i for i in items if not i.ticket.abandoned]
             try:
-                decided = await self._decide_batch(live) if live else {}
+                decided = await self._decide_batch(live, earlier_first) if live else {}
             except _Abandoned:
                 continue  # rolled back: decide again without the abandoned call
+            except _DecidedBefore:
+                earlier_first = True  # rolled back: decide again, replays known up front
+                continue
             # an abandoned call's waiter is gone: what it gets here is never seen
             return [decided.get(i.call.imp_uid, _UNANSWERED) for i in items]
 
-    async def _decide_batch(self, items: Sequence[_Call]) -> dict[str, Decision]:
+    async def _decide_batch(
+        self, items: Sequence[_Call], earlier_first: bool
+    ) -> dict[str, Decision]:
+        """One try at the batch. The lookup found no decision for any of its imp_uids,
+        so the batch usually does not read them again: a replay that raced in (its
+        first call decided since) shows up as an ignored insert of its decision. If
+        this batch refused it, nothing was written for it but that ignored row, and it
+        gets the stored answer; if this batch approved it, the batch rolls back
+        (``_DecidedBefore``) and runs again reading the earlier decisions under lock
+        first (``earlier_first``), so a replay never holds stock twice and a call
+        refused elsewhere never holds any."""
         async with self._db.transaction() as uow:
-            batch = await self._load(uow, items)
+            batch = await self._load(uow, items, earlier_first)
             for item in items:
                 if item.call.imp_uid not in batch.decided:  # a replay holds nothing again
                     batch.decided[item.call.imp_uid] = self._decide(batch, item)
@@ -263,6 +285,8 @@ class ConfirmDesk:
             # another writer decided meanwhile (its insert was ignored), that one's
             stored = {uid: d.refusal for uid, d in batch.decided.items()}
             lost = set(batch.decided) - batch.earlier - inserted
+            if any(_holds(batch, uid) for uid in lost):
+                raise _DecidedBefore
             if lost:
                 stored.update({uid: d.refusal
                                for uid, d in (await uow.decisions.many(lost)).items()})  # fmt: skip
@@ -276,13 +300,14 @@ class ConfirmDesk:
             for i in items
         }
 
-    async def _load(self, uow: UnitOfWork, items: Sequence[_Call]) -> _Batch:
+    async def _load(self, uow: UnitOfWork, items: Sequence[_Call], earlier_first: bool) -> _Batch:
         locking = [i for i in items if i.refusal is None]
-        product_ids = {pid for i in locking for pid in i.product_ids}
+        product_ids = {line.product_id for i in locking for line in i.lines}
         products = await uow.products.many(product_ids, lock=True) if product_ids else []
-        # a batch of refusals only holds nothing: what an earlier writer decided about one
-        # of its imp_uids shows up as an ignored insert (``_decide_batch``), read then
-        earlier = await uow.decisions.many(i.call.imp_uid for i in items) if locking else {}
+        # what an earlier writer decided about one of the imp_uids shows up as an ignored
+        # insert (``_decide_batch``); read up front only on the second try
+        wanted = earlier_first and locking
+        earlier = await uow.decisions.many(i.call.imp_uid for i in items) if wanted else {}
         # the mutable columns under lock; the lines as the lookup read them
         lines = {i.call.merchant_uid: i.lines for i in locking}
         locked = await uow.orders.locked_states(lines) if locking else {}
@@ -348,10 +373,11 @@ def _holds(batch: _Batch, imp_uid: str) -> bool:
     return imp_uid not in batch.earlier and batch.decided[imp_uid].approved
 
 
-def _observed(task: asyncio.Future[Decision]) -> None:
-    """Retrieve the outcome of a call whose waiter left (no "never retrieved" noise)."""
-    if not task.cancelled():
-        task.exception()
+def _expire(ticket: _Ticket, task: asyncio.Task[Any]) -> None:
+    """The deadline of ``ticket``'s call: abandon it, unless its batch is committing."""
+    if not ticket.committing:
+        ticket.abandoned = True
+        task.cancel()
 
 
 #: What ``_flush`` hands an abandoned call's (cancelled) waiter.

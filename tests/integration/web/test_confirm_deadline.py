@@ -18,15 +18,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from paydesk.core.clock import SystemClock
-from paydesk.core.confirm import ConfirmCall, Refusal
+from paydesk.core.confirm import ConfirmCall, Decision, Refusal
 from paydesk.core.money import Money
 from paydesk.core.orders import Order, OrderStatus
 from paydesk.core.stock import Line
 from paydesk.services.confirm import ConfirmDesk, ConfirmPolicy
 from paydesk.services.errors import ConfirmUnavailable
-from paydesk.store import Database
+from paydesk.store import Database, NewDecision
 
 pytestmark = pytest.mark.asyncio
 
@@ -182,3 +183,66 @@ async def test_sold_out_refusals_wait_for_no_row_lock(
         release.set()
         await blocking
     assert decision.refusal == Refusal.SOLD_OUT
+
+
+async def test_a_call_refused_elsewhere_while_its_batch_waited_holds_nothing(
+    database_url: str, database: Database
+) -> None:
+    # The batch does not read its imp_uids' decisions again (the lookup found none). Here
+    # another process refuses the call after that lookup, and stock is there when the
+    # batch decides: the batch approves it, its decision's insert is ignored, and it must
+    # roll back and run again knowing the refusal, not commit a hold for a refused call.
+    product_id, (uid, other) = await seed(database, stock=2, orders=2)
+    confirms = desk(database)
+    release, locked = asyncio.Event(), asyncio.Event()
+
+    async def elsewhere() -> None:
+        async with database.transaction() as uow:
+            await uow.products.many([product_id], lock=True)
+            locked.set()
+            await release.wait()  # the call's lookup has run: it saw no decision
+            refused = Decision("imp_x", Refusal.SOLD_OUT)
+            await uow.decisions.add_new([NewDecision(refused, uid, None, {})], datetime.now(UTC))
+
+    blocking = asyncio.create_task(elsewhere())
+    await locked.wait()
+    attempt = asyncio.create_task(confirms.confirm(call("imp_x", uid), {}))
+    beside = asyncio.create_task(confirms.confirm(call("imp_y", other), {}))  # same batch
+    await asyncio.sleep(0.3)  # both lookups done, their batch waits for the lock
+    release.set()
+    await blocking
+
+    assert (await attempt).refusal == Refusal.SOLD_OUT  # the stored answer
+    assert (await beside).approved
+    assert await counts(database, product_id) == (1, 1, 0)  # only imp_y holds
+    async with database.reading() as uow:
+        records = await uow.orders.many([uid, other])
+    assert records[uid].order.status == OrderStatus.PENDING and not records[uid].order.holding
+    assert records[other].order.status == OrderStatus.HELD
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # a commit made slow
+async def test_a_confirm_whose_batch_commits_at_its_deadline_gets_its_real_answer(
+    database_url: str, database: Database
+) -> None:
+    product_id, (uid,) = await seed(database, stock=1, orders=1)
+    # a trigger deferred to COMMIT keeps the batch's commit busy past the deadline
+    async with database.transaction() as uow:
+        await uow.connection.execute(text(
+            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_sleep(0.8); RETURN NULL; END $$"
+        ))  # fmt: skip
+        await uow.connection.execute(text(
+            "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON confirm_decisions "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+        ))  # fmt: skip
+    try:
+        decision = await desk(database, deadline=0.4).confirm(call("imp_slow", uid), {})
+    finally:
+        async with database.transaction() as uow:
+            await uow.connection.execute(text("DROP TRIGGER slow_commit ON confirm_decisions"))
+            await uow.connection.execute(text("DROP FUNCTION slow_commit()"))
+
+    # past its deadline, but its batch was committing: the stored answer, not "unavailable"
+    assert decision.approved
+    assert await counts(database, product_id) == (0, 1, 0)

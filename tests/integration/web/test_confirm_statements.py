@@ -1,0 +1,43 @@
+"""How many statements a confirm costs, pinned: each one is a round trip the answer waits for.
+
+One call at a time (no batching to share the cost), on SQLite and PostgreSQL. An
+approval is its lookup (the earlier decision; the order, its lines and its products'
+stock in one join) and its batch (lock products, lock orders, hold, save the order,
+its holds, its decision, its hold-check job). SQLite adds a ``BEGIN`` to each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from paydesk.core.confirm import Refusal
+from paydesk.store import Database
+
+from .test_confirm_deadline import call, desk, seed
+
+pytestmark = pytest.mark.asyncio
+
+#: per backend: an approval, a sold-out refusal, a replay
+EXPECTED = {"sqlite": (11, 5, 2), "postgresql": (9, 3, 1)}
+
+
+async def test_statements_per_confirm(database_url: str, database: Database) -> None:
+    _, uids = await seed(database, stock=1, orders=2)
+    confirms = desk(database)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]).split()[0])
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    spent = []
+    for imp_uid, uid in (("imp_ok", uids[0]), ("imp_late", uids[1]), ("imp_ok", uids[0])):
+        statements.clear()
+        decision = await confirms.confirm(call(imp_uid, uid), {})
+        spent.append((len(statements), decision.refusal))
+
+    approval, sold_out, replay = EXPECTED[database.dialect]
+    assert spent == [(approval, None), (sold_out, Refusal.SOLD_OUT), (replay, None)]
