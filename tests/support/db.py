@@ -8,7 +8,8 @@
   and dropped at the end. Without the variable those tests are skipped with a
   message (and CI, which sets ``PAYDESK_REQUIRE_POSTGRES``, fails them).
 
-Tests that take ``database_url`` or ``database`` run once per backend.
+Tests that take ``database_url`` or ``database`` run once per backend; tests
+that take ``any_store`` run on the in-memory fake too (the services' contract).
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ def postgres_database() -> Iterator[str]:
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database of each backend in turn."""
+    return _empty_database(request, tmp_path)
+
+
+def _empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database of the backend ``request.param`` names."""
     if request.param == "sqlite":
         path = tmp_path / "paydesk.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
@@ -100,6 +106,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_database")
     empty_postgres(url)
     return url
+
+
+@pytest_asyncio.fixture(params=[pytest.param("memory", id="memory"), *BACKENDS])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """An empty store of each kind in turn: the in-memory fake, SQLite, PostgreSQL."""
+    if request.param == "memory":
+        from tests.unit.services.fakes import InMemoryStore
+
+        yield InMemoryStore()
+        return
+    db = Database(_empty_database(request, tmp_path))
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 @pytest_asyncio.fixture

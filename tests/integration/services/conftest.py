@@ -1,5 +1,5 @@
 """Database fixtures (both backends) for the services run on a real store."""
 
-from tests.support.db import database, database_url, postgres_database, sqlite_template
+from tests.support.db import any_store, database, database_url, postgres_database, sqlite_template
 
-__all__ = ["database", "database_url", "postgres_database", "sqlite_template"]
+__all__ = ["any_store", "database", "database_url", "postgres_database", "sqlite_template"]

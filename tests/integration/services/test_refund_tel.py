@@ -9,47 +9,24 @@ all three.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from paydesk.core.orders import OrderStatus
 from paydesk.services.errors import RefundRefused
 from paydesk.services.refunds import RefundAsk
-from paydesk.store import Database
 from paydesk.store.ledger_records import RefundAccount
-from tests.support.db import empty_postgres
-from tests.unit.services.fakes import InMemoryStore
 from tests.unit.services.shop import PRICE, Shop
 
 pytestmark = pytest.mark.asyncio
 TEL = "010-1234-5678"
 
 
-@pytest_asyncio.fixture(
-    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def shop(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Shop]:
+@pytest.fixture
+def shop(any_store: Any) -> Shop:
     """A shop over an empty store: in memory, SQLite, PostgreSQL."""
-    if request.param == "memory":
-        yield Shop(store=InMemoryStore())
-        return
-    if request.param == "sqlite":
-        path = tmp_path / "paydesk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite+aiosqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_database")
-        empty_postgres(url)
-    database = Database(url)
-    try:
-        yield Shop(store=database)
-    finally:
-        await database.dispose()
+    return Shop(store=any_store)
 
 
 async def paid(shop: Shop, imp_uid: str, **fields: Any) -> int:

@@ -10,15 +10,11 @@ refund booking, job dedupe, payments, inbox, idempotency keys.
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from paydesk.core.confirm import Decision, Refusal
 from paydesk.core.lifecycle import HoldGranted, VerificationFailed, apply
@@ -29,7 +25,7 @@ from paydesk.core.refund_lifecycle import RefundState
 from paydesk.core.stock import Line, StockCount
 from paydesk.core.subscriptions import ChargePaid, ChargeState, Interval, Subscription
 from paydesk.core.subscriptions import apply as apply_to_subscription
-from paydesk.store import Conflict, Database, NewDecision, NewJob, StockConflict
+from paydesk.store import Conflict, NewDecision, NewJob, StockConflict
 from paydesk.store.billing import NewCharge, NewPlan
 from paydesk.store.escrows import Shipment
 from paydesk.store.identities import NewIdentity, OrderCustomer
@@ -39,8 +35,6 @@ from paydesk.store.payment_book import PaymentQuery
 from paydesk.store.receipts import NewReceipt, ReceiptQuery
 from paydesk.store.refund_book import NewRefund
 from paydesk.store.sweeps import Awaited
-from tests.support.db import empty_postgres
-from tests.unit.services.fakes import InMemoryStore
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
@@ -49,26 +43,10 @@ LEASE = timedelta(seconds=30)
 pytestmark = pytest.mark.asyncio
 
 
-@pytest_asyncio.fixture(
-    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def units(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+@pytest.fixture
+def units(any_store: Any) -> Any:
     """The same empty store, three ways: in memory, SQLite, PostgreSQL."""
-    if request.param == "memory":
-        yield InMemoryStore()
-        return
-    if request.param == "sqlite":
-        path = tmp_path / "paydesk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite+aiosqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_database")
-        empty_postgres(url)
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
+    return any_store
 
 
 async def add_product(units: Any, sku: str = "a", stock: int = 3) -> int:
