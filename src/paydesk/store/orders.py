@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..core.money import Money
 from ..core.orders import Order, OrderStatus
 from ..core.stock import Line
 from .records import OrderRecord, order_values, tax_values
-from .tables import order_items, orders, products, stock_holds
+from .tables import order_items, orders, stock_holds
 
 __all__ = ["OrderQuery", "OrderRepository"]
 
@@ -146,33 +146,6 @@ class OrderRepository:
             .with_for_update()
         )
         return {r.merchant_uid: (r.id, _payment_state(r)) for r in await self._db.execute(query)}
-
-    async def with_stock(
-        self, merchant_uids: Iterable[str]
-    ) -> tuple[dict[str, tuple[int, Order]], dict[int, tuple[int, bool]]]:
-        """The orders' ids and payment state with their lines, and of each of their
-        products the free units and its own sales switch, in one read without locks:
-        what a confirm looks up before it decides (``services.confirm``). An order
-        without lines is not found."""
-        query = (
-            select(orders.c.id, *_PAYMENT_STATE, order_items.c.product_id,
-                   order_items.c.quantity, products.c.stock_available, products.c.on_sale)
-            .join(order_items, order_items.c.order_id == orders.c.id)
-            .join(products, products.c.id == order_items.c.product_id)
-            .where(orders.c.merchant_uid.in_(set(merchant_uids)))
-            .order_by(orders.c.id, order_items.c.id)
-        )  # fmt: skip
-        found: dict[str, tuple[int, Order]] = {}
-        lines: dict[str, list[Line]] = defaultdict(list)
-        stock: dict[int, tuple[int, bool]] = {}
-        for r in await self._db.execute(query):
-            if r.merchant_uid not in found:
-                found[r.merchant_uid] = (r.id, _payment_state(r))
-            lines[r.merchant_uid].append(Line(r.product_id, r.quantity))
-            stock[r.product_id] = (r.stock_available, bool(r.on_sale))
-        with_lines = {uid: (oid, replace(order, lines=tuple(lines[uid])))
-                      for uid, (oid, order) in found.items()}  # fmt: skip
-        return with_lines, stock
 
     async def search(self, query: OrderQuery) -> list[OrderRecord]:
         """One page of matching orders, newest (highest id) first."""

@@ -244,24 +244,6 @@ async def test_locked_states_are_the_ids_and_payment_states_of_the_orders(units:
     assert states["o2"] == (found["o2"].id, replace(found["o2"].order, lines=()))
 
 
-async def test_with_stock_is_the_orders_with_their_lines_and_their_products_stock(
-    units: Any,
-) -> None:
-    a, b = await add_product(units, "a", stock=3), await add_product(units, "b", stock=5)
-    await add_order(units, "o1", Line(b, 2), Line(a, 1))
-    await add_order(units, "o2", Line(a, 2))
-    async with units.transaction() as uow:
-        await uow.products.hold(a, 1, NOW)
-        await uow.products.change(b, {"on_sale": False}, NOW)
-    async with units.reading() as uow:
-        found = await uow.orders.many(["o1", "o2"])
-        orders, products = await uow.orders.with_stock(iter(["o2", "o1", "o3", "o1"]))
-        assert await uow.orders.with_stock([]) == ({}, {})
-    assert orders == {uid: (r.id, r.order) for uid, r in found.items()}
-    assert orders["o1"][1].lines == (Line(b, 2), Line(a, 1))  # as placed
-    assert products == {a: (2, True), b: (5, False)}
-
-
 async def test_a_merchant_uid_or_a_product_that_is_not_there_is_a_conflict(units: Any) -> None:
     pid = await add_product(units)
     await add_order(units, "o1", Line(pid, 1))

@@ -190,28 +190,6 @@ class InMemoryOrders:
         found = await self.many(merchant_uids, lock=True)
         return {uid: (record.id, replace(record.order, lines=())) for uid, record in found.items()}
 
-    async def with_stock(
-        self, merchant_uids: Iterable[str]
-    ) -> tuple[dict[str, tuple[int, Order]], dict[int, tuple[int, bool]]]:
-        tables = await self._access.step()  # one step: one statement, one snapshot
-        wanted = set(merchant_uids)
-        orders: dict[str, tuple[int, Order]] = {}
-        stock: dict[int, tuple[int, bool]] = {}
-        for order_id in sorted(tables.orders):
-            row = tables.orders[order_id]
-            if row["merchant_uid"] not in wanted:
-                continue
-            items = [FakeRow(tables.order_items[i]) for i in sorted(tables.order_items)
-                     if tables.order_items[i]["order_id"] == order_id]  # fmt: skip
-            record = OrderRecord.from_rows(FakeRow(row), items)  # type: ignore[arg-type]
-            if not record.order.lines:
-                continue  # the real one joins the lines: an order without any is not found
-            orders[row["merchant_uid"]] = (order_id, record.order)
-            for line in record.order.lines:
-                product = tables.products[line.product_id]
-                stock[line.product_id] = (product["stock_available"], bool(product["on_sale"]))
-        return orders, stock
-
     async def merchant_uid_of(self, order_id: int) -> str | None:
         tables = await self._access.step()
         row = tables.orders.get(order_id)
