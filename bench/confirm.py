@@ -125,7 +125,8 @@ def backend_rows(backend: str, quick: bool) -> list[Row]:
                     over["ms"]["max"] / 1000, None, "", "≤ 9 s, 0 5xx", "s",
                     over["ms"]["max"] <= 9000 and server_errors(over) == 0 and over_ok,
                     f"approvals {over['statuses'].get('200', 0)} (K={k}), held {over_stock[1]}, "
-                    f"5xx {server_errors(over)}, answers {over['statuses']}"))  # fmt: skip
+                    f"5xx {server_errors(over)}, answers {over['statuses']}; the load "
+                    f"generator's own lag up to {over['lag_ms'] / 1000:.2f} s"))  # fmt: skip
     rows.append(Row(name, "replayed confirms: same answers, no second decrement",
                     replay["statuses"].get("200", 0), approvals, "first answers", "= first",
                     "", replay_ok, f"stock {stock_after}"))  # fmt: skip

@@ -11,7 +11,9 @@ sent in order), the connections and the offered ``rate``:
   omission).
 
 OUT (JSON) gets the counts per status, elapsed seconds, percentiles and the HDR
-histogram (microseconds, ``hdrh`` encoded) for the plots. Bare HTTP/1.1
+histogram (microseconds, ``hdrh`` encoded) for the plots, and the generator's own
+lag: how late after its scheduled time each request's task started (the generator
+short of CPU, not the server; waiting for a free connection is not in it). Bare HTTP/1.1
 keep-alive connections over asyncio streams: a heavier client would measure itself.
 """
 
@@ -87,7 +89,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     histogram = HdrHistogram(1, 120_000_000, 3)
     statuses: Counter[str] = Counter()
 
+    lag_ms = 0.0
+
     async def one(request: tuple[bytes, bytes], scheduled: float) -> None:
+        nonlocal lag_ms
+        lag_ms = max(lag_ms, (time.perf_counter() - scheduled) * 1000)
         connection = await idle.get()
         try:
             if time.perf_counter() - connection.used > KEEPALIVE:  # the server may close it
@@ -131,6 +137,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "statuses": dict(statuses),
         "ms": {str(p): histogram.get_value_at_percentile(p) / 1000 for p in (50, 90, 99, 99.9)}
         | {"max": histogram.get_max_value() / 1000},
+        "lag_ms": lag_ms,
         "histogram": histogram.encode().decode(),
     }
 
