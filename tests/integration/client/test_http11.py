@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from paydesk.iamport import AsyncIamport, CallRecord, NotSent, OutcomeUnknown, RetryPolicy
-from paydesk.iamport.http11 import AsyncHTTP11Transport
+from paydesk.iamport.http11 import MAX_BODY, AsyncHTTP11Transport
 from paydesk.iamport.tokens import Grant, TokenCache
 
 KEY, SECRET = "http11_key", "http11_secret"
@@ -402,3 +402,287 @@ def test_tls_checks_the_host_name(certificate: tuple[Path, Path]) -> None:
             return caught.value
 
     assert "match" in str(run(main)).lower()  # "IP address mismatch" / "doesn't match"
+
+
+# -- adversarial answers --------------------------------------------------------------------
+def replying(*wires: bytes, hold: bool = False) -> Handler:
+    """A handler answering the n-th request of the first connection with ``wires[n]``.
+
+    Byte for byte; past the last one (and on later connections) it keeps answering
+    ``answer()``; with ``hold`` it answers nothing more and keeps the connection
+    open until ``server.release``.
+    """
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        for wire in wires if server.connections == 1 else ():
+            if await server.request(reader) is None:
+                return
+            writer.write(wire)
+            await writer.drain()
+        if hold:
+            await server.release.wait()
+            return
+        await keep_answering(server, reader, writer)
+
+    return handler
+
+
+async def get_twice(handler: Handler, method: str = "GET") -> tuple[list[httpx.Response], int]:
+    """Two requests in turn through one transport; the answers and the connections made."""
+    async with Server(handler) as server:
+        async with httpx.AsyncClient(transport=AsyncHTTP11Transport(LIMITS)) as http:
+            timeout = httpx.Timeout(2.0)
+            first = await http.request(method, server.url, timeout=timeout)
+            second = await http.get(server.url, timeout=timeout)
+        return [first, second], server.connections
+
+
+def test_connection_close_and_http_1_0_answers_are_not_reused() -> None:
+    for wire in (
+        answer(BODY, b"Connection: close"),
+        answer(BODY).replace(b"HTTP/1.1", b"HTTP/1.0", 1),  # 1.0: no keep-alive unless asked
+        answer(BODY, b"Connection: keep-alive").replace(b"HTTP/1.1", b"HTTP/1.0", 1),
+    ):
+        answers, connections = run(lambda wire=wire: get_twice(replying(wire)))
+        assert [a.content for a in answers] == [BODY, BODY] and connections == 2, wire
+
+
+def test_an_answer_without_length_is_read_until_close_and_not_reused() -> None:
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        if server.connections == 1:
+            await server.request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+            for i in range(0, len(BODY), 9):
+                writer.write(BODY[i : i + 9])
+                await writer.drain()
+                await asyncio.sleep(0.01)
+            return  # the close ends the body
+        await keep_answering(server, reader, writer)
+
+    answers, connections = run(lambda: get_twice(handler))
+    assert [a.content for a in answers] == [BODY, BODY] and connections == 2
+
+
+def test_204_304_and_head_answers_have_no_body_and_keep_the_connection() -> None:
+    for method, wire in (
+        ("GET", b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"),
+        ("GET", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"),
+        ("HEAD", answer(BODY)[: -len(BODY)]),  # the length of the body a GET would have had
+    ):
+        answers, connections = run(lambda m=method, w=wire: get_twice(replying(w), m))
+        assert answers[0].content == b"" and answers[1].content == BODY, wire
+        assert connections == 1, wire
+
+
+def test_interim_answers_before_the_final_one_are_skipped() -> None:
+    interim = (
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
+    )
+    answers, connections = run(lambda: get_twice(replying(interim + answer(CANCELLED))))
+    assert answers[0].status_code == 200 and answers[0].content == CANCELLED
+    assert "link" not in answers[0].headers and connections == 1
+
+
+def test_bytes_after_a_complete_answer_drop_the_connection() -> None:
+    """Stray bytes on an idle connection: whatever they are, the next answer is not them."""
+    stray = answer(CANCELLED)
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        if server.connections == 1:
+            await server.request(reader)
+            writer.write(answer())
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(stray)  # an answer to nothing
+            await writer.drain()
+            await server.release.wait()
+            return
+        await keep_answering(server, reader, writer)
+
+    async def main() -> tuple[list[bytes], int]:
+        async with Server(handler) as server:
+            async with httpx.AsyncClient(transport=AsyncHTTP11Transport(LIMITS)) as http:
+                first = await http.get(server.url)
+                await asyncio.sleep(0.2)
+                second = await http.get(server.url)
+            server.release.set()
+            return [first.content, second.content], server.connections
+
+    assert run(main) == ([BODY, BODY], 2)
+
+
+def test_bytes_after_a_complete_answer_unseen_yet_drop_the_connection_too() -> None:
+    """The same, with the loop blocked so the stray bytes are still in the socket."""
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        if server.connections == 1:
+            await server.request(reader)
+            writer.write(answer())
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(b"HTTP/1.1 200 OK\r\n")
+            await writer.drain()
+            await server.release.wait()
+            return
+        await keep_answering(server, reader, writer)
+
+    async def main() -> tuple[list[bytes], int]:
+        async with Server(handler) as server:
+            async with httpx.AsyncClient(transport=AsyncHTTP11Transport(LIMITS)) as http:
+                first = await http.get(server.url)
+                await asyncio.sleep(0)  # the handler's sleep starts
+                await asyncio.sleep(0.1)  # the stray bytes are written...
+                second = await http.get(server.url)
+            server.release.set()
+            return [first.content, second.content], server.connections
+
+    assert run(main) == ([BODY, BODY], 2)
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        answer(BODY, b"Content-Length: 7"),  # two that disagree
+        answer(BODY).replace(b"Content-Length: ", b"Content-Length: 3, "),
+        answer(BODY).replace(b"Content-Length: ", b"Content-Length: -"),
+        answer(BODY).replace(b"Content-Length: ", b"Content-Length: +"),
+        answer(BODY).replace(b"Content-Length: ", b"Content-Length: 0x"),
+        answer(BODY, b"Transfer-Encoding: gzip, chunked"),
+        b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Header: 1\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * (65 * 1024) + b"\r\n\r\n",
+    ],
+    ids=["cl-conflict", "cl-list", "cl-minus", "cl-plus", "cl-hex", "te-gzip", "status", "h2",
+         "header-name", "huge-head"],
+)  # fmt: skip
+def test_an_ill_framed_answer_is_a_remote_protocol_error(wire: bytes) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        run(lambda: get_twice(replying(wire, hold=True)))
+
+
+def test_the_same_content_length_twice_is_accepted() -> None:
+    wire = answer(BODY, b"Content-Length: %d" % len(BODY))
+    answers, connections = run(lambda: get_twice(replying(wire)))
+    assert answers[0].content == BODY and connections == 1
+
+
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize("last", [b"-0", b"+0", b"0x0", b"0_0", b" -0", b"zz", b""])
+def test_a_chunk_size_that_is_not_hex_digits_is_a_remote_protocol_error(last: bytes) -> None:
+    """Python's ``int(size, 16)`` takes signs, ``0x`` and underscores: h11 (and we) must not."""
+    wire = CHUNKED_HEAD + b"5\r\nhello\r\n" + last + b"\r\n\r\n"
+    with pytest.raises(httpx.RemoteProtocolError):
+        run(lambda: get_twice(replying(wire, hold=True)))
+
+
+def test_a_huge_chunk_or_content_length_is_refused_at_once() -> None:
+    """Not waited for until the read timeout, nor buffered: more than ``MAX_BODY`` is refused."""
+    for wire in (
+        CHUNKED_HEAD + b"f" * 20 + b"\r\nhello",
+        CHUNKED_HEAD + b"%x\r\nhello" % (MAX_BODY + 1),
+        answer(b"hello").replace(b"Content-Length: 5", b"Content-Length: %d" % (MAX_BODY + 1)),
+        answer(b"hello").replace(b"Content-Length: 5", b"Content-Length: " + b"9" * 40),
+    ):
+        began = time.monotonic()
+        with pytest.raises(httpx.RemoteProtocolError):
+            run(lambda w=wire: get_twice(replying(w, hold=True)))
+        assert time.monotonic() - began < 1.5, wire  # the read timeout is 2 s
+
+
+def test_an_endless_body_is_cut_at_max_body() -> None:
+    """A broken or hostile proxy streaming forever: the answer is refused, memory stays bounded."""
+    piece = b"x" * (1024 * 1024)
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await server.request(reader)
+        writer.write(CHUNKED_HEAD if server.connections % 2 else b"HTTP/1.1 200 OK\r\n\r\n")
+        for _ in range(MAX_BODY // len(piece) + 2):
+            writer.write(b"%x\r\n%b\r\n" % (len(piece), piece) if server.connections % 2 else piece)
+            await writer.drain()
+
+    async def main() -> None:
+        transport = AsyncHTTP11Transport(LIMITS)
+        async with Server(handler) as server, httpx.AsyncClient(transport=transport) as http:
+            for _ in range(2):  # chunked, then until close
+                with pytest.raises(httpx.RemoteProtocolError, match="larger than"):
+                    await http.get(server.url, timeout=10.0)
+
+    run(main)
+
+
+def test_transfer_encoding_with_content_length_is_read_chunked_and_not_reused() -> None:
+    """RFC 9112 §6.3: chunked wins, and the connection must close (a smuggling attempt?)."""
+    wire = (
+        CHUNKED_HEAD.replace(b"\r\n\r\n", b"\r\nContent-Length: 3\r\n\r\n")
+        + b"5\r\nhello\r\n0\r\n\r\n"
+    )
+    answers, connections = run(lambda: get_twice(replying(wire)))
+    assert answers[0].content == b"hello" and answers[1].content == BODY
+    assert connections == 2
+
+
+def test_lf_only_line_endings_in_the_head_are_read_as_h11_reads_them() -> None:
+    wire = answer(CANCELLED).replace(b"\r\n", b"\n")
+    answers, connections = run(lambda: get_twice(replying(wire)))
+    assert answers[0].content == CANCELLED and connections == 1
+
+
+def test_obsolete_line_folding_is_unfolded() -> None:
+    """RFC 9112 §5.2: a user agent replaces each obs-fold with a space before reading the value."""
+    wire = answer(CANCELLED, b"X-Folded: one\r\n  two\r\n\tthree")
+    answers, connections = run(lambda: get_twice(replying(wire)))
+    assert answers[0].headers["x-folded"] == "one two three"
+    assert answers[0].content == CANCELLED and connections == 1
+
+
+def test_an_answer_before_the_body_is_written_is_returned() -> None:
+    """A proxy refusing a request as its head arrives (413), then closing: its answer is kept."""
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 4\r\n\r\nbig!"
+        )
+        writer.write_eof()  # and reads on until the client closes (a close now would be a RST)
+        while await reader.read(1024 * 1024):
+            pass
+
+    big = b"x" * (64 * 1024 * 1024)  # more than the kernel's socket buffers hold
+
+    async def main() -> httpx.Response:
+        transport = AsyncHTTP11Transport(LIMITS)
+        async with Server(handler) as server, httpx.AsyncClient(transport=transport) as http:
+            return await http.post(server.url, content=big, timeout=5.0)
+
+    response = run(main)
+    assert response.status_code == 413 and response.content == b"big!"
+
+
+def test_an_answer_before_the_body_is_written_is_returned_when_the_write_then_stalls() -> None:
+    """The same proxy, reading nothing more: the write times out, the answer is still the outcome."""
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 4\r\n\r\nbig!"
+        )
+        writer.write_eof()
+        await server.release.wait()
+
+    big = b"x" * (64 * 1024 * 1024)
+
+    async def main() -> tuple[httpx.Response, int]:
+        async with Server(handler) as server:
+            transport = AsyncHTTP11Transport(LIMITS)
+            async with httpx.AsyncClient(transport=transport) as http:
+                timeout = httpx.Timeout(5.0, write=0.5)
+                response = await http.post(server.url, content=big, timeout=timeout)
+                left = transport.connections
+            server.release.set()
+            return response, left
+
+    response, left = run(main)
+    assert response.status_code == 413 and response.content == b"big!" and left == 0
