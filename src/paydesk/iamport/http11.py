@@ -296,9 +296,14 @@ class _Connection(asyncio.Protocol):
         values = {v.strip() for v in value.split(b",")}
         if len(values) != 1 or not (only := values.pop()).isdigit():
             raise httpx.RemoteProtocolError(f"invalid Content-Length {value[:40]!r}")
-        if seen is not None and int(only) != seen:
+        # More than 18 digits (leading zeros aside) is no length we could read; past 4300
+        # int() would raise ValueError, not a protocol error, inside data_received.
+        digits = only.lstrip(b"0") or b"0"
+        if len(digits) > 18:
+            raise httpx.RemoteProtocolError(f"invalid Content-Length {value[:40]!r}")
+        if seen is not None and int(digits) != seen:
             raise httpx.RemoteProtocolError("conflicting Content-Length headers")
-        return int(only)
+        return int(digits)
 
     def _read_chunks(self) -> None:
         buffer = self.buffer
@@ -513,11 +518,15 @@ class AsyncHTTP11Transport(httpx.AsyncBaseTransport):
             if connection is not None:
                 return connection
         try:  # a slot is ours: open a connection in it
-            return await self._connect(origin, timeouts.get("connect"))
+            connection = await self._connect(origin, timeouts.get("connect"))
         except BaseException:
             self._slots -= 1
             self._wake()
             raise
+        if self._closed:  # aclose() came while it connected: nothing was sent
+            self._drop(connection)
+            raise _closed_before_sending()
+        return connection
 
     def _idle_connection(self, origin: Origin) -> _Connection | None:
         now = time.monotonic()
@@ -576,6 +585,8 @@ class AsyncHTTP11Transport(httpx.AsyncBaseTransport):
                         elif woken in self._waiters:
                             self._waiters.remove(woken)
                         raise
+                    if self._closed:  # woken by aclose(): nothing was sent
+                        raise _closed_before_sending()
                     connection = self._idle_connection(origin)
                     if connection is not None:
                         return connection
@@ -646,7 +657,19 @@ class AsyncHTTP11Transport(httpx.AsyncBaseTransport):
             idle.clear()
         self._idle_count = 0
         for connection in list(self._busy):
+            # Failed first: the close alone would end a body read until close as if whole.
+            kind = httpx.WriteError if connection.writing else httpx.ReadError
+            connection._fail(kind("the transport was closed during the exchange"))
             self._drop(connection)
+        for woken in self._waiters:  # those waiting for the pool: they fail, opening nothing
+            if not woken.done():
+                woken.set_result(None)
+        self._waiters.clear()
+
+
+def _closed_before_sending() -> httpx.ConnectError:
+    """The error of a call ``aclose()`` stopped before it had a connection: "not sent"."""
+    return httpx.ConnectError("the transport was closed before the request was sent")
 
 
 def http11_transport(limits: httpx.Limits) -> AsyncHTTP11Transport | None:

@@ -14,6 +14,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 
 from paydesk.iamport import AsyncIamport, CallRecord, NotSent, OutcomeUnknown, RetryPolicy
 from paydesk.iamport.http11 import MAX_BODY, AsyncHTTP11Transport
+from paydesk.iamport.mapping import NOT_SENT_EXCEPTIONS
 from paydesk.iamport.tokens import Grant, TokenCache
 
 KEY, SECRET = "http11_key", "http11_secret"
@@ -512,31 +514,48 @@ def test_bytes_after_a_complete_answer_drop_the_connection() -> None:
 
 
 def test_bytes_after_a_complete_answer_unseen_yet_drop_the_connection_too() -> None:
-    """The same, with the loop blocked so the stray bytes are still in the socket."""
+    """The same, with the loop blocked so the stray bytes wait in the socket, unread.
 
-    async def handler(server: Server, reader: Any, writer: Any) -> None:
-        if server.connections == 1:
-            await server.request(reader)
-            writer.write(answer())
-            await writer.drain()
-            await asyncio.sleep(0.05)
-            writer.write(b"HTTP/1.1 200 OK\r\n")
-            await writer.drain()
-            await server.release.wait()
-            return
-        await keep_answering(server, reader, writer)
+    The server is a thread here: it must write while the client's loop is blocked.
+    """
+    accepted: list[socket.socket] = []
+    done = threading.Event()
 
-    async def main() -> tuple[list[bytes], int]:
-        async with Server(handler) as server:
-            async with httpx.AsyncClient(transport=AsyncHTTP11Transport(LIMITS)) as http:
-                first = await http.get(server.url)
-                await asyncio.sleep(0)  # the handler's sleep starts
-                await asyncio.sleep(0.1)  # the stray bytes are written...
-                second = await http.get(server.url)
-            server.release.set()
-            return [first.content, second.content], server.connections
+    def serve(listener: socket.socket) -> None:
+        listener.settimeout(5.0)
+        for n in range(2):
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                return
+            accepted.append(connection)
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                head += connection.recv(1)
+            connection.sendall(answer())
+            if n == 0:
+                time.sleep(0.05)
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")  # an answer to nothing
+        done.wait(5.0)
 
-    assert run(main) == ([BODY, BODY], 2)
+    async def main(url: str) -> list[bytes]:
+        async with httpx.AsyncClient(transport=AsyncHTTP11Transport(LIMITS)) as http:
+            first = await http.get(url, timeout=2.0)
+            time.sleep(0.2)  # noqa: ASYNC251 (on purpose: the stray bytes wait, unread)
+            second = await http.get(url, timeout=2.0)
+        return [first.content, second.content]
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        thread = threading.Thread(target=serve, args=(listener,))
+        thread.start()
+        try:
+            contents = run(lambda: main(f"http://127.0.0.1:{listener.getsockname()[1]}"))
+        finally:
+            done.set()
+            thread.join()
+            for connection in accepted:
+                connection.close()
+    assert contents == [BODY, BODY] and len(accepted) == 2
 
 
 @pytest.mark.parametrize(
@@ -547,13 +566,15 @@ def test_bytes_after_a_complete_answer_unseen_yet_drop_the_connection_too() -> N
         answer(BODY).replace(b"Content-Length: ", b"Content-Length: -"),
         answer(BODY).replace(b"Content-Length: ", b"Content-Length: +"),
         answer(BODY).replace(b"Content-Length: ", b"Content-Length: 0x"),
+        answer(BODY).replace(b"Content-Length: ", b"Content-Length: 1" + b"0" * 5000),
         answer(BODY, b"Transfer-Encoding: gzip, chunked"),
         b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
         b"HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nBad Header: 1\r\nContent-Length: 0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * (65 * 1024) + b"\r\n\r\n",
     ],
-    ids=["cl-conflict", "cl-list", "cl-minus", "cl-plus", "cl-hex", "te-gzip", "status", "h2",
+    ids=["cl-conflict", "cl-list", "cl-minus", "cl-plus", "cl-hex",
+        "cl-5000-digits", "te-gzip", "status", "h2",
          "header-name", "huge-head"],
 )  # fmt: skip
 def test_an_ill_framed_answer_is_a_remote_protocol_error(wire: bytes) -> None:
@@ -686,3 +707,234 @@ def test_an_answer_before_the_body_is_written_is_returned_when_the_write_then_st
 
     response, left = run(main)
     assert response.status_code == 413 and response.content == b"big!" and left == 0
+
+
+# -- the pool under load, cancellation and close ------------------------------------------------
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait (polling) until ``condition()`` holds."""
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"still not so after {seconds} s")
+
+
+def test_fifty_calls_through_a_pool_of_ten_all_complete_on_ten_connections() -> None:
+    limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+    closed: list[int] = []
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        number = server.connections
+        while await server.request(reader) is not None:
+            await asyncio.sleep(0.01 * (number % 3))  # some connections slower than others
+            writer.write(answer())
+            await writer.drain()
+        closed.append(number)
+
+    async def main() -> tuple[list[int], int, int, int]:
+        async with Server(handler) as server:
+            transport = AsyncHTTP11Transport(limits)
+            async with client(server, transport=transport) as iamport:
+                calls = [iamport.payment("imp_1") for _ in range(50)]
+                amounts = [p.amount for p in await asyncio.gather(*calls)]
+                pooled = transport.connections
+            await until(lambda: len(closed) == server.connections)  # it saw each closed
+            return amounts, server.connections, pooled, transport.connections
+
+    amounts, connections, pooled, left = run(main)
+    assert amounts == [1000] * 50
+    assert connections <= 10 and pooled == connections and left == 0
+    assert sorted(closed) == list(range(1, connections + 1))
+
+
+def test_fifty_calls_cancelled_at_once_leave_nothing_behind() -> None:
+    limits = httpx.Limits(max_connections=10)
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        if await server.request(reader) is None:
+            return
+        await server.release.wait()  # 10 calls sent, 40 waiting for the pool: then cancelled
+        writer.write(answer())
+        await writer.drain()
+        await keep_answering(server, reader, writer)
+
+    async def main() -> tuple[int, int, bytes, int]:
+        async with Server(handler) as server:
+            transport = AsyncHTTP11Transport(limits)
+            async with httpx.AsyncClient(transport=transport) as http:
+                calls = [asyncio.create_task(http.get(server.url)) for _ in range(50)]
+                await until(lambda: len(server.requests) == 10)
+                for call in calls:
+                    call.cancel()
+                outcomes = await asyncio.gather(*calls, return_exceptions=True)
+                assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+                left = transport.connections
+                server.release.set()
+                after = await http.get(server.url, timeout=2.0)
+            return left, len(server.requests), after.content, server.connections
+
+    left, requests, content, connections = run(main)
+    assert left == 0 and requests == 11 and content == BODY and connections == 11
+
+
+def test_aclose_fails_the_calls_in_flight_with_httpx_errors_and_opens_nothing_more() -> None:
+    """Sent calls fail "outcome unknown", not with half a body; waiting ones fail "not sent"."""
+    limits = httpx.Limits(max_connections=2)
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        first = server.connections == 1
+        await server.request(reader)
+        if first:  # a body read until close, half of it come
+            writer.write(b"HTTP/1.1 200 OK\r\n\r\n" + BODY[:20])
+            await writer.drain()
+        await server.release.wait()
+
+    async def main() -> tuple[list[BaseException | httpx.Response], int, int]:
+        async with Server(handler) as server:
+            transport = AsyncHTTP11Transport(limits)
+            http = httpx.AsyncClient(transport=transport)
+            calls = [asyncio.create_task(http.get(server.url)) for _ in range(3)]
+            await until(lambda: len(server.requests) == 2)
+            await asyncio.sleep(0.05)  # the half body is read
+            await transport.aclose()
+            outcomes = await asyncio.gather(*calls, return_exceptions=True)
+            await asyncio.sleep(0.05)
+            server.release.set()
+            return outcomes, server.connections, transport.connections
+
+    outcomes, connections, left = run(main)
+    sent, waiting = outcomes[:2], outcomes[2]
+    assert all(isinstance(o, httpx.HTTPError) for o in outcomes), outcomes
+    assert not any(isinstance(o, NOT_SENT_EXCEPTIONS) for o in sent), sent
+    assert isinstance(waiting, NOT_SENT_EXCEPTIONS), waiting
+    assert connections == 2 and left == 0
+
+
+def test_a_server_restarted_on_the_same_port_is_reached_again() -> None:
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        writers.append(writer)
+        await keep_answering(server, reader, writer)
+
+    async def main() -> list[int]:
+        transport = AsyncHTTP11Transport(LIMITS)
+        async with Server(handler) as first:
+            url, port = first.url, first.port
+            async with httpx.AsyncClient(transport=transport) as http:
+                await http.get(url)
+                first.server.close()
+                for writer in writers:  # the old process's connections go with it
+                    writer.close()
+                await first.server.wait_closed()
+                await asyncio.sleep(0.05)
+                second = Server(handler)
+                second.server = await asyncio.start_server(second._serve, "127.0.0.1", port)
+                try:
+                    answers = [(await http.get(url, timeout=2.0)).status_code for _ in range(2)]
+                finally:
+                    second.server.close()
+                return [*answers, first.connections, second.connections]
+
+    assert run(main) == [200, 200, 1, 1]
+
+
+# -- "not sent" only when nothing was -----------------------------------------------------------
+@pytest.mark.parametrize("how", ["fin", "rst"])
+def test_a_kept_connection_closed_as_the_request_arrives_is_outcome_unknown(how: str) -> None:
+    """The stale keep-alive race: the server's idle timer closes the connection while our
+    request is on its way.  Bytes may have been read: never "not sent", never retried."""
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await server.request(reader)
+        writer.write(answer())
+        await writer.drain()
+        await reader.read(10)  # some of the next request has come (all of it, maybe)
+        server.received.set()
+        if how == "rst":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        writer.transport.abort() if how == "rst" else writer.close()
+
+    records: list[CallRecord] = []
+
+    async def main() -> tuple[BaseException, int]:
+        async with Server(handler) as server:
+            async with client(server, observers=[records.append]) as iamport:
+                await iamport.payment("imp_1")
+                with pytest.raises(OutcomeUnknown) as caught:
+                    await cancel(iamport)
+            return caught.value, server.connections
+
+    error, connections = run(main)
+    assert isinstance(error.__cause__, httpx.HTTPError)
+    assert not isinstance(error.__cause__, NOT_SENT_EXCEPTIONS), error.__cause__
+    assert error.reconcile and connections == 1
+    assert [r.attempts for r in records] == [1, 1]  # the cancel was not sent again
+
+
+# -- timeouts -----------------------------------------------------------------------------------
+def test_the_read_timeout_counts_from_the_last_bytes_not_the_whole_answer() -> None:
+    """As httpx's: an answer trickling in slower than ``read`` overall but never silent for it."""
+    wire = answer()
+
+    async def handler(server: Server, reader: Any, writer: Any) -> None:
+        await server.request(reader)
+        for i in range(0, len(wire), len(wire) // 8 + 1):
+            writer.write(wire[i : i + len(wire) // 8 + 1])
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    async def main() -> tuple[bytes, float]:
+        async with Server(handler) as server:
+            transport = AsyncHTTP11Transport(LIMITS)
+            async with httpx.AsyncClient(transport=transport) as http:
+                began = time.monotonic()
+                response = await http.get(server.url, timeout=httpx.Timeout(2.0, read=0.3))
+                return response.content, time.monotonic() - began
+
+    content, took = run(main)
+    assert content == BODY and took > 0.6
+
+
+def test_no_timeout_at_all_works() -> None:
+    async def main() -> bytes:
+        transport = AsyncHTTP11Transport(LIMITS)
+        async with Server(keep_answering) as server, httpx.AsyncClient(transport=transport) as http:
+            return (await http.get(server.url, timeout=None)).content
+
+    assert run(main) == BODY
+
+
+def test_a_connect_to_a_full_backlog_times_out_as_not_sent() -> None:
+    """A listener whose accept queue is full drops SYNs: like a blackholed address."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(3):  # Linux queues backlog + 1; the rest wait in SYN_SENT
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        try:
+            with socket.socket() as probe:  # the kernel drops its SYN, or the test cannot run
+                probe.settimeout(0.3)
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    pytest.skip("this kernel completes connections past a full backlog")
+            url = f"http://127.0.0.1:{port}"
+
+            async def main() -> tuple[BaseException, float]:
+                async with httpx.AsyncClient(transport=AsyncHTTP11Transport(LIMITS)) as http:
+                    began = time.monotonic()
+                    with pytest.raises(httpx.HTTPError) as caught:
+                        await http.get(url, timeout=httpx.Timeout(5.0, connect=0.3))
+                    return caught.value, time.monotonic() - began
+
+            error, took = run(main)
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert isinstance(error, httpx.ConnectTimeout) and took < 2.0
+    assert isinstance(error, NOT_SENT_EXCEPTIONS)
