@@ -938,3 +938,46 @@ def test_a_connect_to_a_full_backlog_times_out_as_not_sent() -> None:
                 filler.close()
     assert isinstance(error, httpx.ConnectTimeout) and took < 2.0
     assert isinstance(error, NOT_SENT_EXCEPTIONS)
+
+
+def test_aclose_while_a_call_connects_fails_it_as_not_sent(certificate: tuple[Path, Path]) -> None:
+    """The TLS handshake held back until ``aclose()`` came: the call sends nothing after it.
+
+    The server is a thread, so that the ClientHello waits in its socket, unread.
+    """
+    trusted = ssl.create_default_context(cafile=str(certificate[0]))
+    closed = threading.Event()
+    received: list[bytes] = []
+
+    def serve(listener: socket.socket) -> None:
+        listener.settimeout(5.0)
+        connection, _ = listener.accept()
+        closed.wait(5.0)
+        try:  # uvloop may give up the handshake at once: an EOF here, fine too
+            with _server_context(certificate).wrap_socket(connection, server_side=True) as tls:
+                tls.settimeout(1.0)
+                received.append(tls.recv(65536))
+        except OSError:  # ssl.SSLError, TimeoutError
+            pass
+
+    async def main(port: int) -> tuple[BaseException, int]:
+        transport = AsyncHTTP11Transport(LIMITS, ssl_context=trusted)
+        async with httpx.AsyncClient(transport=transport) as http:
+            call = asyncio.create_task(http.get(f"https://localhost:{port}", timeout=3.0))
+            await asyncio.sleep(0.2)  # connected, the handshake waiting for the server
+            await transport.aclose()
+            closed.set()
+            with pytest.raises(httpx.HTTPError) as caught:
+                await call
+        return caught.value, transport.connections
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        thread = threading.Thread(target=serve, args=(listener,))
+        thread.start()
+        try:
+            error, left = run(lambda: main(listener.getsockname()[1]))
+        finally:
+            closed.set()
+            thread.join()
+    assert isinstance(error, NOT_SENT_EXCEPTIONS) and left == 0, error
+    assert received in ([], [b""])  # the handshake done, nothing came, then the close
