@@ -32,7 +32,7 @@ from paydesk.settings import Settings
 from paydesk.store import Database
 from paydesk.store.tables import jobs
 from tests.support.auth import TEST_SECRET_KEY, bearer
-from tests.support.emulator import DEMO_CODE, DEMO_KEY, DEMO_SECRET, EmulatorClient
+from tests.support.emulator import DEMO_CODE, DEMO_KEY, DEMO_SECRET, EmulatorClient, seed
 
 #: Fail fast in tests: one quick retry of reads, then give up.
 FAST_RETRY = RetryPolicy(attempts=2, base=0.01, cap=0.05, total=2.0)
@@ -230,6 +230,22 @@ async def webhook_jobs_settled(database: Database, within: float = 30.0) -> None
             if not (await uow.connection.execute(query)).scalar():
                 return
         await asyncio.sleep(0.02)
+
+
+async def underpaid_by_webhook(
+    shop: Shop, emu: EmulatorClient, sku: str, *, amount: int, pay_method: str, pg: str
+) -> tuple[str, str]:
+    """An order of one unit of a new 50,000 won product, paid ``amount`` at the emulator
+    and told by a webhook whose job has run: the server owes the buyer a refund. Returns
+    the order's merchant_uid and the payment's imp_uid."""
+    product = await shop.product(sku, stock=1, price=50_000)
+    placed = await shop.order((product["id"], 1), pay_method=pay_method, pg=pg)
+    merchant_uid: str = placed["request_pay"]["merchant_uid"]
+    paid = seed(emu, merchant_uid=merchant_uid, amount=amount, pay_method=pay_method, pg=pg)
+    webhook = {"imp_uid": paid["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
+    assert (await shop.http.post("/iamport/webhook", json=webhook)).status_code == 200
+    await webhook_jobs_settled(shop.database)
+    return merchant_uid, paid["imp_uid"]
 
 
 WORKER_POLICY = WorkerPolicy(poll=0.05, sweep_every=0.0, batch=10)

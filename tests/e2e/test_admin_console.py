@@ -24,7 +24,7 @@ from paydesk.services.transaction_csv import KST
 from tests.support.admin import csrf_of, http_login, make_staff
 from tests.support.emulator import EmulatorClient, seed
 
-from .harness import Shop, webhook_jobs_settled
+from .harness import Shop, underpaid_by_webhook, webhook_jobs_settled
 
 pytestmark = pytest.mark.asyncio
 FLASH = re.compile(r'<p class="flash flash--(ok|error)" role="status">([^<]*)</p>')
@@ -403,13 +403,9 @@ async def test_an_old_smartro_card_order_is_refunded_with_only_the_holders_phone
 async def test_a_refund_waiting_for_the_holders_phone_is_given_it_on_the_order_page(
     shop: Shop, emu: EmulatorClient, staff: httpx.AsyncClient
 ) -> None:
-    product = await shop.product("mug", stock=1, price=50_000)
-    placed = await shop.order((product["id"], 1), pay_method="card", pg="smartro")
-    merchant_uid = placed["request_pay"]["merchant_uid"]
-    payment = seed(emu, merchant_uid=merchant_uid, amount=200, pay_method="card", pg="smartro")
-    body = {"imp_uid": payment["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
-    assert (await shop.http.post("/iamport/webhook", json=body)).status_code == 200
-    await webhook_jobs_settled(shop.database)
+    merchant_uid, imp_uid = await underpaid_by_webhook(
+        shop, emu, "mug", amount=200, pay_method="card", pg="smartro"
+    )
     await shop.run_worker()  # the refund owed for the wrong amount has no phone to go with
     order = await shop.order_state(merchant_uid)
     [owed] = order["refunds"]
@@ -443,4 +439,4 @@ async def test_a_refund_waiting_for_the_holders_phone_is_given_it_on_the_order_p
     again = await staff.post(action, data=given)  # a second click: nothing more to do
     kind, text = flash((await staff.get(again.headers["location"])).text)
     assert kind == "error" and "기다리고 있지 않습니다" in text
-    assert cancelled_at_emulator(emu, payment["imp_uid"]) == 200
+    assert cancelled_at_emulator(emu, imp_uid) == 200

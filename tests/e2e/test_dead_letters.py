@@ -19,7 +19,7 @@ import pytest
 from paydesk.services.job_kinds import REVERIFY_PAYMENT, RUN_REFUND
 from tests.support.emulator import EmulatorClient, seed
 
-from .harness import Shop, webhook_jobs_settled
+from .harness import Shop, underpaid_by_webhook
 from .test_refunds_api import books_agree, paid_order, refund, settle
 
 pytestmark = pytest.mark.asyncio
@@ -100,13 +100,9 @@ async def test_an_unverified_order_whose_recheck_died_is_retried_from_the_list(
 async def test_an_owed_virtual_account_refund_waits_for_its_account_in_the_api(
     shop: Shop, emu: EmulatorClient
 ) -> None:
-    product = await shop.product("rug", stock=1, price=50_000)
-    placed = await shop.order((product["id"], 1), pay_method="vbank", pg="nice")
-    merchant_uid = placed["request_pay"]["merchant_uid"]
-    paid = seed(emu, merchant_uid=merchant_uid, amount=300, pay_method="vbank", pg="nice")
-    webhook = {"imp_uid": paid["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
-    assert (await shop.http.post("/iamport/webhook", json=webhook)).status_code == 200
-    await webhook_jobs_settled(shop.database)
+    merchant_uid, imp_uid = await underpaid_by_webhook(
+        shop, emu, "rug", amount=300, pay_method="vbank", pg="nice"
+    )
     await settle(shop)  # the refund owed for the wrong amount has no account to go to
 
     order = await shop.order_state(merchant_uid)
@@ -129,4 +125,4 @@ async def test_an_owed_virtual_account_refund_waits_for_its_account_in_the_api(
     assert number not in given.text
     again = await shop.http.post(f"/api/refunds/{owed['id']}/account", json=account)
     assert (again.status_code, again.json()["rule"]) == (409, "not_waiting")
-    assert await books_agree(shop, emu, order, paid["imp_uid"]) == 300
+    assert await books_agree(shop, emu, order, imp_uid) == 300

@@ -22,10 +22,10 @@ import pytest
 
 from paydesk.logs import configure_logging
 from tests.support.auth import TEST_SECRET_KEY
-from tests.support.emulator import DEMO_SECRET, EmulatorClient, seed
+from tests.support.emulator import DEMO_SECRET, EmulatorClient
 from tests.support.window_http import WindowClient
 
-from .harness import Shop, delivered, eventually, webhook_jobs_settled
+from .harness import Shop, delivered, eventually, underpaid_by_webhook
 from .test_refunds_api import paid_order, refund, settle
 
 pytestmark = pytest.mark.asyncio
@@ -111,21 +111,17 @@ async def test_a_refund_with_only_the_holders_phone_at_debug_leaks_no_phone(
     answer = await refund(shop, asked["id"], refund_tel=tel)
     assert answer.json()["state"] == "succeeded", answer.text
 
-    product = await shop.product("log-mug", stock=1, price=50_000)
-    placed = await shop.order((product["id"], 1), pay_method="card", pg="smartro")
-    merchant_uid = placed["request_pay"]["merchant_uid"]
-    paid = seed(emu, merchant_uid=merchant_uid, amount=300, pay_method="card", pg="smartro")
-    webhook = {"imp_uid": paid["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
-    assert (await shop.http.post("/iamport/webhook", json=webhook)).status_code == 200
-    await webhook_jobs_settled(shop.database)
+    merchant_uid, imp_uid = await underpaid_by_webhook(
+        shop, emu, "log-mug", amount=300, pay_method="card", pg="smartro"
+    )
     await settle(shop)
     order = await shop.order_state(merchant_uid)
     [owed] = (await shop.http.get(f"/api/orders/{order['id']}/refunds")).json()
     assert owed["state"] == "needs_refund_tel"
     given = await shop.http.post(f"/api/refunds/{owed['id']}/tel", json={"refund_tel": tel})
     assert given.json()["state"] == "succeeded", given.text
-    for imp_uid in (asked_uid, paid["imp_uid"]):
-        assert emu.get(f"/payments/{imp_uid}").json()["response"]["status"] == "cancelled"
+    for cancelled in (asked_uid, imp_uid):
+        assert emu.get(f"/payments/{cancelled}").json()["response"]["status"] == "cancelled"
 
     text = debug_logs.getvalue()
     records = [json.loads(line) for line in text.splitlines()]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.emulator import EmulatorClient, seed
+from tests.support.emulator import EmulatorClient
 
-from .harness import Shop, webhook_jobs_settled
+from .harness import Shop, underpaid_by_webhook
 from .test_refunds_api import PROBLEM, books_agree, paid_order, refund, settle
 
 pytestmark = pytest.mark.asyncio
@@ -53,13 +53,9 @@ async def test_an_old_smartro_card_refund_goes_with_the_phone_alone(
 async def test_an_owed_old_smartro_card_refund_waits_for_the_phone_in_the_api(
     shop: Shop, emu: EmulatorClient
 ) -> None:
-    product = await shop.product("mug", stock=1, price=50_000)
-    placed = await shop.order((product["id"], 1), pay_method="card", pg="smartro")
-    merchant_uid = placed["request_pay"]["merchant_uid"]
-    paid = seed(emu, merchant_uid=merchant_uid, amount=300, pay_method="card", pg="smartro")
-    webhook = {"imp_uid": paid["imp_uid"], "merchant_uid": merchant_uid, "status": "paid"}
-    assert (await shop.http.post("/iamport/webhook", json=webhook)).status_code == 200
-    await webhook_jobs_settled(shop.database)
+    merchant_uid, imp_uid = await underpaid_by_webhook(
+        shop, emu, "mug", amount=300, pay_method="card", pg="smartro"
+    )
     await settle(shop)  # the refund owed for the wrong amount has no phone to go with
 
     order = await shop.order_state(merchant_uid)
@@ -85,7 +81,7 @@ async def test_an_owed_old_smartro_card_refund_waits_for_the_phone_in_the_api(
     assert given.json()["attempts"][0]["request"]["refund_tel"] == "***32"
     again = await shop.http.post(url, json={"refund_tel": TEL})
     assert (again.status_code, again.json()["rule"]) == (409, "not_waiting")
-    assert cancelled_at_the_gateway(emu, paid["imp_uid"]) == 300
-    assert await books_agree(shop, emu, order, paid["imp_uid"]) == 300
+    assert cancelled_at_the_gateway(emu, imp_uid) == 300
+    assert await books_agree(shop, emu, order, imp_uid) == 300
     missing = await shop.http.post("/api/refunds/99999/tel", json={"refund_tel": TEL})
     assert (missing.status_code, missing.headers["content-type"]) == (404, PROBLEM)
