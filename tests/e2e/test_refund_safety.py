@@ -43,12 +43,17 @@ async def test_a_refund_whose_answer_was_lost_is_reconciled_not_repeated(
     emu.fault(path="/payments/cancel", method="POST", kind="no_answer", mode="drop", times=1)
 
     await shop.run_worker()  # the cancel goes through, its answer is lost
-    [refund] = (await shop.order_state(merchant_uid))["refunds"]
-    assert refund["state"] == "unknown"
+    order = await shop.order_state(merchant_uid)
+    [refund] = (await shop.http.get(f"/api/orders/{order['id']}/refunds")).json()
+    assert [a["classification"] for a in refund["attempts"]][:1] == ["unknown"]
     assert at_iamport(emu, payment["imp_uid"])["cancel_amount"] == 200
-
-    shop.clock.advance(5)
-    assert await shop.run_worker() == 1  # re-reads the payment instead of cancelling again
+    # its follow-up comes due 1-2 s of wall time later (jobs.runner.backoff): on a slow
+    # machine the same run_worker may already have run it
+    if refund["state"] == "unknown":
+        shop.clock.advance(5)
+        assert await shop.run_worker() == 1  # re-reads the payment instead of cancelling again
+    else:
+        assert refund["state"] == "succeeded"
 
     history = at_iamport(emu, payment["imp_uid"])["cancel_history"]
     assert len(history) == 1
