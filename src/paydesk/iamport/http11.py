@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import select
 import socket
 import ssl
 import time
@@ -57,6 +56,9 @@ from collections.abc import AsyncIterable
 from typing import cast
 
 import httpx
+from httpcore._utils import is_socket_readable
+
+from .pool import SWEEP_EVERY
 
 __all__ = ["AsyncHTTP11Transport", "http11_transport"]
 
@@ -65,8 +67,6 @@ MAX_HEAD = 64 * 1024
 #: The largest answer body accepted: i'mport's are a few KiB, but the body is read whole, so a
 #: broken or hostile proxy streaming forever gets a ``RemoteProtocolError`` here, not all memory.
 MAX_BODY = 64 * 1024 * 1024
-#: Seconds between full sweeps of the idle connections for expired ones.
-SWEEP_EVERY = 1.0
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 #: A chunk size: hex digits only (``int(x, 16)`` also takes signs, ``0x`` and ``_``), as h11's.
 CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -77,15 +77,6 @@ Origin = tuple[bytes, str, int]
 NO_BODY, LENGTH, CHUNKED, UNTIL_CLOSE = range(4)
 # Where a chunked body is.
 SIZE, DATA, DATA_END, TRAILER = range(4)
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether an idle socket has anything to read (an EOF, a reset, stray bytes)."""
-    if sock is None or sock.fileno() < 0:
-        return True
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
 
 
 def _request_head(request: httpx.Request) -> bytes:
@@ -559,7 +550,7 @@ class AsyncHTTP11Transport(httpx.AsyncBaseTransport):
             if (
                 connection.lost
                 or now - connection.idle_since >= self._expiry
-                or _readable(connection.sock)
+                or is_socket_readable(connection.sock)  # an EOF, a reset, stray bytes
             ):
                 self._drop(connection)
                 continue

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -134,16 +135,8 @@ async def supply_account(
     account, errors = read_account_form(form)
     if account is None:
         return see_other(request, back, _joined(t, "refund.invalid", errors), kind="error")
-    try:
-        view = await services.refunds.supply_account(refund_id, account, order_id=order_id)
-    except NotOnRecord:
-        return see_other(request, back, t("refund.no_such_refund"), kind="error")
-    except RefundRefused as refused:
-        return see_other(request, back, _refusal(t, refused), kind="error")
-    except TryLater:
-        return see_other(request, back, t("refund.try_later"), kind="error")
-    log.info("staff user %s gave refund %s its account", staff.username, refund_id)
-    return await _supplied(request, services, t, back, view)
+    giving = services.refunds.supply_account(refund_id, account, order_id=order_id)
+    return await _supplied(request, staff, services, back, giving, "its account")
 
 
 @router.post("/orders/{order_id}/refunds/{refund_id}/tel")
@@ -158,20 +151,30 @@ async def supply_tel(
     tel, errors = read_tel_form(form)
     if tel is None:
         return see_other(request, back, _joined(t, "refund.invalid", errors), kind="error")
+    giving = services.refunds.supply_tel(refund_id, tel, order_id=order_id)
+    return await _supplied(request, staff, services, back, giving, "the holder's phone")
+
+
+async def _supplied(
+    request: Request,
+    staff: Staff,
+    services: ServicesDep,
+    back: str,
+    giving: Coroutine[Any, Any, RefundView],
+    what: str,
+) -> Response:
+    """Give a waiting refund its input (``giving``), run it at once, and say where it
+    stands; a refusal is said instead. ``what`` names the input in the log line."""
+    t = translator(staff.lang)
     try:
-        view = await services.refunds.supply_tel(refund_id, tel, order_id=order_id)
+        view = await giving
     except NotOnRecord:
         return see_other(request, back, t("refund.no_such_refund"), kind="error")
     except RefundRefused as refused:
         return see_other(request, back, _refusal(t, refused), kind="error")
-    log.info("staff user %s gave refund %s the holder's phone", staff.username, refund_id)
-    return await _supplied(request, services, t, back, view)
-
-
-async def _supplied(
-    request: Request, services: ServicesDep, t: Translator, back: str, view: RefundView
-) -> Response:
-    """Run a refund just given its input at once, and say where it stands."""
+    except TryLater:
+        return see_other(request, back, t("refund.try_later"), kind="error")
+    log.info("staff user %s gave refund %s %s", staff.username, view.refund.id, what)
     if view.job_key:
         await services.try_now(view.job_key, INLINE_SECONDS)
     refund = (await services.refunds.view(view.refund.id)).refund

@@ -4,8 +4,8 @@
 ``RefundAsk`` (without ``requested_by``: the page sets that from the form's
 key), or the label keys of what is wrong. The holder's phone (``refund_tel``)
 goes with the account, or on its own where the PG needs it without one (old
-smartro's card cancels). It checks the shape of each field only; the money rules (the balance, tax-free and VAT parts, the PG's rules)
-are the refunds service's, which refuses before anything is recorded or sent.
+smartro's card cancels). It checks the shape of each field only; the money
+rules (the balance, tax-free and VAT parts, the PG's rules) are the refunds service's, which refuses before anything is recorded or sent.
 
 Every form carries a random ``form_key`` (``new_form_key``): submitting the
 same form twice is one refund (see ``orders.ask_refund``).
@@ -81,12 +81,11 @@ def _tel(values: Mapping[str, str], errors: list[str]) -> str | None:
     return tel or None
 
 
-def _account(values: dict[str, str], errors: list[str]) -> RefundAccount | None:
-    """The refund account, with the phone if one was typed; None when no account field is
-    filled (a phone alone is the ask's ``tel``)."""
+def _account(values: dict[str, str], tel: str | None, errors: list[str]) -> RefundAccount | None:
+    """The refund account, with ``tel`` (the phone read by ``_tel``); None when no account
+    field is filled (a phone alone is the ask's ``tel``)."""
     holder, bank = values["refund_holder"], values["refund_bank"]
     number = values["refund_account"].replace(" ", "")
-    tel = _tel(values, errors)
     if not (holder or bank or number):
         return None
     if not (holder and len(holder) <= 16 and holder.isprintable() and _BANK.fullmatch(bank)
@@ -102,7 +101,7 @@ def read_account_form(form: Mapping[str, str]) -> tuple[RefundAccount | None, li
     wrong (label keys)."""
     values = {name: str(form.get(name, "")).strip()[:300] for name in ACCOUNT_FIELDS}
     errors: list[str] = []
-    account = _account(values, errors)
+    account = _account(values, _tel(values, errors), errors)
     if account is None and not errors:
         errors.append("refund.error.account")
     return account, errors
@@ -136,11 +135,11 @@ def read_refund_form(form: Mapping[str, str], currency: str) -> RefundForm:
     except ValueError:
         errors.append("refund.error.part")
     account_errors: list[str] = []
-    account = _account(values, account_errors)
+    tel = _tel(values, account_errors)
+    account = _account(values, tel, account_errors)
     errors += account_errors
     if errors:
         return RefundForm(values, None, errors)
-    tel = _tel(values, []) if account is None else account.tel
     ask = RefundAsk(reason, parts["amount"], parts["tax_free"], parts["vat_amount"], account,
                     tel=tel)  # fmt: skip
     return RefundForm(values, ask, [])
