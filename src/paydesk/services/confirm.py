@@ -48,7 +48,6 @@ from ..store import (
     DecisionRecord,
     NewDecision,
     NewJob,
-    OrderRecord,
     StoreError,
     UnitOfWork,
     UnitsOfWork,
@@ -88,7 +87,7 @@ class _Snapshot:
 
 #: What is known of a call before any lock: its earlier decision, or its order and
 #: the unlocked snapshot of the products read with it.
-_Known = tuple[DecisionRecord | None, OrderRecord | None, _Snapshot]
+_Known = tuple[DecisionRecord | None, tuple[int, Order] | None, _Snapshot]
 
 
 class _Ticket:
@@ -221,21 +220,21 @@ class ConfirmDesk:
         if stored is not None:
             return Decision(stored.imp_uid, stored.refusal)
         guards = Guards(sales_open=self._policy.sales_open)
-        order = record.order if record else None
+        order_id, order = record if record else (None, None)
         now = self._clock.now()
         refusal = precheck(call, order, guards, now)
         if order is not None and refusal is None:
             refusal = decide(call, order, snapshot.available, snapshot.on_sale, guards, now).refusal
-        if record is None or refusal is not None:
+        if order is None or refusal is not None:
             refused = _Call(
                 call,
                 request,
-                record.id if record else None,
+                order_id,
                 refusal=refusal or Refusal.ORDER_NOT_FOUND,
                 ticket=ticket,
             )
             return await self._submit(None, refused)
-        item = _Call(call, request, record.id, record.order.lines, ticket=ticket)
+        item = _Call(call, request, order_id, order.lines, ticket=ticket)
         return await self._submit(item.product_ids[0], item)
 
     async def _look_up(self, calls: Sequence[ConfirmCall]) -> list[_Known]:
@@ -249,8 +248,8 @@ class ConfirmDesk:
         async with self._db.reading() as uow:
             stored = await uow.decisions.many(c.imp_uid for c in calls)
             wanted = {c.merchant_uid for c in calls if c.imp_uid not in stored}
-            orders = await uow.orders.many(wanted) if wanted else {}
-            ids = {line.product_id for r in orders.values() for line in r.order.lines}
+            orders = await uow.orders.confirm_states(wanted) if wanted else {}
+            ids = {line.product_id for _, order in orders.values() for line in order.lines}
             products = await uow.products.many(ids) if ids else []
         snapshot = _Snapshot({p.id: p.stock.available for p in products},
                              {p.id: p.on_sale for p in products})  # fmt: skip

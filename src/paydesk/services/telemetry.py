@@ -61,6 +61,7 @@ class Telemetry:
             "Time to answer i'mport's Confirm Process call.", buckets=_FAST, registry=r)  # fmt: skip
         self._decisions = Counter("paydesk_confirm_decisions",
             "Confirm Process answers, by result.", ["result"], registry=r)  # fmt: skip
+        self._decided: dict[str, Counter] = {}  # result -> its child of _decisions
         self._webhooks = Counter("paydesk_webhooks_received",
             "Webhook deliveries received, by what became of them.", ["outcome"], registry=r)  # fmt: skip
         self._lag = Histogram("paydesk_webhook_lag_seconds",
@@ -79,7 +80,10 @@ class Telemetry:
 
     def confirm_decided(self, result: str, seconds: float) -> None:
         """A confirm was answered ``result`` after ``seconds``."""
-        self._decisions.labels(result=result).inc()
+        counter = self._decided.get(result)
+        if counter is None:  # a rush counts ten thousands: find each label's child once
+            counter = self._decided[result] = self._decisions.labels(result=result)
+        counter.inc()
         self._confirm_seconds.observe(seconds)
 
     def webhook_received(self, outcome: str) -> None:

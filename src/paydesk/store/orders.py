@@ -32,11 +32,11 @@ _PAYMENT_STATE = (orders.c.merchant_uid, orders.c.status, orders.c.amount, order
                   orders.c.imp_uid, orders.c.holding, orders.c.expires_at, orders.c.escrow)  # fmt: skip
 
 
-def _payment_state(r: Any) -> Order:
-    """The order of a row of ``_PAYMENT_STATE``, without its lines."""
+def _payment_state(r: Any, lines: tuple[Line, ...] = ()) -> Order:
+    """The order of a row of ``_PAYMENT_STATE``, with ``lines`` (by default none)."""
     currency, paid_currency = r.currency, r.paid_currency
     return Order(
-        merchant_uid=r.merchant_uid, amount=Money(r.amount, currency), lines=(),
+        merchant_uid=r.merchant_uid, amount=Money(r.amount, currency), lines=lines,
         expires_at=r.expires_at, paid=Money(r.paid_amount, paid_currency),
         refunded=Money(r.refunded_amount, paid_currency), status=OrderStatus(r.status),
         imp_uid=r.imp_uid, holding=r.holding, escrow=bool(r.escrow),
@@ -119,6 +119,28 @@ class OrderRepository:
             r.merchant_uid: OrderRecord.from_rows(r, items[i])
             for r, i in zip(rows, ids, strict=True)
         }
+
+    async def confirm_states(self, merchant_uids: Iterable[str]) -> dict[str, tuple[int, Order]]:
+        """Orders by merchant_uid, as their id and payment state with their lines, read
+        without locks: what the Confirm Process decides on (``services.confirm``). Only
+        those columns are read and built (no name, buyer, prices or tax parts): in a
+        rush this read runs once per confirm, and building whole records was a third
+        of the server's time on a sold-out flood."""
+        query = select(orders.c.id, *_PAYMENT_STATE).where(
+            orders.c.merchant_uid.in_(set(merchant_uids))
+        )
+        rows = list(await self._db.execute(query))
+        if not rows:
+            return {}
+        lines: dict[int, list[Line]] = defaultdict(list)
+        items = (
+            select(order_items.c.order_id, order_items.c.product_id, order_items.c.quantity)
+            .where(order_items.c.order_id.in_([r.id for r in rows]))
+            .order_by(order_items.c.id)
+        )
+        for order_id, product_id, quantity in await self._db.execute(items):
+            lines[order_id].append(Line(product_id, quantity))
+        return {r.merchant_uid: (r.id, _payment_state(r, tuple(lines[r.id]))) for r in rows}
 
     async def payment_states(self, merchant_uids: Iterable[str]) -> dict[str, Order]:
         """The orders' payment state by merchant_uid, their lines left empty (not read):

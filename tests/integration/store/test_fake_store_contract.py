@@ -227,6 +227,24 @@ async def test_payment_states_are_the_orders_without_their_lines(units: Any) -> 
     assert states["o2"] == replace(held, lines=())
 
 
+async def test_confirm_states_are_the_ids_and_orders_with_their_lines(units: Any) -> None:
+    pid, other = await add_product(units), await add_product(units, "sku-2")
+    await add_order(units, "o1", Line(pid, 1))
+    await add_order(units, "o2", Line(other, 2), Line(pid, 3))
+    async with units.reading() as uow:
+        found = await uow.orders.many(["o1", "o2"])
+    held = apply(found["o2"].order, HoldGranted("imp_2")).order
+    async with units.transaction() as uow:
+        await uow.orders.save(found["o2"].id, held, NOW)
+    async with units.reading() as uow:
+        states = await uow.orders.confirm_states(iter(["o2", "o1", "o3", "o1"]))
+        assert await uow.orders.confirm_states([]) == {}
+    assert sorted(states) == ["o1", "o2"]
+    assert states["o1"] == (found["o1"].id, found["o1"].order)
+    assert states["o2"] == (found["o2"].id, held)
+    assert held.lines == (Line(other, 2), Line(pid, 3))  # as added, not sorted
+
+
 async def test_locked_states_are_the_ids_and_payment_states_of_the_orders(units: Any) -> None:
     pid = await add_product(units)
     await add_order(units, "o1", Line(pid, 1))

@@ -8,7 +8,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from paydesk.core.confirm_tokens import confirm_token
 from paydesk.web.iamport.lane import GatewayLane, PaydeskApp
+from tests.support.auth import TEST_SECRET_KEY
 from tests.support.raw_http import post_streaming
 
 from .shop import merchant_app
@@ -74,3 +76,67 @@ async def test_an_endpoint_that_raises_gets_the_lanes_own_answer_not_a_500(
     assert (confirm.status_code, confirm.json()) == (429, {"reason": "temporarily unavailable"})
     assert webhook.status_code == 503 and webhook.json()["status"] == 503
     assert confirm.headers["x-request-id"] and webhook.headers["x-request-id"]
+
+
+def _token(merchant_uid: str) -> str:
+    return confirm_token(TEST_SECRET_KEY.encode(), merchant_uid)
+
+
+#: (query, content type, body): what a confirm may come with, good and bad
+_CALLS: list[tuple[str, str, bytes]] = [
+    (f"token={_token('ord_1')}", "application/json",
+     b'{"imp_uid": "imp_1", "merchant_uid": "ord_1", "amount": 1000}'),
+    (f"token={_token('ord_2')}", "application/x-www-form-urlencoded",
+     b"imp_uid=imp_2&merchant_uid=ord_2&status=ready"),
+    (f"token={_token('ord_3')}", "multipart/form-data; boundary=x",
+     b'--x\r\nContent-Disposition: form-data; name="imp_uid"\r\n\r\nimp_3\r\n--x--\r\n'),
+    (f"token={_token('ord_4')}&token={_token('ord_4')}", "application/json",
+     b'{"imp_uid": "imp_4", "merchant_uid": "ord_4"}'),
+    ("token=nope", "application/json", b'{"imp_uid": "imp_5", "merchant_uid": "ord_5"}'),
+    ("", "application/json", b'{"imp_uid": "imp_6", "merchant_uid": "ord_6"}'),
+    (f"token={_token('ord_7').replace('-', '%2D')}", "application/json",
+     b'{"imp_uid": "imp_7", "merchant_uid": "ord_7"}'),
+    (f"token={_token('ord_8')}", "application/json", b"[1, 2]"),
+    (f"token={_token('ord_9')}", "application/json", b'{"imp_uid": "imp_9", "merchant_uid":'),
+    (f"token={_token('ord_10')}", "application/json", b"[" * 100 + b"]" * 100),
+    (f"token={_token('ord_11')}", "text/plain", b"imp_uid=imp_11&merchant_uid=ord_11"),
+    (f"token={_token('ord_12')}", "application/json",
+     b'{"imp_uid": "imp_12", "merchant_uid": "ord_12", "amount": "NaN"}'),
+    ("token=" + _token("\u00e9"), "application/json",
+     '{"imp_uid": "imp_13", "merchant_uid": "\u00e9"}'.encode()),
+]  # fmt: skip
+
+
+async def test_the_confirm_lane_answers_as_the_route_does(database_url: str) -> None:
+    """``ConfirmLane`` reads the raw scope; FastAPI's route (the lane switched off) reads
+    Starlette's request: the same calls get the same answers, byte for byte."""
+    with merchant_app(database_url) as (url, app):
+        assert isinstance(app, PaydeskApp)
+        async with httpx.AsyncClient(base_url=url) as http:
+
+            async def answers() -> list[tuple[int, bytes, str]]:
+                found = []
+                for query, content_type, body in _CALLS:
+                    answer = await http.post(f"/iamport/confirm?{query}", content=body,
+                                             headers={"content-type": content_type})  # fmt: skip
+                    found.append((answer.status_code, answer.content,
+                                  answer.headers["content-type"]))  # fmt: skip
+                return found
+
+            laned = await answers()
+            lane, app.gateway_lane = app.gateway_lane, None
+            routed = await answers()
+            app.gateway_lane = lane
+    assert laned == routed
+    assert [status for status, _, _ in laned] == [404, 404, 400, 403, 403, 403, 404, 400, 400,
+                                                  400, 400, 400, 404]  # fmt: skip
+
+
+async def test_the_first_request_id_offered_is_the_one_kept(database_url: str) -> None:
+    with merchant_app(database_url) as (url, _):
+        async with httpx.AsyncClient(base_url=url) as http:
+            answer = await http.post(
+                "/iamport/confirm?token=x", json={"imp_uid": "i", "merchant_uid": "m"},
+                headers=[("X-Request-ID", "first-1"), ("X-Request-ID", "second-2")],
+            )  # fmt: skip
+    assert answer.headers["x-request-id"] == "first-1"

@@ -14,23 +14,28 @@ signed ``confirm_url`` (``?token=`` the HMAC of its merchant_uid) and, when
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
+from urllib.parse import parse_qsl, unquote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ...core.confirm import ConfirmCall, Refusal
+from ...logs import accepted_request_id, request_scope
 from ...services.container import Services
 from ...services.errors import ConfirmUnavailable
 from ..confirm_guard import ConfirmGuard
 from ..deps import get_confirm_guard, get_services
-from ..forwarding import sender
+from ..forwarding import sender, source_address
 from ..limits import load_json, storable
 
-__all__ = ["REFUSAL_STATUS", "parse_call", "router", "unavailable"]
+__all__ = ["REFUSAL_STATUS", "ConfirmLane", "parse_call", "router", "unavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -101,22 +106,46 @@ def parse_call(fields: dict[str, Any]) -> ConfirmCall | None:
     return ConfirmCall(imp_uid, merchant_uid, parsed, str(status) if status is not None else None)
 
 
-async def _fields(request: Request) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "")
+def _fields(content_type: str, body: bytes) -> dict[str, Any]:
+    """The fields of a JSON or ``application/x-www-form-urlencoded`` body (``ValueError``
+    for anything else: i'mport sends JSON, its older clients a form)."""
     if content_type.startswith("application/json"):
-        data = load_json(await request.body())  # nesting limited
+        data = load_json(body)  # nesting limited
         if not isinstance(data, dict):
             raise ValueError("not an object")
+    elif content_type.startswith("application/x-www-form-urlencoded"):
+        data = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     else:
-        form = await request.form()
-        data = {key: value for key, value in form.items() if isinstance(value, str)}
+        raise ValueError(f"not a confirm body: {content_type[:40]!r}")
     return {key: storable(value) if isinstance(value, str) else value
             for key, value in data.items()}  # fmt: skip
 
 
-def _refused(status: int, reason: str) -> tuple[str, JSONResponse]:
-    result = "unavailable" if reason == UNAVAILABLE else reason.replace(" ", "_")
-    return result, JSONResponse({"reason": reason}, status_code=status)
+#: The answer (status, body) to every refusal reason, encoded once.
+_Answer = tuple[int, bytes]
+
+
+def _encoded(status: int, reason: str) -> _Answer:
+    return status, json.dumps(
+        {"reason": reason}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+_REFUSALS: Final[dict[Refusal, _Answer]] = {
+    refusal: _encoded(status, refusal.value) for refusal, status in REFUSAL_STATUS.items()
+}
+_APPROVED: Final[_Answer] = (200, b"{}")
+_FORBIDDEN: Final[_Answer] = _encoded(403, FORBIDDEN)
+_INVALID: Final[_Answer] = _encoded(400, INVALID)
+#: The body of every "temporarily unavailable" answer (deadline or admission).
+_UNAVAILABLE_BODY: Final = b'{"reason":"temporarily unavailable"}'
+_UNAVAILABLE: Final[_Answer] = (429, _UNAVAILABLE_BODY)
+_TOO_LARGE: Final[_Answer] = (413, b'{"reason": "request too large"}')  # as ``BodyLimit``'s
+
+
+def unavailable() -> Response:
+    """429 "temporarily unavailable", the same bytes as every other such answer."""
+    return Response(_UNAVAILABLE_BODY, status_code=429, media_type="application/json")
 
 
 router = APIRouter(tags=["i'mport"])
@@ -126,66 +155,75 @@ router = APIRouter(tags=["i'mport"])
 async def confirm(request: Request) -> Response:
     """i'mport's Confirm Process call: 200 approves, 4xx refuses with a reason.
 
-    Usually served by ``GatewayLane`` (outside FastAPI's middleware and routing);
+    Usually served by ``ConfirmLane`` (outside FastAPI's middleware and routing);
     the route stays for the OpenAPI document and the route walk.
     """
     services, guard = get_services(request), get_confirm_guard(request)
+    source = sender(request, guard.trusted_proxies)
+    status, body = await _admitted(
+        services, guard, source, request.headers.get("content-type", ""), request.body,
+        request.query_params.getlist("token"),
+    )  # fmt: skip
+    return Response(body, status_code=status, media_type="application/json")
+
+
+async def _admitted(
+    services: Services,
+    guard: ConfirmGuard,
+    source: str,
+    content_type: str,
+    read: Callable[[], Awaitable[bytes]],
+    tokens: Sequence[str],
+) -> _Answer:
+    """Admission (``services.admission``), then the answer, timed for the metrics."""
     started = time.perf_counter()
     admission = services.confirm.admission
-    if not admission.admit():  # full: refused before the body is read (services.admission)
+    if not admission.admit():  # full: refused before the body is read
         services.telemetry.confirm_decided("overloaded", time.perf_counter() - started)
-        return unavailable()
+        return _UNAVAILABLE
     try:
-        result, answer = await _answer(request, services, guard)
+        result, answer = await _answer(services, guard, source, content_type, read, tokens)
     finally:
         admission.done()
     services.telemetry.confirm_decided(result, time.perf_counter() - started)
     return answer
 
 
-#: The body of every "temporarily unavailable" answer (deadline or admission).
-_UNAVAILABLE_BODY: Final = b'{"reason":"temporarily unavailable"}'
-
-
-def unavailable() -> Response:
-    """429 "temporarily unavailable", the same bytes as ``_refused``'s, encoded once."""
-    return Response(_UNAVAILABLE_BODY, status_code=429, media_type="application/json")
-
-
 async def _answer(
-    request: Request, services: Services, guard: ConfirmGuard
-) -> tuple[str, JSONResponse]:
+    services: Services,
+    guard: ConfirmGuard,
+    source: str,
+    content_type: str,
+    read: Callable[[], Awaitable[bytes]],
+    tokens: Sequence[str],
+) -> tuple[str, _Answer]:
     """The result (``approved`` or the refusal's reason, for metrics) and the answer."""
-    source = sender(request, guard.trusted_proxies)
     if not guard.source_allowed(source):
         log.warning("confirm from %s refused: not on the allow-list", source)
-        return _refused(403, FORBIDDEN)
+        return FORBIDDEN, _FORBIDDEN
     try:
-        call = parse_call(await _fields(request))
+        call = parse_call(_fields(content_type, await read()))
+    except _TooLarge:
+        return "too_large", _TOO_LARGE
     except Exception:  # unreadable body
         call = None
     if call is None:
-        return _refused(400, INVALID)
+        return INVALID.replace(" ", "_"), _INVALID
     log.debug("confirm %s for %s received", call.imp_uid, call.merchant_uid)
-    if not _signed(guard, request, call):
+    if not (len(tokens) == 1 and guard.token_valid(call.merchant_uid, tokens[0])):
         log.warning("confirm %r for %r from %s refused: bad confirm_url token",
                     call.imp_uid, call.merchant_uid, source)  # fmt: skip
-        return _refused(403, FORBIDDEN)
+        return FORBIDDEN, _FORBIDDEN
     try:
         decision = await services.confirm.confirm(call, _as_stored(call))
     except ConfirmUnavailable:
-        return _refused(429, UNAVAILABLE)
+        return "unavailable", _UNAVAILABLE
     except Exception:
         log.exception("confirm %s: unexpected error", call.imp_uid)
-        return _refused(429, UNAVAILABLE)
+        return "unavailable", _UNAVAILABLE
     if decision.refusal is None:
-        return "approved", JSONResponse({}, status_code=200)
-    return _refused(REFUSAL_STATUS[decision.refusal], decision.refusal.value)
-
-
-def _signed(guard: ConfirmGuard, request: Request, call: ConfirmCall) -> bool:
-    tokens = request.query_params.getlist("token")
-    return len(tokens) == 1 and guard.token_valid(call.merchant_uid, tokens[0])
+        return "approved", _APPROVED
+    return decision.refusal.value.replace(" ", "_"), _REFUSALS[decision.refusal]
 
 
 def _as_stored(call: ConfirmCall) -> dict[str, Any]:
@@ -195,3 +233,105 @@ def _as_stored(call: ConfirmCall) -> dict[str, Any]:
     if call.status is not None:
         stored["status"] = call.status
     return stored
+
+
+class _TooLarge(Exception):
+    """The body passed the gateway limit while it was read (``ConfirmLane``)."""
+
+
+class ConfirmLane:
+    """``POST /iamport/confirm`` served straight off the ASGI scope.
+
+    The same answers as the route (``_admitted``), with what ``GatewayLane`` puts
+    around an endpoint done inline, once: the request id (echoed or made, and in
+    every log line), the gateway's body limit (413 ``{"reason": ...}``, declared
+    or streamed), and 429 "temporarily unavailable" should anything raise. It
+    reads the headers in one pass and writes prebuilt answers: in a rush every
+    confirm passes here, and Starlette's request, header and response objects
+    were most of the cost of a refusal.
+    """
+
+    def __init__(self, max_body: int) -> None:
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        offered = content_type = None
+        declared: bytes | None = None
+        forwarded: list[str] = []
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                offered = offered if offered is not None else value.decode("latin-1")
+            elif name == b"content-type":
+                content_type = content_type or value.decode("latin-1")
+            elif name == b"content-length":
+                declared = declared or value
+            elif name == b"x-forwarded-for":
+                forwarded.append(value.decode("latin-1"))
+        request_id = accepted_request_id(offered)
+        with request_scope(request_id):  # the access log line, written at the send, has it too
+            status, body = await self._serve(scope, receive, content_type or "", declared,
+                                             forwarded)  # fmt: skip
+            headers = [(b"content-type", b"application/json"),
+                       (b"content-length", str(len(body)).encode()),
+                       (b"x-request-id", request_id.encode())]  # fmt: skip
+            if status == 413:
+                headers.append((b"connection", b"close"))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        content_type: str,
+        declared: bytes | None,
+        forwarded: list[str],
+    ) -> _Answer:
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            log.warning("POST /iamport/confirm: body of %s bytes refused (limit %d)",
+                        declared.decode(), self.max_body)  # fmt: skip
+            return _TOO_LARGE
+        try:
+            app = scope["app"]
+            services, guard = app.state.services, app.state.confirm_guard
+            client = scope.get("client")
+            source = source_address(client[0] if client else None, forwarded,
+                                    guard.trusted_proxies)  # fmt: skip
+
+            async def read() -> bytes:
+                return await self._body(receive)
+
+            return await _admitted(services, guard, source, content_type, read,
+                                   _tokens(scope["query_string"]))  # fmt: skip
+        except Exception:  # an endpoint that raises gets i'mport's "try later", never a 500
+            log.exception("POST /iamport/confirm: unexpected error")
+            return _UNAVAILABLE
+
+    async def _body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise ConnectionError("the client went away")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                log.warning("POST /iamport/confirm: streamed body over %d bytes refused",
+                            self.max_body)  # fmt: skip
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _tokens(query: bytes) -> list[str]:
+    """Every ``token`` in a query string, decoded as Starlette's ``query_params`` would."""
+    if b"token" not in query and b"%" not in query:  # nothing else can spell it
+        return []
+    found = []
+    for part in query.split(b"&"):
+        name, _, value = part.partition(b"=")
+        if unquote(name.decode("latin-1").replace("+", " ")) == "token":
+            found.append(unquote(value.decode("latin-1").replace("+", " ")))
+    return found

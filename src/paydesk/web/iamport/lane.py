@@ -19,6 +19,10 @@ those two paths need of the stack:
   unavailable", which fails the payment without approving it; webhook: 503,
   which i'mport delivers again).
 
+The confirm, which a rush sends by the ten thousand, has a lane of its own
+(``confirm.ConfirmLane``): the same three things done inline, off the raw ASGI
+scope, with prebuilt answers.
+
 CORS does not apply to these paths (``cors.CORS_PATHS``), and the JSON-depth
 limit is the endpoints' own (``load_json``: they store a body first). The
 routes stay for the OpenAPI document and the route walk; behaviour is the
@@ -47,19 +51,16 @@ log = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def _confirm_fallback() -> Response:
-    return confirm.unavailable()
-
-
 def _webhook_fallback() -> Response:
     return problem_response(503, "Service Unavailable", "The delivery was not stored.")
 
 
-#: path -> (endpoint, the answer when it raises)
+#: path -> (endpoint, the answer when it raises), for the lanes built of an endpoint
 LANES: Mapping[str, tuple[Endpoint, Callable[[], Response]]] = {
-    "/iamport/confirm": (confirm.confirm, _confirm_fallback),
     "/iamport/webhook": (webhooks.webhook, _webhook_fallback),
 }
+#: The confirm's own lane, which does all of the above inline (``confirm.ConfirmLane``).
+CONFIRM = "/iamport/confirm"
 
 
 class _Endpoint:
@@ -88,10 +89,11 @@ class _Endpoint:
 
 
 class GatewayLane:
-    """The lanes of ``LANES``, each behind a request id and its surface's body limit."""
+    """The lanes of ``LANES``, each behind a request id and its surface's body limit, and
+    the confirm's own (``CONFIRM``)."""
 
     def __init__(self, surfaces: Mapping[str, Surface]) -> None:
-        self.lanes: dict[str, ASGIApp] = {}
+        self.lanes: dict[str, ASGIApp] = {CONFIRM: confirm.ConfirmLane(surfaces[CONFIRM].max_body)}
         for path, (endpoint, fallback) in LANES.items():
             limited = BodyLimit(_Endpoint(endpoint, fallback), [surfaces[path]],
                                 default=surfaces[path].max_body)  # fmt: skip

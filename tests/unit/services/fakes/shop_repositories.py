@@ -186,6 +186,10 @@ class InMemoryOrders:
         found = await self.many(merchant_uids)
         return {uid: replace(record.order, lines=()) for uid, record in found.items()}
 
+    async def confirm_states(self, merchant_uids: Iterable[str]) -> dict[str, tuple[int, Order]]:
+        found = await self.many(merchant_uids)
+        return {uid: (record.id, record.order) for uid, record in found.items()}
+
     async def locked_states(self, merchant_uids: Iterable[str]) -> dict[str, tuple[int, Order]]:
         found = await self.many(merchant_uids, lock=True)
         return {uid: (record.id, replace(record.order, lines=())) for uid, record in found.items()}
