@@ -18,6 +18,7 @@ checked with i'mport (``Verifier`` hands payments of these merchant_uids to
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +56,10 @@ class WindowIssue:
 
 def _random_uid(now: datetime) -> str:
     return f"bk{int(now.timestamp())}-{secrets.token_hex(8)}"
+
+
+#: What every issuance's merchant_uid begins with (``_random_uid``, the only maker of them).
+_OURS = re.compile(r"bk[0-9]+-")
 
 
 class BillingKeys:
@@ -156,7 +161,9 @@ class BillingKeys:
 
     # -- payments reported for our issuances -------------------------------------------
     async def owns(self, merchant_uid: str) -> bool:
-        return await self._issuance(merchant_uid) is not None
+        """Whether ``merchant_uid`` is one of our window issuances (one we could not have
+        made is not looked up: every paid order's webhook asks)."""
+        return bool(_OURS.match(merchant_uid)) and await self._issuance(merchant_uid) is not None
 
     async def apply_payment(self, payment: Payment) -> str:
         """Apply i'mport's answer about a window issuance (idempotent); returns what it meant."""

@@ -27,6 +27,7 @@ dunning schedule and ``past_due`` live there.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -109,6 +110,10 @@ def charge_job(subscription_id: int, now: datetime, attempts: int, key: str) -> 
 
 def _random_uid(subscription_id: int, period: int, attempt: int) -> str:
     return f"sub{subscription_id}-p{period}-a{attempt}-{secrets.token_hex(4)}"[:40]
+
+
+#: What every merchant_uid of ours begins with (``_random_uid``, the only maker of them).
+_OURS = re.compile(r"sub[0-9]+-p")
 
 
 class Subscriptions:
@@ -298,7 +303,10 @@ class Subscriptions:
 
     # -- payments reported for our charges (webhooks, completion, lookups) -------------
     async def owns(self, merchant_uid: str) -> bool:
-        """Whether ``merchant_uid`` is one of our subscription charges."""
+        """Whether ``merchant_uid`` is one of our subscription charges (one we could not have
+        made is not looked up: every paid order's webhook asks)."""
+        if not _OURS.match(merchant_uid):
+            return False
         async with self._db.reading() as uow:
             return await uow.billing.charge(merchant_uid) is not None
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from paydesk.core.clock import FixedClock
 from paydesk.core.money import Money
 from paydesk.core.subscriptions import ChargeState, Interval, SubscriptionStatus
+from paydesk.services import billing_keys, subscriptions
 from paydesk.services.billing_keys import BillingKeys
 from paydesk.services.billing_port import CardData
 from paydesk.services.errors import TryLater, Unreachable
@@ -136,3 +138,40 @@ async def test_the_sweep_enqueues_due_subscriptions_once() -> None:
     async with desk.store.transaction() as uow:
         assert await desk.subs.sweep_jobs(uow, later) == []  # its job is still queued
     assert [j.payload for j in first] == [{"subscription_id": sub_id}]
+
+
+class _NoReads(InMemoryStore):
+    """A store that fails any read: what must not be looked up."""
+
+    def reading(self, *, brief: bool = False) -> Any:
+        raise AssertionError("read the store")
+
+
+async def test_a_merchant_uid_neither_ledger_could_have_made_is_not_looked_up() -> None:
+    """Every paid order's webhook asks both ledgers whether the payment is theirs."""
+    store, clock, api = _NoReads(), FixedClock(NOW), FakeBilling()
+    subs = Subscriptions(store, clock, api, notice_url=None)
+    keys = BillingKeys(store, clock, api, subs)
+    for foreign in ("ord_20261207_0001", "sub-1", "subscription_9", "bk-1", "bkx1-ab", ""):
+        assert not await subs.owns(foreign)
+        assert not await keys.owns(foreign)
+
+
+async def test_both_ledgers_still_own_what_they_made() -> None:
+    desk = Desk()
+    sub_id = await desk.subscribed()
+    await desk.subs.advance(sub_id)
+    (charge, *_) = (await desk.subs.view(sub_id)).charges
+    assert await desk.subs.owns(charge.merchant_uid)
+    assert not await desk.keys.owns(charge.merchant_uid)
+    window = await desk.keys.start_window("cust2")
+    assert await desk.keys.owns(window.merchant_uid)
+    assert not await desk.subs.owns(window.merchant_uid)
+
+
+@pytest.mark.parametrize("uid", [(1, 0, 1), (987654321012, 360, 12), (10**30, 10**6, 99)])
+async def test_every_charge_merchant_uid_matches_the_ledgers_pattern(
+    uid: tuple[int, int, int],
+) -> None:
+    assert subscriptions._OURS.match(subscriptions._random_uid(*uid))
+    assert billing_keys._OURS.match(billing_keys._random_uid(NOW))
