@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -341,14 +341,18 @@ async def _order_or_none(uow: UnitOfWork, merchant_uid: str | None) -> OrderReco
 
 
 async def _lock(uow: UnitOfWork, merchant_uid: str) -> tuple[OrderRecord, list[ProductRecord]]:
-    """The order and its products, locked products first (see ``store.tables``)."""
+    """The order and its products, locked products first (see ``store.tables``).
+
+    Once locked, only the order's payment state is read again: nothing else of an
+    order changes after it is placed (``OrderRepository.save_many`` writes only that).
+    """
     peek = await uow.orders.get(merchant_uid)
     if peek is None:
         raise OrderNotFound(merchant_uid)
     products = await uow.products.many((line.product_id for line in peek.order.lines), lock=True)
-    record = await uow.orders.get(merchant_uid, lock=True)
-    assert record is not None  # orders are never deleted
-    return record, products
+    (order_id, state), *_ = (await uow.orders.locked_states([merchant_uid])).values()
+    assert order_id == peek.id  # orders are never deleted
+    return replace(peek, order=replace(state, lines=peek.order.lines)), products
 
 
 def _sellable(
