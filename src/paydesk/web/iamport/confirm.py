@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote
@@ -159,22 +160,24 @@ async def confirm(request: Request) -> Response:
     the route stays for the OpenAPI document and the route walk.
     """
     services, guard = get_services(request), get_confirm_guard(request)
-    source = sender(request, guard.trusted_proxies)
-    status, body = await _admitted(
-        services, guard, source, request.headers.get("content-type", ""), request.body,
-        request.query_params.getlist("token"),
-    )  # fmt: skip
+    arrival = _Arrival(sender(request, guard.trusted_proxies),
+                       request.headers.get("content-type", ""), request.body,
+                       request.query_params.getlist("token"))  # fmt: skip
+    status, body = await _admitted(services, guard, arrival)
     return Response(body, status_code=status, media_type="application/json")
 
 
-async def _admitted(
-    services: Services,
-    guard: ConfirmGuard,
-    source: str,
-    content_type: str,
-    read: Callable[[], Awaitable[bytes]],
-    tokens: Sequence[str],
-) -> _Answer:
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """What the answer needs of a confirm, read by the route or by ``ConfirmLane``."""
+
+    source: str  # the sender's address (``X-Forwarded-For`` judged by the trusted proxies)
+    content_type: str
+    read: Callable[[], Awaitable[bytes]]  # the body, read only once the call is admitted
+    tokens: Sequence[str]  # every ``?token=``
+
+
+async def _admitted(services: Services, guard: ConfirmGuard, arrival: _Arrival) -> _Answer:
     """Admission (``services.admission``), then the answer, timed for the metrics."""
     started = time.perf_counter()
     admission = services.confirm.admission
@@ -182,7 +185,7 @@ async def _admitted(
         services.telemetry.confirm_decided("overloaded", time.perf_counter() - started)
         return _UNAVAILABLE
     try:
-        result, answer = await _answer(services, guard, source, content_type, read, tokens)
+        result, answer = await _answer(services, guard, arrival)
     finally:
         admission.done()
     services.telemetry.confirm_decided(result, time.perf_counter() - started)
@@ -190,19 +193,15 @@ async def _admitted(
 
 
 async def _answer(
-    services: Services,
-    guard: ConfirmGuard,
-    source: str,
-    content_type: str,
-    read: Callable[[], Awaitable[bytes]],
-    tokens: Sequence[str],
+    services: Services, guard: ConfirmGuard, arrival: _Arrival
 ) -> tuple[str, _Answer]:
     """The result (``approved`` or the refusal's reason, for metrics) and the answer."""
+    source, tokens = arrival.source, arrival.tokens
     if not guard.source_allowed(source):
         log.warning("confirm from %s refused: not on the allow-list", source)
         return FORBIDDEN, _FORBIDDEN
     try:
-        call = parse_call(_fields(content_type, await read()))
+        call = parse_call(_fields(arrival.content_type, await arrival.read()))
     except _TooLarge:
         return "too_large", _TOO_LARGE
     except Exception:  # unreadable body
@@ -301,8 +300,8 @@ class ConfirmLane:
             async def read() -> bytes:
                 return await self._body(receive)
 
-            return await _admitted(services, guard, source, content_type, read,
-                                   _tokens(scope["query_string"]))  # fmt: skip
+            arrival = _Arrival(source, content_type, read, _tokens(scope["query_string"]))
+            return await _admitted(services, guard, arrival)
         except Exception:  # an endpoint that raises gets i'mport's "try later", never a 500
             log.exception("POST /iamport/confirm: unexpected error")
             return _UNAVAILABLE
