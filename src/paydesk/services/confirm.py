@@ -85,8 +85,8 @@ class _Snapshot:
     on_sale: dict[int, bool]
 
 
-#: What is known of a call before any lock: its earlier decision, or its order and
-#: the unlocked snapshot of the products read with it.
+#: What is known of a call before any lock: its earlier decision, or its order (id and
+#: state, with its lines) and the unlocked snapshot of the products read with it.
 _Known = tuple[DecisionRecord | None, tuple[int, Order] | None, _Snapshot]
 
 
@@ -227,11 +227,7 @@ class ConfirmDesk:
             refusal = decide(call, order, snapshot.available, snapshot.on_sale, guards, now).refusal
         if order is None or refusal is not None:
             refused = _Call(
-                call,
-                request,
-                order_id,
-                refusal=refusal or Refusal.ORDER_NOT_FOUND,
-                ticket=ticket,
+                call, request, order_id, refusal=refusal or Refusal.ORDER_NOT_FOUND, ticket=ticket
             )
             return await self._submit(None, refused)
         item = _Call(call, request, order_id, order.lines, ticket=ticket)

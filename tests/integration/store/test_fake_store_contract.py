@@ -10,6 +10,7 @@ refund booking, job dedupe, payments, inbox, idempotency keys.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -210,15 +211,24 @@ async def test_save_many_and_unverified_orders(units: Any) -> None:
     assert untouched.order.status is OrderStatus.PENDING
 
 
-async def test_payment_states_are_the_orders_without_their_lines(units: Any) -> None:
-    pid = await add_product(units)
-    await add_order(units, "o1", Line(pid, 1))
-    await add_order(units, "o2", Line(pid, 2))
+async def _one_of_two_held(
+    units: Any, held: str, first: Sequence[Line], second: Sequence[Line]
+) -> tuple[dict[str, Any], Order]:
+    """Orders o1 and o2 added with those lines, and ``held`` (one of them) given a hold:
+    the records as added, and the held one's order as saved."""
+    await add_order(units, "o1", *first)
+    await add_order(units, "o2", *second)
     async with units.reading() as uow:
         found = await uow.orders.many(["o1", "o2"])
-    held = apply(found["o2"].order, HoldGranted("imp_2")).order
+    order = apply(found[held].order, HoldGranted(f"imp_{held[-1]}")).order
     async with units.transaction() as uow:
-        await uow.orders.save(found["o2"].id, held, NOW)
+        await uow.orders.save(found[held].id, order, NOW)
+    return found, order
+
+
+async def test_payment_states_are_the_orders_without_their_lines(units: Any) -> None:
+    pid = await add_product(units)
+    found, held = await _one_of_two_held(units, "o2", [Line(pid, 1)], [Line(pid, 2)])
     async with units.reading() as uow:
         states = await uow.orders.payment_states(iter(["o2", "o1", "o3", "o1"]))
         assert await uow.orders.payment_states([]) == {}
@@ -229,13 +239,9 @@ async def test_payment_states_are_the_orders_without_their_lines(units: Any) -> 
 
 async def test_confirm_states_are_the_ids_and_orders_with_their_lines(units: Any) -> None:
     pid, other = await add_product(units), await add_product(units, "sku-2")
-    await add_order(units, "o1", Line(pid, 1))
-    await add_order(units, "o2", Line(other, 2), Line(pid, 3))
-    async with units.reading() as uow:
-        found = await uow.orders.many(["o1", "o2"])
-    held = apply(found["o2"].order, HoldGranted("imp_2")).order
-    async with units.transaction() as uow:
-        await uow.orders.save(found["o2"].id, held, NOW)
+    found, held = await _one_of_two_held(
+        units, "o2", [Line(pid, 1)], [Line(other, 2), Line(pid, 3)]
+    )
     async with units.reading() as uow:
         states = await uow.orders.confirm_states(iter(["o2", "o1", "o3", "o1"]))
         assert await uow.orders.confirm_states([]) == {}
@@ -247,13 +253,7 @@ async def test_confirm_states_are_the_ids_and_orders_with_their_lines(units: Any
 
 async def test_locked_states_are_the_ids_and_payment_states_of_the_orders(units: Any) -> None:
     pid = await add_product(units)
-    await add_order(units, "o1", Line(pid, 1))
-    await add_order(units, "o2", Line(pid, 2))
-    async with units.reading() as uow:
-        found = await uow.orders.many(["o1", "o2"])
-    held = apply(found["o1"].order, HoldGranted("imp_1")).order
-    async with units.transaction() as uow:
-        await uow.orders.save(found["o1"].id, held, NOW)
+    found, held = await _one_of_two_held(units, "o1", [Line(pid, 1)], [Line(pid, 2)])
     async with units.transaction() as uow:
         states = await uow.orders.locked_states(iter(["o2", "o1", "o3", "o1"]))
         assert await uow.orders.locked_states([]) == {}

@@ -5,7 +5,8 @@
 key), or the label keys of what is wrong. The holder's phone (``refund_tel``)
 goes with the account, or on its own where the PG needs it without one (old
 smartro's card cancels). It checks the shape of each field only; the money
-rules (the balance, tax-free and VAT parts, the PG's rules) are the refunds service's, which refuses before anything is recorded or sent.
+rules (the balance, tax-free and VAT parts, the PG's rules) are the refunds
+service's, which refuses before anything is recorded or sent.
 
 Every form carries a random ``form_key`` (``new_form_key``): submitting the
 same form twice is one refund (see ``orders.ask_refund``).

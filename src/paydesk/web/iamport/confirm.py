@@ -36,7 +36,7 @@ from ..deps import get_confirm_guard, get_services
 from ..forwarding import sender, source_address
 from ..limits import load_json, storable
 
-__all__ = ["REFUSAL_STATUS", "ConfirmLane", "parse_call", "router", "unavailable"]
+__all__ = ["REFUSAL_STATUS", "ConfirmLane", "parse_call", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def _fields(content_type: str, body: bytes) -> dict[str, Any]:
             for key, value in data.items()}  # fmt: skip
 
 
-#: The answer (status, body) to every refusal reason, encoded once.
+#: An answer: its status and its encoded body.
 _Answer = tuple[int, bytes]
 
 
@@ -132,21 +132,16 @@ def _encoded(status: int, reason: str) -> _Answer:
     ).encode()
 
 
-_REFUSALS: Final[dict[Refusal, _Answer]] = {
-    refusal: _encoded(status, refusal.value) for refusal, status in REFUSAL_STATUS.items()
+#: Each refusal's label (for the metrics) and answer, made once.
+_REFUSALS: Final[dict[Refusal, tuple[str, _Answer]]] = {
+    refusal: (refusal.value.replace(" ", "_"), _encoded(status, refusal.value))
+    for refusal, status in REFUSAL_STATUS.items()
 }
 _APPROVED: Final[_Answer] = (200, b"{}")
 _FORBIDDEN: Final[_Answer] = _encoded(403, FORBIDDEN)
 _INVALID: Final[_Answer] = _encoded(400, INVALID)
-#: The body of every "temporarily unavailable" answer (deadline or admission).
-_UNAVAILABLE_BODY: Final = b'{"reason":"temporarily unavailable"}'
-_UNAVAILABLE: Final[_Answer] = (429, _UNAVAILABLE_BODY)
+_UNAVAILABLE: Final[_Answer] = _encoded(429, UNAVAILABLE)  # deadline, admission, trouble
 _TOO_LARGE: Final[_Answer] = (413, b'{"reason": "request too large"}')  # as ``BodyLimit``'s
-
-
-def unavailable() -> Response:
-    """429 "temporarily unavailable", the same bytes as every other such answer."""
-    return Response(_UNAVAILABLE_BODY, status_code=429, media_type="application/json")
 
 
 router = APIRouter(tags=["i'mport"])
@@ -207,7 +202,7 @@ async def _answer(
     except Exception:  # unreadable body
         call = None
     if call is None:
-        return INVALID.replace(" ", "_"), _INVALID
+        return "invalid_request", _INVALID
     log.debug("confirm %s for %s received", call.imp_uid, call.merchant_uid)
     if not (len(tokens) == 1 and guard.token_valid(call.merchant_uid, tokens[0])):
         log.warning("confirm %r for %r from %s refused: bad confirm_url token",
@@ -222,7 +217,7 @@ async def _answer(
         return "unavailable", _UNAVAILABLE
     if decision.refusal is None:
         return "approved", _APPROVED
-    return decision.refusal.value.replace(" ", "_"), _REFUSALS[decision.refusal]
+    return _REFUSALS[decision.refusal]
 
 
 def _as_stored(call: ConfirmCall) -> dict[str, Any]:
