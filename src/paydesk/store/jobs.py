@@ -143,6 +143,9 @@ def _claims(held: Iterable[JobRecord]) -> ColumnElement[bool]:
     return tuple_(jobs.c.id, jobs.c.attempts).in_(pairs)
 
 
+_INSERT = insert(jobs)  # built once: the confirm and the webhook intake enqueue on every batch
+
+
 class JobQueue:
     """Enqueue, claim, finish and retry jobs inside the caller's transaction."""
 
@@ -158,7 +161,7 @@ class JobQueue:
         plain = [r for r in rows if r["dedupe_key"] is None]
         keyed = [r for r in rows if r["dedupe_key"] is not None]
         if plain:
-            await self._db.execute(insert(jobs), plain)
+            await self._db.execute(_INSERT, plain)
         if keyed:
             await self._db.execute(insert_or_ignore(jobs, self._dialect), keyed)
 
