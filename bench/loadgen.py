@@ -146,7 +146,12 @@ def main(argv: list[str]) -> int:
     spec_path, out_path = argv
     with open(spec_path) as spec_file:
         spec = json.load(spec_file)
-    result = asyncio.run(run(spec))
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is in the lock file where it runs
+        result = asyncio.run(run(spec))
+    else:
+        result = uvloop.run(run(spec))
     with open(out_path, "w") as out:
         json.dump(result, out)
     return 0
