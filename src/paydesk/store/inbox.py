@@ -50,6 +50,10 @@ def _row(delivery: Delivery, outcome: str | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: Built once, as the confirm's statements (``store.orders``): the intake adds on every batch.
+_ADD = insert(webhook_inbox).returning(webhook_inbox.c.id, sort_by_parameter_order=True)
+
+
 class WebhookInbox:
     """Stored deliveries, inside the caller's transaction."""
 
@@ -72,9 +76,7 @@ class WebhookInbox:
         if not items:
             return []
         rows = [_row(delivery, outcome) for delivery, outcome in items]
-        statement = insert(webhook_inbox).returning(webhook_inbox.c.id,
-                                                    sort_by_parameter_order=True)  # fmt: skip
-        result = await self._db.execute(statement, rows)
+        result = await self._db.execute(_ADD, rows)
         return [int(inbox_id) for inbox_id in result.scalars()]
 
     async def get(self, inbox_id: int) -> InboxRecord | None:
