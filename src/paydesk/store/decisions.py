@@ -8,21 +8,19 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, select
+from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.confirm import Decision
 from .dialects import insert_or_ignore
+from .driver import KeyedRead, read
 from .records import DecisionRecord
 from .tables import confirm_decisions
 
 __all__ = ["DecisionRepository", "NewDecision"]
 
-#: Built once (with ``expanding`` IN lists): building a statement and its cache key cost
-#: 40–150 µs a time, and the confirm runs these on every batch.
-_BY_IMP_UID = select(confirm_decisions).where(
-    confirm_decisions.c.imp_uid.in_(bindparam("imp_uids", expanding=True))
-)
+#: Read through the driver (``store.driver``): the confirm looks its calls up on every batch.
+_BY_IMP_UID = KeyedRead(tuple(confirm_decisions.c), confirm_decisions.c.imp_uid)
 
 
 @cache
@@ -62,8 +60,8 @@ class DecisionRepository:
         return found.get(imp_uid)
 
     async def many(self, imp_uids: Iterable[str]) -> dict[str, DecisionRecord]:
-        rows = await self._db.execute(_BY_IMP_UID, {"imp_uids": list(set(imp_uids))})
-        return {r._mapping["imp_uid"]: DecisionRecord.from_row(r) for r in rows}
+        rows = await read(self._db, _BY_IMP_UID, list(set(imp_uids)))
+        return {r.imp_uid: DecisionRecord.from_row(r) for r in rows}
 
     async def add_new(self, decisions: Iterable[NewDecision], now: datetime) -> set[str]:
         """Insert decisions; one whose imp_uid is already decided keeps the first decision.

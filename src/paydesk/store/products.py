@@ -8,6 +8,7 @@ the arbiter even when several processes share it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.money import Money
+from .driver import KeyedRead, read
 from .errors import Conflict, StockConflict
 from .records import ProductRecord
 from .tables import products
@@ -29,14 +31,9 @@ _COUNTERS = {
     "sold": products.c.stock_sold,
 }
 
-#: Built once (with an ``expanding`` IN list): building a statement and its cache key cost
-#: 40–150 µs a time, and the confirm reads its products on every batch.
-_BY_ID = (
-    select(products)
-    .where(products.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(products.c.id)
-)
-_LOCKED_BY_ID = _BY_ID.with_for_update()
+#: Read through the driver (``store.driver``): the confirm reads its products on every batch.
+_BY_ID = KeyedRead(tuple(products.c), products.c.id, products.c.id)
+_LOCKED_BY_ID = replace(_BY_ID, lock=True)
 
 
 @cache
@@ -91,7 +88,7 @@ class ProductRepository:
     async def many(self, ids: Iterable[int], *, lock: bool = False) -> list[ProductRecord]:
         """Products by id, ascending; ``lock`` takes their row locks (PostgreSQL) in that order."""
         query = _LOCKED_BY_ID if lock else _BY_ID
-        rows = await self._db.execute(query, {"ids": sorted(set(ids))})
+        rows = await read(self._db, query, sorted(set(ids)))
         return [ProductRecord.from_row(r) for r in rows]
 
     async def listing(self, *, limit: int = 100, after: int = 0) -> list[ProductRecord]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
+from collections.abc import Sequence
 from contextlib import suppress
 from functools import partial
 from typing import Any
@@ -32,7 +33,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-__all__ = ["dbapi"]
+__all__ = ["dbapi", "fetch"]
 
 #: What one statement brings back: description, rows, row count, last row id.
 _Outcome = tuple[Any, list[Any], int, int | None]
@@ -185,6 +186,17 @@ def _settle(
 
     with suppress(RuntimeError):  # the loop is closed: its awaiter is gone
         loop.call_soon_threadsafe(resolve)
+
+
+async def fetch(adapted: Any, operation: str, parameters: Sequence[Any]) -> list[Any]:
+    """The rows of one statement on ``adapted`` (a connection of ``dbapi()``), in one trip
+    to aiosqlite's thread behind the same mutex as SQLAlchemy's own (``store.driver``)."""
+    connection = adapted._connection
+    async with adapted._execute_mutex:
+        outcome: _Outcome = await connection._execute(
+            _run, connection._conn, operation, parameters, False
+        )
+    return outcome[1]
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -1,0 +1,175 @@
+"""``store.driver``: reads sent to the driver give what SQLAlchemy gives, in its transaction.
+
+Run against both databases. The confirm's reads (decisions, order states and lines,
+products) go through ``read``; these tests hold it to a Core ``select`` of the same
+columns, to the locks of ``FOR UPDATE`` on PostgreSQL, and to the store's errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from paydesk.core.confirm import Decision, Refusal
+from paydesk.core.money import Money
+from paydesk.core.orders import Order
+from paydesk.core.stock import Line
+from paydesk.store import Database, NewDecision, StoreError
+from paydesk.store import decisions as decisions_module
+from paydesk.store import orders as orders_module
+from paydesk.store import products as products_module
+from paydesk.store.driver import KeyedRead, read
+from paydesk.store.tables import orders, products
+
+NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
+
+#: Every keyed read the store sends to the driver.
+READS: dict[str, KeyedRead] = {
+    "decisions": decisions_module._BY_IMP_UID,
+    "order states": orders_module._CONFIRM_STATES,
+    "locked order states": orders_module._LOCKED_STATES,
+    "order lines": orders_module._LINES,
+    "products": products_module._BY_ID,
+    "locked products": products_module._LOCKED_BY_ID,
+}
+
+
+async def _seed(database: Database) -> dict[str, list[Any]]:
+    """Rows with every kind of value the reads meet (NULLs, JSON, booleans, instants)."""
+    async with database.transaction() as uow:
+        plain = await uow.products.add(sku="p1", name="한정판", price=Money(39000), stock=5,
+                                       on_sale=True, now=NOW)  # fmt: skip
+        quota = await uow.products.add(sku="p2", name="책", price=Money(12000), stock=0,
+                                       on_sale=False, now=NOW, tax_free=True,
+                                       card_quota=(2, 3))  # fmt: skip
+        ids = []
+        for uid, lines in (
+            ("o1", [Line(plain.id, 2), Line(quota.id, 1)]),
+            ("o2", [Line(plain.id, 1)]),
+        ):
+            order = Order.open(uid, Money(1000), lines, NOW + timedelta(hours=1))
+            prices = {line.product_id: Money(1000) for line in lines}
+            ids.append(await uow.orders.add(order, name="n", unit_prices=prices, buyer={"name": "김"},
+                                            pay_method="card", pg=None, now=NOW))  # fmt: skip
+        await uow.decisions.add_new([
+            NewDecision(Decision("imp_1"), "o1", ids[0], {"imp_uid": "imp_1", "amount": 1000}),
+            NewDecision(Decision("imp_2", Refusal.SOLD_OUT), "zz", None, {}),
+        ], NOW)  # fmt: skip
+    return {
+        "decisions": ["imp_1", "imp_2", "imp_none"],
+        "order states": ["o1", "o2", "o_none"],
+        "locked order states": ["o2", "o1"],
+        "order lines": [*ids, 99_999],
+        "products": [quota.id, plain.id, 99_999],
+        "locked products": [plain.id, quota.id],
+    }
+
+
+@pytest.mark.asyncio
+async def test_each_read_gives_what_a_core_select_gives(database: Database) -> None:
+    keys = await _seed(database)
+    for name, query in READS.items():
+        async with database.transaction() as uow:
+            through_driver = await read(uow.connection, query, keys[name])
+            core = select(*query.columns).where(query.key.in_(keys[name]))
+            if query.order_by is not None:
+                core = core.order_by(query.order_by)
+            through_core = list(await uow.connection.execute(core))
+        driver_rows = [dict(r._mapping) for r in through_driver]
+        core_rows = [dict(r._mapping) for r in through_core]
+        assert driver_rows == core_rows, name
+        assert driver_rows, name  # the seed has rows for every read
+        for mine, theirs in zip(driver_rows, core_rows, strict=True):
+            assert {k: type(v) for k, v in mine.items()} == {k: type(v) for k, v in theirs.items()}
+        if query.order_by is None:
+            continue
+        for row in through_driver:  # attribute access, as the repositories read rows
+            assert getattr(row, query.key.name) == row._mapping[query.key.name]
+
+
+@pytest.mark.asyncio
+async def test_instants_come_back_aware_and_exact(database: Database) -> None:
+    await _seed(database)
+    async with database.reading() as uow:
+        (row,) = await read(uow.connection, decisions_module._BY_IMP_UID, ["imp_2"])
+    assert row.decided_at == NOW and row.decided_at.tzinfo is not None
+    assert (row.order_id, row.reason, row.approved, row.request) == (
+        None,
+        Refusal.SOLD_OUT.value,
+        False,
+        {},
+    )
+
+
+@pytest.mark.asyncio
+async def test_no_keys_reads_nothing(database: Database) -> None:
+    async with database.reading() as uow:
+        assert await read(uow.connection, products_module._BY_ID, []) == []
+
+
+def test_a_keyed_read_reads_one_table() -> None:
+    with pytest.raises(ValueError, match="one table"):
+        KeyedRead((products.c.id,), orders.c.id)
+
+
+@pytest.mark.asyncio
+@pytest.mark.postgres
+async def test_a_locked_read_first_in_a_transaction_holds_its_locks(postgres_database: str) -> None:
+    """The adapter starts its transaction lazily; ``read`` must start it, or the lock of a
+    ``FOR UPDATE`` sent first would end with its statement."""
+    database, other = Database(postgres_database), Database(postgres_database)
+    try:
+        keys = await _seed(database)
+        locked = products_module._LOCKED_BY_ID
+        lock_now = text("SELECT id FROM products WHERE id = :id FOR UPDATE NOWAIT")
+        async with database.transaction() as uow:
+            assert len(await read(uow.connection, locked, keys["locked products"])) == 2
+            with pytest.raises(StoreError, match="lock"):
+                async with other.transaction() as rival:
+                    await rival.connection.execute(lock_now, {"id": keys["products"][0]})
+            # and it was this transaction's lock: a write in it still works
+            await uow.products.hold(keys["products"][1], 1, NOW)
+        async with other.transaction() as rival:  # released at commit
+            await rival.connection.execute(lock_now, {"id": keys["products"][0]})
+        async with database.reading() as uow:
+            (plain,) = await uow.products.many([keys["products"][1]])
+        assert (plain.stock.available, plain.stock.held) == (4, 1)
+    finally:
+        await database.dispose()
+        await other.dispose()
+
+
+@pytest.mark.asyncio
+async def test_a_locked_read_waits_for_the_lock_of_another_transaction(database: Database) -> None:
+    """Two writers reading the same product under lock take turns (SQLite: the write lock)."""
+    keys = await _seed(database)
+    product_id = keys["products"][1]
+    order: list[str] = []
+
+    async def writer(name: str, pause: float) -> None:
+        async with database.transaction() as uow:
+            (row,) = await read(uow.connection, products_module._LOCKED_BY_ID, [product_id])
+            order.append(f"{name} read {row.stock_available}")
+            await asyncio.sleep(pause)
+            await uow.products.hold(product_id, 1, NOW)
+
+    first = asyncio.create_task(writer("first", 0.3))
+    await asyncio.sleep(0.1)
+    await writer("second", 0)
+    await first
+    assert order == ["first read 5", "second read 4"]
+
+
+@pytest.mark.asyncio
+async def test_a_driver_error_is_a_store_error(database: Database) -> None:
+    """What the driver raises itself (not wrapped by SQLAlchemy) still comes out translated:
+    here a key the driver cannot send (SQLite cannot bind it; asyncpg's array is varchar)."""
+    query = KeyedRead((products.c.id,), products.c.sku, products.c.id)
+    key: Any = object() if database.is_sqlite else 12345
+    with pytest.raises(StoreError):
+        async with database.reading() as uow:
+            await read(uow.connection, query, [key])
