@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.confirm import Decision
-from .dialects import insert_or_ignore
-from .driver import KeyedRead, read
+from .driver import KeyedRead, insert, read
 from .records import DecisionRecord
 from .tables import confirm_decisions
 
@@ -21,12 +18,6 @@ __all__ = ["DecisionRepository", "NewDecision"]
 
 #: Read through the driver (``store.driver``): the confirm looks its calls up on every batch.
 _BY_IMP_UID = KeyedRead(tuple(confirm_decisions.c), confirm_decisions.c.imp_uid)
-
-
-@cache
-def _insert_new(dialect: str) -> Insert:
-    """The decisions' insert-or-ignore, returning the imp_uids it inserted."""
-    return insert_or_ignore(confirm_decisions, dialect).returning(confirm_decisions.c.imp_uid)
 
 
 @dataclass(frozen=True)
@@ -71,5 +62,6 @@ class DecisionRepository:
         rows = [d.values(now) for d in decisions]
         if not rows:
             return set()
-        inserted = await self._db.execute(_insert_new(self._dialect), rows)
-        return set(inserted.scalars())
+        inserted = await insert(self._db, confirm_decisions, rows, ignore_conflicts=True,
+                                returning=confirm_decisions.c.imp_uid)  # fmt: skip
+        return set(inserted)

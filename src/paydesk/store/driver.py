@@ -1,4 +1,4 @@
-"""The store's hottest reads, sent to the driver itself rather than through SQLAlchemy.
+"""The store's hottest statements, sent to the driver itself rather than through SQLAlchemy.
 
 Every confirm reads decisions, orders, their lines and products by key, in batches that
 are small whenever the server is not flooded (``services.confirm``). Through SQLAlchemy
@@ -23,23 +23,28 @@ straight to the driver, and keeps what SQLAlchemy guarantees:
 - the same errors: driver errors come out as ``store.errors``;
 - a trace: each statement is logged at DEBUG (its SQL and how many keys, never the keys).
 
-Writes still go through SQLAlchemy.
+The confirm's writes go the same way (``insert``, ``update``, ``move``: holds, orders'
+payment state, decisions, jobs, stock), their values through each column's bind processor.
+Everything else still goes through SQLAlchemy, where a statement's cost is small beside
+its work.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Integer
+from sqlalchemy import Column, Dialect, Integer, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import sqlite_driver
-from .errors import OutOfRange, StoreError, StoreUnavailable, translate
+from .errors import Conflict, OutOfRange, StoreError, StoreUnavailable, translate
 
-__all__ = ["DriverRow", "KeyedRead", "read"]
+__all__ = ["DriverRow", "KeyedRead", "insert", "move", "read", "update"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,9 @@ class KeyedRead:
 
     def sql(self, dialect: str, count: int) -> str:
         """The statement for ``count`` keys (PostgreSQL takes them as one array)."""
+        return _keyed_sql(self, dialect, 1 if dialect == "postgresql" else count)
+
+    def _sql(self, dialect: str, count: int) -> str:
         lock = " FOR UPDATE" if self.lock and dialect == "postgresql" else ""
         if dialect == "postgresql":
             array = "bigint[]" if isinstance(self.key.type, Integer) else "varchar[]"
@@ -112,19 +120,8 @@ async def read(connection: AsyncConnection, query: KeyedRead, keys: Sequence[Any
         return []
     dialect = connection.dialect
     sql = query.sql(dialect.name, len(keys))
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug("%s (%d keys)", sql, len(keys))
-    try:
-        proxied = await connection.get_raw_connection()
-        adapted: Any = proxied.dbapi_connection
-        if dialect.name == "postgresql":
-            raw = await _postgres(adapted, sql, list(keys))
-        else:
-            raw = await sqlite_driver.fetch(adapted, sql, list(keys))
-    except StoreError:
-        raise
-    except Exception as error:  # a driver's own exception: not SQLAlchemy's, so not translated
-        raise _store_error(error) from error
+    params = [list(keys)] if dialect.name == "postgresql" else list(keys)
+    raw, _ = await _send(connection, sql, params, note=f"{len(keys)} keys", rows=True)
     names = [c.name for c in query.columns]
     processors = query.processors(dialect)
     return [
@@ -134,13 +131,152 @@ async def read(connection: AsyncConnection, query: KeyedRead, keys: Sequence[Any
     ]  # fmt: skip
 
 
-async def _postgres(adapted: Any, sql: str, keys: list[Any]) -> list[Any]:
-    """asyncpg's ``fetch``, as SQLAlchemy's asyncpg adapter runs its own statements."""
+async def insert(
+    connection: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+    returning: Column[Any] | None = None,
+) -> list[Any]:
+    """Insert ``rows`` (each with the same columns) into ``table``; with ``ignore_conflicts``
+    a row that breaks a unique key is skipped (``ON CONFLICT DO NOTHING``, as
+    ``dialects.insert_or_ignore``). Returns the ``returning`` values of the rows inserted."""
+    if not rows:
+        return []
+    dialect = connection.dialect
+    columns = tuple(table.c[name] for name in rows[0])
+    binds = _binds(columns, dialect)
+    values = [[p(row[c.name]) if p else row[c.name] for c, p in zip(columns, binds, strict=True)]
+              for row in rows]  # fmt: skip
+    names = ", ".join(c.name for c in columns)
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    head = f"INSERT INTO {table.name} ({names}) VALUES "
+    if returning is None:  # one statement, sent for every row
+        sql = head + _values(dialect.name, len(columns), 1) + conflict
+        await _send(connection, sql, values, note=f"{len(rows)} rows", many=True)
+        return []
+    # one statement for all rows, so every inserted row's value comes back
+    width = len(columns)
+    sql = head + _values(dialect.name, width, len(rows)) + f"{conflict} RETURNING {returning.name}"
+    flat = [value for row in values for value in row]
+    raw, _ = await _send(connection, sql, flat, note=f"{len(rows)} rows", rows=True)
+    process = returning.type.dialect_impl(dialect).result_processor(dialect, None)
+    return [process(r[0]) if process else r[0] for r in raw]
+
+
+async def update(
+    connection: AsyncConnection, table: Table, key: Column[Any], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``UPDATE table SET (the rows' other columns) WHERE key = row[key]`` for each row."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    columns = tuple(table.c[name] for name in rows[0] if name != key.name)
+    binds = _binds((*columns, key), dialect)
+    values = [[p(row[c.name]) if p else row[c.name]
+               for c, p in zip((*columns, key), binds, strict=True)] for row in rows]  # fmt: skip
+    marks = _marks(dialect.name, len(columns) + 1)
+    sets = ", ".join(f"{c.name} = {m}" for c, m in zip(columns, marks, strict=False))
+    sql = f"UPDATE {table.name} SET {sets} WHERE {key.name} = {marks[-1]}"
+    await _send(connection, sql, values, note=f"{len(rows)} rows", many=True)
+
+
+async def move(
+    connection: AsyncConnection,
+    table: Table,
+    key: tuple[Column[Any], Any],
+    source: Column[Any],
+    target: Column[Any],
+    quantity: int,
+    stamp: tuple[Column[Any], Any],
+) -> int:
+    """``source -= quantity, target += quantity`` (and ``stamp``) on the row of ``key``, only
+    if ``source`` holds ``quantity``: how many rows moved (0 or 1)."""
+    dialect = connection.dialect
+    (key_column, key_value), (stamp_column, stamp_value) = key, stamp
+    (bind,) = _binds((stamp_column,), dialect)
+    q, at, k = _marks(dialect.name, 3)
+    sql = (f"UPDATE {table.name} SET {source.name} = {source.name} - {q}, "
+           f"{target.name} = {target.name} + {q}, {stamp_column.name} = {at} "
+           f"WHERE {key_column.name} = {k} AND {source.name} >= {q}")  # fmt: skip
+    params = [quantity, bind(stamp_value) if bind else stamp_value, key_value]
+    _, count = await _send(connection, sql, params, note="1 row")
+    return count
+
+
+#: Statements and processors are made once per shape: building them was a tenth of a
+#: confirm's CPU once the statements themselves went to the driver.
+_SHAPES = 512
+
+
+@lru_cache(maxsize=_SHAPES)
+def _keyed_sql(query: KeyedRead, dialect: str, count: int) -> str:
+    return query._sql(dialect, count)
+
+
+@lru_cache(maxsize=_SHAPES)
+def _binds(
+    columns: tuple[Column[Any], ...], dialect: Dialect
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    """Each column's bind processor on ``dialect`` (as SQLAlchemy's own statements use)."""
+    return tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
+
+
+def _marks(dialect: str, count: int, start: int = 0) -> list[str]:
+    """Numbered placeholders: ``$1`` (asyncpg), ``?1`` (SQLite)."""
+    sign = "$" if dialect == "postgresql" else "?"
+    return [f"{sign}{n}" for n in range(start + 1, start + count + 1)]
+
+
+@lru_cache(maxsize=_SHAPES)
+def _values(dialect: str, width: int, rows: int) -> str:
+    """``VALUES`` placeholders for ``rows`` rows of ``width`` columns."""
+    marks = _marks(dialect, width * rows)
+    return ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
+
+
+async def _send(
+    connection: AsyncConnection,
+    sql: str,
+    params: Sequence[Any],
+    *,
+    note: str,
+    rows: bool = False,
+    many: bool = False,
+) -> tuple[list[Any], int]:
+    """Run one statement on the connection's driver: its rows (if ``rows``) and row count."""
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s (%s)", sql, note)
+    try:
+        proxied = await connection.get_raw_connection()
+        adapted: Any = proxied.dbapi_connection
+        if connection.dialect.name == "postgresql":
+            return await _postgres(adapted, sql, params, rows=rows, many=many)
+        return await sqlite_driver.run(adapted, sql, params, many=many)
+    except StoreError:
+        raise
+    except Exception as error:  # a driver's own exception: not SQLAlchemy's, so not translated
+        raise _store_error(error) from error
+
+
+async def _postgres(
+    adapted: Any, sql: str, params: Sequence[Any], *, rows: bool, many: bool
+) -> tuple[list[Any], int]:
+    """asyncpg, as SQLAlchemy's asyncpg adapter runs its own statements (its mutex; its
+    transaction, started if none is)."""
     async with adapted._execute_mutex:
         if adapted._transaction is None:
             await adapted._start_transaction()
-        rows: list[Any] = await adapted._connection.fetch(sql, keys)
-    return rows
+        driver = adapted._connection
+        if many:
+            await driver.executemany(sql, params)
+            return [], -1
+        if rows:
+            found: list[Any] = await driver.fetch(sql, *params)
+            return found, len(found)
+        status: str = await driver.execute(sql, *params)  # "UPDATE 1"
+    return [], int(status.rsplit(" ", 1)[-1])
 
 
 def _store_error(error: Exception) -> StoreError:
@@ -149,6 +285,10 @@ def _store_error(error: Exception) -> StoreError:
         return translated
     sqlstate = getattr(error, "sqlstate", None)
     first = (str(error).splitlines() or [""])[0]
+    if isinstance(error, sqlite3.IntegrityError) or (
+        isinstance(sqlstate, str) and sqlstate.startswith("23")
+    ):
+        return Conflict(first)
     if isinstance(sqlstate, str) and sqlstate.startswith("22"):
         return OutOfRange(first)
     return StoreUnavailable(f"{type(error).__name__}: {first}" if first else type(error).__name__)

@@ -41,7 +41,6 @@ from sqlalchemy import (
     Select,
     and_,
     func,
-    insert,
     or_,
     select,
     tuple_,
@@ -50,7 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .dialects import insert_or_ignore
+from . import driver
 from .records import JobRecord
 from .tables import jobs
 
@@ -143,9 +142,6 @@ def _claims(held: Iterable[JobRecord]) -> ColumnElement[bool]:
     return tuple_(jobs.c.id, jobs.c.attempts).in_(pairs)
 
 
-_INSERT = insert(jobs)  # built once: the confirm and the webhook intake enqueue on every batch
-
-
 class JobQueue:
     """Enqueue, claim, finish and retry jobs inside the caller's transaction."""
 
@@ -161,9 +157,9 @@ class JobQueue:
         plain = [r for r in rows if r["dedupe_key"] is None]
         keyed = [r for r in rows if r["dedupe_key"] is not None]
         if plain:
-            await self._db.execute(_INSERT, plain)
+            await driver.insert(self._db, jobs, plain)
         if keyed:
-            await self._db.execute(insert_or_ignore(jobs, self._dialect), keyed)
+            await driver.insert(self._db, jobs, keyed, ignore_conflicts=True)
 
     async def claim(
         self, worker: str, now: datetime, *, lease: timedelta, limit: int = 10,

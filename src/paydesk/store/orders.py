@@ -11,15 +11,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Update, bindparam, insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.money import Money
 from ..core.orders import Order, OrderStatus
 from ..core.stock import Line
+from . import driver
 from .driver import KeyedRead, read
 from .records import OrderRecord, order_values, tax_values
 from .tables import order_items, orders, stock_holds
@@ -42,15 +42,6 @@ _LINES = KeyedRead(
     order_items.c.order_id,
     order_items.c.id,
 )
-#: The confirm's writes, built once: building a statement and its cache key cost 40–150 µs.
-_ADD_HOLDS = insert(stock_holds)
-
-
-@cache
-def _save(columns: tuple[str, ...]) -> Update:
-    """``UPDATE orders`` of ``columns`` by ``order_id`` (``save_many``'s, one per shape)."""
-    statement = update(orders).where(orders.c.id == bindparam("order_id"))
-    return statement.values({c: bindparam(c) for c in columns})
 
 
 def _payment_state(r: Any, lines: tuple[Line, ...] = ()) -> Order:
@@ -216,10 +207,8 @@ class OrderRepository:
         """Store several orders' new payment state in one round trip."""
         if not changes:
             return
-        rows = [
-            {"order_id": oid, **order_values(order), "updated_at": now} for oid, order in changes
-        ]
-        await self._db.execute(_save(tuple(c for c in rows[0] if c != "order_id")), rows)
+        rows = [{"id": oid, **order_values(order), "updated_at": now} for oid, order in changes]
+        await driver.update(self._db, orders, orders.c.id, rows)
 
     async def add_holds(
         self, holds: Sequence[tuple[int, str, Sequence[Line]]], now: datetime
@@ -232,7 +221,7 @@ class OrderRepository:
             for line in lines
         ]  # fmt: skip
         if rows:
-            await self._db.execute(_ADD_HOLDS, rows)
+            await driver.insert(self._db, stock_holds, rows)
 
     async def end_holds(self, order_id: int, state: str, now: datetime) -> list[Line]:
         """Mark the order's held lines ``sold`` or ``released``; returns what they held."""

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.money import Money
-from .driver import KeyedRead, read
+from .driver import KeyedRead, move, read
 from .errors import Conflict, StockConflict
 from .records import ProductRecord
 from .tables import products
@@ -34,19 +33,6 @@ _COUNTERS = {
 #: Read through the driver (``store.driver``): the confirm reads its products on every batch.
 _BY_ID = KeyedRead(tuple(products.c), products.c.id, products.c.id)
 _LOCKED_BY_ID = replace(_BY_ID, lock=True)
-
-
-@cache
-def _moving(source: str, target: str) -> Update:
-    """``quantity`` units of product ``product_id`` from ``source`` to ``target``, if there."""
-    src, dst = _COUNTERS[source], _COUNTERS[target]
-    quantity = bindparam("quantity", type_=src.type)
-    return (
-        update(products)
-        .where(products.c.id == bindparam("product_id"), src >= quantity)
-        .values({src: src - quantity, dst: dst + quantity,
-                 products.c.updated_at: bindparam("now", type_=products.c.updated_at.type)})
-    )  # fmt: skip
 
 
 class ProductRepository:
@@ -120,6 +106,7 @@ class ProductRepository:
     async def _move(
         self, product_id: int, quantity: int, now: datetime, source: str, target: str
     ) -> None:
-        moved = {"product_id": product_id, "quantity": quantity, "now": now}
-        if (await self._db.execute(_moving(source, target), moved)).rowcount != 1:
+        src, dst = _COUNTERS[source], _COUNTERS[target]
+        key, stamp = (products.c.id, product_id), (products.c.updated_at, now)
+        if await move(self._db, products, key, src, dst, quantity, stamp) != 1:
             raise StockConflict(f"product {product_id}: fewer than {quantity} {source} units")

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-__all__ = ["dbapi", "fetch"]
+__all__ = ["dbapi", "run"]
 
 #: What one statement brings back: description, rows, row count, last row id.
 _Outcome = tuple[Any, list[Any], int, int | None]
@@ -188,15 +188,17 @@ def _settle(
         loop.call_soon_threadsafe(resolve)
 
 
-async def fetch(adapted: Any, operation: str, parameters: Sequence[Any]) -> list[Any]:
-    """The rows of one statement on ``adapted`` (a connection of ``dbapi()``), in one trip
-    to aiosqlite's thread behind the same mutex as SQLAlchemy's own (``store.driver``)."""
+async def run(
+    adapted: Any, operation: str, parameters: Sequence[Any], *, many: bool = False
+) -> tuple[list[Any], int]:
+    """One statement on ``adapted`` (a connection of ``dbapi()``): its rows and row count,
+    in one trip to aiosqlite's thread behind SQLAlchemy's own mutex (``store.driver``)."""
     connection = adapted._connection
     async with adapted._execute_mutex:
         outcome: _Outcome = await connection._execute(
-            _run, connection._conn, operation, parameters, False
+            _run, connection._conn, operation, parameters, many
         )
-    return outcome[1]
+    return outcome[1], outcome[2]
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):

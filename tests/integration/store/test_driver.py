@@ -1,8 +1,9 @@
-"""``store.driver``: reads sent to the driver give what SQLAlchemy gives, in its transaction.
+"""``store.driver``: statements sent to the driver do what SQLAlchemy's do, in its transaction.
 
 Run against both databases. The confirm's reads (decisions, order states and lines,
-products) go through ``read``; these tests hold it to a Core ``select`` of the same
-columns, to the locks of ``FOR UPDATE`` on PostgreSQL, and to the store's errors.
+products) go through ``read``, its writes through ``insert``, ``update`` and ``move``;
+these tests hold them to Core statements with the same values (down to the bytes
+stored), to the locks of ``FOR UPDATE`` on PostgreSQL, and to the store's errors.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert as core_insert
+from sqlalchemy import select, text, update
 
 from paydesk.core.confirm import Decision, Refusal
 from paydesk.core.money import Money
 from paydesk.core.orders import Order
 from paydesk.core.stock import Line
-from paydesk.store import Database, NewDecision, StoreError
+from paydesk.store import Conflict, Database, NewDecision, StoreError, driver
 from paydesk.store import decisions as decisions_module
 from paydesk.store import orders as orders_module
 from paydesk.store import products as products_module
 from paydesk.store.driver import KeyedRead, read
-from paydesk.store.tables import orders, products
+from paydesk.store.tables import confirm_decisions, jobs, orders, products, stock_holds
 
 NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -173,3 +175,109 @@ async def test_a_driver_error_is_a_store_error(database: Database) -> None:
     with pytest.raises(StoreError):
         async with database.reading() as uow:
             await read(uow.connection, query, [key])
+
+
+# -- writes ---------------------------------------------------------------------------
+def _raw(table: Any, where: str) -> str:
+    """Every column as the database stores it (no SQLAlchemy type in the way)."""
+    return f"SELECT {', '.join(c.name for c in table.columns if c.name != 'id')} FROM {table.name} WHERE {where}"
+
+
+async def _stored(database: Database, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    async with database.reading() as uow:
+        return [tuple(r) for r in await uow.connection.execute(text(sql), params)]
+
+
+@pytest.mark.asyncio
+async def test_inserts_store_what_core_stores(database: Database) -> None:
+    """Holds, jobs and decisions written through the driver and through Core, with the
+    same values, are the same bytes in the database (SQLite keeps instants as text: a
+    different format would break every comparison made in SQL)."""
+    keys = await _seed(database)
+    order_id, product_id = keys["order lines"][0], keys["products"][1]
+    hold = {"order_id": order_id, "product_id": product_id, "imp_uid": "imp_h", "quantity": 2,
+            "state": "held", "created_at": NOW, "updated_at": NOW}  # fmt: skip
+    job = {"kind": "k", "payload": {"imp_uid": "imp_h", "n": [1, 2]}, "state": "queued",
+           "run_at": NOW + timedelta(minutes=2), "attempts": 0, "max_attempts": 5,
+           "created_at": NOW, "updated_at": NOW}  # fmt: skip
+    decision = NewDecision(Decision("imp_d1"), "o1", order_id, {"imp_uid": "imp_d1", "amount": 1})
+    async with database.transaction() as uow:
+        await driver.insert(uow.connection, stock_holds, [hold])
+        await uow.connection.execute(core_insert(stock_holds), [{**hold, "imp_uid": "imp_c"}])
+        await driver.insert(uow.connection, jobs, [{**job, "dedupe_key": "d1"}])
+        await uow.connection.execute(core_insert(jobs), [{**job, "dedupe_key": "c1"}])
+        made = await driver.insert(uow.connection, confirm_decisions, [decision.values(NOW)],
+                                   ignore_conflicts=True, returning=confirm_decisions.c.imp_uid)  # fmt: skip
+        core_row = {**decision.values(NOW), "imp_uid": "imp_c1"}
+        await uow.connection.execute(core_insert(confirm_decisions), [core_row])
+    assert made == ["imp_d1"]
+    holds = await _stored(
+        database, _raw(stock_holds, "imp_uid IN ('imp_h', 'imp_c')") + " ORDER BY id", {}
+    )
+    assert holds[0][:2] + holds[0][3:] == holds[1][:2] + holds[1][3:]
+    queued = await _stored(database, _raw(jobs, "kind = 'k'") + " ORDER BY id", {})
+    assert [r[:-3] + r[-2:] for r in queued] == [queued[1][:-3] + queued[1][-2:]] * 2
+    decided = await _stored(database, _raw(confirm_decisions, "imp_uid IN ('imp_d1', 'imp_c1')")
+                            + " ORDER BY imp_uid", {})  # fmt: skip
+    assert decided[0][1:] == decided[1][1:]
+
+
+@pytest.mark.asyncio
+async def test_an_ignored_insert_returns_only_what_it_inserted(database: Database) -> None:
+    await _seed(database)
+    again = NewDecision(Decision("imp_1", Refusal.SOLD_OUT), "o1", None, {"late": True})
+    fresh = NewDecision(Decision("imp_9"), "o2", None, {})
+    async with database.transaction() as uow:
+        made = await driver.insert(uow.connection, confirm_decisions,
+                                   [again.values(NOW), fresh.values(NOW)],
+                                   ignore_conflicts=True, returning=confirm_decisions.c.imp_uid)  # fmt: skip
+    assert made == ["imp_9"]
+    async with database.reading() as uow:
+        kept = await uow.decisions.get("imp_1")
+    assert kept is not None and kept.refusal is None  # the first decision stands
+    with pytest.raises(Conflict):
+        async with database.transaction() as uow:
+            await driver.insert(uow.connection, confirm_decisions, [again.values(NOW)])
+
+
+@pytest.mark.asyncio
+async def test_an_update_stores_what_core_stores(database: Database) -> None:
+    keys = await _seed(database)
+    first, second = keys["order lines"][:2]
+    values = {"status": "paid", "amount": 3000, "currency": "KRW", "paid_amount": 3000,
+              "paid_currency": "KRW", "imp_uid": "imp_p", "holding": False,
+              "expires_at": NOW + timedelta(days=1), "escrow": True, "updated_at": NOW}  # fmt: skip
+    async with database.transaction() as uow:
+        await driver.update(uow.connection, orders, orders.c.id, [{"id": first, **values}])
+        await uow.connection.execute(update(orders).where(orders.c.id == second).values(values))
+    columns = ", ".join(values)
+    rows = await _stored(database, f"SELECT {columns} FROM orders WHERE id IN (:a, :b)",
+                         {"a": first, "b": second})  # fmt: skip
+    assert len(rows) == 2 and rows[0] == rows[1]
+
+
+@pytest.mark.asyncio
+async def test_a_move_happens_only_if_the_units_are_there(database: Database) -> None:
+    keys = await _seed(database)
+    product_id = keys["products"][1]  # 5 available
+    later = NOW + timedelta(seconds=1)
+    key, stamp = (products.c.id, product_id), (products.c.updated_at, later)
+    available, held = products.c.stock_available, products.c.stock_held
+    async with database.transaction() as uow:
+        assert await driver.move(uow.connection, products, key, available, held, 4, stamp) == 1
+        assert await driver.move(uow.connection, products, key, available, held, 2, stamp) == 0
+    async with database.reading() as uow:
+        (product,) = await uow.products.many([product_id])
+    assert (product.stock.available, product.stock.held, product.updated_at) == (1, 4, later)
+    stored = await _stored(
+        database, "SELECT updated_at FROM products WHERE id = :id", {"id": product_id}
+    )
+    async with database.transaction() as uow:
+        await uow.connection.execute(update(products).where(products.c.id == product_id)
+                                     .values(updated_at=later))  # fmt: skip
+    assert (
+        await _stored(
+            database, "SELECT updated_at FROM products WHERE id = :id", {"id": product_id}
+        )
+        == stored
+    )
