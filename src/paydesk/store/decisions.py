@@ -42,9 +42,8 @@ class NewDecision:
 class DecisionRepository:
     """Stored confirm decisions."""
 
-    def __init__(self, connection: AsyncConnection, dialect: str) -> None:
+    def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
-        self._dialect = dialect
 
     async def get(self, imp_uid: str) -> DecisionRecord | None:
         found = await self.many([imp_uid])

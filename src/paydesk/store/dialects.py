@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
@@ -11,7 +9,6 @@ from sqlalchemy.sql.dml import Insert
 __all__ = ["insert_or_ignore"]
 
 
-@cache  # statements are immutable (each method returns a new one): one per table is enough
 def insert_or_ignore(table: Table, dialect: str) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING``: the first writer of a unique key wins."""
     if dialect == "postgresql":

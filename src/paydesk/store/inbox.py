@@ -50,7 +50,8 @@ def _row(delivery: Delivery, outcome: str | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
-#: Built once, as the confirm's statements (``store.orders``): the intake adds on every batch.
+#: Built once (a statement and its cache key cost 40–150 µs to build): the intake adds on
+#: every batch. Its ids come back in the order given, so it stays on SQLAlchemy.
 _ADD = insert(webhook_inbox).returning(webhook_inbox.c.id, sort_by_parameter_order=True)
 
 

@@ -47,7 +47,7 @@ class UnitOfWork:
         self.dialect = dialect
         self.products = ProductRepository(connection)
         self.orders = OrderRepository(connection)
-        self.decisions = DecisionRepository(connection, dialect)
+        self.decisions = DecisionRepository(connection)
         self.payments = PaymentBook(connection, dialect)
         self.refunds = RefundBook(connection)
         self.inbox = WebhookInbox(connection)
