@@ -32,9 +32,8 @@ its work.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -42,7 +41,7 @@ from sqlalchemy import Column, Dialect, Integer, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import sqlite_driver
-from .errors import Conflict, OutOfRange, StoreError, StoreUnavailable, translate
+from .errors import StoreError, StoreUnavailable, translate
 
 __all__ = ["DriverRow", "KeyedRead", "insert", "move", "read", "update"]
 
@@ -73,9 +72,6 @@ class KeyedRead:
     key: Column[Any]
     order_by: Column[Any] | None = None
     lock: bool = False  # FOR UPDATE (PostgreSQL; SQLite's write transaction locks it all)
-    _processors: dict[str, list[Callable[[Any], Any] | None]] = field(
-        default_factory=dict, init=False, compare=False, repr=False
-    )
 
     def __post_init__(self) -> None:
         ordered = () if self.order_by is None else (self.order_by,)
@@ -83,35 +79,9 @@ class KeyedRead:
         if len(tables) != 1:
             raise ValueError(f"a keyed read reads one table, not {sorted(tables)}")
 
-    @property
-    def _head(self) -> str:
-        table = self.key.table.name
-        return (
-            f"SELECT {', '.join(c.name for c in self.columns)} FROM {table} WHERE {self.key.name}"
-        )
-
     def sql(self, dialect: str, count: int) -> str:
         """The statement for ``count`` keys (PostgreSQL takes them as one array)."""
         return _keyed_sql(self, dialect, 1 if dialect == "postgresql" else count)
-
-    def _sql(self, dialect: str, count: int) -> str:
-        lock = " FOR UPDATE" if self.lock and dialect == "postgresql" else ""
-        if dialect == "postgresql":
-            array = "bigint[]" if isinstance(self.key.type, Integer) else "varchar[]"
-            keys = f" = ANY($1::{array})"
-        else:
-            keys = f" IN ({', '.join('?' * count)})"
-        order = "" if self.order_by is None else f" ORDER BY {self.order_by.name}"
-        return f"{self._head}{keys}{order}{lock}"
-
-    def processors(self, dialect: Dialect) -> list[Callable[[Any], Any] | None]:
-        """Each column's result processor on ``dialect`` (as SQLAlchemy's own results use)."""
-        found = self._processors.get(dialect.name)
-        if found is None:
-            found = [c.type.dialect_impl(dialect).result_processor(dialect, None)
-                     for c in self.columns]  # fmt: skip
-            self._processors[dialect.name] = found
-        return found
 
 
 async def read(connection: AsyncConnection, query: KeyedRead, keys: Sequence[Any]) -> list[Any]:
@@ -123,7 +93,7 @@ async def read(connection: AsyncConnection, query: KeyedRead, keys: Sequence[Any
     params = [list(keys)] if dialect.name == "postgresql" else list(keys)
     raw, _ = await _send(connection, sql, params, note=f"{len(keys)} keys", rows=True)
     names = [c.name for c in query.columns]
-    processors = query.processors(dialect)
+    processors = _results(query.columns, dialect)
     return [
         DriverRow({name: (p(value) if p else value)
                    for name, p, value in zip(names, processors, row, strict=True)})
@@ -161,7 +131,7 @@ async def insert(
     sql = head + _values(dialect.name, width, len(rows)) + f"{conflict} RETURNING {returning.name}"
     flat = [value for row in values for value in row]
     raw, _ = await _send(connection, sql, flat, note=f"{len(rows)} rows", rows=True)
-    process = returning.type.dialect_impl(dialect).result_processor(dialect, None)
+    (process,) = _results((returning,), dialect)
     return [process(r[0]) if process else r[0] for r in raw]
 
 
@@ -212,7 +182,23 @@ _SHAPES = 512
 
 @lru_cache(maxsize=_SHAPES)
 def _keyed_sql(query: KeyedRead, dialect: str, count: int) -> str:
-    return query._sql(dialect, count)
+    columns, table, key = ", ".join(c.name for c in query.columns), query.key.table.name, query.key
+    if dialect == "postgresql":
+        array = "bigint[]" if isinstance(key.type, Integer) else "varchar[]"
+        keys = f"= ANY($1::{array})"
+    else:
+        keys = f"IN ({', '.join('?' * count)})"
+    order = "" if query.order_by is None else f" ORDER BY {query.order_by.name}"
+    lock = " FOR UPDATE" if query.lock and dialect == "postgresql" else ""
+    return f"SELECT {columns} FROM {table} WHERE {key.name} {keys}{order}{lock}"
+
+
+@lru_cache(maxsize=_SHAPES)
+def _results(
+    columns: tuple[Column[Any], ...], dialect: Dialect
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    """Each column's result processor on ``dialect`` (as SQLAlchemy's own results use)."""
+    return tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
 
 
 @lru_cache(maxsize=_SHAPES)
@@ -280,15 +266,6 @@ async def _postgres(
 
 
 def _store_error(error: Exception) -> StoreError:
-    translated = translate(error)
-    if translated is not None:
-        return translated
-    sqlstate = getattr(error, "sqlstate", None)
+    """``translate``'s answer; any other driver error means the database did not serve."""
     first = (str(error).splitlines() or [""])[0]
-    if isinstance(error, sqlite3.IntegrityError) or (
-        isinstance(sqlstate, str) and sqlstate.startswith("23")
-    ):
-        return Conflict(first)
-    if isinstance(sqlstate, str) and sqlstate.startswith("22"):
-        return OutOfRange(first)
-    return StoreUnavailable(f"{type(error).__name__}: {first}" if first else type(error).__name__)
+    return translate(error) or StoreUnavailable(f"{type(error).__name__}: {first}".rstrip(": "))

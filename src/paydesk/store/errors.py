@@ -15,6 +15,8 @@ imports) a SQLAlchemy exception:
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import exc as sa
 
 __all__ = ["Conflict", "OutOfRange", "StockConflict", "StoreError", "StoreUnavailable", "translate"]
@@ -44,9 +46,12 @@ def translate(error: BaseException) -> StoreError | None:
     """The store error for a database or driver exception; None if it is not one."""
     if isinstance(error, StoreError):
         return error
-    if isinstance(error, sa.IntegrityError):
+    state = _sqlstate(error)
+    # SQLSTATE class 23 is "integrity constraint violation"; asyncpg's and sqlite3's own
+    # errors come unwrapped from ``store.driver``
+    if isinstance(error, sa.IntegrityError | sqlite3.IntegrityError) or state.startswith("23"):
         return Conflict(_first_line(error))
-    if isinstance(error, sa.DataError) or _sqlstate(error).startswith("22"):
+    if isinstance(error, sa.DataError) or state.startswith("22"):
         # SQLSTATE class 22 is "data exception": asyncpg reports some of them (a NUL
         # character in text, 22021) as a plain DBAPIError, not a DataError
         return OutOfRange(_first_line(error))
@@ -58,8 +63,9 @@ def translate(error: BaseException) -> StoreError | None:
 
 
 def _sqlstate(error: BaseException) -> str:
-    """The SQLSTATE of a PostgreSQL error (``""`` for anything else)."""
-    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    """The SQLSTATE of a PostgreSQL error, wrapped by SQLAlchemy or straight from asyncpg
+    (``""`` for anything else)."""
+    code = getattr(getattr(error, "orig", error), "sqlstate", None)
     return code if isinstance(code, str) else ""
 
 

@@ -140,6 +140,7 @@ _REFUSALS: Final[dict[Refusal, tuple[str, _Answer]]] = {
 _APPROVED: Final[_Answer] = (200, b"{}")
 _FORBIDDEN: Final[_Answer] = _encoded(403, FORBIDDEN)
 _INVALID: Final[_Answer] = _encoded(400, INVALID)
+_INVALID_LABEL: Final = INVALID.replace(" ", "_")
 _UNAVAILABLE: Final[_Answer] = _encoded(429, UNAVAILABLE)  # deadline, admission, trouble
 _TOO_LARGE: Final[_Answer] = (413, b'{"reason": "request too large"}')  # as ``BodyLimit``'s
 
@@ -202,7 +203,7 @@ async def _answer(
     except Exception:  # unreadable body
         call = None
     if call is None:
-        return "invalid_request", _INVALID
+        return _INVALID_LABEL, _INVALID
     log.debug("confirm %s for %s received", call.imp_uid, call.merchant_uid)
     if not (len(tokens) == 1 and guard.token_valid(call.merchant_uid, tokens[0])):
         log.warning("confirm %r for %r from %s refused: bad confirm_url token",
