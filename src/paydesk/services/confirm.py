@@ -348,16 +348,17 @@ class ConfirmDesk:
     async def _store(self, uow: UnitOfWork, batch: _Batch, items: Sequence[_Call]) -> set[str]:
         """Write the batch; the imp_uids whose decisions it inserted."""
         now = batch.now
-        for product_id, quantity in sorted(batch.taken.items()):
-            await uow.products.hold(product_id, quantity, now)
         approvals = [(batch.orders[uid][0], order) for uid, order in batch.changed.items()]
-        await uow.orders.save_many(approvals, now)
-        await uow.orders.add_holds(
-            [(order_id, order.imp_uid or "", order.lines) for order_id, order in approvals], now
-        )
-        inserted = await uow.decisions.add_new(self._new_decisions(batch, items), now)
-        await uow.jobs.enqueue([self._hold_check(order, now) for _, order in approvals], now)
-        return inserted
+        # the decisions last: their insert returns what it inserted, so the writes
+        # before it wait (deferred) and all go to the database with it
+        async with uow.deferred_writes():
+            for product_id, quantity in sorted(batch.taken.items()):
+                await uow.products.hold(product_id, quantity, now)
+            await uow.orders.save_many(approvals, now)
+            holds = [(order_id, order.imp_uid or "", order.lines) for order_id, order in approvals]
+            await uow.orders.add_holds(holds, now)
+            await uow.jobs.enqueue([self._hold_check(order, now) for _, order in approvals], now)
+            return await uow.decisions.add_new(self._new_decisions(batch, items), now)
 
     def _new_decisions(self, batch: _Batch, items: Sequence[_Call]) -> list[NewDecision]:
         fresh: dict[str, NewDecision] = {}

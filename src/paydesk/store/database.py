@@ -15,9 +15,11 @@ planned on each run, never from a generic plan made while its table was small
 Both: a pooled connection idle for ``PING_IDLE_SECONDS`` or more is pinged
 before use, and replaced if the ping fails (the database restarted, a proxy
 dropped it). One in steady use is not: a ping per checkout was a round trip
-per transaction, two per confirm. SQLite's statements each make one trip to
-aiosqlite's thread, not four (``sqlite_driver``). A connection broken while in steady use
-fails its transaction once, and SQLAlchemy then replaces the whole pool.
+per transaction, two per confirm. On SQLite a statement makes one trip to
+aiosqlite's thread, not four, a ``BEGIN`` goes with the first statement after it, and
+the pool's rollback of a connection with no transaction open makes none
+(``sqlite_driver``). A connection broken while in steady use fails its transaction
+once, and SQLAlchemy then replaces the whole pool.
 """
 
 from __future__ import annotations
@@ -186,5 +188,7 @@ def _sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        # sent with the transaction's first statement (one trip fewer per transaction)
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if not sqlite_driver.begin(connection.connection.dbapi_connection, mode):
+            connection.exec_driver_sql(f"BEGIN {mode}")

@@ -25,6 +25,8 @@ straight to the driver, and keeps what SQLAlchemy guarantees:
 
 The confirm's writes go the same way (``insert``, ``update``, ``move``: holds, orders'
 payment state, decisions, jobs, stock), their values through each column's bind processor.
+On SQLite, inside ``deferred_writes``, those that need no answer wait and go to
+aiosqlite's thread with the next statement that does: one trip for a batch's writes.
 Everything else still goes through SQLAlchemy, where a statement's cost is small beside
 its work.
 """
@@ -32,7 +34,8 @@ its work.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from . import sqlite_driver
 from .errors import StoreError, StoreUnavailable, translate
 
-__all__ = ["DriverRow", "KeyedRead", "insert", "move", "read", "update"]
+__all__ = ["DriverRow", "KeyedRead", "deferred_writes", "insert", "move", "read", "update"]
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +127,7 @@ async def insert(
     head = f"INSERT INTO {table.name} ({names}) VALUES "
     if returning is None:  # one statement, sent for every row
         sql = head + _values(dialect.name, len(columns), 1) + conflict
-        await _send(connection, sql, values, note=f"{len(rows)} rows", many=True)
+        await _write(connection, sql, values, note=f"{len(rows)} rows", many=True)
         return []
     # one statement for all rows, so every inserted row's value comes back
     width = len(columns)
@@ -149,7 +152,7 @@ async def update(
     marks = _marks(dialect.name, len(columns) + 1)
     sets = ", ".join(f"{c.name} = {m}" for c, m in zip(columns, marks, strict=False))
     sql = f"UPDATE {table.name} SET {sets} WHERE {key.name} = {marks[-1]}"
-    await _send(connection, sql, values, note=f"{len(rows)} rows", many=True)
+    await _write(connection, sql, values, note=f"{len(rows)} rows", many=True)
 
 
 async def move(
@@ -160,9 +163,11 @@ async def move(
     target: Column[Any],
     quantity: int,
     stamp: tuple[Column[Any], Any],
-) -> int:
+    short: Callable[[], StoreError],
+) -> None:
     """``source -= quantity, target += quantity`` (and ``stamp``) on the row of ``key``, only
-    if ``source`` holds ``quantity``: how many rows moved (0 or 1)."""
+    if ``source`` holds ``quantity``; if it does not, ``short()`` is raised (when the move
+    is sent: at once, or with the writes it was deferred with)."""
     dialect = connection.dialect
     (key_column, key_value), (stamp_column, stamp_value) = key, stamp
     (bind,) = _binds((stamp_column,), dialect)
@@ -171,8 +176,29 @@ async def move(
            f"{target.name} = {target.name} + {q}, {stamp_column.name} = {at} "
            f"WHERE {key_column.name} = {k} AND {source.name} >= {q}")  # fmt: skip
     params = [quantity, bind(stamp_value) if bind else stamp_value, key_value]
-    _, count = await _send(connection, sql, params, note="1 row")
-    return count
+
+    def moved(count: int) -> None:
+        if count != 1:
+            raise short()
+
+    await _write(connection, sql, params, note="1 row", check=moved)
+
+
+@asynccontextmanager
+async def deferred_writes(connection: AsyncConnection) -> AsyncIterator[None]:
+    """Within the block, on SQLite, the writes sent here that need no answer (``update``,
+    ``move``, ``insert`` with nothing returned) wait and go to the database with the next
+    statement that does (a read, an ``insert`` returning), in one trip to aiosqlite's
+    thread; what is still waiting when the block ends is sent then. Their errors (a
+    ``move``'s ``short`` among them) are raised by the statement they went with.
+
+    A confirm batch writes holds, orders, stock, jobs and decisions: five trips, each
+    waiting for the event loop to come round, made one. PostgreSQL sends each at once."""
+    adapted = (await connection.get_raw_connection()).dbapi_connection
+    with sqlite_driver.deferring(adapted):
+        yield
+    async with _translating():
+        await sqlite_driver.flush(adapted)
 
 
 #: Statements and processors are made once per shape: building them was a tenth of a
@@ -222,6 +248,27 @@ def _values(dialect: str, width: int, rows: int) -> str:
     return ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
 
 
+async def _write(
+    connection: AsyncConnection,
+    sql: str,
+    params: Sequence[Any],
+    *,
+    note: str,
+    many: bool = False,
+    check: Callable[[int], None] | None = None,
+) -> None:
+    """A write that needs no answer: deferred if the connection defers writes (SQLite in
+    ``deferred_writes``), sent at once otherwise; ``check`` sees its row count."""
+    proxied = await connection.get_raw_connection()
+    if sqlite_driver.defer(proxied.dbapi_connection, sql, params, many=many, check=check):
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s (%s, deferred)", sql, note)
+        return
+    _, count = await _send(connection, sql, params, note=note, many=many)
+    if check is not None:
+        check(count)
+
+
 async def _send(
     connection: AsyncConnection,
     sql: str,
@@ -234,15 +281,24 @@ async def _send(
     """Run one statement on the connection's driver: its rows (if ``rows``) and row count."""
     if log.isEnabledFor(logging.DEBUG):
         log.debug("%s (%s)", sql, note)
-    try:
+    async with _translating():
         proxied = await connection.get_raw_connection()
         adapted: Any = proxied.dbapi_connection
         if connection.dialect.name == "postgresql":
-            return await _postgres(adapted, sql, params, rows=rows, many=many)
-        return await sqlite_driver.run(adapted, sql, params, many=many)
+            outcome = await _postgres(adapted, sql, params, rows=rows, many=many)
+        else:
+            outcome = await sqlite_driver.run(adapted, sql, params, many=many)
+    return outcome
+
+
+@asynccontextmanager
+async def _translating() -> AsyncIterator[None]:
+    """A driver's own exceptions (not SQLAlchemy's, so not translated) as ``store.errors``."""
+    try:
+        yield
     except StoreError:
         raise
-    except Exception as error:  # a driver's own exception: not SQLAlchemy's, so not translated
+    except Exception as error:
         raise _store_error(error) from error
 
 

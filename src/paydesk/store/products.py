@@ -108,5 +108,5 @@ class ProductRepository:
     ) -> None:
         src, dst = _COUNTERS[source], _COUNTERS[target]
         key, stamp = (products.c.id, product_id), (products.c.updated_at, now)
-        if await move(self._db, products, key, src, dst, quantity, stamp) != 1:
-            raise StockConflict(f"product {product_id}: fewer than {quantity} {source} units")
+        short = f"product {product_id}: fewer than {quantity} {source} units"
+        await move(self._db, products, key, src, dst, quantity, stamp, lambda: StockConflict(short))

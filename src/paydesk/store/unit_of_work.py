@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from . import driver
 from .api_keys import ApiKeyRepository
 from .backlog import BacklogCounts
 from .backoffice import BackofficeQueries
@@ -68,6 +69,14 @@ class UnitOfWork:
         self.doctor_runs = DoctorRunBook(connection)
         self.schema = SchemaInfo(connection)
         self.shop_profile = ShopProfile(connection)
+
+    def deferred_writes(self) -> AbstractAsyncContextManager[None]:
+        """Within the block, the repositories' hottest writes (the confirm's: stock moves,
+        orders' payment state, holds, jobs) wait and go to the database together, with
+        the next read or the first write that returns something (``driver.deferred_writes``:
+        one trip on SQLite instead of one each; PostgreSQL sends each at once). A failed
+        one fails the statement it went with."""
+        return driver.deferred_writes(self.connection)
 
 
 class UnitsOfWork(Protocol):

@@ -20,7 +20,7 @@ from paydesk.core.confirm import Decision, Refusal
 from paydesk.core.money import Money
 from paydesk.core.orders import Order
 from paydesk.core.stock import Line
-from paydesk.store import Conflict, Database, NewDecision, StoreError, driver
+from paydesk.store import Conflict, Database, NewDecision, StoreError, driver, sqlite_driver
 from paydesk.store import decisions as decisions_module
 from paydesk.store import orders as orders_module
 from paydesk.store import products as products_module
@@ -38,6 +38,10 @@ READS: dict[str, KeyedRead] = {
     "products": products_module._BY_ID,
     "locked products": products_module._LOCKED_BY_ID,
 }
+
+
+class _Short(StoreError):
+    """What the tests' moves raise when the units are not there."""
 
 
 async def _seed(database: Database) -> dict[str, list[Any]]:
@@ -264,8 +268,9 @@ async def test_a_move_happens_only_if_the_units_are_there(database: Database) ->
     key, stamp = (products.c.id, product_id), (products.c.updated_at, later)
     available, held = products.c.stock_available, products.c.stock_held
     async with database.transaction() as uow:
-        assert await driver.move(uow.connection, products, key, available, held, 4, stamp) == 1
-        assert await driver.move(uow.connection, products, key, available, held, 2, stamp) == 0
+        await driver.move(uow.connection, products, key, available, held, 4, stamp, _Short)
+        with pytest.raises(_Short):
+            await driver.move(uow.connection, products, key, available, held, 2, stamp, _Short)
     async with database.reading() as uow:
         (product,) = await uow.products.many([product_id])
     assert (product.stock.available, product.stock.held, product.updated_at) == (1, 4, later)
@@ -281,3 +286,126 @@ async def test_a_move_happens_only_if_the_units_are_there(database: Database) ->
         )
         == stored
     )
+
+
+# -- deferred writes ------------------------------------------------------------------
+def _trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions sent to aiosqlite's thread from now on (one per trip)."""
+    sent: list[str] = []
+    real = sqlite_driver._Sqlite._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_driver._Sqlite, "_execute", counted)
+    return sent
+
+
+async def _deferred_batch(
+    database: Database, keys: dict[str, list[Any]], quantity: int
+) -> list[str]:
+    """A confirm batch's writes, deferred, then an insert returning: what it returned."""
+    product_id, order_id = keys["products"][1], keys["order lines"][1]
+    key, stamp = (products.c.id, product_id), (products.c.updated_at, NOW)
+    available, held = products.c.stock_available, products.c.stock_held
+    decision = NewDecision(Decision("imp_b"), "o2", order_id, {})
+    async with database.transaction() as uow, uow.deferred_writes():
+        await driver.move(uow.connection, products, key, available, held, quantity, stamp, _Short)
+        await driver.update(uow.connection, orders, orders.c.id,
+                            [{"id": order_id, "imp_uid": "imp_b", "holding": True}])  # fmt: skip
+        await uow.orders.add_holds([(order_id, "imp_b", (Line(product_id, quantity),))], NOW)
+        return await driver.insert(uow.connection, confirm_decisions, [decision.values(NOW)],
+                                   ignore_conflicts=True, returning=confirm_decisions.c.imp_uid)  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_deferred_writes_land_as_if_sent_one_by_one(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the batch's writes and its insert make one trip (with the transaction's
+    BEGIN), plus the commit's; on both databases everything lands."""
+    keys = await _seed(database)
+    trips = _trips(monkeypatch)
+    assert await _deferred_batch(database, keys, 2) == ["imp_b"]
+    if database.is_sqlite:
+        assert trips == ["_run_all", "commit"]
+    async with database.reading() as uow:
+        (product,) = await uow.products.many([keys["products"][1]])
+        order = await uow.orders.get("o2")
+        decided = await uow.decisions.get("imp_b")
+    assert (product.stock.available, product.stock.held) == (3, 2)
+    assert order is not None and order.order.imp_uid == "imp_b" and order.order.holding
+    assert decided is not None and decided.approved
+
+
+@pytest.mark.asyncio
+async def test_a_deferred_move_that_finds_too_few_fails_the_batch(database: Database) -> None:
+    """The move's shortfall is raised (with the statement it was sent with on SQLite), and
+    nothing of the batch is stored."""
+    keys = await _seed(database)
+    with pytest.raises(_Short):
+        await _deferred_batch(database, keys, 6)  # 5 available
+    async with database.reading() as uow:
+        (product,) = await uow.products.many([keys["products"][1]])
+        order = await uow.orders.get("o2")
+        decided = await uow.decisions.get("imp_b")
+    assert (product.stock.available, product.stock.held) == (5, 0)
+    assert order is not None and order.order.imp_uid is None
+    assert decided is None
+
+
+async def _update_then_fail(uow: Any, order_id: int, imp_uid: str) -> None:
+    """A write deferred, then an error before its block sends it."""
+    async with uow.deferred_writes():
+        await driver.update(
+            uow.connection, orders, orders.c.id, [{"id": order_id, "imp_uid": imp_uid}]
+        )
+        raise LookupError
+
+
+@pytest.mark.asyncio
+async def test_deferred_writes_go_before_anything_else_the_transaction_sends(
+    database: Database,
+) -> None:
+    """A statement through SQLAlchemy sees the writes deferred before it; a write still
+    deferred when its block ends (here: left by an error the caller handled) is sent,
+    never dropped, and committed with the transaction."""
+    keys = await _seed(database)
+    order_id = keys["order lines"][1]
+    async with database.transaction() as uow:
+        async with uow.deferred_writes():
+            await driver.update(
+                uow.connection, orders, orders.c.id, [{"id": order_id, "imp_uid": "imp_seen"}]
+            )
+            seen = await uow.connection.scalar(
+                select(orders.c.imp_uid).where(orders.c.id == order_id)
+            )
+        assert seen == "imp_seen"
+        with pytest.raises(LookupError):
+            await _update_then_fail(uow, order_id, "imp_kept")
+    async with database.reading() as uow:
+        order = await uow.orders.get("o2")
+    assert order is not None and order.order.imp_uid == "imp_kept"
+
+
+async def _fail_in_transaction(database: Database, order_id: int) -> None:
+    async with database.transaction() as uow:
+        await _update_then_fail(uow, order_id, "imp_gone")
+
+
+@pytest.mark.asyncio
+async def test_a_rollback_drops_the_deferred_writes(database: Database) -> None:
+    """The rolled-back transaction's deferred write is never sent, not even ahead of the
+    next transaction's first statement on the same pooled connection."""
+    keys = await _seed(database)
+    order_id = keys["order lines"][1]
+    with pytest.raises(LookupError):
+        await _fail_in_transaction(database, order_id)
+    async with database.transaction() as uow:
+        await driver.update(
+            uow.connection, orders, orders.c.id, [{"id": order_id, "holding": True}]
+        )
+    async with database.reading() as uow:
+        order = await uow.orders.get("o2")
+    assert order is not None and order.order.imp_uid is None and order.order.holding

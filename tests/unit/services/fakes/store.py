@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +58,10 @@ class InMemoryUnitOfWork:
         self.customers = InMemoryCustomers(access)
         self.escrows = InMemoryEscrows(access)
         self.billing = InMemoryBilling(access)
+
+    def deferred_writes(self) -> AbstractAsyncContextManager[None]:
+        """Nothing to defer: every write lands in the working tables at once."""
+        return nullcontext()
 
 
 @dataclass(frozen=True)
