@@ -9,6 +9,7 @@ cancel section (§2.3); they are read independently of the emulator's copy.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
@@ -25,6 +26,7 @@ __all__ = [
     "VBANK_REFUND_WITHOUT_CONTRACT_PGS",
     "RefundCase",
     "RuleRefusal",
+    "domestic_tel",
     "refund_refusal",
 ]
 
@@ -55,6 +57,22 @@ REFUND_TEL_PGS: Final = frozenset(REFUND_TEL_METHODS)
 #: groups (010-1234-5678, 01012345678, 02-123-4567, 031-1234-5678, 0504-1234-5678,
 #: 1588-1234); at most 14 characters, within i'mport's 16.
 REFUND_TEL_PATTERN: Final = r"^(?:0[0-9]{1,3}-?[0-9]{3,4}|1[0-9]{3})-?[0-9]{4}$"
+#: Korea's country code as people write it before a number: +82, 0082, +82 (0).
+_COUNTRY_CODE: Final = re.compile(r"^(?:\+|00)82[-\s]*(?:\(0\)[-\s]*)?")
+
+
+def domestic_tel(raw: str) -> str:
+    """A phone as ``refund_tel`` takes it: Korea's country code written as the domestic
+    leading 0 (``+82 10-1234-5678``, ``+821012345678``, ``0082-2-123-4567`` become
+    ``010-1234-5678``, ``01012345678``, ``02-123-4567``), spaces dropped. PGs take the
+    domestic form only. Not validated: check it against ``REFUND_TEL_PATTERN``."""
+    tel = raw.strip()
+    if (code := _COUNTRY_CODE.match(tel)) is not None:
+        rest = tel[code.end() :]
+        tel = rest if rest.startswith("0") else "0" + rest
+    return "".join(tel.split())
+
+
 #: PGs that issue billing keys in their window / through the REST API (§9.2).
 BILLING_KEY_WINDOW_PGS: Final = frozenset(
     "tosspayments kcp_billing html5_inicis danal_tpay danal kicc mobilians smartro_v2 welcome "

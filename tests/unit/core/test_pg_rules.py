@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from paydesk.core.money import Money
-from paydesk.core.pg_rules import KST, RefundCase, refund_refusal
+from paydesk.core.pg_rules import KST, REFUND_TEL_PATTERN, RefundCase, domestic_tel, refund_refusal
 
 
 def vbank_refund(now: datetime, pg: str = "ksnet") -> RefundCase:
@@ -91,3 +93,27 @@ def test_elsewhere_only_a_virtual_account_needs_an_account_and_no_phone() -> Non
     assert rule(refund("nice", "trans")) is None and rule(refund("kcp", "card")) is None
     assert rule(refund("nice", "vbank")) == "refund_account"
     assert rule(refund("nice", "vbank", account=True)) is None
+
+
+@pytest.mark.parametrize(("raw", "domestic"), [
+    ("010-1234-5678", "010-1234-5678"), (" 010 1234 5678 ", "01012345678"),
+    ("+82-10-1234-5678", "010-1234-5678"), ("+821012345678", "01012345678"),
+    ("+82 2-123-4567", "02-123-4567"), ("0082 31 1234 5678", "03112345678"),
+    ("+82 (0)10-1234-5678", "010-1234-5678"), ("+82-010-1234-5678", "010-1234-5678"),
+    ("+1-212-555-0100", "+1-212-555-0100"), ("1588-1234", "1588-1234"), ("", ""),
+])  # fmt: skip
+def test_a_phone_is_written_the_domestic_way(raw: str, domestic: str) -> None:
+    assert domestic_tel(raw) == domestic
+
+
+@given(
+    st.from_regex(REFUND_TEL_PATTERN, fullmatch=True),
+    st.sampled_from(["+82", "+82-", "+82 ", "0082-", "+82 (0)"]),
+)
+def test_a_korean_phone_reads_the_same_with_the_country_code(tel: str, code: str) -> None:
+    """A phone that passes the pattern is left as it is, and written after the country
+    code (its leading 0 dropped, or kept after "(0)") it comes back the same. (No area
+    code or mobile prefix starts 00: after +82 a 0 is the leading 0 written twice.)"""
+    assert domestic_tel(tel) == tel
+    if tel.startswith("0") and tel[1] not in "0-":
+        assert domestic_tel(code + (tel if code.endswith("(0)") else tel[1:])) == tel

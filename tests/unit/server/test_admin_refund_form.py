@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from paydesk.core.money import Money
 from paydesk.store.ledger_records import RefundAccount
@@ -13,6 +14,7 @@ from paydesk.web.admin.refund_form import (
     read_refund_form,
     read_tel_form,
 )
+from paydesk.web.api.refunds import RefundIn, TelIn
 
 
 def test_an_empty_amount_is_everything_left_and_commas_are_allowed() -> None:
@@ -96,8 +98,8 @@ def test_the_holders_phone_goes_alone_where_no_account_is_typed() -> None:
 
 
 @pytest.mark.parametrize(
-    "tel", ["12", "010-1234-567a", "010--1234-5678", "+82-10-1234-5678", "-01012345678",
-            "0101234567890123", "1234-5678-9"],
+    "tel", ["12", "010-1234-567a", "010--1234-5678", "+82-+10-1234-5678", "-01012345678",
+            "0101234567890123", "1234-5678-9", "+1-212-555-0100", "82-10-1234-5678"],
 )  # fmt: skip
 def test_a_malformed_phone_alone_is_named(tel: str) -> None:
     read = read_refund_form({"reason": "x", "refund_tel": tel}, "KRW")
@@ -111,6 +113,30 @@ def test_the_phone_form_takes_korean_numbers(tel: str) -> None:
     assert read_tel_form({"refund_tel": tel}) == (tel, [])
 
 
+@pytest.mark.parametrize(("tel", "domestic"), [
+    ("+82-10-1234-5678", "010-1234-5678"), ("+82 10 1234 5678", "01012345678"),
+    ("+821012345678", "01012345678"), ("0082-2-123-4567", "02-123-4567"),
+    ("+82 (0)10-1234-5678", "010-1234-5678"),
+])  # fmt: skip
+def test_the_phone_form_takes_the_country_code_as_the_leading_zero(tel: str, domestic: str) -> None:
+    """PGs take the domestic form: +82 is Korea's leading 0, never a reason to refuse."""
+    assert read_tel_form({"refund_tel": tel}) == (domestic, [])
+    read = read_refund_form({"reason": "x", "refund_tel": tel}, "KRW")
+    assert read.ask is not None and read.ask.refund_tel == domestic
+
+
 def test_the_phone_form_needs_a_phone() -> None:
     assert read_tel_form({}) == (None, ["refund.error.tel"])
     assert read_tel_form({"refund_tel": "   "}) == (None, ["refund.error.tel"])
+
+
+@pytest.mark.parametrize(("tel", "domestic"), [
+    ("+82 10-1234-5678", "010-1234-5678"), ("+82 10 1234 5678", "01012345678"),
+    ("010 1234 5678", "01012345678"), ("010-1234-5678", "010-1234-5678"),
+])  # fmt: skip
+def test_the_api_takes_the_phone_as_the_console_does(tel: str, domestic: str) -> None:
+    """The refunds API reads a phone as the console's form does (``domestic_tel``)."""
+    assert TelIn.model_validate({"refund_tel": tel}).refund_tel == domestic
+    assert RefundIn.model_validate({"reason": "x", "refund_tel": tel}).refund_tel == domestic
+    with pytest.raises(ValidationError):
+        TelIn.model_validate({"refund_tel": "+1-212-555-0100"})

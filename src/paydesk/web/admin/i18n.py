@@ -301,8 +301,8 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "A refund account needs the holder, a bank code (2-4 letters or digits) and an account number (6-20 digits).",
     },
     "refund.error.tel": {
-        "ko": "연락처는 숫자와 -로 입력하세요 (예: 010-1234-5678).",
-        "en": "Type the phone as digits, dashes optional (010-1234-5678).",
+        "ko": "연락처는 숫자와 -로 입력하세요 (예: 010-1234-5678, +82 10-1234-5678).",
+        "en": "Type a Korean phone as digits, dashes optional (010-1234-5678, +82 10-1234-5678).",
     },
     "refund.state.requested": {"ko": "요청됨", "en": "requested"},
     "refund.state.sending": {"ko": "전송 중", "en": "sending"},

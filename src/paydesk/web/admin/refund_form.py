@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...core.money import Money
-from ...core.pg_rules import REFUND_TEL_PATTERN
+from ...core.pg_rules import REFUND_TEL_PATTERN, domestic_tel
 from ...services.refunds import RefundAsk
 from ...store.ledger_records import RefundAccount
 
@@ -76,7 +76,7 @@ def _money(text: str, currency: str, *, least: int) -> Money | None:
 
 def _tel(values: Mapping[str, str], errors: list[str]) -> str | None:
     """The holder's phone as typed (spaces dropped), None when blank."""
-    tel = values.get("refund_tel", "").replace(" ", "")
+    tel = domestic_tel(values.get("refund_tel", ""))
     if tel and not _TEL.fullmatch(tel):
         errors.append("refund.error.tel")
     return tel or None

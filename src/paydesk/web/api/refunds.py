@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ...core.money import Money
-from ...core.pg_rules import REFUND_TEL_PATTERN
+from ...core.pg_rules import REFUND_TEL_PATTERN, domestic_tel
 from ...services.errors import RefundRefused
 from ...services.idempotency import Answer
 from ...services.refunds import RefundAsk, RefundView
@@ -42,9 +42,10 @@ router = APIRouter(tags=["refunds"],
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Amount = Annotated[int, Field(ge=1, le=10**12)]
 Part = Annotated[int, Field(ge=0, le=10**12)]
-Tel = Annotated[str, Field(pattern=REFUND_TEL_PATTERN, max_length=14,
-                           description="The refund holder's phone: digits, hyphens optional "
-                           "(010-1234-5678).")]  # fmt: skip
+Tel = Annotated[str, BeforeValidator(lambda v: domestic_tel(v) if isinstance(v, str) else v),
+                Field(pattern=REFUND_TEL_PATTERN, max_length=14,
+                      description="The refund holder's phone: digits, hyphens optional "
+                      "(010-1234-5678); +82 is taken as the leading 0.")]  # fmt: skip
 INLINE_SECONDS = 8.0
 
 
