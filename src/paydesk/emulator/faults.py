@@ -7,6 +7,9 @@ Kinds, per route pattern (``fnmatch`` on the path, optional method):
 - ``no_answer``: do the work and commit it, then give no answer: ``mode``
   ``hang`` holds the connection for ``delay`` seconds, ``drop`` cuts it.
 - ``drop``: do nothing and give no answer (``mode`` as above).
+- ``trickle``: do the work and answer, the head at once and the body in
+  ``TRICKLE_PARTS`` parts, ``delay`` seconds apart (a slow link or proxy): no read
+  waits long, but the whole answer takes ``TRICKLE_PARTS × delay``.
 
 ``times`` limits how often a rule fires (None = until removed);
 ``probability`` makes it fire at random.
@@ -35,13 +38,15 @@ __all__ = ["SERVER_LOGGER", "AnswerDropped", "Fault", "FaultBook", "FaultMiddlew
 
 #: The logger uvicorn reports an app's failures on.
 SERVER_LOGGER = "uvicorn.error"
+#: How many parts a ``trickle`` fault sends an answer's body in.
+TRICKLE_PARTS = 10
 
 
 class Fault(BaseModel):
     id: str = ""
     path: str = Field(description="fnmatch pattern on the request path, e.g. /payments/cancel")
     method: str = "*"
-    kind: Literal["latency", "error", "no_answer", "drop"]
+    kind: Literal["latency", "error", "no_answer", "drop", "trickle"]
     status: int = 503
     delay: float = 0.0
     mode: Literal["hang", "drop"] = "drop"
@@ -151,8 +156,30 @@ class FaultMiddleware:
         elif fault.kind == "no_answer":
             await self.app(scope, receive, _swallow)
             await _give_no_answer(fault, scope, send)
+        elif fault.kind == "trickle":
+            await self.app(scope, receive, _trickling(send, fault.delay))
         else:
             await _give_no_answer(fault, scope, send)
+
+
+def _trickling(send: Send, delay: float) -> Send:
+    """``send``, with each body sent in ``TRICKLE_PARTS`` parts ``delay`` seconds apart."""
+
+    async def trickle(message: Message) -> None:
+        if message["type"] != "http.response.body" or not message.get("body"):
+            await send(message)
+            return
+        body: bytes = message["body"]
+        size = -(-len(body) // TRICKLE_PARTS)  # the last part may be shorter
+        parts = [body[i : i + size] for i in range(0, len(body), size)]
+        for number, part in enumerate(parts, start=1):
+            last = number == len(parts)
+            more = message.get("more_body", False) if last else True
+            await send({"type": "http.response.body", "body": part, "more_body": more})
+            if not last:
+                await asyncio.sleep(delay)
+
+    return trickle
 
 
 async def _send_error(fault: Fault, send: Send) -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from paydesk.bootstrap import build_emulator
+from paydesk.emulator.faults import TRICKLE_PARTS
 from tests.support.emulator import EmulatorClient, seed
 from tests.support.servers import free_port, serve
 
@@ -28,6 +29,16 @@ def test_latency_fault_delays_then_answers(emu: EmulatorClient) -> None:
     started = time.monotonic()
     assert emu.get("/users/pg").status_code == 200
     assert time.monotonic() - started >= 0.4
+
+
+def test_trickle_sends_the_whole_answer_slowly(emu: EmulatorClient) -> None:
+    """The answer is the normal one; its body comes in parts, no read waiting long."""
+    emu.fault(path="/users/pg", kind="trickle", delay=0.1, times=1)
+    started = time.monotonic()
+    trickled = emu.get("/users/pg", timeout=0.5)  # per read: every part comes sooner
+    took = time.monotonic() - started
+    assert trickled.status_code == 200 and trickled.json() == emu.get("/users/pg").json()
+    assert took >= 0.1 * (TRICKLE_PARTS - 1)
 
 
 def test_no_answer_commits_then_cuts_the_connection(emu: EmulatorClient) -> None:
