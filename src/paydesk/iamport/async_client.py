@@ -18,7 +18,7 @@ from typing import Any, TypeVar, Unpack
 import httpx
 
 from .core import BASE_HEADERS, DEFAULT_LIMITS, TOKEN_TROUBLE, ClientCore, ClientOptions
-from .direct import direct_headers, direct_transport, send_async
+from .direct import answer_deadline, answered_by, direct_headers, direct_transport, send_async
 from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
 from .http11 import http11_transport
@@ -164,7 +164,9 @@ class AsyncIamport(ClientCore, Operations):
             outgoing = self._direct_request(request, token, deadline, self._direct_headers)
             began = time.monotonic()
             try:
-                response, content = await send_async(direct, outgoing)
+                response, content = await send_async(
+                    direct, outgoing, within=deadline - self._clock()
+                )
             except httpx.HTTPError as exc:
                 raise translate(exc, request) from exc
             if "set-cookie" in response.headers:  # kept and sent back, as httpx does
@@ -173,7 +175,8 @@ class AsyncIamport(ClientCore, Operations):
             arguments = self._http_arguments(request, token, deadline)
             began = time.monotonic()
             try:
-                response = await self._http.request(**arguments)
+                async with answered_by(answer_deadline(deadline - self._clock()), None):
+                    response = await self._http.request(**arguments)
             except httpx.HTTPError as exc:
                 raise translate(exc, request) from exc
             content = response.content

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, Unpack
 import httpx
 
 from .core import BASE_HEADERS, DEFAULT_LIMITS, TOKEN_TROUBLE, ClientCore, ClientOptions
-from .direct import direct_headers, direct_transport, send
+from .direct import direct_headers, direct_transport, read_by, send
 from .errors import IamportError, Unauthorized
 from .exchange import ApiRequest, Envelope, Flow
 from .mapping import read_envelope, translate
@@ -152,7 +152,7 @@ class Iamport(ClientCore, Operations):
             outgoing = self._direct_request(request, token, deadline, self._direct_headers)
             began = time.monotonic()
             try:
-                response, content = send(direct, outgoing)
+                response, content = send(direct, outgoing, within=deadline - self._clock())
             except httpx.HTTPError as exc:
                 raise translate(exc, request) from exc
             if "set-cookie" in response.headers:  # kept and sent back, as httpx does
@@ -160,11 +160,12 @@ class Iamport(ClientCore, Operations):
         else:
             arguments = self._http_arguments(request, token, deadline)
             began = time.monotonic()
+            until = time.monotonic() + (deadline - self._clock())
             try:
-                response = self._http.request(**arguments)
+                with self._http.stream(**arguments) as response:
+                    content = read_by(response, until)
             except httpx.HTTPError as exc:
                 raise translate(exc, request) from exc
-            content = response.content
         self._log_answer(request, response.status_code, response.headers, began)
         return read_envelope(request, response.status_code, response.headers, content)
 

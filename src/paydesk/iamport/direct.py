@@ -26,16 +26,33 @@ httpx's own INFO line per request is written the same way.  Clients given an
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import httpx
 
-__all__ = ["direct_headers", "direct_transport", "send", "send_async"]
+from .http11 import ANSWER_BY, LATE, AsyncHTTP11Transport
+
+__all__ = [
+    "GRACE",
+    "answer_deadline",
+    "answered_by",
+    "direct_headers",
+    "direct_transport",
+    "read_by",
+    "send",
+    "send_async",
+]
 
 Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+#: How much later than the call's deadline an async exchange is cut (``answer_deadline``).
+GRACE = 0.05
 
 #: httpx's logger: ``Client`` writes one INFO line per request to it; so do we.
 httpx_log = logging.getLogger("httpx")
@@ -80,12 +97,20 @@ def _log(request: httpx.Request, response: httpx.Response) -> None:
         )
 
 
-def send(transport: httpx.BaseTransport, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+def send(
+    transport: httpx.BaseTransport, request: httpx.Request, *, within: float | None = None
+) -> tuple[httpx.Response, bytes]:
     """The answer to ``request`` and its whole (decoded) body; the connection is released.
 
+    ``within``: seconds the body may take to arrive, from now (the call's deadline). The
+    transport's read timeout counts from the last bytes that came, so a body trickling in
+    could outlast any deadline; it is checked after each part instead.
+
     Raises:
-        httpx.HTTPError: as ``httpx.Client.send`` would raise it.
+        httpx.HTTPError: as ``httpx.Client.send`` would raise it; ``httpx.ReadTimeout``
+            when the body is still arriving after ``within``.
     """
+    until = None if within is None else time.monotonic() + within
     try:
         response = transport.handle_request(request)
     except httpx.HTTPError as exc:
@@ -94,25 +119,69 @@ def send(transport: httpx.BaseTransport, request: httpx.Request) -> tuple[httpx.
     response.request = request
     _log(request, response)
     try:
-        content = response.read()
+        content = read_by(response, until)
     finally:
         response.close()
     return response, content
 
 
+def read_by(response: httpx.Response, until: float | None) -> bytes:
+    """``response``'s whole (decoded) body, checked after each part against ``until``
+    (``time.monotonic()``; None: no check): ``httpx.ReadTimeout`` if it is still arriving."""
+    if until is None:
+        return response.read()
+    parts = []
+    for part in response.iter_bytes():
+        parts.append(part)
+        if time.monotonic() > until:
+            raise httpx.ReadTimeout(LATE, request=response.request)
+    return b"".join(parts)
+
+
 async def send_async(
-    transport: httpx.AsyncBaseTransport, request: httpx.Request
+    transport: httpx.AsyncBaseTransport, request: httpx.Request, *, within: float | None = None
 ) -> tuple[httpx.Response, bytes]:
-    """``send`` for an async transport (the answer is closed if the caller is cancelled)."""
+    """``send`` for an async transport (the answer is closed if the caller is cancelled);
+    ``within`` bounds the whole exchange, head and body: ``AsyncHTTP11Transport`` keeps
+    that deadline with its read timer (``ANSWER_BY``), any other under ``answered_by``."""
+    when = None
+    if within is not None:
+        if isinstance(transport, AsyncHTTP11Transport):  # no timer of ours to arm and cancel
+            request.extensions[ANSWER_BY] = asyncio.get_running_loop().time() + within
+        else:
+            when = answer_deadline(within)
     try:
-        response = await transport.handle_async_request(request)
+        async with answered_by(when, request):
+            response = await transport.handle_async_request(request)
+            response.request = request
+            _log(request, response)
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
     except httpx.HTTPError as exc:
         _attach(exc, request)
         raise
-    response.request = request
-    _log(request, response)
-    try:
-        content = await response.aread()
-    finally:
-        await response.aclose()
     return response, content
+
+
+def answer_deadline(within: float | None) -> float | None:
+    """The event loop's time by which an exchange allowed ``within`` seconds from now
+    must be answered: ``GRACE`` later, so that a connect or pool timeout cut to the same
+    deadline, which says "not sent", comes first."""
+    return None if within is None else asyncio.get_running_loop().time() + within + GRACE
+
+
+@asynccontextmanager
+async def answered_by(when: float | None, request: httpx.Request | None) -> AsyncIterator[None]:
+    """The block must end by ``when`` (``answer_deadline``); past it, ``httpx.ReadTimeout``:
+    the answer was still arriving. A transport's read timeout counts from the last bytes
+    that came, so an answer trickling in could otherwise outlast any deadline."""
+    if when is None:
+        yield
+        return
+    try:
+        async with asyncio.timeout_at(when):
+            yield
+    except TimeoutError:
+        raise httpx.ReadTimeout(LATE, request=request) from None

@@ -60,7 +60,12 @@ from httpcore._utils import is_socket_readable
 
 from .pool import SWEEP_EVERY
 
-__all__ = ["AsyncHTTP11Transport", "http11_transport"]
+__all__ = ["ANSWER_BY", "LATE", "AsyncHTTP11Transport", "http11_transport"]
+
+#: A request extension: the event loop's time by which the whole answer must have come,
+#: however its bytes trickle in (the call's deadline); past it, ``httpx.ReadTimeout(LATE)``.
+ANSWER_BY = "paydesk.answer_by"
+LATE = "the answer was still arriving at the call's deadline"
 
 #: The longest status line plus headers accepted from a server (h11 allows 16 KiB).
 MAX_HEAD = 64 * 1024
@@ -129,6 +134,7 @@ class _Connection(asyncio.Protocol):
         self.paused = False
         self.drained: asyncio.Future[None] | None = None
         self.read_timeout: float | None = None
+        self.answer_by: float | None = None
         self.last_data = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.reusable = False
@@ -374,21 +380,31 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None and not self.gone:
             self.transport.abort()
 
-    # -- the read timeout: since the last bytes came, as httpx counts it per read -------------
-    def _start_timer(self, timeout: float | None) -> None:
+    # -- the read timeout: since the last bytes came, as httpx counts it per read; and the ----
+    # -- answer's deadline (``ANSWER_BY``), which bytes trickling in do not push back ---------
+    def _start_timer(self, timeout: float | None, answer_by: float | None) -> None:
         self.read_timeout = timeout
+        self.answer_by = answer_by
         self.last_data = self.loop.time()
-        if timeout is not None:
-            self.timer = self.loop.call_at(self.last_data + timeout, self._timed_out)
+        due = self._due()
+        if due is not None:
+            self.timer = self.loop.call_at(due, self._timed_out)
+
+    def _due(self) -> float | None:
+        since = None if self.read_timeout is None else self.last_data + self.read_timeout
+        if self.answer_by is None:
+            return since
+        return self.answer_by if since is None else min(since, self.answer_by)
 
     def _timed_out(self) -> None:
-        assert self.read_timeout is not None
-        due = self.last_data + self.read_timeout
+        due = self._due()
+        assert due is not None
         if self.loop.time() < due:
             self.timer = self.loop.call_at(due, self._timed_out)
         else:
             self.timer = None
-            self._fail(httpx.ReadTimeout("timed out waiting for the answer"))
+            late = self.answer_by is not None and due >= self.answer_by
+            self._fail(httpx.ReadTimeout(LATE if late else "timed out waiting for the answer"))
 
     def _stop_timer(self) -> None:
         if self.timer is not None:
@@ -415,7 +431,7 @@ class _Connection(asyncio.Protocol):
             self.lost = True
         self.writing = False
         if not self.waiter.done():
-            self._start_timer(timeouts.get("read"))
+            self._start_timer(timeouts.get("read"), request.extensions.get(ANSWER_BY))
         status, version, reason, headers, body = await self.waiter
         response = httpx.Response(
             status,

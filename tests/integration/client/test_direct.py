@@ -204,3 +204,36 @@ def test_a_cookie_i_mport_sets_is_sent_back_as_httpx_would(kind: str) -> None:
         cookies.server.shutdown()
         cookies.server.server_close()
     assert cookies.cookies == [None, "AWSALB=sticky", "AWSALB=sticky"]
+
+
+def test_an_answer_trickling_past_the_deadline_is_cut_at_it(emu: EmulatorClient, kind: str) -> None:
+    """Each part of a trickled answer comes well within the read timeout, and the whole
+    answer takes 10 × 0.3 s: the call still ends at its deadline (1.2 s), a write as
+    "outcome unknown" (its request had left), never after the answer came in."""
+    emu.fault(path="/payments/prepare", method="POST", kind="trickle", delay=0.3, times=1)
+    caught: list[BaseException] = []
+
+    async def use_async(client: Any) -> None:
+        try:
+            await client.prepare("order_trickled", 5000)
+        except OutcomeUnknown as error:
+            caught.append(error)
+
+    def use(client: Any) -> Any:
+        if kind == "async":
+            return use_async(client)
+        try:
+            client.prepare("order_trickled", 5000)
+        except OutcomeUnknown as error:
+            caught.append(error)
+        return None
+
+    started = time.monotonic()
+    records = call(kind, emu.base_url, use, retry=RetryPolicy(attempts=4, base=0.01, cap=0.05,
+                                                               total=1.2))  # fmt: skip
+    took = time.monotonic() - started
+    assert len(caught) == 1 and "ReadTimeout" in str(caught[0]), caught
+    assert 1.0 < took < 2.5, took  # the deadline, not the 3 s answer
+    assert [(r.operation, r.outcome) for r in records] == [("payments.prepare", "unknown")]
+    time.sleep(2.2)  # the emulator did the work: only a lookup tells
+    assert emu.get("/payments/prepare/order_trickled").json()["response"]["amount"] == 5000

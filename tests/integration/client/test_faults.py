@@ -17,6 +17,7 @@ from paydesk.iamport import (
     NotFound,
     NotSent,
     OutcomeUnknown,
+    RetryPolicy,
     ServerError,
     TokenCache,
 )
@@ -94,6 +95,25 @@ def test_a_slow_read_is_retried(emu: EmulatorClient, clients: Clients, recorder:
     assert api.payment(imp_uid).imp_uid == imp_uid
     assert recorder.count("GET", f"/payments/{imp_uid}") == 2
     assert recorder.statuses(f"/payments/{imp_uid}") == [200]  # the first never answered
+
+
+def test_a_trickled_read_ends_at_the_deadline(
+    emu: EmulatorClient, clients: Clients, recorder: Recorder
+) -> None:
+    """Through the caller's own httpx client too: every part of the answer comes within
+    the read timeout, the whole takes 10 × 0.3 s, and the call ends at its 1.2 s deadline
+    with no time left to try again."""
+    api = clients.make(timeout=SHORT_READ,
+                       retry=RetryPolicy(attempts=4, base=0.01, cap=0.05, total=1.2))  # fmt: skip
+    imp_uid = seed(emu)["imp_uid"]
+    api.payment(imp_uid)  # the token first: only the lookup trickles
+    emu.fault(path="/payments/*", method="GET", kind="trickle", delay=0.3, times=1)
+    started = time.monotonic()
+    with pytest.raises(OutcomeUnknown) as caught:
+        api.payment(imp_uid)
+    assert "ReadTimeout" in str(caught.value)
+    assert time.monotonic() - started < 2.5  # not the 3 s the answer takes
+    assert recorder.count("GET", f"/payments/{imp_uid}") == 2  # no time for a third
 
 
 def test_a_slow_write_is_outcome_unknown_and_only_a_lookup_tells(
