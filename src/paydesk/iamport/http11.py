@@ -26,7 +26,7 @@ call is woken once, with the whole answer.  What it keeps of httpx's contract:
   h11 reads them (LF alone as a line break, obsolete line folding unfolded);
 - the request's ``timeout`` extension, phase by phase (``read`` counted from the
   last bytes that came, as httpx counts it per read: not a bound on the whole
-  answer, which only the caller's deadline gives), and httpx's exception
+  answer, which the caller's deadline gives as the ``ANSWER_BY`` extension), and httpx's exception
   classes, which ``mapping.translate`` sorts into "not sent" and "outcome
   unknown": only a failure before any byte of the request was written
   (``ConnectError``, ``ConnectTimeout``, ``PoolTimeout``, ``LocalProtocolError``,
