@@ -259,12 +259,12 @@ async def _write(
 ) -> None:
     """A write that needs no answer: deferred if the connection defers writes (SQLite in
     ``deferred_writes``), sent at once otherwise; ``check`` sees its row count."""
-    proxied = await connection.get_raw_connection()
-    if sqlite_driver.defer(proxied.dbapi_connection, sql, params, many=many, check=check):
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+    if sqlite_driver.defer(adapted, sql, params, many=many, check=check):
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s (%s, deferred)", sql, note)
         return
-    _, count = await _send(connection, sql, params, note=note, many=many)
+    _, count = await _send(connection, sql, params, note=note, many=many, adapted=adapted)
     if check is not None:
         check(count)
 
@@ -277,13 +277,15 @@ async def _send(
     note: str,
     rows: bool = False,
     many: bool = False,
+    adapted: Any = None,
 ) -> tuple[list[Any], int]:
-    """Run one statement on the connection's driver: its rows (if ``rows``) and row count."""
+    """Run one statement on the connection's driver (``adapted``, if the caller has it
+    already): its rows (if ``rows``) and row count."""
     if log.isEnabledFor(logging.DEBUG):
         log.debug("%s (%s)", sql, note)
     async with _translating():
-        proxied = await connection.get_raw_connection()
-        adapted: Any = proxied.dbapi_connection
+        if adapted is None:
+            adapted = (await connection.get_raw_connection()).dbapi_connection
         if connection.dialect.name == "postgresql":
             outcome = await _postgres(adapted, sql, params, rows=rows, many=many)
         else:
