@@ -64,6 +64,7 @@ class Telemetry:
         self._decided: dict[str, Counter] = {}  # result -> its child of _decisions
         self._webhooks = Counter("paydesk_webhooks_received",
             "Webhook deliveries received, by what became of them.", ["outcome"], registry=r)  # fmt: skip
+        self._received: dict[str, Counter] = {}  # outcome -> its child of _webhooks
         self._lag = Histogram("paydesk_webhook_lag_seconds",
             "From a webhook stored to it processed (by this process).", buckets=_LAG,
             registry=r)  # fmt: skip
@@ -88,7 +89,10 @@ class Telemetry:
 
     def webhook_received(self, outcome: str) -> None:
         """A delivery came in: ``stored``, ``forbidden``, ``unreadable`` or ``unstored``."""
-        self._webhooks.labels(outcome=outcome).inc()
+        counter = self._received.get(outcome)
+        if counter is None:  # a flood counts ten thousands, as confirms do
+            counter = self._received[outcome] = self._webhooks.labels(outcome=outcome)
+        counter.inc()
 
     def webhook_processed(self, lag_seconds: float) -> None:
         """A stored delivery was processed ``lag_seconds`` after it was received."""
