@@ -2,6 +2,7 @@
 
     python -m bench.server_cpu                       # both databases
     python -m bench.server_cpu --backends sqlite --count 20000
+    python -m bench.server_cpu --backends sqlite --rates 100,300,1000   # approvals, open model
 
 Not a scenario of ``python -m bench`` (it has no target): a diagnostic for work on
 the hot paths. Per backend it starts the merchant server as the scenarios do and
@@ -15,6 +16,11 @@ sends, 200 in flight, after a warm-up of 2,000:
 
 It prints requests/s and the server process's CPU per request (user + system, all
 its threads, from ``/proc/PID/stat``).
+
+With ``--rates``, it measures approvals instead at each fixed *open* rate (8 s each,
+scheduled sends as the scenarios' open model): CPU per confirm, p50 and p99. A
+confirm costs more at a low rate than at a high one; ``python -m bench.wakeups``
+measures how much of that is the machine waking a sleeping thread.
 """
 
 from __future__ import annotations
@@ -90,13 +96,44 @@ def _rows(backend: str, count: int) -> list[Row]:
     return rows
 
 
+def _open_rows(backend: str, rates: Sequence[float], seconds: float = 8.0) -> list[Row]:
+    counts = [int(rate * seconds) for rate in rates]
+    rows: list[Row] = []
+    with scratch_database(backend) as url:
+        total = WARM + sum(counts)
+        full = asyncio.run(seed_product(url, "full", total, PRICE))
+        uids = [f"ord_ok_{i:07d}" for i in range(total)]
+        asyncio.run(seed_orders(url, full, uids, PRICE))
+        confirms = _confirms(uids, "imp_ok_")
+        with shipped("serve", server_env(url, PAYDESK_WEBHOOK_INLINE_JOBS="0")) as (port, pid):
+            load(port, confirms[:WARM])
+            start = WARM
+            for rate, count in zip(rates, counts, strict=True):
+                before = cpu_seconds(pid)
+                result = load(port, confirms[start : start + count], rate=rate)
+                spent = cpu_seconds(pid) - before
+                start += count
+                ms = result["ms"]
+                rows.append(Row(f"cpu/{backend}", f"approval 200 at {rate:,.0f}/s offered",
+                                spent * 1e6 / count, None, "", "reported", "µs/req", None,
+                                f"{spent / (count / rate):.0%} of a core; p50 {ms['50']:.1f} ms,"
+                                f" p99 {ms['99']:.1f} ms; answers {result['statuses']}"))  # fmt: skip
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.server_cpu", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--count", type=int, default=20_000, help="requests measured per row")
+    parser.add_argument("--rates", default="", help="open-model rates for approvals, e.g. 100,1000")
     args = parser.parse_args(argv)
-    rows = [r for b in args.backends.split(",") if b for r in _rows(b.strip(), args.count)]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if args.rates:
+        rates = [float(r) for r in args.rates.split(",") if r.strip()]
+        rows = [r for b in backends for r in _open_rows(b, rates)]
+    else:
+        rows = [r for b in backends for r in _rows(b, args.count)]
     print_table(rows, title="paydesk bench: server CPU per request")
 
 
