@@ -148,17 +148,22 @@ class ConfirmDesk:
         self._clock = clock
         self._policy = policy
         window, most = policy.window_seconds, policy.max_batch
+        # a batch waits its window only while other confirms are in flight: alone, a
+        # confirm would wait for nobody (two windows, two timers, at a quiet shop's pace)
         self._lookups: GroupCommit[None, ConfirmCall, _Known] = GroupCommit(
-            self._look_up, window=window, max_batch=most
+            self._look_up, window=window, max_batch=most, company=self._accompanied
         )
         self._lanes: GroupCommit[int | None, _Call, Decision] = GroupCommit(
-            self._flush, window=window, max_batch=most
+            self._flush, window=window, max_batch=most, company=self._accompanied
         )
         #: The front door (``web.iamport.confirm``) asks it before reading a call.
         self.admission = Admission(policy.admission)
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+
+    def _accompanied(self) -> bool:
+        return self._in_flight > 1
 
     @property
     def batches(self) -> int:

@@ -35,6 +35,26 @@ async def test_a_burst_is_one_batch_in_arrival_order() -> None:
     assert lanes.batches == 1
 
 
+async def test_a_lane_with_no_company_is_flushed_without_waiting_the_window() -> None:
+    recorder = Recorder()
+    lanes: GroupCommit[str, int, int] = GroupCommit(
+        recorder.flush, window=10.0, company=lambda: False
+    )
+    assert await asyncio.wait_for(lanes.submit("quiet", 1), timeout=1.0) == 10
+    assert recorder.batches == [[1]]
+
+
+async def test_a_lane_with_company_waits_the_window_for_it() -> None:
+    recorder = Recorder()
+    lanes: GroupCommit[str, int, int] = GroupCommit(recorder.flush, window=0.05,
+                                                    company=lambda: True)  # fmt: skip
+    first = asyncio.create_task(lanes.submit("busy", 1))
+    await asyncio.sleep(0.01)
+    second = asyncio.create_task(lanes.submit("busy", 2))
+    assert (await first, await second) == (10, 20)
+    assert recorder.batches == [[1, 2]]
+
+
 async def test_keys_get_separate_lanes_and_batches_are_capped() -> None:
     recorder = Recorder()
     lanes: GroupCommit[str, int, int] = GroupCommit(recorder.flush, window=0.01, max_batch=4)

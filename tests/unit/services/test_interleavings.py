@@ -193,6 +193,8 @@ async def test_a_refusal_whose_imp_uid_another_process_approved_first_answers_th
     pid = await shop.product(0)
     order = await shop.order((pid, 1))
     call = ConfirmCall("imp_1", order.merchant_uid, Decimal(order.amount.amount))
+    # a call in flight alongside is company: this one's batches wait their windows
+    beside = asyncio.create_task(here.confirm(ConfirmCall("imp_0", "ord_nobody", Decimal(1)), {}))
     refused_here = asyncio.create_task(here.confirm(call, {}))
     await asyncio.sleep(0.6)  # looked up (sold out), its refusal batch not yet run
     await shop.catalog.change(pid, ProductChanges(available=1))
@@ -200,5 +202,6 @@ async def test_a_refusal_whose_imp_uid_another_process_approved_first_answers_th
 
     # the refusal's insert is ignored: the stored decision is the answer, and nothing moves
     assert (await refused_here).approved
+    assert (await beside).refusal == Refusal.ORDER_NOT_FOUND
     assert await shop.stock(pid) == StockCount(0, 1)
     assert await shop.status(order) == OrderStatus.HELD
