@@ -66,15 +66,20 @@ class WebhookDesk:
         escrows: Escrows | None = None,
         *,
         on_processed: Callable[[float], None] | None = None,
+        window: float = 0.002,
     ) -> None:
-        """``on_processed`` hears each processing's lag: seconds from stored to processed."""
+        """``on_processed`` hears each processing's lag: seconds from stored to processed.
+
+        ``window``: how long a batch of deliveries waits for more, while others are
+        being received (alone, a delivery is stored at once)."""
         self._db = database
         self._clock = clock
         self._verifier = verifier
         self._escrows = escrows
         self._on_processed = on_processed
+        self._receiving = 0  # deliveries between arrival and commit
         self._intake: GroupCommit[None, tuple[Delivery, str | None], Receipt] = GroupCommit(
-            self._store, window=0.002, max_batch=256
+            self._store, window=window, max_batch=256, company=lambda: self._receiving > 1
         )
 
     async def receive(self, delivery: Delivery, *, refused: str | None = None) -> Receipt:
@@ -85,7 +90,11 @@ class WebhookDesk:
         """
         if refused is None and not delivery.imp_uid:
             refused = "unreadable"
-        return await self._intake.submit(None, (delivery, refused))
+        self._receiving += 1
+        try:
+            return await self._intake.submit(None, (delivery, refused))
+        finally:
+            self._receiving -= 1
 
     async def _store(self, items: Sequence[tuple[Delivery, str | None]]) -> list[Receipt]:
         """Deliveries that arrived together, with their jobs, in one transaction (group
