@@ -7,7 +7,7 @@ Two probes, each at growing gaps between one piece of work and the next:
 - ``handoff``: the event loop (uvloop, as the server runs) hands a call to a thread
   and awaits its answer, as every statement of aiosqlite does: the round trip, and
   the process's CPU per round trip (both threads);
-- ``sleep``: one thread does ~20 µs of Python, then sleeps for the gap: CPU per unit.
+- ``sleep``: one thread does ~12 µs of Python, then sleeps for the gap: CPU per unit.
 
 On an idle machine each pays for the wake-ups the gap allows. On a virtual machine a
 wake-up may cost far more than on bare metal (the virtual CPU halts and is resumed

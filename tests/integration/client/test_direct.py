@@ -60,6 +60,31 @@ def call(kind: str, base_url: str, use: Callable[[Any], Any], **options: Any) ->
     return records
 
 
+def catching(
+    kind: str, error: type[BaseException], caught: list[BaseException],
+    action: Callable[[Any], Any],
+) -> Callable[[Any], Any]:  # fmt: skip
+    """A ``use`` for ``call`` that runs ``action(client)`` (awaited on the async client)
+    and keeps the ``error`` it raises in ``caught``."""
+
+    async def use_async(client: Any) -> None:
+        try:
+            await action(client)
+        except error as raised:
+            caught.append(raised)
+
+    def use(client: Any) -> Any:
+        if kind == "async":
+            return use_async(client)
+        try:
+            action(client)
+        except error as raised:
+            caught.append(raised)
+        return None
+
+    return use
+
+
 @pytest.fixture(params=["sync", "async"])
 def kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy"):
@@ -72,22 +97,8 @@ def test_a_write_that_cannot_connect_is_not_sent_and_retried(kind: str) -> None:
     tokens = TokenCache()
     tokens.put((closed, DEMO_KEY), Grant("t" * 40, deadline=time.monotonic() + 3600))
     caught: list[BaseException] = []
-
-    async def cancel_async(client: Any) -> None:
-        try:
-            await client.cancel("imp_000000000001", checksum=1000)
-        except NotSent as error:
-            caught.append(error)
-
-    def cancel(client: Any) -> Any:
-        if kind == "async":
-            return cancel_async(client)
-        try:
-            client.cancel("imp_000000000001", checksum=1000)
-        except NotSent as error:
-            caught.append(error)
-        return None
-
+    cancel = catching(kind, NotSent, caught,
+                      lambda client: client.cancel("imp_000000000001", checksum=1000))  # fmt: skip
     records = call(kind, closed, cancel, tokens=tokens)
     [error] = caught
     assert "ConnectError" in str(error)
@@ -212,22 +223,8 @@ def test_an_answer_trickling_past_the_deadline_is_cut_at_it(emu: EmulatorClient,
     "outcome unknown" (its request had left), never after the answer came in."""
     emu.fault(path="/payments/prepare", method="POST", kind="trickle", delay=0.3, times=1)
     caught: list[BaseException] = []
-
-    async def use_async(client: Any) -> None:
-        try:
-            await client.prepare("order_trickled", 5000)
-        except OutcomeUnknown as error:
-            caught.append(error)
-
-    def use(client: Any) -> Any:
-        if kind == "async":
-            return use_async(client)
-        try:
-            client.prepare("order_trickled", 5000)
-        except OutcomeUnknown as error:
-            caught.append(error)
-        return None
-
+    use = catching(kind, OutcomeUnknown, caught,
+                   lambda client: client.prepare("order_trickled", 5000))  # fmt: skip
     started = time.monotonic()
     records = call(kind, emu.base_url, use, retry=RetryPolicy(attempts=4, base=0.01, cap=0.05,
                                                                total=1.2))  # fmt: skip
